@@ -1,0 +1,1 @@
+"""Model portfolios, construction, allocation, diagnosis, rebalancing, batch jobs and the CLI."""

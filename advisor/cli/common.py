@@ -1,0 +1,88 @@
+"""Shared CLI plumbing: the `--data` option, JSON output, and turning core errors into clean exits."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Callable
+from datetime import date, datetime
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.console import Console
+
+from products.errors import AdvisorError
+
+console = Console(stderr=True)
+
+DataOption = Annotated[
+    Path | None,
+    typer.Option("--data", envvar="ADVISOR_DATA_DIR",
+                 help="Data directory (canonical Parquet or the shared layout); default: embedded demo."),
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def to_jsonable(value: Any) -> Any:
+    """Convert numpy / pandas / dates / NaN into plain JSON values (NaN and inf become null)."""
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [to_jsonable(v) for v in value.tolist()]
+    if isinstance(value, pd.Timestamp | datetime | date):
+        return None if pd.isna(value) else value.isoformat()[:10] if isinstance(value, date) and not isinstance(
+            value, datetime) else pd.Timestamp(value).isoformat()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is pd.NaT or (not isinstance(value, str | bytes) and _is_scalar_na(value)):
+        return None
+    if hasattr(value, "to_dict") and callable(value.to_dict):
+        return to_jsonable(value.to_dict())
+    return value
+
+
+def _is_scalar_na(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value)) if np.ndim(value) == 0 else False
+    except (TypeError, ValueError):
+        return False
+
+
+def print_json(payload: Any) -> None:
+    sys.stdout.write(json.dumps(to_jsonable(payload), ensure_ascii=False, indent=2) + "\n")
+
+
+def handle_errors(func: F) -> F:
+    """Print an `AdvisorError` as one clear line (and its details) and exit 2, never a stack trace."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except AdvisorError as err:
+            console.print(f"[bold red]error[/] [{err.code}] {err.message}")
+            for key, val in err.details.items():
+                console.print(f"  {key}: {val}")
+            raise typer.Exit(code=2) from None
+        except (FileNotFoundError, PermissionError, IsADirectoryError) as err:
+            console.print(f"[bold red]error[/] [file] {err.strerror}: {err.filename}")
+            raise typer.Exit(code=2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def load(data: Path | None):  # noqa: ANN201 - returns products.universe.Universe
+    from products.loading import load_universe
+
+    return load_universe(data)

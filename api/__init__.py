@@ -1,0 +1,1 @@
+"""The FastAPI service: routers, schemas, auth, persistence, settings."""

@@ -1,0 +1,1 @@
+"""The fund universe: data model, loaders and validation, analytics, research."""

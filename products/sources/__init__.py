@@ -1,0 +1,1 @@
+"""Readers for source data layouts (the shared raw files, bank shelf tables)."""

@@ -1,0 +1,1 @@
+"""Risk profiling (questionnaire, five-dimension scoring, automatic profiling) and suitability rules."""
