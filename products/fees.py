@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 
@@ -86,7 +87,7 @@ class FeeSchedule:
 def _check_ascending(uppers: Sequence[float], what: str) -> None:
     if not uppers:
         raise BadInputError(f"{what} schedule has no tier")
-    if any(b <= a for a, b in zip(uppers, uppers[1:], strict=False)) or uppers[-1] != math.inf:
+    if any(b <= a for a, b in pairwise(uppers)) or uppers[-1] != math.inf:
         raise BadInputError(f"{what} tiers must have ascending bounds ending with infinity",
                             details={"bounds": [str(u) for u in uppers]})
 

@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 
 from products.errors import AdvisorError
+from products.universe import Universe
 
 console = Console(stderr=True)
 
@@ -39,8 +40,11 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return [to_jsonable(v) for v in value.tolist()]
     if isinstance(value, pd.Timestamp | datetime | date):
-        return None if pd.isna(value) else value.isoformat()[:10] if isinstance(value, date) and not isinstance(
-            value, datetime) else pd.Timestamp(value).isoformat()
+        if pd.isna(value):
+            return None
+        if isinstance(value, datetime) and value.time() == datetime.min.time():
+            return value.date().isoformat()
+        return value.isoformat()
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -82,7 +86,7 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def load(data: Path | None):  # noqa: ANN201 - returns products.universe.Universe
+def load(data: Path | None) -> Universe:
     from products.loading import load_universe
 
     return load_universe(data)
