@@ -1,0 +1,67 @@
+"""The application factory: `create_app(settings)` wires settings, database, universe and routers.
+
+Start-up (lifespan) migrates the database, loads the universe and the questionnaire once, and compiles
+the proposal optimizers, so requests only read shared, immutable state.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import core
+from api.db import make_engine, make_session_factory, migrate
+from api.errors import install_error_handlers
+from api.middleware import BodySizeLimit
+from api.routers import customers, funds, health, mismatch, portfolio, proposals, risk, rm
+from api.settings import Settings
+from api.state import AppState
+from products.universe import Universe
+
+log = logging.getLogger("api")
+
+DESCRIPTION = """Robo-advisory service (智能投顾) for retail banks: risk assessment, one-click fund proposals,
+health checks, rebalancing and the relationship managers' worklist.
+
+Every route under `/v1` needs `Authorization: Bearer <JWT>` with claims `sub` and `role`
+(`customer` — own records only; `rm` — assigned customers; `ops` — everything). Errors always have the
+shape `{code, message, details}`; `details.field` names the offending input."""
+
+
+def build_state(settings: Settings, universe: Universe | None = None) -> AppState:
+    from products.loading import load_universe
+
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    universe = universe if universe is not None else load_universe(settings.data_dir)
+    state = AppState(settings=settings, engine=engine, sessions=make_session_factory(engine), universe=universe,
+                     questionnaire=core.load_questionnaire(), model_version=core.model_version())
+    core.warm_up(universe)
+    return state
+
+
+def create_app(settings: Settings | None = None, universe: Universe | None = None) -> FastAPI:
+    """The FastAPI app; `universe` overrides the data directory (tests)."""
+    settings = settings or Settings()
+    settings.verification_key  # noqa: B018 - fail fast on a missing key
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.advisor = build_state(settings, universe)
+        log.info("ready: universe %s as of %s, questionnaire %s", app.state.advisor.universe.version,
+                 app.state.advisor.universe.as_of, app.state.advisor.questionnaire_version)
+        try:
+            yield
+        finally:
+            app.state.advisor.engine.dispose()
+
+    app = FastAPI(title="Robo-advisor API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
+                  docs_url="/docs", openapi_url="/openapi.json")
+    install_error_handlers(app)
+    for module in (health, risk, funds, proposals, mismatch, portfolio, rm, customers):
+        app.include_router(module.router)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

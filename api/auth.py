@@ -1,0 +1,107 @@
+"""Bearer-JWT authentication and the customer-access rule.
+
+A token carries `sub` (who) and `role`: `customer` may reach only their own customer id, `rm` only the
+customers assigned to them in the database (`rm_assignments`), `ops` everything. Tokens are verified
+with the shared secret (HS*) or the public key (RS*/ES*/PS*/EdDSA) from settings; `exp`, `iat` and the
+issuer are required.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import jwt
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.errors import ApiError
+from api.models import RmAssignment
+from api.settings import Settings
+
+MAX_TOKEN_BYTES = 8192
+SUBJECT_PATTERN = r"^[A-Za-z0-9_.\-]{1,64}$"
+
+
+class Role(StrEnum):
+    CUSTOMER = "customer"
+    RM = "rm"
+    OPS = "ops"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller."""
+
+    role: Role
+    sub: str
+
+
+def unauthorized(code: str, message: str) -> ApiError:
+    return ApiError(401, code, message)
+
+
+def forbidden(message: str, **details: Any) -> ApiError:
+    return ApiError(403, "forbidden", message, details)
+
+
+def mint_token(settings: Settings, role: Role | str, sub: str, ttl_minutes: int | None = None,
+               extra: dict[str, Any] | None = None) -> str:
+    """A signed token (development, tests and `advisor token`)."""
+    now = int(time.time())
+    ttl = settings.token_ttl_minutes if ttl_minutes is None else ttl_minutes
+    claims = {"sub": sub, "role": str(Role(role)), "iat": now, "exp": now + ttl * 60,
+              "iss": settings.jwt_issuer, **(extra or {})}
+    return jwt.encode(claims, settings.signing_key, algorithm=settings.jwt_algorithm)
+
+
+def principal_from_header(settings: Settings, authorization: str | None) -> Principal:
+    """Verify `Authorization: Bearer <jwt>` and return the caller, or raise 401."""
+    if not authorization:
+        raise unauthorized("unauthorized", "missing bearer token (Authorization: Bearer <token>)")
+    if len(authorization) > MAX_TOKEN_BYTES:
+        raise unauthorized("invalid_token", "authorization header too long")
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise unauthorized("unauthorized", "authorization must use the Bearer scheme")
+    try:
+        claims = jwt.decode(token.strip(), settings.verification_key, algorithms=[settings.jwt_algorithm],
+                            issuer=settings.jwt_issuer, options={"require": ["exp", "iat", "sub", "iss"]})
+    except jwt.ExpiredSignatureError:
+        raise unauthorized("token_expired", "the bearer token has expired") from None
+    except jwt.PyJWTError as err:
+        raise unauthorized("invalid_token", f"invalid bearer token: {err}") from None
+    role_raw, sub = claims.get("role"), claims.get("sub")
+    try:
+        role = Role(role_raw)
+    except ValueError:
+        raise unauthorized("invalid_token", f"unknown role {role_raw!r}; expected customer, rm or ops") from None
+    if not isinstance(sub, str) or not sub or len(sub) > 64:
+        raise unauthorized("invalid_token", "token subject must be a non-empty string of at most 64 characters")
+    return Principal(role=role, sub=sub)
+
+
+def is_assigned(session: Session, rm_id: str, customer_id: str) -> bool:
+    row = session.execute(select(RmAssignment.id).where(RmAssignment.rm_id == rm_id,
+                                                        RmAssignment.customer_id == customer_id)).first()
+    return row is not None
+
+
+def check_customer_access(session: Session, principal: Principal, customer_id: str) -> None:
+    """Raise 403 unless the caller may act on `customer_id`."""
+    if principal.role is Role.OPS:
+        return
+    if principal.role is Role.CUSTOMER:
+        if principal.sub != customer_id:
+            raise forbidden("a customer may access only their own records", customer_id=customer_id)
+        return
+    if not is_assigned(session, principal.sub, customer_id):
+        raise forbidden("this customer is not assigned to the relationship manager", customer_id=customer_id)
+
+
+def require_role(principal: Principal, *roles: Role) -> None:
+    if principal.role not in roles:
+        allowed = ", ".join(str(r) for r in roles)
+        raise forbidden(f"this operation requires role {allowed}", role=str(principal.role))

@@ -1,0 +1,124 @@
+"""The one place that turns errors into HTTP answers with the shape `{code, message, details}`.
+
+Core exceptions (`products.errors`) map by class to a status; request validation errors become 422 with
+the offending field named (`details.field` is the dotted location, e.g. `body.amount`); an unexpected
+exception is logged and answered as a 500 in the same shape — the tests require that it never happens.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.serialization import jsonable
+from products.errors import (
+    AdvisorError,
+    BadInputError,
+    DataError,
+    InfeasibleError,
+    NotFoundError,
+    StaleDataError,
+    SuitabilityError,
+)
+
+log = logging.getLogger("api")
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: a machine code, a message a person can act on, and details."""
+
+    code: str = Field(examples=["assessment_required"])
+    message: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class ApiError(AdvisorError):
+    """An error raised by the API layer itself, carrying its HTTP status."""
+
+    def __init__(self, status: int, code: str, message: str, details: dict[str, Any] | None = None):
+        super().__init__(message, code=code, details=details)
+        self.status = status
+
+
+STATUS_OF: tuple[tuple[type[AdvisorError], int], ...] = (
+    (NotFoundError, 404),
+    (SuitabilityError, 403),
+    (StaleDataError, 409),
+    (InfeasibleError, 422),
+    (BadInputError, 422),
+    (DataError, 422),
+)
+
+HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 406: "not_acceptable", 409: "conflict", 413: "payload_too_large",
+              415: "unsupported_media_type", 422: "validation_error", 429: "too_many_requests"}
+
+
+def status_of(error: AdvisorError) -> int:
+    if isinstance(error, ApiError):
+        return error.status
+    for cls, status in STATUS_OF:
+        if isinstance(error, cls):
+            return status
+    return 422
+
+
+def error_response(status: int, code: str, message: str, details: dict[str, Any] | None = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    body = {"code": code, "message": message, "details": jsonable(details or {})}
+    return JSONResponse(status_code=status, content=body, headers=headers)
+
+
+def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def _validation_details(errors: list[dict[str, Any]]) -> dict[str, Any]:
+    fields = []
+    for err in errors[:20]:
+        fields.append({"field": _field_of(err.get("loc", ())), "message": str(err.get("msg", "")),
+                       "type": str(err.get("type", ""))})
+    return {"field": fields[0]["field"] if fields else "", "errors": fields}
+
+
+async def _advisor_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AdvisorError)
+    headers = {"WWW-Authenticate": "Bearer"} if status_of(exc) == 401 else None
+    return error_response(status_of(exc), exc.code, exc.message, exc.details, headers)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    details = _validation_details(list(exc.errors()))
+    first = details["errors"][0] if details["errors"] else {"field": "request", "message": "invalid"}
+    return error_response(422, "validation_error", f"{first['field']}: {first['message']}", details)
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = HTTP_CODES.get(exc.status_code, "http_error")
+    message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+    return error_response(exc.status_code, code, message, {}, getattr(exc, "headers", None))
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "internal_error", "an unexpected error occurred; it has been logged")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AdvisorError, _advisor_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries documenting the error shape for the given statuses."""
+    return {status: {"model": ErrorBody, "description": HTTP_CODES.get(status, "error")} for status in statuses}

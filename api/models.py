@@ -1,0 +1,174 @@
+"""Storage models (SQLAlchemy 2). Kept apart from the API schemas in `api/schemas/`.
+
+Audit records — risk assessments, proposals, confirmations (orders) and mismatch acknowledgements — are
+append-only: the service has no update or delete path for them, and each row carries who created it,
+when, and the questionnaire / universe / model versions that produced it. Customers, relationship-manager
+assignments and held positions are reference data that the bank's systems keep current.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ID = 64  # length of ids and subjects
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Actor:
+    """Who created an audit row (role and token subject) and when (UTC)."""
+
+    created_by_role: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(String(ID))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Customer(Base):
+    """A customer's profile facts used by the health check and rebalancing."""
+
+    __tablename__ = "customers"
+
+    id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    age: Mapped[int | None] = mapped_column(Integer)
+    horizon_years: Mapped[float | None] = mapped_column(Float)
+    monthly_expenses: Mapped[float | None] = mapped_column(Float)
+    cash: Mapped[float] = mapped_column(Float, default=0.0)
+    deposits: Mapped[float] = mapped_column(Float, default=0.0)
+    wealth_products: Mapped[float] = mapped_column(Float, default=0.0)
+    insurance: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RmAssignment(Base):
+    """Which relationship manager looks after which customer (the RM authorization source)."""
+
+    __tablename__ = "rm_assignments"
+    __table_args__ = (UniqueConstraint("rm_id", "customer_id", name="uq_rm_assignments_rm_customer"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    rm_id: Mapped[str] = mapped_column(String(ID), index=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Holding(Base):
+    """One lot a customer holds (as of the bank's latest position feed)."""
+
+    __tablename__ = "holdings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    code: Mapped[str] = mapped_column(String(16))
+    shares: Mapped[float | None] = mapped_column(Float)
+    amount: Mapped[float | None] = mapped_column(Float)
+    purchase_date: Mapped[date] = mapped_column(Date)
+
+
+class RiskAssessment(Actor, Base):
+    """An answered questionnaire and its result (append-only)."""
+
+    __tablename__ = "risk_assessments"
+    __table_args__ = (Index("ix_risk_assessments_customer_time", "customer_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"))
+    level: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(Float)
+    lowest_category: Mapped[bool] = mapped_column(Boolean)
+    assessed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_on: Mapped[date] = mapped_column(Date)
+    questionnaire_version: Mapped[str] = mapped_column(String(32))
+    answers: Mapped[dict] = mapped_column(JSON)
+    facts: Mapped[dict] = mapped_column(JSON)
+    result: Mapped[dict] = mapped_column(JSON)
+
+
+class Proposal(Actor, Base):
+    """A one-click portfolio proposal as shown to the customer (append-only)."""
+
+    __tablename__ = "proposals"
+    __table_args__ = (Index("ix_proposals_customer_time", "customer_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"))
+    assessment_id: Mapped[str] = mapped_column(ForeignKey("risk_assessments.id"))
+    level: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[float] = mapped_column(Float)
+    horizon_years: Mapped[float] = mapped_column(Float)
+    target_return: Mapped[float | None] = mapped_column(Float)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    universe_version: Mapped[str] = mapped_column(String(32))
+    model_version: Mapped[str] = mapped_column(String(32))
+    questionnaire_version: Mapped[str] = mapped_column(String(32))
+    body: Mapped[dict] = mapped_column(JSON)
+
+
+class Confirmation(Actor, Base):
+    """A confirmed proposal and the order instructions sent to trading — recorded exactly once.
+
+    `proposal_id` is unique (a proposal becomes orders once) and so is `idempotency_key` (a retried
+    request finds the first answer); both are enforced by the database, so racing retries are safe.
+    """
+
+    __tablename__ = "confirmations"
+    __table_args__ = (
+        UniqueConstraint("proposal_id", name="uq_confirmations_proposal_id"),
+        UniqueConstraint("idempotency_key", name="uq_confirmations_idempotency_key"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    proposal_id: Mapped[str] = mapped_column(ForeignKey("proposals.id"))
+    idempotency_key: Mapped[str] = mapped_column(String(128))
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    universe_version: Mapped[str] = mapped_column(String(32))
+    model_version: Mapped[str] = mapped_column(String(32))
+    questionnaire_version: Mapped[str] = mapped_column(String(32))
+    orders: Mapped[list] = mapped_column(JSON)
+
+
+class MismatchAcknowledgement(Actor, Base):
+    """A customer's recorded insistence on a product above their level, with the warning shown."""
+
+    __tablename__ = "mismatch_acknowledgements"
+    __table_args__ = (Index("ix_mismatch_customer_time", "customer_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"))
+    assessment_id: Mapped[str] = mapped_column(ForeignKey("risk_assessments.id"))
+    product_code: Mapped[str] = mapped_column(String(32))
+    product_kind: Mapped[str] = mapped_column(String(16))
+    customer_level: Mapped[int] = mapped_column(Integer)
+    product_level: Mapped[int] = mapped_column(Integer)
+    warning_version: Mapped[str] = mapped_column(String(32))
+    warning_zh: Mapped[str] = mapped_column(Text)
+    warning_en: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(String(16))
+    questionnaire_version: Mapped[str] = mapped_column(String(32))
+    universe_version: Mapped[str] = mapped_column(String(32))

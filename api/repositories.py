@@ -1,0 +1,170 @@
+"""Reads and appends against the database; routers never build queries themselves.
+
+Audit records are only ever inserted here (the migrations also make the database refuse UPDATE and DELETE
+on them). Confirmations rely on the unique constraints on `proposal_id` and `idempotency_key`: the first
+insert wins, a racing or retried one hits the constraint and reads the winner.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from api.models import (
+    Confirmation,
+    Customer,
+    Holding,
+    MismatchAcknowledgement,
+    Proposal,
+    RiskAssessment,
+    RmAssignment,
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite returns naive datetimes; everything stored is UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+# --- customers, assignments, holdings (reference data) ------------------------------------------
+
+def get_customer(session: Session, customer_id: str) -> Customer | None:
+    return session.get(Customer, customer_id)
+
+
+def ensure_customer(session: Session, customer_id: str) -> Customer:
+    """The customer row, created empty on first contact (race-safe)."""
+    customer = session.get(Customer, customer_id)
+    if customer is not None:
+        return customer
+    now = utcnow()
+    try:
+        with session.begin_nested():
+            customer = Customer(id=customer_id, cash=0.0, deposits=0.0, wealth_products=0.0, insurance=0.0,
+                                created_at=now, updated_at=now)
+            session.add(customer)
+    except IntegrityError:
+        customer = session.get(Customer, customer_id)
+        assert customer is not None
+    return customer
+
+
+def upsert_customer(session: Session, customer_id: str, **facts: object) -> Customer:
+    customer = ensure_customer(session, customer_id)
+    for key, value in facts.items():
+        if value is not None:
+            setattr(customer, key, value)
+    customer.updated_at = utcnow()
+    return customer
+
+
+def assign(session: Session, rm_id: str, customer_id: str) -> None:
+    ensure_customer(session, customer_id)
+    exists = session.execute(select(RmAssignment.id).where(RmAssignment.rm_id == rm_id,
+                                                          RmAssignment.customer_id == customer_id)).first()
+    if exists is None:
+        session.add(RmAssignment(rm_id=rm_id, customer_id=customer_id, created_at=utcnow()))
+
+
+def assigned_customers(session: Session, rm_id: str) -> list[str]:
+    rows = session.execute(select(RmAssignment.customer_id).where(RmAssignment.rm_id == rm_id)
+                           .order_by(RmAssignment.customer_id))
+    return [r[0] for r in rows]
+
+
+def holdings_of(session: Session, customer_ids: Sequence[str]) -> list[Holding]:
+    if not customer_ids:
+        return []
+    return list(session.scalars(select(Holding).where(Holding.customer_id.in_(list(customer_ids)))
+                                .order_by(Holding.customer_id, Holding.id)))
+
+
+def replace_holdings(session: Session, customer_id: str, lots: Sequence[dict]) -> None:
+    session.execute(delete(Holding).where(Holding.customer_id == customer_id))
+    for lot in lots:
+        session.add(Holding(customer_id=customer_id, code=lot["code"], shares=lot.get("shares"),
+                            amount=lot.get("amount"), purchase_date=lot["purchase_date"]))
+
+
+# --- risk assessments (append-only) -------------------------------------------------------------
+
+def add_assessment(session: Session, row: RiskAssessment) -> RiskAssessment:
+    session.add(row)
+    return row
+
+
+def latest_assessment(session: Session, customer_id: str) -> RiskAssessment | None:
+    return session.scalars(select(RiskAssessment).where(RiskAssessment.customer_id == customer_id)
+                           .order_by(RiskAssessment.created_at.desc(), RiskAssessment.id.desc()).limit(1)).first()
+
+
+def latest_assessments(session: Session, customer_ids: Sequence[str]) -> dict[str, RiskAssessment]:
+    """The newest assessment of each customer (one query)."""
+    if not customer_ids:
+        return {}
+    rows = session.scalars(select(RiskAssessment).where(RiskAssessment.customer_id.in_(list(customer_ids)))
+                           .order_by(RiskAssessment.customer_id, RiskAssessment.created_at))
+    latest: dict[str, RiskAssessment] = {}
+    for row in rows:
+        latest[row.customer_id] = row
+    return latest
+
+
+def is_expired(assessment: RiskAssessment, today: date | None = None) -> bool:
+    return assessment.expires_on < (today or utcnow().date())
+
+
+# --- proposals and confirmations (append-only) --------------------------------------------------
+
+def add_proposal(session: Session, row: Proposal) -> Proposal:
+    session.add(row)
+    return row
+
+
+def get_proposal(session: Session, proposal_id: str) -> Proposal | None:
+    return session.get(Proposal, proposal_id)
+
+
+def confirmation_of_proposal(session: Session, proposal_id: str) -> Confirmation | None:
+    return session.scalars(select(Confirmation).where(Confirmation.proposal_id == proposal_id)).first()
+
+
+def confirmation_by_key(session: Session, key: str) -> Confirmation | None:
+    return session.scalars(select(Confirmation).where(Confirmation.idempotency_key == key)).first()
+
+
+def insert_confirmation(session: Session, row: Confirmation) -> bool:
+    """Insert and commit; False when another request already recorded this proposal or key."""
+    session.add(row)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True
+
+
+# --- mismatch acknowledgements (append-only) ----------------------------------------------------
+
+def add_acknowledgement(session: Session, row: MismatchAcknowledgement) -> MismatchAcknowledgement:
+    session.add(row)
+    return row
+
+
+def rms_of(session: Session, customer_id: str) -> list[str]:
+    rows = session.execute(select(RmAssignment.rm_id).where(RmAssignment.customer_id == customer_id)
+                           .order_by(RmAssignment.rm_id))
+    return [r[0] for r in rows]

@@ -1,0 +1,84 @@
+"""The fund shelf, one fund's details, the leaderboard, and the model portfolios."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from api import core
+from api.deps import Caller, State
+from api.errors import responses
+from api.funds_view import FundShelf, detail_row
+from api.schemas.common import FundCode, Page
+from api.schemas.funds import FundDetail, FundPage, FundSummary, LeaderboardOut, LeaderboardRow, ModelPortfoliosOut
+from api.serialization import jsonable
+from products.taxonomy import AssetClass, FundType
+
+router = APIRouter(prefix="/v1", tags=["funds"])
+
+Limit = Annotated[int, Query(ge=1, le=200, description="page size")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000, description="rows to skip")]
+FundTypeQ = Literal[tuple(t.value for t in FundType)]  # type: ignore[valid-type]
+AssetClassQ = Literal[tuple(a.value for a in AssetClass)]  # type: ignore[valid-type]
+
+
+def shelf(state: State) -> FundShelf:
+    return state.cached("shelf", lambda: FundShelf.build(state.universe))
+
+
+@router.get("/funds", response_model=FundPage, responses=responses(401, 422), summary="List and filter funds")
+def list_funds(state: State, _caller: Caller,
+               fund_type: Annotated[FundTypeQ | None, Query()] = None,
+               asset_class: Annotated[AssetClassQ | None, Query()] = None,
+               max_risk_level: Annotated[int | None, Query(ge=1, le=5)] = None,
+               company: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+               status: Annotated[Literal["open", "suspended", "closed", "limited"] | None, Query()] = None,
+               q: Annotated[str | None, Query(min_length=1, max_length=64, description="code or name contains")]
+               = None,
+               limit: Limit = 50, offset: Offset = 0) -> FundPage:
+    view = shelf(state)
+    hits = view.filter(fund_type=fund_type, asset_class=asset_class, max_risk_level=max_risk_level,
+                       company=company, status=status, q=q)
+    page = hits[offset: offset + limit]
+    return FundPage(page=Page(total=len(hits), limit=limit, offset=offset),
+                    items=[FundSummary(**view.rows[i]) for i in page])
+
+
+@router.get("/funds/leaderboard", response_model=LeaderboardOut, responses=responses(401, 422),
+            summary="Funds ranked on the research dimensions (stars 1–5)")
+def fund_leaderboard(state: State, _caller: Caller,
+                     category: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+                     limit: Limit = 50, offset: Offset = 0) -> LeaderboardOut:
+    table = state.cached("leaderboard", lambda: core.leaderboard(state.universe))
+    if category is not None and "category" in table.columns:
+        table = table[table["category"].astype(str) == category]
+    table = table.sort_values("score", ascending=False, na_position="last") if "score" in table else table
+    rows = []
+    for rank, (code, rec) in enumerate(zip(table.index, table.to_dict(orient="records"), strict=True), start=1):
+        if rank <= offset:
+            continue
+        if len(rows) >= limit:
+            break
+        item = jsonable(rec)
+        stars = item.pop("stars", None)
+        rows.append(LeaderboardRow(rank=rank, code=str(code), stars=int(stars) if stars is not None else None,
+                                   **item))
+    return LeaderboardOut(page=Page(total=len(table), limit=limit, offset=offset),
+                          universe_as_of=str(state.universe.as_of), items=rows)
+
+
+@router.get("/funds/{code}", response_model=FundDetail, responses=responses(401, 404, 422),
+            summary="One fund: facts, fees, metrics and its research card")
+def get_fund(code: FundCode, state: State, _caller: Caller) -> FundDetail:
+    row = detail_row(state.universe, code)
+    metrics = state.cached(f"metrics:{code}", lambda: core.fund_metrics(state.universe, code))
+    research = state.cached(f"research:{code}", lambda: core.research_card(state.universe, code) or {})
+    return FundDetail(**row, metrics=metrics, research=research or None)
+
+
+@router.get("/model-portfolios", response_model=ModelPortfoliosOut, responses=responses(401),
+            summary="Asset-class weights per customer level and horizon")
+def model_portfolios(state: State, _caller: Caller) -> ModelPortfoliosOut:
+    version, rows = state.cached("model_portfolios", core.model_portfolios)
+    return ModelPortfoliosOut(model_version=version, universe_as_of=str(state.universe.as_of), items=rows)

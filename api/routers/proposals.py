@@ -1,0 +1,148 @@
+"""One-click proposals and their confirmation into order instructions (exactly once per proposal)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Response, status
+from sqlalchemy.orm import Session
+
+from api import core, repositories
+from api.auth import Principal, check_customer_access
+from api.deps import Caller, DbSession, State
+from api.errors import ApiError, responses
+from api.models import Confirmation, Proposal, RiskAssessment
+from api.schemas.common import CustomerId, ProposalId
+from api.schemas.proposals import ConfirmationOut, OrderInstruction, ProposalIn, ProposalOut
+
+router = APIRouter(prefix="/v1", tags=["proposals"])
+
+IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=8, max_length=128,
+                                       pattern=r"^[A-Za-z0-9_.:\-]+$",
+                                       description="client-chosen key; retries with it return the first answer")]
+
+
+def valid_assessment(session: Session, customer_id: str) -> RiskAssessment:
+    """The customer's current assessment, or 409 `assessment_required` / `assessment_expired`."""
+    row = repositories.latest_assessment(session, customer_id)
+    if row is None:
+        raise ApiError(409, "assessment_required",
+                       "a valid risk assessment is required before any strategy is shown (请先完成风险测评)",
+                       {"customer_id": customer_id})
+    if repositories.is_expired(row):
+        raise ApiError(409, "assessment_expired",
+                       f"the risk assessment expired on {row.expires_on}; please re-assess (风险测评已过期)",
+                       {"customer_id": customer_id, "expires_on": row.expires_on.isoformat()})
+    return row
+
+
+def proposal_out(row: Proposal, confirmed: bool) -> ProposalOut:
+    expires_at = repositories.as_utc(row.expires_at)
+    state = "confirmed" if confirmed else ("expired" if expires_at <= repositories.utcnow() else "open")
+    return ProposalOut(id=row.id, customer_id=row.customer_id, assessment_id=row.assessment_id, status=state,
+                       level=f"C{row.level}", amount=row.amount, horizon_years=row.horizon_years,
+                       target_return=row.target_return, created_at=repositories.as_utc(row.created_at),
+                       expires_at=expires_at, created_by=row.created_by, created_by_role=row.created_by_role,
+                       universe_version=row.universe_version, model_version=row.model_version,
+                       questionnaire_version=row.questionnaire_version, proposal=row.body)
+
+
+@router.post("/customers/{customer_id}/proposals", response_model=ProposalOut, status_code=status.HTTP_201_CREATED,
+             responses=responses(401, 403, 409, 413, 422),
+             summary="A one-click fund portfolio for the customer's valid assessment (stored)")
+def create_proposal(customer_id: CustomerId, body: ProposalIn, state: State, session: DbSession,
+                    caller: Caller) -> ProposalOut:
+    check_customer_access(session, caller, customer_id)
+    assessment = valid_assessment(session, customer_id)
+    result = core.propose(state.universe, assessment.level, body.amount, body.horizon_years, body.target_return,
+                          assessment.lowest_category)
+    now = repositories.utcnow()
+    row = Proposal(id=repositories.new_id(), customer_id=customer_id, assessment_id=assessment.id,
+                   level=assessment.level, amount=body.amount, horizon_years=body.horizon_years,
+                   target_return=body.target_return,
+                   expires_at=now + timedelta(minutes=state.settings.proposal_ttl_minutes),
+                   universe_version=state.universe.version,
+                   model_version=str(result.get("model_version") or state.model_version),
+                   questionnaire_version=assessment.questionnaire_version, body=result,
+                   created_by_role=str(caller.role), created_by=caller.sub, created_at=now)
+    repositories.add_proposal(session, row)
+    session.commit()
+    return proposal_out(row, confirmed=False)
+
+
+def load_proposal(session: Session, caller: Principal, proposal_id: str) -> Proposal:
+    row = repositories.get_proposal(session, proposal_id)
+    if row is None:
+        raise ApiError(404, "proposal_not_found", f"no proposal {proposal_id}", {"proposal_id": proposal_id})
+    check_customer_access(session, caller, row.customer_id)
+    return row
+
+
+@router.get("/proposals/{proposal_id}", response_model=ProposalOut, responses=responses(401, 403, 404, 422),
+            summary="A stored proposal and whether it is open, expired or confirmed")
+def get_proposal(proposal_id: ProposalId, session: DbSession, caller: Caller) -> ProposalOut:
+    row = load_proposal(session, caller, proposal_id)
+    return proposal_out(row, confirmed=repositories.confirmation_of_proposal(session, row.id) is not None)
+
+
+def order_instructions(row: Proposal, confirmation_id: str) -> list[dict]:
+    """One subscription per proposal line, in the proposal's order."""
+    orders = []
+    for i, line in enumerate(row.body.get("lines", []), start=1):
+        orders.append({"order_id": f"{confirmation_id}-{i:02d}", "customer_id": row.customer_id,
+                       "fund_code": str(line["code"]), "fund_name": line.get("name"), "side": "subscribe",
+                       "amount": float(line["amount"]), "fee": float(line.get("fee") or 0.0), "currency": "CNY"})
+    return orders
+
+
+def confirmation_out(row: Confirmation, replayed: bool) -> ConfirmationOut:
+    return ConfirmationOut(id=row.id, proposal_id=row.proposal_id, customer_id=row.customer_id,
+                           idempotency_key=row.idempotency_key, created_at=repositories.as_utc(row.created_at),
+                           created_by=row.created_by, created_by_role=row.created_by_role, replayed=replayed,
+                           orders=[OrderInstruction(**o) for o in row.orders])
+
+
+def replay(existing: Confirmation, proposal_id: str, response: Response) -> ConfirmationOut:
+    if existing.proposal_id != proposal_id:
+        raise ApiError(422, "idempotency_key_reused", "this Idempotency-Key was already used for another proposal",
+                       {"field": "header.Idempotency-Key"})
+    response.status_code = status.HTTP_200_OK
+    response.headers["Idempotent-Replayed"] = "true"
+    return confirmation_out(existing, replayed=True)
+
+
+@router.post("/proposals/{proposal_id}/confirm", response_model=ConfirmationOut,
+             status_code=status.HTTP_201_CREATED,
+             responses={200: {"model": ConfirmationOut, "description": "retry: the recorded confirmation"},
+                        **responses(401, 403, 404, 409, 422)},
+             summary="Confirm a proposal: order instructions recorded exactly once per proposal")
+def confirm_proposal(proposal_id: ProposalId, idempotency_key: IdempotencyKey, response: Response,
+                     session: DbSession, caller: Caller) -> ConfirmationOut:
+    row = load_proposal(session, caller, proposal_id)
+    existing = repositories.confirmation_by_key(session, idempotency_key)
+    if existing is not None:
+        return replay(existing, proposal_id, response)
+    other = repositories.confirmation_of_proposal(session, proposal_id)
+    if other is not None:
+        raise ApiError(409, "proposal_already_confirmed",
+                       "this proposal was already confirmed with another Idempotency-Key",
+                       {"proposal_id": proposal_id, "confirmation_id": other.id})
+    if repositories.as_utc(row.expires_at) <= repositories.utcnow():
+        raise ApiError(409, "proposal_expired", "the proposal has expired; request a new one (方案已过期)",
+                       {"proposal_id": proposal_id, "expires_at": repositories.as_utc(row.expires_at).isoformat()})
+    valid_assessment(session, row.customer_id)
+    confirmation_id = repositories.new_id()
+    record = Confirmation(id=confirmation_id, proposal_id=row.id, idempotency_key=idempotency_key,
+                          customer_id=row.customer_id, universe_version=row.universe_version,
+                          model_version=row.model_version, questionnaire_version=row.questionnaire_version,
+                          orders=order_instructions(row, confirmation_id), created_by_role=str(caller.role),
+                          created_by=caller.sub, created_at=repositories.utcnow())
+    if repositories.insert_confirmation(session, record):
+        return confirmation_out(record, replayed=False)
+    existing = repositories.confirmation_by_key(session, idempotency_key)
+    if existing is not None:
+        return replay(existing, proposal_id, response)
+    other = repositories.confirmation_of_proposal(session, proposal_id)
+    raise ApiError(409, "proposal_already_confirmed", "this proposal was already confirmed with another key",
+                   {"proposal_id": proposal_id, "confirmation_id": other.id if other else None})

@@ -1,0 +1,72 @@
+"""Health check (diagnosis) and rebalancing requests; answers carry the core's result."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, Field, model_validator
+
+from api.schemas.common import FUND_CODE_PATTERN, StrictModel
+
+MAX_VALUE = 1_000_000_000.0
+
+
+class HoldingIn(StrictModel):
+    code: str = Field(pattern=FUND_CODE_PATTERN)
+    shares: float | None = Field(None, ge=0, le=MAX_VALUE * 10)
+    amount: float | None = Field(None, ge=0, le=MAX_VALUE, description="current value, yuan")
+    purchase_date: date = Field(ge=date(1990, 1, 1))
+
+    @model_validator(mode="after")
+    def _shares_or_amount(self) -> HoldingIn:
+        if self.shares is None and self.amount is None:
+            raise ValueError("give shares or amount")
+        return self
+
+
+class PortfolioIn(StrictModel):
+    """Holdings (or none to use the stored ones) and the customer's declared facts."""
+
+    holdings: list[HoldingIn] | None = Field(None, max_length=500)
+    cash: float | None = Field(None, ge=0, le=MAX_VALUE)
+    deposits: float | None = Field(None, ge=0, le=MAX_VALUE)
+    wealth_products: float | None = Field(None, ge=0, le=MAX_VALUE)
+    insurance: float | None = Field(None, ge=0, le=MAX_VALUE)
+    age: int | None = Field(None, ge=18, le=120)
+    horizon_years: float | None = Field(None, gt=0, le=50)
+    monthly_expenses: float | None = Field(None, ge=0, le=MAX_VALUE)
+
+
+class RebalanceIn(PortfolioIn):
+    cash_flow: float = Field(0.0, ge=-MAX_VALUE, le=MAX_VALUE,
+                             description="deposit (>0) or withdrawal (<0) to invest with the rebalance")
+
+
+class DiagnosisOut(BaseModel):
+    customer_id: str
+    universe_version: str
+    holdings_source: str = Field(description="body or storage")
+    result: dict[str, Any]
+
+
+class RebalanceOut(BaseModel):
+    customer_id: str
+    universe_version: str
+    holdings_source: str
+    result: dict[str, Any]
+
+
+class RmClient(BaseModel):
+    customer_id: str
+    urgency: float = Field(description="higher is more urgent")
+    level: str | None = None
+    assessment_expires_on: date | None = None
+    flags: list[str]
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class RmClientsOut(BaseModel):
+    rm_id: str
+    as_of: date
+    items: list[RmClient]

@@ -1,0 +1,82 @@
+"""Proposals, confirmations (order instructions) and mismatch acknowledgements."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from api.schemas.common import FUND_CODE_PATTERN, StrictModel
+
+MAX_AMOUNT = 1_000_000_000.0  # one billion yuan: far above retail, below float trouble
+
+
+class ProposalIn(StrictModel):
+    amount: float = Field(gt=0, le=MAX_AMOUNT, description="yuan to invest")
+    horizon_years: float = Field(gt=0, le=50, description="investment horizon in years")
+    target_return: float | None = Field(None, ge=-0.5, le=1.0, description="yearly target return, e.g. 0.05")
+
+
+class ProposalOut(BaseModel):
+    id: str
+    customer_id: str
+    assessment_id: str
+    status: Literal["open", "expired", "confirmed"]
+    level: str
+    amount: float
+    horizon_years: float
+    target_return: float | None
+    created_at: datetime
+    expires_at: datetime
+    created_by: str
+    created_by_role: str
+    universe_version: str
+    model_version: str
+    questionnaire_version: str
+    proposal: dict[str, Any] = Field(description="lines, expected return / volatility, history, explanations")
+
+
+class OrderInstruction(BaseModel):
+    order_id: str
+    customer_id: str
+    fund_code: str
+    fund_name: str | None = None
+    side: Literal["subscribe"]
+    amount: float = Field(description="gross yuan paid, fee included")
+    fee: float
+    currency: Literal["CNY"] = "CNY"
+
+
+class ConfirmationOut(BaseModel):
+    id: str
+    proposal_id: str
+    customer_id: str
+    idempotency_key: str
+    created_at: datetime
+    created_by: str
+    created_by_role: str
+    replayed: bool = Field(description="true when this answers a retry of an already recorded confirmation")
+    orders: list[OrderInstruction]
+
+
+class MismatchIn(StrictModel):
+    product_code: str = Field(pattern=FUND_CODE_PATTERN, description="fund or wealth product code")
+    product_kind: Literal["fund", "wealth_management"] = "fund"
+    product_level: int | None = Field(None, ge=1, le=5,
+                                      description="product risk level 1–5; required for wealth products")
+    acknowledged: bool = Field(description="false: return the warning to show; true: record the confirmation")
+
+
+class MismatchOut(BaseModel):
+    recorded: bool
+    id: str | None = None
+    customer_id: str
+    product_code: str
+    product_kind: str
+    customer_level: str
+    product_level: str
+    warning_zh: str
+    warning_en: str
+    created_at: datetime | None = None
+    created_by: str | None = None
