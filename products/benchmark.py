@@ -35,6 +35,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -280,6 +281,11 @@ def benchmark_specs(universe: Universe) -> dict[str, BenchmarkSpec]:
 
 def benchmark_weights(universe: Universe) -> pd.DataFrame:
     """Fund × (styles…, constant, source): each fund's benchmark weights (0 where unused)."""
+    return _benchmark_weights(universe).copy()
+
+
+@lru_cache(maxsize=4)
+def _benchmark_weights(universe: Universe) -> pd.DataFrame:  # a Universe is immutable and hashed by identity
     specs = benchmark_specs(universe)
     rows = {code: {**{s: spec.weights.get(s, 0.0) for s in STYLES}, "constant": spec.constant,
                    "source": spec.source} for code, spec in specs.items()}

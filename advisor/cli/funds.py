@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from advisor.cli.common import DataOption, JsonFlag, handle_errors, load, print_json
+from products.errors import BadInputError
 
 funds_app = typer.Typer(help="The fund universe: list, show, rank (基金).", no_args_is_help=True)
+out = Console()
 
 
 def register(app: typer.Typer) -> None:
@@ -12,3 +20,146 @@ def register(app: typer.Typer) -> None:
 
     funds_research.register_funds(funds_app)
     app.add_typer(funds_app, name="funds")
+
+
+def _pct(value: Any, digits: int = 2) -> str:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return "—"
+    return "—" if number != number else f"{number:.{digits}%}"
+
+
+def _num(value: Any, digits: int = 2) -> str:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return "—"
+    return "—" if number != number else f"{number:.{digits}f}"
+
+
+def _day(value: Any) -> str:
+    text = str(value)[:10] if value is not None else ""
+    return "—" if text in ("", "NaT", "None", "nan") else text
+
+
+@funds_app.command("list")
+@handle_errors
+def list_funds(
+    data: DataOption = None,
+    fund_type: Annotated[str | None, typer.Option("--type", help="Fund type, e.g. bond, equity, 混合型-偏股.")] = None,
+    asset_class: Annotated[str | None, typer.Option(
+        "--asset-class", help="cash, bond, cn_equity, global_equity or gold.")] = None,
+    max_risk: Annotated[str | None, typer.Option("--max-risk", help="Highest product risk level, e.g. R3.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """List the funds with type, asset class, risk level, fees and minimum purchase (基金列表)."""
+    from products.analytics.report import (
+        fund_listing,
+        parse_asset_class_option,
+        parse_risk_option,
+        parse_type_option,
+    )
+
+    universe = load(data)
+    rows = fund_listing(
+        universe,
+        fund_type=parse_type_option(fund_type) if fund_type else None,
+        asset_class=parse_asset_class_option(asset_class) if asset_class else None,
+        max_risk=parse_risk_option(max_risk) if max_risk else None,
+    )
+    if as_json:
+        print_json({"as_of": universe.as_of, "data_version": universe.version, "count": len(rows), "funds": rows})
+        return
+    table = Table(title=f"Funds 基金 ({len(rows)}) · as of {universe.as_of}")
+    for header in ("code", "name 名称", "type 类型", "asset class", "risk", "subscription 申购",
+                   "redemption 赎回", "running cost/yr", "min ¥"):
+        table.add_column(header, overflow="fold")
+    for r in rows:
+        fees = r["fees"]
+        sub = (f"{_pct(fees['subscription_rate'])} (→{_pct(fees['subscription_rate_discounted'], 3)})"
+               if fees["subscription_rate"] is not None else f"¥{fees['subscription_flat_fee']:g}")
+        table.add_row(r["code"], r["name"], r["type_zh"] or r["type"], r["asset_class"], r["risk_level"], sub,
+                      fees["redemption"], _pct(fees["running_cost"]), f"{r['min_purchase']:g}")
+    out.print(table)
+
+
+@funds_app.command("show")
+@handle_errors
+def show_fund(
+    code: Annotated[str, typer.Argument(help="Fund code, e.g. 000001.")],
+    data: DataOption = None,
+    start: Annotated[str | None, typer.Option("--start", help="Window start date (YYYY-MM-DD).")] = None,
+    end: Annotated[str | None, typer.Option("--end", help="Window end date (YYYY-MM-DD).")] = None,
+    risk_free: Annotated[float, typer.Option("--risk-free", help="Annual risk-free rate, e.g. 0.02.")] = 0.0,
+    as_json: JsonFlag = False,
+) -> None:
+    """One fund: profile, risk level, fees, metrics, rolling 1y/3y/5y and benchmark (基金详情)."""
+    from products.analytics.report import fund_report, parse_date_option
+
+    start_ts = parse_date_option(start, "--start")
+    end_ts = parse_date_option(end, "--end")
+    if start_ts is not None and end_ts is not None and start_ts > end_ts:
+        raise BadInputError("--start is after --end", code="bad_option",
+                            details={"option": "--start", "start": start, "end": end})
+    if not -0.5 < risk_free < 1.0:
+        raise BadInputError("--risk-free must be an annual rate such as 0.02", code="bad_option",
+                            details={"option": "--risk-free", "value": risk_free})
+    universe = load(data)
+    code = code.strip()
+    report = fund_report(universe, code, start=start_ts, end=end_ts, risk_free=risk_free)
+    report.update(_research(universe, code))
+    if as_json:
+        print_json(report)
+        return
+    _print_report(report)
+
+
+def _research(universe: Any, code: str) -> dict[str, Any]:
+    """Research card keys (dimensions, stars, look_through, style) when the research module has them."""
+    try:
+        from products.research import research_card
+    except ImportError:
+        return {}
+    card = research_card(universe, code)
+    return {k: card[k] for k in ("dimensions", "stars", "look_through", "style") if k in card}
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    m = report["metrics"]
+    window = report["window"]
+    out.print(f"[bold]{report['code']} {report['name']}[/]  {report['profile'].get('type_zh', '')} · "
+              f"{report['asset_class']} · [bold]{report['risk_level']}[/] {report['risk_level_zh']}")
+    fees = report["fees"]
+    out.print(f"fees 费用: subscription {_pct(fees['subscription_rate'])} "
+              f"(bank {_pct(fees['subscription_rate_discounted'], 3)})"
+              f" · redemption {fees['redemption']} · running {_pct(fees['running_cost'])}/yr")
+    out.print(f"benchmark 业绩比较基准: {report['benchmark']['text'] or '—'} → "
+              + ", ".join(f"{k} {v:.0%}" for k, v in report["benchmark"]["weights"].items())
+              + f" ({report['benchmark']['source']})")
+    table = Table(title=f"Metrics 业绩指标 {_day(window['start'])} … {_day(window['end'])} "
+                        f"(rf {window['risk_free']:.2%})")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    rows = [("annual return 年化收益", _pct(m["annual_return"])), ("volatility 年化波动", _pct(m["annual_volatility"])),
+            ("max drawdown 最大回撤", _pct(m["max_drawdown"])),
+            ("peak → trough → recovery", f"{_day(m['peak_date'])} → {_day(m['trough_date'])} → "
+                                         f"{_day(m['recovery_date'])}"),
+            ("recovery days 修复天数", _num(m["recovery_days"], 0)), ("Sharpe 夏普", _num(m["sharpe"])),
+            ("Sortino 索提诺", _num(m["sortino"])), ("Calmar 卡玛", _num(m["calmar"])),
+            ("excess return 超额收益", _pct(m["excess_return"])),
+            ("tracking error 跟踪误差", _pct(m["tracking_error"])),
+            ("information ratio 信息比率", _num(m["information_ratio"])), ("beta", _num(m["beta"])),
+            ("alpha", _pct(m["alpha"])), ("monthly win rate 月胜率", _pct(m["monthly_win_rate"], 1)),
+            ("up / down capture 上/下行捕获", f"{_num(m['up_capture'])} / {_num(m['down_capture'])}")]
+    for name, value in rows:
+        table.add_row(name, value)
+    out.print(table)
+    rolling = Table(title="Rolling 滚动 (latest / min / median / max annual return, worst drawdown)")
+    for header in ("window", "latest return", "min", "median", "max", "share > 0", "worst MDD"):
+        rolling.add_column(header, justify="right")
+    for label, s in report["rolling"].items():
+        rolling.add_row(label, _pct(s["latest_annual_return"]), _pct(s["min_annual_return"]),
+                        _pct(s["median_annual_return"]), _pct(s["max_annual_return"]), _pct(s["share_positive"], 0),
+                        _pct(s["worst_max_drawdown"]))
+    out.print(rolling)

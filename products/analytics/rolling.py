@@ -70,12 +70,13 @@ class RollingMetrics:
 
 
 def _last_valid(frame: pd.DataFrame) -> pd.Series:
-    values = frame.to_numpy()
+    values = frame.to_numpy(dtype=float)
+    if len(values) == 0:
+        return pd.Series(np.nan, index=frame.columns)
     ok = ~np.isnan(values)
     rows = np.where(ok.any(axis=0), len(values) - 1 - ok[::-1].argmax(axis=0), -1)
-    picked = values[np.clip(rows, 0, None), np.arange(values.shape[1])] if len(values) else np.array([])
-    return pd.Series(np.where(rows >= 0, picked, np.nan) if len(values) else np.full(values.shape[1], np.nan),
-                     index=frame.columns)
+    picked = values[np.clip(rows, 0, None), np.arange(values.shape[1])]
+    return pd.Series(np.where(rows >= 0, picked, np.nan), index=frame.columns)
 
 
 def rolling_metrics(returns: pd.DataFrame, window_years: float, *, risk_free: float = 0.0, step: int = 1,

@@ -1,0 +1,187 @@
+"""Fund listing and fund report payloads (plain dicts / frames) for the CLI and the API.
+
+`fund_listing(universe, ...)` is one row per fund with its type, asset class, risk level, headline fees
+and minimum purchase; `fund_report(universe, code, ...)` is everything `advisor funds show` prints:
+profile, fees, metrics over a window, the rolling 1y / 3y / 5y summary and the parsed benchmark.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from products.analytics.metrics import compute_metrics
+from products.analytics.rolling import rolling_metrics
+from products.benchmark import fund_benchmark_returns, parse_benchmark
+from products.errors import BadInputError
+from products.fees import SHORT_HOLD_DAYS, SHORT_HOLD_MIN_RATE, FeeSchedule
+from products.taxonomy import (
+    ASSET_CLASS_NAMES_ZH,
+    FUND_TYPE_NAMES_ZH,
+    AssetClass,
+    FundType,
+    RiskLevel,
+    parse_fund_type,
+)
+from products.universe import Universe
+
+ROLLING_WINDOWS_YEARS = (1, 3, 5)
+PROFILE_FIELDS = ("name", "full_name", "company", "managers", "manager_since", "inception", "share_class",
+                  "sibling_codes", "fund_type", "asset_class", "aum_yi", "benchmark_text", "status",
+                  "min_purchase", "purchase_increment", "min_sip")
+
+
+def parse_type_option(value: str) -> FundType:
+    """A fund type from its code (`bond`) or a source text (`债券型`, `混合型-偏股`)."""
+    try:
+        return parse_fund_type(value)
+    except BadInputError:
+        raise BadInputError(f"unknown fund type {value!r}", code="bad_option", details={
+            "option": "--type", "allowed": ", ".join(t.value for t in FundType)}) from None
+
+
+def parse_asset_class_option(value: str) -> AssetClass:
+    try:
+        return AssetClass(value.strip().lower())
+    except ValueError:
+        raise BadInputError(f"unknown asset class {value!r}", code="bad_option", details={
+            "option": "--asset-class", "allowed": ", ".join(a.value for a in AssetClass)}) from None
+
+
+def parse_risk_option(value: str, option: str = "--max-risk") -> RiskLevel:
+    try:
+        return RiskLevel.parse(value)
+    except BadInputError:
+        raise BadInputError(f"unknown risk level {value!r}; expected R1–R5", code="bad_option",
+                            details={"option": option}) from None
+
+
+def parse_date_option(value: str | None, option: str) -> pd.Timestamp | None:
+    if value is None or str(value).strip() == "":
+        return None
+    try:
+        stamp = pd.Timestamp(str(value).strip())
+    except (ValueError, TypeError):
+        stamp = None
+    if stamp is None or pd.isna(stamp):
+        raise BadInputError(f"{option} must be a date like 2021-01-31, got {value!r}", code="bad_option",
+                            details={"option": option, "value": str(value)})
+    return stamp
+
+
+def redemption_summary(schedule: FeeSchedule) -> str:
+    """Holding-period tiers as charged, e.g. `<7d 1.50% · <365d 0.50% · <730d 0.25% · ≥730d 0`.
+
+    The regulatory 1.5% floor under 7 days is shown even where the schedule itself starts lower.
+    """
+    if schedule.money_market:
+        return "none 无"
+    tiers = [(t.upper_days, t.rate) for t in schedule.redemption]
+    if tiers[0][0] > SHORT_HOLD_DAYS or tiers[0][1] < SHORT_HOLD_MIN_RATE:
+        tiers = [(float(SHORT_HOLD_DAYS), max(tiers[0][1], SHORT_HOLD_MIN_RATE)),
+                 *[(u, r) for u, r in tiers if u > SHORT_HOLD_DAYS]]
+    parts = []
+    lower = 0.0
+    for upper, rate in tiers:
+        text = f"{rate:.2%}" if rate else "0"
+        parts.append(f"<{upper:g}d {text}" if math.isfinite(upper) else f"≥{lower:g}d {text}")
+        lower = upper
+    return " · ".join(parts)
+
+
+def fee_summary(schedule: FeeSchedule, discount: float) -> dict[str, Any]:
+    """Headline fees: first-tier subscription list rate (and after the bank discount), redemption, running."""
+    first = schedule.subscription[0]
+    return {
+        "subscription_rate": None if first.flat is not None else first.rate,
+        "subscription_rate_discounted": None if first.flat is not None else first.rate * discount,
+        "subscription_flat_fee": first.flat,
+        "redemption": redemption_summary(schedule),
+        "running_cost": schedule.running_cost,
+    }
+
+
+def fee_detail(schedule: FeeSchedule, discount: float) -> dict[str, Any]:
+    """Every tier of the schedule, for `funds show`."""
+    return {
+        **fee_summary(schedule, discount),
+        "discount": discount,
+        "subscription_tiers": [
+            {"below_amount": t.upper if math.isfinite(t.upper) else None, "rate": None if t.flat is not None
+             else t.rate, "flat_fee": t.flat} for t in schedule.subscription],
+        "redemption_tiers": [
+            {"below_days": t.upper_days if math.isfinite(t.upper_days) else None, "rate": t.rate}
+            for t in schedule.redemption],
+        "management_fee": schedule.management_fee,
+        "custody_fee": schedule.custody_fee,
+        "sales_service_fee": schedule.sales_service_fee,
+    }
+
+
+def fund_listing(universe: Universe, fund_type: FundType | None = None, asset_class: AssetClass | None = None,
+                 max_risk: RiskLevel | None = None) -> list[dict[str, Any]]:
+    """One dict per fund matching the filters (code order)."""
+    funds = universe.funds
+    keep = np.ones(len(funds), dtype=bool)
+    if fund_type is not None:
+        keep &= (funds["fund_type"] == fund_type.value).to_numpy()
+    if asset_class is not None:
+        keep &= (funds["asset_class"] == asset_class.value).to_numpy()
+    if max_risk is not None:
+        keep &= (funds["risk_level"].to_numpy() <= int(max_risk))
+    rows = []
+    for i in np.flatnonzero(keep):
+        code = funds.index[i]
+        row = funds.iloc[i]
+        rows.append({
+            "code": code,
+            "name": row["name"],
+            "type": row["fund_type"],
+            "type_zh": FUND_TYPE_NAMES_ZH.get(FundType(row["fund_type"]), ""),
+            "asset_class": row["asset_class"],
+            "risk_level": RiskLevel(int(row["risk_level"])).label,
+            "fees": fee_summary(universe.fees.schedules[i], universe.fee_discount),
+            "min_purchase": row["min_purchase"],
+        })
+    return rows
+
+
+def fund_report(universe: Universe, code: str, *, start: pd.Timestamp | None = None,
+                end: pd.Timestamp | None = None, risk_free: float = 0.0) -> dict[str, Any]:
+    """Profile, fees, metrics, rolling summary and benchmark of one fund (raises NotFoundError)."""
+    row = universe.fund(code)
+    i = universe.code_index[code]
+    returns = universe.returns[[code]]
+    bench_all = fund_benchmark_returns(universe)
+    metrics = compute_metrics(returns, bench_all[[code]], risk_free=risk_free, start=start, end=end)
+    metric_row = metrics.loc[code].to_dict()
+    window = returns.loc[start:end] if (start is not None or end is not None) else returns
+    rolling: dict[str, Any] = {}
+    for years in ROLLING_WINDOWS_YEARS:
+        summary = rolling_metrics(window, years, risk_free=risk_free).summary().loc[code].to_dict()
+        summary["n_windows"] = int(summary["n_windows"])
+        rolling[f"{years}y"] = summary
+    level = RiskLevel(int(row["risk_level"]))
+    profile = {k: row[k] for k in PROFILE_FIELDS if k in row.index}
+    profile["type_zh"] = FUND_TYPE_NAMES_ZH.get(FundType(row["fund_type"]), "")
+    profile["asset_class_zh"] = ASSET_CLASS_NAMES_ZH.get(AssetClass(row["asset_class"]), "")
+    return {
+        "code": code,
+        "name": row["name"],
+        "type": row["fund_type"],
+        "asset_class": row["asset_class"],
+        "risk_level": level.label,
+        "risk_level_zh": level.name_zh,
+        "risk_source": row.get("risk_source", ""),
+        "profile": profile,
+        "fees": fee_detail(universe.fees.schedules[i], universe.fee_discount),
+        "window": {"start": metric_row.pop("start"), "end": metric_row.pop("end"), "risk_free": risk_free},
+        "metrics": metric_row,
+        "rolling": rolling,
+        "benchmark": parse_benchmark(row.get("benchmark_text", ""), row["fund_type"]).to_dict(),
+        "as_of": universe.as_of,
+        "data_version": universe.version,
+    }
