@@ -1,0 +1,279 @@
+"""The 8-dimension fund leaderboard (基金大数据榜单): peer-group percentiles → composite → 1–5 stars.
+
+Every dimension is a percentile (0–100, 100 = best) inside the fund's peer group, computed over the
+trailing rating window (3 years) that ends at `as_of`; only data up to `as_of` is read (returns, fund
+inception, manager start). Funds with under 3 years of history are listed but unrated. Formulas are in
+docs/research-methodology.md. All funds are computed at once: metrics come from
+`products.analytics.compute_metrics` over the whole returns matrix, the rest is numpy / groupby.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from products.errors import BadInputError
+from products.research._common import (
+    MIN_PEERS,
+    PEER_GROUP_FALLBACK,
+    PEER_GROUP_OF_TYPE,
+    cached,
+    first_observation,
+    peer_percentile,
+    to_timestamp,
+)
+from products.universe import Universe
+
+DIMENSIONS: tuple[str, ...] = (
+    "consistency",  # beats its benchmark month after month and over rolling 12-month windows
+    "excess_return",  # annualized return above its benchmark
+    "drawdown_control",  # depth of the worst drawdown and how long it took to recover
+    "volatility_control",  # annual volatility and downside deviation
+    "risk_adjusted_return",  # Sharpe and Sortino
+    "persistence",  # a good year followed by a good year
+    "manager_stability",  # tenure of the longest-serving current manager
+    "cost_and_scale",  # yearly cost and size inside a healthy band
+)
+DIMENSION_NAMES_ZH: dict[str, str] = {
+    "consistency": "持续跑赢基准", "excess_return": "超额收益", "drawdown_control": "回撤控制",
+    "volatility_control": "波动控制", "risk_adjusted_return": "风险调整收益", "persistence": "业绩持续性",
+    "manager_stability": "经理稳定性", "cost_and_scale": "费用与规模",
+}
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "consistency": 0.15, "excess_return": 0.15, "drawdown_control": 0.15, "volatility_control": 0.10,
+    "risk_adjusted_return": 0.20, "persistence": 0.10, "manager_stability": 0.05, "cost_and_scale": 0.10,
+}
+RATING_YEARS = 3
+HISTORY_TOLERANCE_DAYS = 10  # a NAV series may start a few days after the 3-year mark (holidays)
+PERSISTENCE_YEARS = 5
+# Size (亿元) inside which a fund is neither too small to be viable nor too large to stay nimble.
+HEALTHY_AUM_BAND: dict[str, tuple[float, float]] = {"bond": (5.0, 300.0), "money_market": (10.0, 2000.0)}
+DEFAULT_AUM_BAND = (2.0, 100.0)
+FRONT_LOAD_HOLDING_YEARS = 3.0  # the discounted first-tier subscription fee is spread over this hold
+STAR_SPLIT = (0.10, 0.225, 0.35, 0.225, 0.10)  # 5★, 4★, 3★, 2★, 1★ (Morningstar)
+
+
+def peer_groups(universe: Universe, rated: pd.Series | None = None) -> pd.Series:
+    """Peer group of every fund; groups with fewer than MIN_PEERS rated funds join their fallback."""
+    groups = universe.funds["fund_type"].astype(str).map(PEER_GROUP_OF_TYPE).fillna("other")
+    if rated is None:
+        return groups.rename("peer_group")
+    for small, target in PEER_GROUP_FALLBACK.items():
+        n_small = int((rated & (groups == small)).sum())
+        if 0 < n_small < MIN_PEERS and (groups == target).any():
+            groups = groups.where(groups != small, target)
+    return groups.rename("peer_group")
+
+
+def normalize_weights(weights: Mapping[str, float] | None) -> dict[str, float]:
+    """Validated dimension weights (unknown names, negatives or an all-zero set are errors), summing to 1."""
+    if weights is None:
+        return dict(DEFAULT_WEIGHTS)
+    unknown = sorted(set(weights) - set(DIMENSIONS))
+    if unknown:
+        raise BadInputError(f"unknown leaderboard dimension(s) {unknown}; valid: {list(DIMENSIONS)}",
+                            details={"weights": unknown})
+    full = {d: float(weights.get(d, 0.0)) for d in DIMENSIONS}
+    if any(not np.isfinite(v) or v < 0 for v in full.values()) or sum(full.values()) <= 0:
+        raise BadInputError("dimension weights must be non-negative and not all zero",
+                            details={"weights": {k: v for k, v in full.items() if v}})
+    total = sum(full.values())
+    return {d: v / total for d, v in full.items()}
+
+
+def leaderboard(universe: Universe, as_of: date | str | pd.Timestamp | None = None,
+                weights: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """Rank every fund alive at `as_of` inside its peer group.
+
+    Returns a DataFrame indexed by code with `name, category (peer group), fund_type, score (0–100),
+    stars (1–5, NaN if unrated), rated, history_years` and the eight dimension percentiles, sorted by
+    category then score. Cached per universe, date and weights.
+    """
+    wts = normalize_weights(weights)
+    ts = to_timestamp(as_of)
+    key = (None if ts is None else ts.isoformat(), tuple(sorted(wts.items())))
+    return cached("leaderboard", universe, key, lambda: _leaderboard(universe, ts, wts)).copy()
+
+
+def _leaderboard(universe: Universe, as_of: pd.Timestamp | None, wts: dict[str, float]) -> pd.DataFrame:
+    returns = universe.returns
+    if returns.empty:
+        raise BadInputError("the universe has no return series to rank")
+    last = returns.index[-1]
+    as_of = last if as_of is None else min(as_of, last)
+    returns = returns.loc[:as_of]
+    funds = universe.funds
+    first = first_observation(returns)
+    inception = pd.to_datetime(funds["inception"], errors="coerce") if "inception" in funds else first
+    listed = first.notna() & ~(inception > as_of)
+    window_start = as_of - pd.DateOffset(years=RATING_YEARS)
+    rated = listed & (first <= window_start + pd.Timedelta(days=HISTORY_TOLERANCE_DAYS))
+    groups = peer_groups(universe, rated)
+
+    raw = _raw_measures(universe, returns, window_start, as_of, groups, listed)
+
+    def pct(col: str, higher: bool = True) -> pd.Series:
+        return peer_percentile(raw[col], groups, rated, higher)
+
+    def blend(*parts: pd.Series) -> pd.Series:
+        return peer_percentile(pd.concat(parts, axis=1).mean(axis=1), groups, rated)
+
+    dims = pd.DataFrame(index=funds.index)
+    dims["consistency"] = blend(pct("monthly_win_rate"), pct("rolling_win_share"))
+    dims["excess_return"] = pct("excess_return")
+    dims["drawdown_control"] = blend(pct("max_drawdown"), pct("underwater_days", higher=False))
+    dims["volatility_control"] = blend(pct("annual_volatility", higher=False),
+                                       pct("downside_deviation", higher=False))
+    dims["risk_adjusted_return"] = blend(pct("sharpe"), pct("sortino"))
+    dims["persistence"] = pct("persistence")
+    dims["manager_stability"] = pct("manager_tenure_years")
+    dims["cost_and_scale"] = blend(pct("yearly_cost", higher=False), pct("size_fit"))
+
+    weight_vec = np.array([wts[d] for d in DIMENSIONS])
+    score = pd.Series(dims[list(DIMENSIONS)].to_numpy() @ weight_vec, index=funds.index).where(rated)
+    stars = assign_stars(score, groups)
+
+    table = pd.DataFrame({
+        "name": funds["name"], "category": groups, "fund_type": funds["fund_type"].astype(str),
+        "score": score, "stars": stars, "rated": rated,
+        "history_years": ((as_of - first).dt.days / 365.25).where(listed),
+    })
+    table = pd.concat([table, dims], axis=1).loc[listed]
+    table.index.name = "code"
+    table.attrs["as_of"] = as_of.date().isoformat()
+    table.attrs["weights"] = wts
+    order = table.assign(_s=table["score"].fillna(-1.0)).sort_values(["category", "_s"], ascending=[True, False])
+    return order.drop(columns="_s")
+
+
+def assign_stars(score: pd.Series, groups: pd.Series) -> pd.Series:
+    """1–5 stars inside each group by score rank: top 10% 5★, next 22.5% 4★, 35% 3★, 22.5% 2★, 10% 1★.
+
+    The cut points are `round(n × cumulative share)`, so each star count is within one fund of its share.
+    Ties in score are broken by code so the result is deterministic. NaN scores stay NaN.
+    """
+    valid = score.notna()
+    frame = pd.DataFrame({"score": score[valid], "group": groups[valid]})
+    frame = frame.rename_axis("code").reset_index().sort_values(["group", "score", "code"],
+                                                                 ascending=[True, False, True])
+    position = frame.groupby("group").cumcount().to_numpy()
+    n = frame.groupby("group")["score"].transform("size").to_numpy()
+    cumulative = np.cumsum(STAR_SPLIT)[:-1]  # 0.10, 0.325, 0.675, 0.90
+    cuts = np.rint(n[:, None] * cumulative[None, :])
+    stars = 5 - (position[:, None] >= cuts).sum(axis=1)
+    out = pd.Series(np.nan, index=score.index)
+    out.loc[frame["code"].to_numpy()] = stars.astype(float)
+    return out
+
+
+def _raw_measures(universe: Universe, returns: pd.DataFrame, start: pd.Timestamp, as_of: pd.Timestamp,
+                  groups: pd.Series, listed: pd.Series) -> pd.DataFrame:
+    """The raw (un-ranked) measure behind each dimension, one row per fund."""
+    from products.analytics import compute_metrics, fund_benchmark_returns
+
+    window = returns.loc[returns.index > start]
+    bench_all = cached("benchmark_returns", universe, "all", lambda: fund_benchmark_returns(universe))
+    bench = bench_all.reindex(index=window.index, columns=window.columns)
+    metrics = compute_metrics(window, bench)
+    raw = pd.DataFrame(index=returns.columns)
+    for col in ("annual_volatility", "downside_deviation", "max_drawdown", "sharpe", "sortino", "excess_return",
+                "monthly_win_rate"):
+        raw[col] = pd.to_numeric(metrics[col], errors="coerce") if col in metrics else np.nan
+    raw["underwater_days"] = _underwater_days(metrics, as_of)
+    raw["rolling_win_share"] = _rolling_win_share(window, bench)
+    raw["persistence"] = _persistence(returns, as_of, groups, listed)
+    raw["manager_tenure_years"] = _tenure_years(universe, as_of)
+    raw["yearly_cost"] = _yearly_cost(universe)
+    raw["size_fit"] = _size_fit(universe, groups)
+    return raw
+
+
+def _underwater_days(metrics: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
+    """Days from the worst drawdown's peak to recovery; still under water → days to `as_of` (a floor)."""
+    days = pd.to_numeric(metrics.get("recovery_days"), errors="coerce")
+    if "peak_date" in metrics:
+        peak = pd.to_datetime(metrics["peak_date"], errors="coerce")
+    else:
+        peak = pd.to_datetime(metrics.get("trough_date"), errors="coerce")
+    open_days = (as_of - peak).dt.days
+    days = days.where(days.notna(), open_days)
+    drawdown = pd.to_numeric(metrics.get("max_drawdown"), errors="coerce")
+    return days.where(~(drawdown >= 0), 0.0)
+
+
+def _monthly(returns: pd.DataFrame) -> pd.DataFrame:
+    """Compounded calendar-month returns; NaN for months with no observation."""
+    month = returns.index.to_period("M")
+    log = np.log1p(returns)
+    out = log.groupby(month).sum(min_count=1)
+    return np.expm1(out)
+
+
+def _rolling_win_share(window: pd.DataFrame, bench: pd.DataFrame) -> pd.Series:
+    """Share of rolling 12-month windows (stepping monthly) in which the fund beat its benchmark."""
+    fund_m = np.log1p(_monthly(window))
+    bench_m = np.log1p(_monthly(bench.where(window.notna())))
+    f12 = fund_m.rolling(12, min_periods=12).sum()
+    b12 = bench_m.rolling(12, min_periods=12).sum()
+    both = f12.notna() & b12.notna()
+    wins = ((f12 > b12) & both).sum()
+    count = both.sum()
+    return (wins / count.replace(0, np.nan)).reindex(window.columns)
+
+
+def _persistence(returns: pd.DataFrame, as_of: pd.Timestamp, groups: pd.Series, listed: pd.Series) -> pd.Series:
+    """Mean over consecutive 12-month blocks (ending at `as_of`) of min(peer pct in year t, in year t+1).
+
+    A fund that stays in the top of its peers scores high; one that alternates good and bad years scores
+    as low as its bad years; blocks the fund did not fully live through are skipped.
+    """
+    first = first_observation(returns)
+    cum = np.log1p(returns.fillna(0.0)).cumsum()
+    bounds = [as_of - pd.DateOffset(years=k) for k in range(PERSISTENCE_YEARS + 1)]  # newest first
+    pos = cum.index.searchsorted(bounds, side="right") - 1
+    level = np.where(pos[:, None] >= 0, cum.to_numpy()[np.maximum(pos, 0)], 0.0)  # (K+1, n)
+    yearly = np.expm1(level[:-1] - level[1:])  # block k: (bound[k+1], bound[k]]
+    alive = np.array([(first <= b + pd.Timedelta(days=HISTORY_TOLERANCE_DAYS)).to_numpy() for b in bounds[1:]])
+    pcts = []
+    for k in range(PERSISTENCE_YEARS):
+        block = pd.Series(np.where(alive[k], yearly[k], np.nan), index=returns.columns)
+        eligible = listed & block.notna()
+        pcts.append(peer_percentile(block, groups, eligible).to_numpy())
+    p = np.vstack(pcts)  # newest first
+    pair = np.fmin(p[:-1], p[1:])
+    valid = ~(np.isnan(p[:-1]) | np.isnan(p[1:]))
+    count = valid.sum(axis=0)
+    total = np.where(valid, pair, 0.0).sum(axis=0)
+    score = np.divide(total, count, out=np.full(total.shape, np.nan), where=count > 0)
+    return pd.Series(score, index=returns.columns)
+
+
+def _tenure_years(universe: Universe, as_of: pd.Timestamp) -> pd.Series:
+    """Years since `manager_since`; unknown, or a manager who started after `as_of`, → NaN (neutral 50)."""
+    if "manager_since" not in universe.funds:
+        return pd.Series(np.nan, index=universe.funds.index)
+    since = pd.to_datetime(universe.funds["manager_since"], errors="coerce")
+    years = (as_of - since).dt.days / 365.25
+    return years.where(since <= as_of)
+
+
+def _yearly_cost(universe: Universe) -> pd.Series:
+    """Running cost per year + the bank-discounted first-tier subscription rate spread over 3 years."""
+    fees = universe.fees
+    front = fees.sub_rate[:, 0] * universe.fee_discount if len(fees) else np.zeros(0)
+    front = np.where(np.isnan(fees.sub_flat[:, 0]), front, 0.0) if len(fees) else front
+    return pd.Series(fees.running_cost + front / FRONT_LOAD_HOLDING_YEARS, index=universe.funds.index)
+
+
+def _size_fit(universe: Universe, groups: pd.Series) -> pd.Series:
+    """−|log(aum / nearest point of the healthy band)|: 0 inside the band, more negative further out."""
+    if "aum_yi" not in universe.funds:
+        return pd.Series(np.nan, index=universe.funds.index)
+    aum = pd.to_numeric(universe.funds["aum_yi"], errors="coerce")
+    lo = groups.map(lambda g: HEALTHY_AUM_BAND.get(g, DEFAULT_AUM_BAND)[0]).astype(float)
+    hi = groups.map(lambda g: HEALTHY_AUM_BAND.get(g, DEFAULT_AUM_BAND)[1]).astype(float)
+    aum = aum.where(aum > 0)
+    return -np.abs(np.log(aum / aum.clip(lower=lo, upper=hi)))

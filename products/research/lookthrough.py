@@ -1,0 +1,379 @@
+"""Holdings look-through (基金持仓透视): what funds really hold, by industry and by stock.
+
+A fund discloses its top-10 stocks each quarter (weights as fractions of NAV) and its stock share. Per
+fund and quarter we report SW level-1 industry weights of the disclosed stocks (point-in-time industry:
+the latest classification effective on or before the quarter end), HK and overseas stocks as their own
+buckets, the rest of the stock share as `undisclosed`, and everything that is not stock as `non_stock`,
+so that each row sums to 1. Between funds: a weighted overlap of disclosed holdings; for a portfolio:
+industry and stock exposures aggregated over its funds and the stocks reached through several funds.
+
+Holdings are checked before use (`clean_holdings`): duplicate rows are dropped, fund-quarters whose
+weights sum above 100% are excluded, a stock share below the top-10 sum is raised to it, and every such
+fault is reported in `issues`. The fund × stock and stock × bucket matrices are scipy.sparse, so a
+whole quarter (~8,700 funds) is one sparse product.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from products.errors import BadInputError, NotFoundError
+from products.research._common import cached, quarter_end, to_timestamp
+from products.universe import Universe
+
+UNDISCLOSED = "undisclosed"  # stock share beyond the disclosed top 10
+NON_STOCK = "non_stock"  # bonds, cash and everything else that is not stock
+HK = "HK"
+OVERSEAS = "overseas"
+UNCLASSIFIED = "unclassified"  # an A-share without a known SW industry at that date
+NO_DATA = "no_holdings_data"  # an equity-type fund with no disclosed holdings at all
+SPECIAL_BUCKETS = (HK, OVERSEAS, UNCLASSIFIED, UNDISCLOSED, NON_STOCK, NO_DATA)
+
+WEIGHT_TOLERANCE = 0.005  # 0.5 percentage point of rounding in published weights
+DISCLOSURE_LAG_DAYS = 21  # quarterly reports come out within 15 working days of the quarter end
+NON_EQUITY_ASSET_CLASSES = ("cash", "bond", "gold")
+ISSUE_COLUMNS = ["code", "quarter", "check", "severity", "message"]
+
+
+@dataclass(frozen=True)
+class CleanHoldings:
+    """Holdings fit for use, plus the faults found (one row per fund-quarter or duplicate)."""
+
+    holdings: pd.DataFrame  # HOLDING_COLUMNS + quarter_end, industry, bucket
+    fund_quarters: pd.DataFrame  # one row per (fund_code, quarter): equity_share, top10_share, n_holdings
+    issues: pd.DataFrame  # ISSUE_COLUMNS
+
+
+@dataclass(frozen=True)
+class LookThrough:
+    """Look-through of a set of funds, one quarter each."""
+
+    industries: pd.DataFrame  # fund × bucket (SW L1 names + SPECIAL_BUCKETS), rows sum to 1
+    top_stocks: pd.DataFrame  # long: code, quarter, rank, stock_code, stock_name, market, industry, weight
+    summary: pd.DataFrame  # per fund: quarter, as_of, equity_share, top10_share, top10_of_stock, source
+    issues: pd.DataFrame  # faults in the rows that were asked about
+
+
+def clean_holdings(universe: Universe) -> CleanHoldings:
+    """Checked holdings with point-in-time industries (cached per universe)."""
+    return cached("clean_holdings", universe, "all", lambda: _clean(universe))
+
+
+def _clean(universe: Universe) -> CleanHoldings:
+    raw = universe.holdings
+    if raw is None or raw.empty:
+        empty = pd.DataFrame(columns=["quarter", "fund_code", "stock_code", "stock_name", "market", "weight",
+                                      "equity_share", "rank", "quarter_end", "industry", "bucket"])
+        return CleanHoldings(empty, pd.DataFrame(columns=["fund_code", "quarter", "quarter_end", "equity_share",
+                                                          "top10_share", "n_holdings"]),
+                             pd.DataFrame(columns=ISSUE_COLUMNS))
+    h = raw.copy()
+    h["fund_code"] = h["fund_code"].astype(str)
+    h["stock_code"] = h["stock_code"].astype(str)
+    h["weight"] = pd.to_numeric(h["weight"], errors="coerce")
+    h["equity_share"] = pd.to_numeric(h["equity_share"], errors="coerce")
+    h["quarter_end"] = quarter_end(h["quarter"]).to_numpy()
+    issues: list[pd.DataFrame] = []
+
+    bad_weight = ~(h["weight"] > 0)
+    if bad_weight.any():
+        issues.append(_issue_rows(h[bad_weight], "holding_weight_invalid", "warning",
+                                  "holding weight missing or not positive: row dropped"))
+        h = h[~bad_weight]
+    dup = h.duplicated(["fund_code", "quarter_end", "stock_code"], keep="first")
+    if dup.any():
+        issues.append(_issue_rows(h[dup], "duplicate_holding", "warning",
+                                  "duplicate holding row (same fund, quarter, stock): kept the first"))
+        h = h[~dup]
+
+    fq = h.groupby(["fund_code", "quarter_end"], sort=False).agg(
+        quarter=("quarter", "first"), equity_share=("equity_share", "max"), top10_share=("weight", "sum"),
+        n_holdings=("weight", "size")).reset_index()
+    over = fq["top10_share"] > 1.0 + WEIGHT_TOLERANCE
+    if over.any():
+        bad = fq[over]
+        issues.append(pd.DataFrame({
+            "code": bad["fund_code"], "quarter": bad["quarter"], "check": "holdings_sum_above_100",
+            "severity": "error",
+            "message": [f"top-10 weights sum to {s:.1%} of NAV (> 100%): fund-quarter excluded"
+                        for s in bad["top10_share"]]}))
+        keep = fq.loc[~over, ["fund_code", "quarter_end"]]
+        h = h.merge(keep, on=["fund_code", "quarter_end"], how="inner")
+        fq = fq[~over]
+    share = fq["equity_share"]
+    missing_share = share.isna() | (share <= 0)
+    below = ~missing_share & (share + WEIGHT_TOLERANCE < fq["top10_share"])
+    above_one = share > 1.0 + WEIGHT_TOLERANCE
+    for mask, check, message in (
+        (missing_share, "equity_share_missing", "stock share missing: taken as the top-10 sum"),
+        (below, "equity_share_below_top10", "stock share below the top-10 sum: raised to the top-10 sum"),
+        (above_one, "equity_share_above_100", "stock share above 100%: capped at 100%"),
+    ):
+        if mask.any():
+            issues.append(pd.DataFrame({"code": fq.loc[mask, "fund_code"], "quarter": fq.loc[mask, "quarter"],
+                                        "check": check, "severity": "warning", "message": message}))
+    fixed = share.where(~missing_share, fq["top10_share"]).clip(upper=1.0)
+    fq = fq.assign(equity_share=np.maximum(fixed, np.minimum(fq["top10_share"], 1.0)))
+    h = h.drop(columns="equity_share").merge(fq[["fund_code", "quarter_end", "equity_share"]],
+                                             on=["fund_code", "quarter_end"], how="left")
+
+    h["industry"] = _point_in_time_industry(h, universe.stock_industry)
+    market = h["market"].astype(str)
+    is_hk = market.str.contains("港") | market.str.upper().eq("HK")
+    is_a = market.str.contains("A") | market.str.contains("沪") | market.str.contains("深")
+    h["bucket"] = np.where(is_hk, HK, np.where(is_a, h["industry"].fillna(UNCLASSIFIED), OVERSEAS))
+    h["industry"] = h["industry"].where(is_a & ~is_hk, h["bucket"])
+    h = h.sort_values(["fund_code", "quarter_end", "weight"], ascending=[True, True, False], ignore_index=True)
+    all_issues = pd.concat(issues, ignore_index=True) if issues else pd.DataFrame(columns=ISSUE_COLUMNS)
+    return CleanHoldings(h, fq.reset_index(drop=True), all_issues[ISSUE_COLUMNS])
+
+
+def _issue_rows(rows: pd.DataFrame, check: str, severity: str, message: str) -> pd.DataFrame:
+    return pd.DataFrame({"code": rows["fund_code"].to_numpy(), "quarter": rows["quarter"].to_numpy(),
+                         "check": check, "severity": severity,
+                         "message": [f"{message} (stock {s})" for s in rows["stock_code"]]})
+
+
+def _point_in_time_industry(h: pd.DataFrame, stock_industry: pd.DataFrame) -> pd.Series:
+    """SW L1 of each holding row: the latest classification effective on or before the quarter end.
+
+    Where that classification has no SW2021 L1 name (old SW2014 codes), the earliest later known one is
+    used: industries rarely change and a later label beats none (this is the only look-ahead).
+    """
+    if stock_industry is None or stock_industry.empty:
+        return pd.Series(np.nan, index=h.index, dtype=object)
+    si = stock_industry[["stock_code", "effective_date", "sw_l1"]].copy()
+    si["stock_code"] = si["stock_code"].astype(str)
+    si["effective_date"] = pd.to_datetime(si["effective_date"], errors="coerce").astype("datetime64[ns]")
+    si = si.dropna(subset=["effective_date"]).sort_values("effective_date")
+    left = pd.DataFrame({"stock_code": h["stock_code"].to_numpy(),
+                         "quarter_end": pd.to_datetime(h["quarter_end"]).astype("datetime64[ns]").to_numpy(),
+                         "row": np.arange(len(h))}).sort_values("quarter_end")
+    back = pd.merge_asof(left, si, left_on="quarter_end", right_on="effective_date", by="stock_code",
+                         direction="backward")
+    known = si.dropna(subset=["sw_l1"])
+    fwd = pd.merge_asof(left, known, left_on="quarter_end", right_on="effective_date", by="stock_code",
+                        direction="forward")
+    industry = back["sw_l1"].where(back["sw_l1"].notna(), fwd["sw_l1"]).to_numpy()
+    out = np.empty(len(h), dtype=object)
+    out[left["row"].to_numpy()] = industry
+    return pd.Series(out, index=h.index)
+
+
+def _select(universe: Universe, clean: CleanHoldings, codes: list[str] | None, quarter: object,
+            as_of: pd.Timestamp | None) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """One quarter per fund: the given quarter, else the latest known at `as_of` (disclosure lag)."""
+    fq = clean.fund_quarters
+    if quarter is not None:
+        q_end = quarter_end(pd.Series([quarter])).iloc[0]
+        fq = fq[fq["quarter_end"] == q_end]
+    elif as_of is not None:
+        fq = fq[fq["quarter_end"] + pd.Timedelta(days=DISCLOSURE_LAG_DAYS) <= as_of]
+    if codes is not None:
+        fq = fq[fq["fund_code"].isin(codes)]
+    latest = fq.sort_values("quarter_end").drop_duplicates("fund_code", keep="last")
+    wanted = list(dict.fromkeys(codes)) if codes is not None else sorted(latest["fund_code"])
+    return latest, clean.holdings, wanted
+
+
+def look_through(universe: Universe, codes: list[str] | None = None, quarter: object = None,
+                 as_of: date | str | pd.Timestamp | None = None) -> LookThrough:
+    """Look through `codes` (all funds with holdings if None) at `quarter`, or the latest known at `as_of`.
+
+    Codes may be universe funds or any fund in the holdings table. A universe fund without holdings of
+    its own borrows a sibling share class's (A/C classes hold the same portfolio); one with none at all
+    is `non_stock` (cash / bond / gold funds) or `no_holdings_data` (equity-type funds).
+    """
+    clean = clean_holdings(universe)
+    ts = to_timestamp(as_of)
+    code_list = None if codes is None else [str(c) for c in codes]
+    if code_list is not None:
+        unknown = [c for c in code_list if c not in universe.code_index
+                   and not (clean.fund_quarters["fund_code"] == c).any()]
+        if unknown:
+            raise NotFoundError(f"fund(s) {unknown} are neither in the universe nor in the holdings data",
+                                code="fund_not_found", details={"codes": unknown})
+        search = sorted(set(code_list) | set(_siblings(universe, code_list).values()))
+    else:
+        search = None
+    latest, holdings, wanted = _select(universe, clean, search, quarter, ts)
+    if quarter is not None and latest.empty:
+        raise NotFoundError(f"no holdings for quarter {quarter!r}", code="quarter_not_found",
+                            details={"quarter": str(quarter)})
+    # each wanted fund → the fund-quarter that speaks for it (its own, else a sibling's)
+    own = dict(zip(latest["fund_code"], latest["quarter_end"], strict=True))
+    source = {c: c for c in wanted if c in own}
+    for code, sib in _siblings(universe, [c for c in wanted if c not in own]).items():
+        if sib in own:
+            source[code] = sib
+    with_data = [c for c in wanted if c in source]
+    src_codes = np.array([source[c] for c in with_data], dtype=object)
+    src_q = np.array([own[source[c]] for c in with_data], dtype="datetime64[ns]")
+
+    targets = pd.DataFrame({"fund_code": src_codes, "quarter_end": pd.to_datetime(src_q),
+                            "_t": np.arange(len(with_data))})
+    rows = holdings.merge(targets, on=["fund_code", "quarter_end"], how="inner")  # a shared source repeats
+    rows_target = rows.pop("_t").to_numpy()
+    target = pd.MultiIndex.from_arrays([src_codes, pd.to_datetime(src_q)])
+
+    fq = clean.fund_quarters.set_index(["fund_code", "quarter_end"])
+    eq_share = fq["equity_share"].reindex(target).to_numpy(dtype=float)
+    top10 = fq["top10_share"].reindex(target).to_numpy(dtype=float)
+
+    industries = _industry_matrix(rows, rows_target, len(with_data), eq_share, top10)
+    industries.index = pd.Index(with_data, name="code")
+    no_data = [c for c in wanted if c not in source]
+    if no_data:
+        extra = pd.DataFrame(0.0, index=pd.Index(no_data, name="code"), columns=industries.columns)
+        asset = universe.funds["asset_class"].astype(str).reindex(no_data)
+        extra[NON_STOCK] = np.where(asset.isin(NON_EQUITY_ASSET_CLASSES), 1.0, 0.0)
+        extra[NO_DATA] = 1.0 - extra[NON_STOCK]
+        industries = pd.concat([industries, extra]).fillna(0.0)
+    industries = industries.reindex(wanted).fillna(0.0)
+    industries = industries[_bucket_order(industries.columns)]
+
+    top = rows.assign(code=np.asarray(with_data, dtype=object)[rows_target])
+    top = top.assign(share_of_stock=top["weight"] / top["equity_share"])
+    top = top[["code", "quarter", "rank", "stock_code", "stock_name", "market", "industry", "weight",
+               "share_of_stock"]].sort_values(["code", "weight"], ascending=[True, False], ignore_index=True)
+
+    summary = pd.DataFrame({
+        "quarter": pd.Series(fq["quarter"].reindex(target).to_numpy(), index=with_data, dtype=object),
+        "as_of": pd.to_datetime(src_q),
+        "equity_share": eq_share, "top10_share": top10,
+        "top10_of_stock": np.divide(top10, eq_share, out=np.full(len(top10), np.nan), where=eq_share > 0),
+        "source": [("own" if source[c] == c else f"sibling {source[c]}") for c in with_data],
+    }, index=pd.Index(with_data, name="code")).reindex(wanted)
+    summary["source"] = summary["source"].fillna("none")
+    issues = clean.issues
+    if codes is not None:
+        issues = issues[issues["code"].isin(search or [])]
+    return LookThrough(industries, top, summary, issues.reset_index(drop=True))
+
+
+def _industry_matrix(rows: pd.DataFrame, rows_target: np.ndarray, n_funds: int, eq_share: np.ndarray,
+                     top10: np.ndarray) -> pd.DataFrame:
+    """Fund × bucket weights: (fund × stock-row) summed into buckets with one sparse product."""
+    bucket_codes, buckets = pd.factorize(rows["bucket"], sort=True)
+    names = [*buckets, UNDISCLOSED, NON_STOCK]
+    matrix = sparse.coo_matrix((rows["weight"].to_numpy(dtype=float), (rows_target, bucket_codes)),
+                               shape=(n_funds, len(buckets))).tocsr()
+    dense = np.zeros((n_funds, len(names)))
+    dense[:, : len(buckets)] = matrix.toarray()
+    dense[:, len(buckets)] = np.clip(eq_share - top10, 0.0, None)
+    dense[:, len(buckets) + 1] = np.clip(1.0 - eq_share, 0.0, None)
+    return pd.DataFrame(dense, columns=names)
+
+
+def _bucket_order(columns: pd.Index) -> list[str]:
+    industries = sorted(c for c in columns if c not in SPECIAL_BUCKETS)
+    return industries + [c for c in SPECIAL_BUCKETS if c in columns]
+
+
+def _siblings(universe: Universe, codes: list[str]) -> dict[str, str]:
+    """code → its first listed sibling share class (only for universe funds that have siblings)."""
+    if "sibling_codes" not in universe.funds:
+        return {}
+    sib = universe.funds["sibling_codes"].reindex([c for c in codes if c in universe.code_index])
+    out = {}
+    for code, text in sib.items():
+        others = str(text or "").split()
+        if others and others[0] != "nan":
+            out[code] = others[0]
+    return out
+
+
+def fund_look_through(universe: Universe, codes: list[str] | None = None, quarter: object = None,
+                      as_of: date | str | pd.Timestamp | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(industry weights fund × bucket, top stock exposures long) — see `look_through` for details."""
+    result = look_through(universe, codes, quarter, as_of)
+    return result.industries, result.top_stocks
+
+
+def _stock_matrix(universe: Universe, codes: list[str], as_of: pd.Timestamp | None
+                  ) -> tuple[sparse.csr_matrix, pd.DataFrame, LookThrough]:
+    """Fund × stock sparse weights (fractions of NAV) of the latest disclosed quarter of each fund."""
+    result = look_through(universe, codes, None, as_of)
+    top = result.top_stocks
+    stock_codes, stocks = pd.factorize(top["stock_code"], sort=True)
+    fund_pos = pd.Index(codes).get_indexer(top["code"])
+    matrix = sparse.coo_matrix((top["weight"].to_numpy(dtype=float), (fund_pos, stock_codes)),
+                               shape=(len(codes), len(stocks))).tocsr()
+    info = top.drop_duplicates("stock_code").set_index("stock_code").reindex(stocks)[
+        ["stock_name", "market", "industry"]]
+    return matrix, info, result
+
+
+def holdings_overlap(universe: Universe, codes: list[str],
+                     as_of: date | str | pd.Timestamp | None = None) -> pd.DataFrame:
+    """Pairwise weighted overlap (0–1) of the funds' disclosed holdings, latest quarter of each fund.
+
+    overlap(a, b) = Σ_s min(ŵ_a,s, ŵ_b,s), where ŵ are top-10 weights rescaled to sum to 1: identical
+    portfolios overlap 1, disjoint ones 0. Sibling share classes (A/C) are the same portfolio: 1 by
+    definition. Funds without disclosed stocks give NaN.
+    """
+    code_list = list(dict.fromkeys(str(c) for c in codes))
+    if not code_list:
+        raise BadInputError("holdings_overlap needs at least one fund code", details={"codes": []})
+    matrix, _, _ = _stock_matrix(universe, code_list, to_timestamp(as_of))
+    totals = np.asarray(matrix.sum(axis=1)).ravel()
+    scale = np.divide(1.0, totals, out=np.zeros_like(totals), where=totals > 0)
+    normalized = sparse.diags(scale) @ matrix
+    dense = normalized.toarray()
+    k = len(code_list)
+    out = np.empty((k, k))
+    for i in range(k):  # k rows of a vectorized min over (k × stocks); k is a handful of funds
+        out[i] = np.minimum(dense[i][None, :], dense).sum(axis=1)
+    has = totals > 0
+    out[~has, :] = np.nan
+    out[:, ~has] = np.nan
+    siblings = universe.funds.get("sibling_codes")
+    if siblings is not None:
+        pos = {c: i for i, c in enumerate(code_list)}
+        for c in code_list:
+            if c in universe.code_index:
+                for s in str(siblings.get(c, "") or "").split():
+                    if s in pos:
+                        out[pos[c], pos[s]] = out[pos[s], pos[c]] = 1.0
+    return pd.DataFrame(out, index=pd.Index(code_list, name="code"), columns=code_list)
+
+
+def portfolio_look_through(universe: Universe, weights: pd.Series,
+                           as_of: date | str | pd.Timestamp | None = None) -> dict[str, pd.DataFrame | pd.Series]:
+    """Industry and stock exposures of a fund portfolio (weights code → fraction, rescaled to sum 1).
+
+    Returns `industries` (bucket → share of the portfolio, sums to 1), `stocks` (stock_code, stock_name,
+    industry, exposure as share of the portfolio, n_funds, funds) and `shared_stocks` (stocks reached
+    through two or more funds), plus `funds` (per-fund quarter and source) and `issues`.
+    """
+    w = pd.Series(weights, dtype=float)
+    w.index = w.index.astype(str)
+    if w.empty or (w < 0).any() or not np.isfinite(w).all() or w.sum() <= 0:
+        raise BadInputError("portfolio weights must be non-negative, finite and not all zero",
+                            details={"weights": {k: float(v) for k, v in w.items()}})
+    w = w.groupby(level=0).sum()
+    w = w / w.sum()
+    codes = list(w.index)
+    matrix, info, result = _stock_matrix(universe, codes, to_timestamp(as_of))
+    wv = w.reindex(codes).to_numpy()
+    industries = pd.Series(wv @ result.industries.reindex(codes).to_numpy(), index=result.industries.columns)
+    industries = industries[industries > 0].sort_values(ascending=False)
+    exposure = matrix.T @ wv  # stock → share of the portfolio
+    held = (matrix > 0).astype(np.int64)
+    n_funds = np.asarray(held.sum(axis=0)).ravel()
+    coo = matrix.tocoo()
+    via = pd.DataFrame({"stock": coo.col, "code": np.asarray(codes, dtype=object)[coo.row]}) \
+        .sort_values(["stock", "code"]).groupby("stock")["code"].agg(" ".join)
+    stocks = pd.DataFrame({
+        "stock_code": info.index, "stock_name": info["stock_name"].to_numpy(),
+        "industry": info["industry"].to_numpy(), "exposure": exposure, "n_funds": n_funds,
+        "funds": via.reindex(range(len(info))).to_numpy(),
+    }).sort_values("exposure", ascending=False, ignore_index=True)
+    shared = stocks[stocks["n_funds"] >= 2].reset_index(drop=True)
+    return {"industries": industries, "stocks": stocks, "shared_stocks": shared, "funds": result.summary,
+            "issues": result.issues}
