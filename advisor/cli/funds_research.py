@@ -1,9 +1,228 @@
-"""CLI commands added to `advisor funds`: rank (leaderboard) and research views (not written yet)."""
+"""CLI commands added to `advisor funds`: rank (leaderboard), lookthrough, overlap and style."""
 
 from __future__ import annotations
 
+import sys
+from typing import Annotated, Any
+
+import pandas as pd
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from advisor.cli.common import DataOption, JsonFlag, handle_errors, load, print_json
+from products.errors import BadInputError
+
+out = Console()
+
+CsvFlag = Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")]
+SHORT_LABELS = {"consistency": "cons", "excess_return": "exc", "drawdown_control": "dd", "volatility_control": "vol",
+                "risk_adjusted_return": "radj", "persistence": "pers", "manager_stability": "mgr",
+                "cost_and_scale": "cost"}
+AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Point in time: use only data up to this date.")]
 
 
 def register_funds(funds_app: typer.Typer) -> None:
     """Add research commands to the `funds` group."""
+    funds_app.command("rank")(rank)
+    funds_app.command("lookthrough")(lookthrough)
+    funds_app.command("overlap")(overlap)
+    funds_app.command("style")(style)
+
+
+def _category_filter(board: pd.DataFrame, category: str) -> pd.DataFrame:
+    """Filter by peer group (`active_equity`) or fund type (`equity`); unknown → error listing both."""
+    from products.research import PEER_GROUP_OF_TYPE
+
+    wanted = category.strip()
+    groups = sorted(set(PEER_GROUP_OF_TYPE.values()) | set(board["category"]))
+    types = sorted(PEER_GROUP_OF_TYPE)
+    if wanted in groups:
+        return board[board["category"] == wanted]
+    if wanted in types:
+        return board[board["fund_type"] == wanted]
+    raise BadInputError(f"unknown category {category!r}; valid peer groups: {', '.join(groups)}; "
+                        f"or a fund type: {', '.join(types)}", code="unknown_category",
+                        details={"category": category})
+
+
+def _rank_rows(board: pd.DataFrame) -> list[dict[str, Any]]:
+    from products.research import DIMENSIONS
+
+    rows = []
+    for code, row in board.iterrows():
+        rows.append({
+            "code": code, "name": row["name"], "category": row["category"], "fund_type": row["fund_type"],
+            "score": None if pd.isna(row["score"]) else round(float(row["score"]), 4),
+            "stars": None if pd.isna(row["stars"]) else int(row["stars"]), "rated": bool(row["rated"]),
+            "dimensions": {d: None if pd.isna(row[d]) else round(float(row[d]), 4) for d in DIMENSIONS},
+        })
+    return rows
+
+
+@handle_errors
+def rank(
+    category: Annotated[str | None, typer.Option("--category", "-c",
+                                                 help="Peer group (e.g. active_equity, bond, index) or fund type.")
+                        ] = None,
+    top: Annotated[int | None, typer.Option("--top", "-n", min=1, help="Best N per category.")] = None,
+    as_of: AsOfOption = None,
+    weights: Annotated[str | None, typer.Option(
+        "--weights", help="Dimension weights, e.g. 'excess_return=2,drawdown_control=1' (others 0).")] = None,
+    json_out: JsonFlag = False,
+    csv_out: CsvFlag = False,
+    data: DataOption = None,
+) -> None:
+    """The 8-dimension leaderboard (基金大数据榜单): score and 1–5 stars inside each peer group."""
+    from products.research import DIMENSIONS, leaderboard
+
+    universe = load(data)
+    board = leaderboard(universe, as_of, _parse_weights(weights))
+    as_of_used = board.attrs.get("as_of")
+    if category:
+        board = _category_filter(board, category)
+    if top:
+        board = board.groupby("category", sort=False, group_keys=False).head(top)
+    if json_out:
+        print_json({"as_of": as_of_used, "universe_version": universe.version,
+                    "weights": board.attrs.get("weights"), "funds": _rank_rows(board)})
+        return
+    if csv_out:
+        flat = board.reset_index()[["code", "name", "category", "fund_type", "score", "stars", "rated",
+                                    *DIMENSIONS]]
+        flat.to_csv(sys.stdout, index=False, float_format="%.4f")
+        return
+    table = Table(title=f"Fund leaderboard 基金大数据榜单 as of {as_of_used}",
+                  caption="dimensions are peer-group percentiles (100 = best): " + ", ".join(
+                      f"{SHORT_LABELS[d]} = {d}" for d in DIMENSIONS))
+    for col in ("code", "name", "category", "score", "stars", *(SHORT_LABELS[d] for d in DIMENSIONS)):
+        table.add_column(col, justify="left" if col in ("code", "name", "category") else "right",
+                         no_wrap=col in ("code", "stars"))
+    for row in _rank_rows(board):
+        stars = "unrated" if row["stars"] is None else f"{row['stars']}★"
+        table.add_row(row["code"], row["name"], row["category"],
+                      "—" if row["score"] is None else f"{row['score']:.1f}", stars,
+                      *("—" if v is None else f"{v:.0f}" for v in row["dimensions"].values()))
+    out.print(table)
+
+
+def _parse_weights(text: str | None) -> dict[str, float] | None:
+    if not text:
+        return None
+    result: dict[str, float] = {}
+    for part in text.split(","):
+        name, _, value = part.partition("=")
+        try:
+            result[name.strip()] = float(value)
+        except ValueError:
+            raise BadInputError(f"--weights entry {part!r} is not name=number", details={"weights": text}) from None
+    return result
+
+
+@handle_errors
+def lookthrough(
+    codes: Annotated[list[str], typer.Argument(help="Fund codes; with --weights, a portfolio.")],
+    quarter: Annotated[str | None, typer.Option("--quarter", help="Quarter like 2022-Q4 (default: latest).")
+                       ] = None,
+    portfolio_weights: Annotated[str | None, typer.Option(
+        "--weights", help="Portfolio weights in the order of the codes, e.g. 0.5,0.3,0.2.")] = None,
+    as_of: AsOfOption = None,
+    json_out: JsonFlag = False,
+    data: DataOption = None,
+) -> None:
+    """Holdings look-through (基金持仓透视): industries, top stocks, concentration; or a whole portfolio."""
+    from products.research import look_through, portfolio_look_through
+
+    universe = load(data)
+    if portfolio_weights:
+        values = [float(v) for v in portfolio_weights.split(",")]
+        if len(values) != len(codes):
+            raise BadInputError("--weights needs one number per fund code",
+                                details={"codes": len(codes), "weights": len(values)})
+        result = portfolio_look_through(universe, pd.Series(values, index=codes), as_of)
+        payload = {"industries": result["industries"].to_dict(),
+                   "stocks": result["stocks"].head(30).to_dict(orient="records"),
+                   "shared_stocks": result["shared_stocks"].to_dict(orient="records"),
+                   "funds": result["funds"].reset_index().to_dict(orient="records"),
+                   "issues": result["issues"].to_dict(orient="records")}
+        if json_out:
+            print_json(payload)
+            return
+        _print_weights("Portfolio industries 组合行业分布", result["industries"])
+        _print_frame("Stocks held through several funds 多只基金共同持有", result["shared_stocks"].head(20))
+        return
+    result = look_through(universe, codes, quarter, as_of)
+    if json_out:
+        print_json({"funds": [
+            {"code": code, **result.summary.loc[code].to_dict(),
+             "industries": {k: v for k, v in result.industries.loc[code].items() if v > 0},
+             "top_stocks": result.top_stocks[result.top_stocks["code"] == code].drop(columns="code")
+             .to_dict(orient="records")}
+            for code in result.industries.index],
+            "issues": result.issues.to_dict(orient="records")})
+        return
+    for code in result.industries.index:
+        s = result.summary.loc[code]
+        _print_weights(f"{code} industries 行业分布 ({s['quarter']}, top-10 = {s['top10_share']:.1%} of NAV)"
+                       if pd.notna(s["quarter"]) else f"{code}: no disclosed holdings 无持仓披露",
+                       result.industries.loc[code])
+        _print_frame(f"{code} top stocks 重仓股",
+                     result.top_stocks[result.top_stocks["code"] == code]
+                     [["rank", "stock_code", "stock_name", "industry", "weight"]])
+    if not result.issues.empty:
+        _print_frame("Data faults found 数据问题", result.issues)
+
+
+@handle_errors
+def overlap(
+    codes: Annotated[list[str], typer.Argument(help="Two or more fund codes.")],
+    as_of: AsOfOption = None,
+    json_out: JsonFlag = False,
+    data: DataOption = None,
+) -> None:
+    """Weighted overlap (0–1) of the funds' disclosed holdings (持仓重合度)."""
+    from products.research import holdings_overlap
+
+    matrix = holdings_overlap(load(data), codes, as_of)
+    if json_out:
+        print_json({"codes": list(matrix.index), "overlap": matrix.to_numpy().tolist()})
+        return
+    _print_frame("Holdings overlap 持仓重合度", matrix.reset_index())
+
+
+@handle_errors
+def style(
+    codes: Annotated[list[str] | None, typer.Argument(help="Fund codes (default: all).")] = None,
+    window: Annotated[int, typer.Option("--window", help="Rolling window in trading days.")] = 252,
+    as_of: AsOfOption = None,
+    json_out: JsonFlag = False,
+    data: DataOption = None,
+) -> None:
+    """Returns-based style (Sharpe 1992): style weights, R² and style drift (风格分析)."""
+    from products.research import style_analysis
+
+    universe = load(data)
+    result = style_analysis(universe, codes or None, window=window, as_of=as_of)
+    result.insert(0, "name", universe.funds["name"].reindex(result.index))
+    if json_out:
+        print_json({"funds": result.reset_index().to_dict(orient="records")})
+        return
+    _print_frame("Style analysis 风格分析", result.reset_index().drop(columns=["n_windows"]))
+
+
+def _print_weights(title: str, weights: pd.Series) -> None:
+    table = Table(title=title)
+    table.add_column("bucket")
+    table.add_column("weight", justify="right")
+    for name, value in weights[weights > 0].sort_values(ascending=False).items():
+        table.add_row(str(name), f"{value:.2%}")
+    out.print(table)
+
+
+def _print_frame(title: str, frame: pd.DataFrame) -> None:
+    table = Table(title=title)
+    for col in frame.columns:
+        table.add_column(str(col))
+    for row in frame.itertuples(index=False):
+        table.add_row(*(f"{v:.4f}" if isinstance(v, float) else str(v) for v in row))
+    out.print(table)
