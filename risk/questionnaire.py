@@ -33,7 +33,8 @@ class Option:
     value_range: tuple[float, float | None] | None = None  # [low, high) in yuan; high None = open
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "text_zh": self.text_zh, "text_en": self.text_en, "score": self.score}
+        score = int(self.score) if float(self.score).is_integer() else self.score
+        return {"id": self.id, "text_zh": self.text_zh, "text_en": self.text_en, "score": score}
 
 
 @dataclass(frozen=True)
