@@ -3,7 +3,8 @@
 `load_universe(None)` reads `ADVISOR_DATA_DIR`; with nothing configured it builds the deterministic demo
 universe, so a fresh install runs every command. A directory with `manifest.json` is the canonical
 layout (`products.canonical`); a directory with `cn_funds/` is the shared raw layout
-(`products.sources.shared`), converted on the fly. Results are cached per path and modification time.
+(`products.sources.shared`), and a directory with `funds.csv` + `fund_nav_daily.csv` the small fixture
+layout (`products.sources.fixture`); both are converted on the fly. Results are cached per path and modification time.
 """
 
 from __future__ import annotations
@@ -54,7 +55,12 @@ def _load_path(path_str: str, _mtime: int) -> Universe:
         from products.sources.shared import load_shared_layout
 
         return load_shared_layout(path)
+    from products.sources.fixture import is_fixture_layout, load_fixture_layout
+
+    if is_fixture_layout(path):
+        return load_fixture_layout(path)
     raise DataError(
-        f"{path} is neither a canonical data directory (manifest.json) nor the shared layout (cn_funds/)",
+        f"{path} is neither a canonical data directory (manifest.json), the shared layout (cn_funds/) nor "
+        "the fixture layout (funds.csv + fund_nav_daily.csv)",
         code="data_unrecognized", details={"path": str(path)},
     )
