@@ -1,0 +1,231 @@
+"""Output tables and texts: trades, per-customer summary, positions before/after, single-customer JSON.
+
+Texts a customer or relationship manager reads come in Chinese and English; codes and keys in English.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from products.taxonomy import ASSET_CLASS_NAMES_ZH, AssetClass
+from products.universe import Universe
+
+ACTIONS = ("sell", "switch_out", "switch_in", "buy")  # the order orders are placed in (sales fund buys)
+
+REASONS: dict[str, tuple[str, str]] = {
+    "trade": ("建议调仓：已触发调仓条件，调仓带来的改善高于交易成本。",
+              "Rebalance: a trigger fired and the improvement is worth more than the trading cost."),
+    "within_bands": ("无需调仓：各类资产偏离均在阈值内，且没有资金进出、基金事件或超风险等级持仓。",
+                     "No trade: drift is inside the bands and there is no cash flow, fund event or "
+                     "holding above the risk level."),
+    "cost_exceeds_benefit": ("暂不调仓：交易费用（申购费、按持有期计的赎回费）高于调仓带来的改善。",
+                             "No trade, because the trading cost (subscription and holding-period redemption "
+                             "fees) would exceed the benefit."),
+    "below_minimum": ("暂不调仓：所需交易低于最低交易金额或基金起购金额。",
+                      "No trade, because the trades needed are below the minimum trade or purchase amount."),
+    "empty": ("无需调仓：没有持仓，也没有资金转入。", "No trade: nothing is held and no money comes in."),
+    "withdrawal_shortfall": ("全部卖出仍不足以支付取现金额，已卖出可卖出的全部持仓。",
+                             "Selling everything does not cover the withdrawal; everything sellable is sold."),
+}
+
+TRIGGER_TEXTS: dict[str, tuple[str, str]] = {
+    "drift": ("资产配置偏离目标超过阈值", "allocation drifted past the band"),
+    "calendar": ("定期检视（季度/月度）到期", "the periodic (quarterly/monthly) review is due"),
+    "deposit": ("有新资金转入：优先买入低配资产", "new money: underweight assets are bought first"),
+    "withdrawal": ("需要取现：优先卖出超配资产", "a withdrawal: overweight assets are sold first"),
+    "fund_event": ("持有基金被降级、关闭或移出模型：以同类基金替换",
+                   "a held fund was downgraded, closed or dropped: replaced by a fund of the same class"),
+    "lowered_level": ("风险等级下调：停止加仓超等级基金并建议减持",
+                      "risk level lowered: no more buying above the level, reduce those holdings"),
+    "above_level": ("持有超出风险等级的基金：建议减持", "holdings above the risk level: reduce them"),
+    "drawdown": ("持仓回撤超过该风险等级可承受范围", "drawdown beyond what the level tolerates"),
+}
+
+NOTES: dict[str, tuple[str, str]] = {
+    "turnover_cap": ("本次调仓换手已达上限，剩余偏离将在下次检视时处理。",
+                     "The turnover cap was reached; the remaining drift is left for the next review."),
+    "short_hold_fee": ("部分卖出份额持有不足7天，需支付不低于1.5%的赎回费（已计入费用）。",
+                       "Some units sold were held under 7 days and pay at least 1.5% redemption fee "
+                       "(included in the fee)."),
+}
+
+CLASS_NAMES = tuple(c.value for c in AssetClass)
+
+
+def _cat(codes: np.ndarray, categories: np.ndarray) -> pd.Categorical:
+    return pd.Categorical.from_codes(codes.astype(np.int64), categories=pd.Index(categories).astype("str"))
+
+
+def build_outputs(*, universe: Universe, facts, as_of: date, ids: np.ndarray, level: np.ndarray,
+                  flow: np.ndarray, held_total: np.ndarray, pairs, pclass: np.ndarray, buy_gross: np.ndarray,
+                  sell_value: np.ndarray, priced: dict[str, np.ndarray], book, held_pos: np.ndarray,
+                  trig, reason: np.ndarray, turnover_bound: np.ndarray, target_cls: np.ndarray,
+                  actual_cls: np.ndarray, obj_before: np.ndarray, obj_after: np.ndarray, scale: np.ndarray,
+                  rejects: list[pd.DataFrame], reject_columns: list[str]):
+    from advisor.rebalancing.batch import BatchResult, lot_dates_array, rejects_frame
+
+    n = len(ids)
+    pc, pf = pairs.cust, pairs.fund
+    codes = universe.codes
+    nav = facts.nav[pf]
+
+    # ---- trades: split each pair into plain and switched parts
+    sell_fee, short_fee = priced["sell_fee"], priced["short_fee"]
+    out_share = np.divide(priced["switch_out"], sell_value, out=np.zeros(len(pc)), where=sell_value > 0)
+    plain_buy = buy_gross * priced["plain_share"]
+    parts = (
+        ("sell", sell_value - priced["switch_out"], sell_fee * (1 - out_share), short_fee * (1 - out_share)),
+        ("switch_out", priced["switch_out"], sell_fee * out_share, short_fee * out_share),
+        ("switch_in", priced["switch_in"], priced["switch_fee"], np.zeros(len(pc))),
+        ("buy", plain_buy, priced["buy_fee"] * priced["plain_share"], np.zeros(len(pc))),
+    )
+    rows_pair, rows_action, rows_amount, rows_fee, rows_short = [], [], [], [], []
+    for a, (_, amount, fee, short) in enumerate(parts):
+        sel = np.flatnonzero(amount > 0.005)
+        rows_pair.append(sel)
+        rows_action.append(np.full(len(sel), a, dtype=np.int8))
+        rows_amount.append(amount[sel])
+        rows_fee.append(fee[sel])
+        rows_short.append(short[sel])
+    t_pair = np.concatenate(rows_pair)
+    t_action = np.concatenate(rows_action)
+    order = np.lexsort((t_action, t_pair))
+    t_pair, t_action = t_pair[order], t_action[order]
+    amount = np.concatenate(rows_amount)[order]
+    fee = np.concatenate(rows_fee)[order]
+    short = np.concatenate(rows_short)[order]
+    is_sale = t_action <= 1
+    shares = np.where(is_sale, amount, amount - fee) / nav[t_pair]
+    lot_lists = lot_dates_array(book, held_pos, len(pc), priced["lot_sold"])
+    lot_dates = lot_lists.take(pa.array(np.where(is_sale, t_pair, 0)))
+    empty = pa.ListArray.from_arrays(pa.array(np.zeros(len(t_pair) + 1, np.int32)), pa.array([], pa.date32()))
+    lot_dates = pa.array([None] * 0, pa.list_(pa.date32())) if len(t_pair) == 0 else pa.compute.if_else(
+        pa.array(is_sale), lot_dates, empty)
+    trades = pd.DataFrame({
+        "customer_id": _cat(pc[t_pair], ids),
+        "code": _cat(pf[t_pair], codes),
+        "asset_class": _cat(pclass[t_pair], np.array(CLASS_NAMES)),
+        "action": _cat(t_action, np.array(ACTIONS)),
+        "amount": np.round(amount, 2),
+        "shares": np.round(shares, 2),
+        "fee": np.round(fee, 2),
+        "short_hold_fee": np.round(short, 2),
+        "min_holding_days": np.where(is_sale, priced["min_days"][t_pair], np.nan),
+        "fund_risk_level": facts.risk_level[pf[t_pair]].astype(np.int8),
+        "lot_dates": pd.arrays.ArrowExtensionArray(pa.chunked_array([lot_dates], pa.list_(pa.date32()))),
+    })
+
+    # ---- positions and class weights before / after
+    after = np.where(np.abs(priced["after"]) < 1e-6, 0.0, priced["after"])
+    k = len(CLASS_NAMES)
+    after_total = np.bincount(pc, weights=after, minlength=n)
+    after_cls = np.bincount(pc * k + pclass, weights=after, minlength=n * k).reshape(n, k)
+    after_cls = np.divide(after_cls, after_total[:, None], out=np.zeros_like(after_cls),
+                          where=after_total[:, None] > 0)
+    drift_after = np.where(after_total > 0, np.abs(after_cls - target_cls).sum(axis=1) / 2, 0.0)
+    positions = pd.DataFrame({
+        "customer_id": _cat(pc, ids), "code": _cat(pf, codes), "asset_class": _cat(pclass, np.array(CLASS_NAMES)),
+        "risk_level": facts.risk_level[pf].astype(np.int8),
+        "value_before": np.round(pairs.held, 2), "value_after": np.round(after, 2),
+        "target_weight": pairs.target,
+    })
+
+    # ---- summary per customer
+    per = {a: np.bincount(pc[t_pair], weights=np.where(t_action == i, amount, 0.0), minlength=n)
+           for i, a in enumerate(ACTIONS)}
+    n_trades = np.bincount(pc[t_pair], minlength=n)
+    fees_c = priced["fees"]
+    buys = per["buy"] + per["switch_in"]
+    sells = per["sell"] + per["switch_out"]
+    short_c = np.bincount(pc[t_pair], weights=short, minlength=n)
+    turnover = np.divide(np.maximum(sells - np.maximum(-flow, 0.0), 0.0), scale, out=np.zeros(n), where=scale > 0)
+    summary = pd.DataFrame({
+        "customer_id": pd.Series(ids, dtype="str"),
+        "risk_level": level.astype(np.int8),
+        "status": np.where(reason == "trade", "trade", np.where(reason == "withdrawal_shortfall", "trade",
+                                                                    "no_trade")),
+        "reason": reason,
+        "severity": pd.Categorical.from_codes(trig.severity, categories=["none", "suggest", "urge"]),
+        "triggers": trig.names(),
+        "fund_events": trig.fund_event_detail,
+        "drift_before": trig.drift_total, "drift_class_max": trig.drift_class_max, "drift_after": drift_after,
+        "drawdown": trig.drawdown,
+        "value_before": held_total, "value_after": after_total, "cash_flow": flow,
+        "cash_remainder": np.round(np.where(np.abs(priced["cash"]) < 1e-6, 0.0, priced["cash"]), 2),
+        "buy_amount": buys, "sell_amount": sells, "fee": fees_c, "short_hold_fee": short_c,
+        "cost_bps": np.divide(fees_c * 1e4, scale, out=np.zeros(n), where=scale > 0),
+        "turnover": turnover, "turnover_capped": turnover_bound,
+        "objective_before": obj_before, "objective_after": obj_after, "n_trades": n_trades,
+    })
+    for j, name in enumerate(CLASS_NAMES):
+        summary[f"before_{name}"] = actual_cls[:, j]
+        summary[f"after_{name}"] = after_cls[:, j]
+        summary[f"target_{name}"] = target_cls[:, j]
+    texts = pd.DataFrame(list(REASONS.values()), index=list(REASONS), columns=["zh", "en"])
+    summary["reason_zh"] = texts["zh"].reindex(reason).to_numpy()
+    summary["reason_en"] = texts["en"].reindex(reason).to_numpy()
+    return BatchResult(trades=trades, summary=summary, positions=positions, rejects=rejects_frame(rejects),
+                       as_of=as_of, universe_version=universe.version)
+
+
+def customer_json(result, customer_id: str, universe: Universe) -> dict[str, Any]:
+    """The single-customer answer: triggers, trades, portfolio before/after by fund and class, cost, why."""
+    summary = result.summary
+    row = summary.loc[summary["customer_id"] == str(customer_id)]
+    if row.empty:
+        return {"customer_id": customer_id, "status": "rejected",
+                "rejects": result.rejects.to_dict(orient="records")}
+    s = row.iloc[0]
+    trades = result.trades.loc[result.trades["customer_id"] == str(customer_id)]
+    positions = result.positions.loc[result.positions["customer_id"] == str(customer_id)]
+    names = universe.funds["name"].astype("str")
+    trade_rows = [{
+        "code": str(t.code), "name": names.get(str(t.code), ""), "asset_class": str(t.asset_class),
+        "action": str(t.action), "amount": float(t.amount), "shares": float(t.shares), "fee": float(t.fee),
+        "short_hold_fee": float(t.short_hold_fee), "fund_risk_level": f"R{int(t.fund_risk_level)}",
+        "lot_dates": [d.isoformat() for d in (t.lot_dates or [])],
+    } for t in trades.itertuples(index=False)]
+    total_before = max(float(positions["value_before"].sum()), 0.0)
+    total_after = max(float(positions["value_after"].sum()), 0.0)
+    funds = [{
+        "code": str(p.code), "name": names.get(str(p.code), ""), "asset_class": str(p.asset_class),
+        "risk_level": f"R{int(p.risk_level)}", "value_before": float(p.value_before),
+        "value_after": float(p.value_after),
+        "weight_before": float(p.value_before) / total_before if total_before else 0.0,
+        "weight_after": float(p.value_after) / total_after if total_after else 0.0,
+        "target_weight": float(p.target_weight),
+    } for p in positions.itertuples(index=False) if p.value_before > 0 or p.value_after > 0 or p.target_weight > 0]
+    classes = [{"asset_class": c, "name_zh": ASSET_CLASS_NAMES_ZH[AssetClass(c)],
+                "before": float(s[f"before_{c}"]), "after": float(s[f"after_{c}"]), "target": float(s[f"target_{c}"])}
+               for c in CLASS_NAMES]
+    fired = [t for t in str(s["triggers"]).split(",") if t]
+    notes = []
+    if bool(s["turnover_capped"]):
+        notes.append(dict(zip(("zh", "en"), NOTES["turnover_cap"], strict=True)))
+    if float(s["short_hold_fee"]) > 0:
+        notes.append(dict(zip(("zh", "en"), NOTES["short_hold_fee"], strict=True)))
+    reason_zh, reason_en = REASONS[str(s["reason"])]
+    if s["reason"] == "cost_exceeds_benefit":
+        reason_en += f" Drift is {float(s['drift_before']):.1%}."
+        reason_zh += f"当前偏离 {float(s['drift_before']):.1%}。"
+    return {
+        "customer_id": str(customer_id), "as_of": result.as_of, "universe_version": result.universe_version,
+        "risk_level": f"C{int(s['risk_level'])}", "status": str(s["status"]), "severity": str(s["severity"]),
+        "triggers": [{"name": t, "zh": TRIGGER_TEXTS[t][0], "en": TRIGGER_TEXTS[t][1],
+                      **({"detail": str(s["fund_events"])} if t == "fund_event" else {})} for t in fired],
+        "reason": {"code": str(s["reason"]), "zh": reason_zh, "en": reason_en},
+        "trades": trade_rows,
+        "cost": {"fee": round(float(s["fee"]), 2), "cost_bps": round(float(s["cost_bps"]), 2),
+                 "short_hold_fee": round(float(s["short_hold_fee"]), 2), "turnover": float(s["turnover"])},
+        "cash": {"cash_flow": float(s["cash_flow"]), "remainder": float(s["cash_remainder"])},
+        "drift": {"before": float(s["drift_before"]), "after": float(s["drift_after"]),
+                  "largest_class_gap": float(s["drift_class_max"])},
+        "drawdown": float(s["drawdown"]),
+        "portfolio": {"before_value": total_before, "after_value": total_after, "funds": funds, "classes": classes},
+        "notes": notes,
+    }
