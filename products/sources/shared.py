@@ -231,7 +231,8 @@ def read_sw_industry(sw_dir: Path) -> pd.DataFrame:
     l1 = level(l1_code, 0).where(is21 | surviving)
     l2 = level(l2_code, 1).where(is21)
     l3 = level(code, 2).where(is21)
-    out = pd.DataFrame({"stock_code": hist["股票代码"].astype(str), "effective_date": effective,
+    out = pd.DataFrame({"stock_code": hist["股票代码"].astype(str),
+                        "effective_date": effective.astype("datetime64[ns]"),
                         "sw_l1": l1.astype("str"), "sw_l2": l2.astype("str"), "sw_l3": l3.astype("str"),
                         "industry_code": code, "classification": klass})
     out = out.loc[out["effective_date"].notna()]
@@ -395,6 +396,7 @@ def assemble_universe(raw: RawLayout, money_funds: Sequence[MoneyFundSpec] = DEF
 
     bench = raw.benchmark_prices.sort_index()
     bench = bench.loc[bench.index.notna()]
+    bench.index = pd.DatetimeIndex(bench.index).as_unit("ns")
     bench["cash"] = cash_index(pd.DatetimeIndex(bench.index), override=raw.yield_override)
     bench = bench.reindex(columns=list(BENCHMARK_NAMES))
     bench.index.name = None
