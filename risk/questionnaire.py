@@ -144,9 +144,10 @@ def _parse_question(q: dict[str, Any]) -> Question:
 
 
 def _parse_rule(r: dict[str, Any], by_id: dict[str, Question]) -> ContradictionRule:
+    for part in ("if", "then"):
+        if r[part]["question"] not in by_id:
+            raise DataError(f"contradiction rule {r['code']}: unknown question {r[part]['question']!r}")
     then_q = by_id[r["then"]["question"]]
-    if r["if"]["question"] not in by_id:
-        raise KeyError(r["if"]["question"])
     threshold = float(r["then"]["min_score"])
     below = [o.score for o in then_q.options if o.score < threshold]
     if not below:
