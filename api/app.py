@@ -40,6 +40,7 @@ def build_state(settings: Settings, universe: Universe | None = None) -> AppStat
     state = AppState(settings=settings, engine=engine, sessions=make_session_factory(engine), universe=universe,
                      questionnaire=core.load_questionnaire(), model_version=core.model_version())
     core.warm_up(universe)
+    core.warm_diagnosis(universe)
     return state
 
 
@@ -50,6 +51,9 @@ def create_app(settings: Settings | None = None, universe: Universe | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if getattr(app.state, "advisor", None) is not None:  # built ahead (tests run many short clients)
+            yield
+            return
         app.state.advisor = build_state(settings, universe)
         log.info("ready: universe %s as of %s, questionnaire %s", app.state.advisor.universe.version,
                  app.state.advisor.universe.as_of, app.state.advisor.questionnaire_version)

@@ -63,11 +63,18 @@ def leaderboard(universe: Universe) -> pd.DataFrame:
     return board(universe)
 
 
-def model_portfolios() -> tuple[str, list[dict[str, Any]]]:
+def model_portfolios(universe: Universe) -> tuple[str, list[dict[str, Any]]]:
+    """Asset-class weights per level × horizon for this universe, one row per model."""
     from advisor.model_portfolios import MODEL_VERSION, model_portfolio_table
+    from products.taxonomy import ASSET_CLASSES
 
-    table = model_portfolio_table()
-    return MODEL_VERSION, jsonable(table.reset_index().to_dict(orient="records"))
+    table = model_portfolio_table(universe)
+    classes = [str(c) for c in ASSET_CLASSES if str(c) in table.columns]
+    rows = []
+    for rec in jsonable(table.to_dict(orient="records")):
+        weights = {c: float(rec.pop(c) or 0.0) for c in classes}
+        rows.append({**rec, "level": str(rec["level"]), "horizon": str(rec["horizon"]), "weights": weights})
+    return MODEL_VERSION, rows
 
 
 def model_version() -> str:
@@ -141,9 +148,11 @@ def parse_date(value: Any) -> date:
 
 def diagnose_one(universe: Universe, customers: pd.DataFrame, holdings: pd.DataFrame) -> dict[str, Any]:
     """The health check of a batch of one, as the issue-6 single-customer JSON."""
-    from advisor.diagnosis import diagnose_customer
+    from advisor.diagnosis import diagnose_customer, diagnosis_context
 
-    return jsonable(diagnose_customer(universe, customers, holdings))
+    row = jsonable(customers.iloc[0].to_dict())
+    payload = {**row, "holdings": jsonable(holdings.drop(columns=["customer_id"]).to_dict(orient="records"))}
+    return jsonable(diagnose_customer(diagnosis_context(universe), payload))
 
 
 def rebalance_one(universe: Universe, customers: pd.DataFrame, holdings: pd.DataFrame,
@@ -154,53 +163,45 @@ def rebalance_one(universe: Universe, customers: pd.DataFrame, holdings: pd.Data
     return jsonable(rebalance_customer(universe, customers, holdings, cash_flow=cash_flow))
 
 
-FLAG_WEIGHTS = {"assessment_expired": 50.0, "risk_mismatch": 40.0, "drawdown": 25.0, "drift": 15.0,
-                "profile_disagreement": 10.0}
+def warm_diagnosis(universe: Universe) -> None:
+    """Build the per-universe health-check context once at start-up."""
+    try:
+        from advisor.diagnosis import diagnosis_context
+    except ImportError:
+        return
+    diagnosis_context(universe)
+
+
+# RM worklist flag ← the health-check columns that raise it; weight orders the list (critical counts twice).
+WORKLIST_FLAGS: dict[str, tuple[tuple[str, ...], float]] = {
+    "assessment_expired": (("assessment_expired",), 50.0),
+    "risk_mismatch": (("above_level", "portfolio_risk"), 40.0),
+    "drawdown": (("drawdown",), 25.0),
+    "drift": (("drift_total", "drift_class"), 15.0),
+    "concentration": (("top_fund", "company", "manager"), 5.0),
+    "liquidity": (("liquidity",), 5.0),
+}
+SEVERITY_FACTOR = {"critical": 2.0, "warning": 1.0}
 
 
 def client_flags(universe: Universe, customers: pd.DataFrame, holdings: pd.DataFrame,
                  today: date) -> dict[str, dict[str, Any]]:
-    """Flags per customer for the RM worklist, with an urgency score (higher first).
+    """Worklist flags per customer with an urgency score (higher first), from one batch health check."""
+    from advisor.diagnosis import diagnose_frames, diagnosis_context
 
-    Expired assessments and holdings above the customer's level are computed here from the batch tables
-    (vectorized); drift and drawdown come from the health-check engine run on the same batch.
-    """
-    import numpy as np
-
-    ids = customers["customer_id"].to_numpy(dtype=object)
-    expired = (customers["assessment_expires_on"].to_numpy(dtype="datetime64[D]")
-               < np.datetime64(today, "D"))
-    allowed = np.where(customers["lowest_category"].to_numpy(dtype=bool), 1,
-                       customers["risk_level"].str.lstrip("C").astype(int).to_numpy())
-    above = np.zeros(len(ids), dtype=bool)
-    if len(holdings):
-        pos = {cid: i for i, cid in enumerate(ids)}
-        cust_idx = np.fromiter((pos[c] for c in holdings["customer_id"]), dtype=np.intp, count=len(holdings))
-        fund_idx = universe.index_of(holdings["code"].to_numpy())
-        known = fund_idx >= 0
-        levels = universe.funds["risk_level"].to_numpy(dtype=float)[fund_idx[known]]
-        np.logical_or.at(above, cust_idx[known], levels > allowed[cust_idx[known]])
-    flags: dict[str, list[str]] = {cid: [] for cid in ids}
-    for i, cid in enumerate(ids):
-        if expired[i]:
-            flags[cid].append("assessment_expired")
-        if above[i]:
-            flags[cid].append("risk_mismatch")
-    details: dict[str, dict[str, Any]] = {cid: {} for cid in ids}
-    for cid, extra in _diagnosis_flags(universe, customers, holdings).items():
-        for code, info in extra.items():
-            if code not in flags[cid]:
-                flags[cid].append(code)
-            details[cid][code] = info
-    return {cid: {"flags": flags[cid], "details": details[cid],
-                  "urgency": float(sum(FLAG_WEIGHTS.get(f, 5.0) for f in flags[cid]))} for cid in ids}
-
-
-def _diagnosis_flags(universe: Universe, customers: pd.DataFrame,
-                     holdings: pd.DataFrame) -> dict[str, dict[str, Any]]:
-    """Drift / drawdown flags from the health-check engine (empty until it is available)."""
-    try:
-        from advisor.diagnosis import worklist_flags
-    except ImportError:
-        return {}
-    return jsonable(worklist_flags(universe, customers, holdings))
+    report, _rejects = diagnose_frames(diagnosis_context(universe), customers, holdings, as_of=today)
+    out: dict[str, dict[str, Any]] = {}
+    if report.empty:
+        return out
+    for rec in report.to_dict(orient="records"):
+        flags, details, urgency = [], {}, 0.0
+        for flag, (columns, weight) in WORKLIST_FLAGS.items():
+            worst = max((SEVERITY_FACTOR.get(str(rec.get(c)), 0.0) for c in columns), default=0.0)
+            if worst > 0:
+                flags.append(flag)
+                urgency += weight * worst
+                details[flag] = {c: {"severity": rec.get(c), "value": jsonable(rec.get(f"{c}_value"))}
+                                 for c in columns if str(rec.get(c)) in SEVERITY_FACTOR}
+        details["health_score"] = jsonable(rec.get("health_score"))
+        out[str(rec["customer_id"])] = {"flags": flags, "details": details, "urgency": urgency}
+    return out

@@ -80,5 +80,5 @@ def get_fund(code: FundCode, state: State, _caller: Caller) -> FundDetail:
 @router.get("/model-portfolios", response_model=ModelPortfoliosOut, responses=responses(401),
             summary="Asset-class weights per customer level and horizon")
 def model_portfolios(state: State, _caller: Caller) -> ModelPortfoliosOut:
-    version, rows = state.cached("model_portfolios", core.model_portfolios)
+    version, rows = state.cached("model_portfolios", lambda: core.model_portfolios(state.universe))
     return ModelPortfoliosOut(model_version=version, universe_as_of=str(state.universe.as_of), items=rows)
