@@ -24,8 +24,10 @@ import pandas as pd
 
 from products.demo_stocks import DEMO_STOCKS, THEMES
 from products.fees import FeeSchedule, FeeTable, default_minimum_purchase, default_schedule
+from products.money_market import accrual_returns, yield_path
 from products.taxonomy import ASSET_CLASS_OF_TYPE, DEFAULT_RISK_OF_TYPE, FundType
 from products.universe import HOLDING_COLUMNS, INDUSTRY_COLUMNS, Universe
+from products.validation import issues_frame
 
 DEMO_SEED = 20260213
 DEMO_START = "2016-01-04"
@@ -45,9 +47,6 @@ FACTOR_CORR = np.array([
 ])
 FACTOR_DRIFT = np.array([0.07, 0.085, 0.035, 0.06, 0.10, 0.13])  # annual, arithmetic
 REGIME_SENSITIVE = np.array([True, True, False, True, True, True])  # stress regimes hit risky assets
-# Money-market 7-day annualized yield by year (typical Chinese money-fund levels).
-CASH_YIELD_BY_YEAR = {2016: 0.026, 2017: 0.038, 2018: 0.036, 2019: 0.025, 2020: 0.020, 2021: 0.021,
-                      2022: 0.017, 2023: 0.019, 2024: 0.016, 2025: 0.013, 2026: 0.012}
 
 COMPANIES = ("长江基金", "黄河基金", "泰山基金", "华山基金", "珠江基金", "东海基金", "南山基金", "北辰基金",
              "天元基金", "金桥基金", "恒远基金", "明德基金")
@@ -220,12 +219,8 @@ _PRODUCTS: tuple[_Product, ...] = (
 
 
 def _cash_daily(dates: pd.DatetimeIndex) -> np.ndarray:
-    """Daily money-market accrual: yearly yield levels, linearly interpolated, accrued per calendar day."""
-    day = dates.to_numpy().astype("datetime64[D]").astype(np.int64)
-    anchors = np.array([f"{y}-07-01" for y in CASH_YIELD_BY_YEAR], dtype="datetime64[D]").astype(np.int64)
-    yields = np.interp(day, anchors, np.array(list(CASH_YIELD_BY_YEAR.values())))
-    gap_days = np.diff(day, prepend=day[0] - 1)
-    return yields / 365.0 * gap_days
+    """Daily money-market accrual on the default yield path (`products.money_market`)."""
+    return accrual_returns(dates, yield_path(dates)).to_numpy()
 
 
 def _factor_returns(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -382,5 +377,5 @@ def demo_universe(seed: int = DEMO_SEED) -> Universe:
         benchmarks=factor_prices,
         unit_nav=unit_nav,
         source="demo",
-        issues=pd.DataFrame(columns=["code", "date", "check", "severity", "message"]),
+        issues=issues_frame(),
     )
