@@ -159,8 +159,9 @@ def clean_nav(nav: pd.DataFrame, as_of: pd.Timestamp | None = None,
     dividend-adjusted return), optionally row (source line) and source (file); rows of one fund are
     contiguous (one file per fund, or any order for a single table: they are grouped first).
     Clean rows have a date, no duplicate (code, date), and a daily return: where the source has none,
-    or says exactly 0 while the unit NAV moved (weekly stretches of the Eastmoney tables), the return is
-    taken from the unit-NAV change (reported as `missing_return`).
+    or says exactly 0 while the unit NAV rose (or moved at all across a weekly interval, as in the early
+    weekly stretches of the Eastmoney tables), the return is taken from the unit-NAV change (reported as
+    `missing_return`). A 0 beside a fall on a daily interval is left alone: that is a distribution.
     """
     nav = nav.reset_index(drop=True)
     if "row" not in nav:
@@ -209,7 +210,13 @@ def clean_nav(nav: pd.DataFrame, as_of: pd.Timestamp | None = None,
         implied = unit / _shift(unit, first) - 1.0
     ret = nav["daily_return"].to_numpy(dtype=float)
     no_ret = np.isnan(ret) & ~first
-    zero_ret = (ret == 0) & ~first & (np.abs(np.nan_to_num(implied)) > params.dividend_tolerance)
+    # A 0 return beside a unit-NAV rise cannot be a distribution; beside a fall it is one on a daily
+    # interval (flat market, dividend paid) but a missing return inside weekly stretches.
+    gap_days = (nav["date"].to_numpy(dtype="datetime64[ns]") - _shift(nav["date"].to_numpy(
+        dtype="datetime64[ns]"), first)).astype("timedelta64[D]").astype(float)
+    moved = np.nan_to_num(implied)
+    zero_ret = (ret == 0) & ~first & ((moved > params.dividend_tolerance)
+                                      | ((moved < -params.dividend_tolerance) & (gap_days >= params.weekly_min_days)))
     found.append(_frame(no_ret, nav, "missing_return", "warning",
                         lambda i: np.where(np.isfinite(implied[i]), "daily return missing; taken from unit NAV "
                                            "change", "daily return missing and not derivable; left empty"),
