@@ -21,7 +21,8 @@ Parsing rules
   中证2000, 创业板, 中小板, 中证700, 上证中盘, 深证成指, 科创 → cn_mid_small_cap; 标普 / S&P, 道琼斯, MSCI,
   罗素, DAX, 美国, 全球 → us_equity. Any other index (sector and theme indices such as 中证医药卫生)
   takes the fund type's primary style (`PRIMARY_STYLE_OF_TYPE`); such a benchmark is "partial".
-* Weights above 100% in total are scaled to 100%; below 100% the rest is cash.
+* Weights above 100% in total are scaled to 100%; below 100% the rest is cash (a pure constant
+  such as ``年化收益率6%`` has no index leg at all).
 * Text that cannot be read (empty, ``本基金暂不设业绩比较基准``, symbolic weights such as
   ``S×沪深300指数+(100%-S)×中证全债指数``) gets the type default (`DEFAULT_BENCHMARK_OF_TYPE`).
 
@@ -158,7 +159,7 @@ def parse_benchmark(text: object, fund_type: FundType | str = FundType.EQUITY) -
     total = sum(weights.values())
     if total > 1.0 + 1e-9:
         weights = {k: v / total for k, v in weights.items()}
-    elif total < 1.0 - 1e-9:
+    elif terms and total < 1.0 - 1e-9:  # a pure constant (年化收益率6%) has no index leg
         weights["cash"] = weights.get("cash", 0.0) + (1.0 - total)
     weights = {k: round(v, 12) for k, v in weights.items() if abs(v) > 1e-12}
     source = "parsed" if all(t.matched for t in terms) else "partial"

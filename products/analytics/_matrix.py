@@ -14,6 +14,7 @@ from products.errors import BadInputError
 
 TRADING_DAYS = 252
 MONTHS = 12
+ZERO_RISK = 1e-12  # annualized risk at or below this is rounding noise on a constant series
 
 
 def daily_risk_free(risk_free: float) -> float:
@@ -93,6 +94,13 @@ def safe_divide(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     den = np.asarray(den, dtype=float)
     ok = np.isfinite(den) & (den != 0)
     return np.divide(num, den, out=np.full(np.broadcast(num, den).shape, np.nan), where=ok)
+
+
+def safe_ratio(num: np.ndarray, risk: np.ndarray) -> np.ndarray:
+    """num / risk for a risk measure (volatility, downside, tracking error); NaN where it is numerically
+    zero (≤ `ZERO_RISK`), so a constant series has no Sharpe instead of a ±1e16 one from rounding."""
+    risk = np.asarray(risk, dtype=float)
+    return safe_divide(num, np.where(risk > ZERO_RISK, risk, 0.0))
 
 
 def annualized_growth(growth: np.ndarray, n_obs: np.ndarray, periods_per_year: int) -> np.ndarray:

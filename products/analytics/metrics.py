@@ -31,7 +31,8 @@ Against a benchmark (each fund's own benchmark series, a column of ``benchmark_r
   Morningstar / empyrical ``up_capture(period='monthly')`` definition); ``down_capture`` the same over
   months with benchmark < 0.
 
-A metric whose denominator is zero (no volatility, never fell, no down month) is NaN, not infinite.
+A metric whose denominator is zero (no volatility, never fell, no down month) is NaN, not infinite;
+risk measures at or below 1e-12 a year count as zero (rounding noise on a constant series).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from products.analytics._matrix import (
     month_blocks,
     previous_valid_row,
     safe_divide,
+    safe_ratio,
     slice_window,
 )
 from products.analytics.drawdown import drawdown_table
@@ -114,8 +116,8 @@ def _standalone(values: np.ndarray, index: pd.DatetimeIndex, rf_daily: float) ->
         "annual_volatility": volatility,
         "downside_deviation": downside,
         **dd,
-        "sharpe": safe_divide(excess_mean, volatility),
-        "sortino": safe_divide(excess_mean, downside),
+        "sharpe": safe_ratio(excess_mean, volatility),
+        "sortino": safe_ratio(excess_mean, downside),
         "calmar": safe_divide(annual_return, np.abs(dd["max_drawdown"])),
         "n_days": n.astype(np.int64),
         "start": dates_at(index, first_valid_row(valid), has_obs),
@@ -191,7 +193,7 @@ def _relative(values: np.ndarray, bench_raw: np.ndarray, index: pd.DatetimeIndex
     return {
         "excess_return": fund_cagr - bench_cagr,
         "tracking_error": tracking_error,
-        "information_ratio": safe_divide(active_mean * TRADING_DAYS, tracking_error),
+        "information_ratio": safe_ratio(active_mean * TRADING_DAYS, tracking_error),
         "beta": beta,
         "alpha": alpha,
         "benchmark_annual_return": bench_cagr,

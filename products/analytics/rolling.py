@@ -27,6 +27,7 @@ from products.analytics._matrix import (
     first_valid_row,
     level,
     safe_divide,
+    safe_ratio,
 )
 from products.errors import BadInputError
 
@@ -117,7 +118,7 @@ def rolling_metrics(returns: pd.DataFrame, window_years: float, *, risk_free: fl
     vol = np.sqrt(variance * TRADING_DAYS)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         cagr = np.power(growth, safe_divide(np.full_like(n, TRADING_DAYS), n)) - 1.0
-    sharpe = safe_divide((mean - rf_daily) * TRADING_DAYS, vol)
+    sharpe = safe_ratio((mean - rf_daily) * TRADING_DAYS, vol)
     mdd = _rolling_drawdown(values, ends, w) if drawdown else np.full((len(ends), n_cols), np.nan)
 
     def frame(a: np.ndarray) -> pd.DataFrame:

@@ -1,0 +1,140 @@
+"""Benchmark text parsing and each fund's benchmark return series."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from products.benchmark import (
+    DEFAULT_BENCHMARK_OF_TYPE,
+    STYLES,
+    benchmark_weights,
+    fund_benchmark_returns,
+    parse_benchmark,
+    parse_coverage,
+    style_of_index,
+    style_returns,
+)
+from products.taxonomy import FundType
+
+
+@pytest.mark.parametrize(("text", "fund_type", "weights", "constant", "source"), [
+    ("沪深300指数收益率×80%+中债综合指数收益率×20%", "mixed_equity", {"cn_large_cap": 0.8, "cn_bond": 0.2}, 0,
+     "parsed"),
+    ("中证500指数收益率*95%+银行活期存款利率(税后)*5%", "index", {"cn_mid_small_cap": 0.95, "cash": 0.05}, 0,
+     "parsed"),
+    ("人民币计价的纳斯达克100总收益指数收益率", "qdii_equity", {"us_tech": 1.0}, 0, "parsed"),
+    ("上海黄金交易所Au99.99现货实盘合约收盘价收益率", "gold", {"gold": 1.0}, 0, "parsed"),
+    ("沪深300指数收益率×95%＋银行活期存款利率（税后）×5%", "index", {"cn_large_cap": 0.95, "cash": 0.05}, 0, "parsed"),
+    ("50%×沪深300指数＋50%×中证全债指数", "mixed_balanced", {"cn_large_cap": 0.5, "cn_bond": 0.5}, 0, "parsed"),
+    ("60%沪深300指数+40%中证全债指数", "mixed_flexible", {"cn_large_cap": 0.6, "cn_bond": 0.4}, 0, "parsed"),
+    ("标普500指数收益率（使用估值汇率折算）×95%+活期存款利率（税后）×5%", "qdii_equity",
+     {"us_equity": 0.95, "cash": 0.05}, 0, "parsed"),
+    ("MSCI中国A股指数收益率*95%+银行活期存款利率（税后）*5%", "index", {"cn_large_cap": 0.95, "cash": 0.05}, 0,
+     "parsed"),
+    ("中信标普可转债指数收益率×70%＋中证综合债券指数收益率×20%＋上证红利指数×10%", "convertible",
+     {"cn_bond": 1.0}, 0, "partial"),  # 上证红利 unknown → convertible's primary style (bond)
+    ("中证医药卫生指数收益率×80%＋中债综合指数收益率×20%", "equity", {"cn_large_cap": 0.8, "cn_bond": 0.2}, 0,
+     "partial"),
+    ("三年期银行定期存款利率（税后）+1.5%", "bond", {"cash": 1.0}, 0.015, "parsed"),
+    ("95%×沪深300指数收益率+1.5%（指年收益率，评价时按期间折算）", "enhanced_index",
+     {"cn_large_cap": 0.95, "cash": 0.05}, 0.015, "parsed"),
+    ("年化收益率6%", "fof", {}, 0.06, "parsed"),
+    ("深证100价格指数收益率X95%+活期存款利率(税后)X5%", "index", {"cn_large_cap": 0.95, "cash": 0.05}, 0,
+     "parsed"),
+    ("中证360互联网+大数据100指数收益率×95%＋商业银行税后活期存款利率×5%", "index",
+     {"cn_large_cap": 0.95, "cash": 0.05}, 0, "partial"),
+    ("40%×道琼斯互联网指数+45%×中证海外国互联网指数+15×中证全指互联网软件与服务指数", "qdii_equity",
+     {"us_equity": 1.0}, 0, "partial"),
+    ("创业板指数收益率×95%+银行活期存款利率(税后)×5%", "index", {"cn_mid_small_cap": 0.95, "cash": 0.05}, 0,
+     "parsed"),
+    ("标普中国债券指数", "bond", {"cn_bond": 1.0}, 0, "parsed"),
+])
+def test_parse_published_texts(text, fund_type, weights, constant, source) -> None:
+    spec = parse_benchmark(text, fund_type)
+    assert spec.source == source
+    assert spec.weights == pytest.approx(weights)
+    assert spec.constant == pytest.approx(constant)
+
+
+@pytest.mark.parametrize("text", ["本基金暂不设业绩比较基准", "", None, float("nan"),
+                                  "S×沪深300指数＋（100%-S）×中证全债指数"])
+def test_unreadable_texts_take_the_type_default(text) -> None:
+    spec = parse_benchmark(text, "mixed_equity")
+    assert spec.source == "type_default"
+    assert spec.weights == DEFAULT_BENCHMARK_OF_TYPE[FundType.MIXED_EQUITY]
+
+
+def test_every_type_default_sums_to_one_over_known_styles() -> None:
+    assert set(DEFAULT_BENCHMARK_OF_TYPE) == set(FundType)
+    for weights in DEFAULT_BENCHMARK_OF_TYPE.values():
+        assert set(weights) <= set(STYLES)
+        assert sum(weights.values()) == pytest.approx(1.0)
+
+
+def test_keyword_precedence() -> None:
+    assert style_of_index("标普中国债券指数") == ("cn_bond", True)
+    assert style_of_index("中证全指金融地产指数", "index") == ("cn_large_cap", False)  # 金融 is not gold
+    assert style_of_index("罗素1000成长指数", "qdii_equity") == ("us_equity", True)
+    assert style_of_index("某主题指数", "qdii_equity") == ("us_equity", False)
+    assert style_of_index("中证银行指数", "index") == ("cn_large_cap", False)  # 银行 alone is not a deposit
+
+
+def _toy_universe(demo_universe, texts: dict[str, str]):
+    from dataclasses import replace
+
+    funds = demo_universe.funds.copy()
+    for code, text in texts.items():
+        funds.loc[code, "benchmark_text"] = text
+    return replace(demo_universe, funds=funds)
+
+
+def test_fund_benchmark_returns_are_daily_rebalanced_weights(demo_universe) -> None:
+    codes = demo_universe.funds.index[:3]
+    uni = _toy_universe(demo_universe, {codes[0]: "沪深300指数收益率×80%+中债综合指数收益率×20%",
+                                        codes[1]: "三年期银行定期存款利率（税后）+1.5%",
+                                        codes[2]: "人民币计价的纳斯达克100总收益指数收益率"})
+    bench = fund_benchmark_returns(uni)
+    styles = style_returns(uni)
+    assert list(bench.columns) == list(uni.returns.columns) and bench.index.equals(uni.returns.index)
+    pd.testing.assert_series_equal(bench[codes[0]], 0.8 * styles["cn_large_cap"] + 0.2 * styles["cn_bond"],
+                                   check_names=False, rtol=1e-12)
+    expected = styles["cash"] + (1.015 ** (1 / 252) - 1)
+    pd.testing.assert_series_equal(bench[codes[1]], expected, check_names=False, rtol=1e-12)
+    pd.testing.assert_series_equal(bench[codes[2]], styles["us_tech"], check_names=False, rtol=1e-12)
+    weights = benchmark_weights(uni)
+    assert weights.loc[codes[0], "cn_large_cap"] == pytest.approx(0.8)
+
+
+def test_style_returns_are_nan_outside_each_series(demo_universe) -> None:
+    from dataclasses import replace
+
+    levels = demo_universe.benchmarks.copy()
+    cut = levels.index[100]
+    levels.loc[:cut, "gold"] = np.nan
+    uni = replace(demo_universe, benchmarks=levels)
+    styles = style_returns(uni)
+    assert styles["gold"].loc[:cut].isna().all()
+    assert styles["gold"].loc[cut:].iloc[2:].notna().all()
+    gold_fund = uni.funds.index[uni.funds["fund_type"] == "gold"][0]
+    bench = fund_benchmark_returns(uni)
+    assert bench[gold_fund].loc[:cut].isna().all()
+
+
+def test_parse_coverage_on_the_real_profiles(real_universe) -> None:
+    """Of the 506 real profiles, all but the symbolic and 'no benchmark' ones are parsed."""
+    funds = real_universe.funds
+    with_text = funds[funds["benchmark_text"].fillna("").str.len() > 0]
+    assert len(with_text) >= 500
+    coverage = parse_coverage(real_universe)
+    assert coverage.sum() == len(funds)
+    specs = [parse_benchmark(t, ft) for t, ft in zip(with_text["benchmark_text"], with_text["fund_type"],
+                                                     strict=True)]
+    read = sum(s.source != "type_default" for s in specs)
+    fully = sum(s.source == "parsed" for s in specs)
+    assert read >= len(with_text) - 3
+    assert fully >= 370
+    for spec in specs:
+        if spec.weights:
+            assert sum(spec.weights.values()) == pytest.approx(1.0)
