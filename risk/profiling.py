@@ -345,9 +345,14 @@ def _infer(kyc: pd.DataFrame, config: RiskConfig, evidence_text: bool) -> pd.Dat
 
 
 def _decode_column(mask: np.ndarray, names: list[str]) -> np.ndarray:
-    """';'-joined names for each bitmask, decoded once per distinct mask."""
+    """';'-joined names for each bitmask, decoded once per distinct mask, a byte (8 codes) at a time."""
     uniques, inverse = np.unique(mask, return_inverse=True)
-    texts = np.array([";".join(n for i, n in enumerate(names) if int(u) >> i & 1) for u in uniques], dtype=object)
+    n_bytes = (len(names) + 7) // 8
+    tables = [[";".join(names[8 * b + i] for i in range(8) if 8 * b + i < len(names) and value >> i & 1)
+               for value in range(256)] for b in range(n_bytes)]
+    texts = np.empty(len(uniques), dtype=object)
+    for j, u in enumerate(uniques.tolist()):
+        texts[j] = ";".join(part for b in range(n_bytes) if (part := tables[b][u >> (8 * b) & 255]))
     return texts[inverse]
 
 
