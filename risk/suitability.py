@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
+import pandas as pd
 
 from products.errors import BadInputError, SuitabilityError
 from products.taxonomy import RiskLevel
@@ -41,6 +42,8 @@ class PurchaseDecision(StrEnum):
 
 
 def _level_int(value: object, field: str, parse: Callable[[object], object]) -> int:
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        value = int(value)
     if isinstance(value, int | np.integer) and not isinstance(value, bool):
         if not 1 <= int(value) <= 5:
             raise BadInputError(f"{field}: level {value} is outside 1–5", details={"field": field})
@@ -49,10 +52,12 @@ def _level_int(value: object, field: str, parse: Callable[[object], object]) -> 
 
 
 def customer_level_int(value: object, field: str = "customer_level") -> int:
+    """One customer level as 1–5 from 3, "C3", "平衡型" ...; BadInputError naming `field` otherwise."""
     return _level_int(value, field, lambda v: parse_customer_level(v, field=field))
 
 
 def product_level_int(value: object, field: str = "product_level") -> int:
+    """One product level as 1–5 from 3, "R3", "中风险" ...; BadInputError naming `field` otherwise."""
     return _level_int(value, field, RiskLevel.parse)
 
 
@@ -63,16 +68,38 @@ def allowed_max_product_level(customer_level: int | str | CustomerLevel, lowest_
 
 
 def _as_level_array(values: object, field: str) -> np.ndarray:
+    """Levels as an int64 array; text labels are parsed once per distinct value (fast on big batches)."""
     arr = np.asarray(values)
-    if arr.dtype.kind in "OUS":
+    if arr.dtype.kind in "OUST":
         parse = customer_level_int if field == "customer_levels" else product_level_int
-        arr = np.vectorize(lambda v: parse(v, field), otypes=[np.int64])(arr) if arr.size else arr.astype(np.int64)
+        codes, uniques = pd.factorize(arr.ravel(), use_na_sentinel=False)
+        parsed = np.array([parse(u, field) if not _is_missing(u) else _missing(field, codes, i)
+                           for i, u in enumerate(uniques)], dtype=np.int64)
+        return parsed[codes].reshape(arr.shape)
+    if arr.dtype.kind == "f":
+        bad = ~np.isfinite(arr) | (arr != np.round(arr))
+        if bad.any():
+            position = int(np.flatnonzero(bad.ravel())[0])
+            raise BadInputError(f"{field}: level at position {position} is missing or not a whole number",
+                                details={"field": field, "position": position})
+    if arr.dtype.kind == "b":
+        raise BadInputError(f"{field}: expected levels 1–5, got booleans", details={"field": field})
     arr = arr.astype(np.int64, copy=False)
     if arr.size and (arr.min() < 1 or arr.max() > 5):
-        bad = int(np.flatnonzero((arr.ravel() < 1) | (arr.ravel() > 5))[0])
-        raise BadInputError(f"{field}: level at position {bad} is outside 1–5",
-                            details={"field": field, "position": bad})
+        bad_at = int(np.flatnonzero((arr.ravel() < 1) | (arr.ravel() > 5))[0])
+        raise BadInputError(f"{field}: level at position {bad_at} is outside 1–5",
+                            details={"field": field, "position": bad_at})
     return arr
+
+
+def _is_missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA
+
+
+def _missing(field: str, codes: np.ndarray, unique_index: int) -> int:
+    position = int(np.flatnonzero(codes == unique_index)[0])
+    raise BadInputError(f"{field}: level at position {position} is missing",
+                        details={"field": field, "position": position})
 
 
 def is_suitable(customer_levels: object, product_levels: object, lowest_category: object = False) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -102,3 +103,14 @@ def test_check_recommendation_names_offending_funds() -> None:
     assert err.value.details["products"] == ["b", "c"] and "b (R4)" in err.value.message
     with pytest.raises(SuitabilityError):
         check_recommendation("C5", [1, 2], lowest_category=True)
+
+
+def test_batch_inputs_from_tables() -> None:
+    customers = pd.Series(["C3", "C1", "平衡型", "c5"], dtype="string")
+    products = np.array(["R3", "R2", "中风险", "R5"], dtype=object)
+    assert is_suitable(customers, products).tolist() == [True, False, True, True]
+    assert is_suitable(np.array([3.0, 2.0]), [2, 3]).tolist() == [True, False]
+    with pytest.raises(BadInputError, match="position 1 is missing"):
+        is_suitable(np.array(["C3", None], dtype=object), [1, 1])
+    with pytest.raises(BadInputError, match="position 0"):
+        is_suitable([np.nan], [1])
