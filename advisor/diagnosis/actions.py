@@ -1,0 +1,104 @@
+"""The three most valuable actions, each linked to the service that carries it out.
+
+Every rule names the action that would fix it (`Rule.action`). An action's value for a customer is the
+score points it would win back: Σ over its fired rules of family weight × rule points. The three actions
+with the highest value are listed, the most valuable first; re-assessment always comes first when the
+assessment has expired, because no advice may be acted on without it.
+
+Kinds and what carries them out:
+``reassess`` → `advisor risk assess`; ``rebalance`` → `advisor rebalance`; ``proposal`` →
+`advisor propose`; ``fund_swap`` → a same-class swap (`advisor rebalance` with the fund replaced);
+``review`` → the relationship manager (no automated executor).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from advisor.diagnosis.book import Book
+from advisor.diagnosis.rules.base import Rule
+from advisor.diagnosis.score import FAMILY_WEIGHTS, rule_points
+
+
+@dataclass(frozen=True)
+class Action:
+    id: str
+    kind: str  # reassess / rebalance / proposal / fund_swap / review
+    title_zh: str
+    title_en: str
+    command: str  # template of the CLI call that carries it out ({level}, {amount}, {horizon})
+
+
+ACTIONS: tuple[Action, ...] = (
+    Action("reassess", "reassess", "重新进行风险测评", "Renew the risk assessment",
+           "advisor risk assess --answers ANSWERS.json --json"),
+    Action("reduce_above_level", "rebalance", "调出高于风险等级的基金", "Reduce funds above the risk level",
+           "advisor rebalance --customer-json CUSTOMER.json --json"),
+    Action("build_cash_reserve", "proposal", "补足3–6个月应急资金", "Build a 3–6 month emergency reserve",
+           "advisor propose --level {level} --amount {shortfall} --horizon-years 0.5 --json"),
+    Action("rebalance_to_model", "rebalance", "按模型组合再平衡", "Rebalance to the model portfolio",
+           "advisor rebalance --customer-json CUSTOMER.json --json"),
+    Action("diversify", "proposal", "分散配置:按模型组合重新构建", "Diversify with a model-portfolio proposal",
+           "advisor propose --level {level} --amount {amount} --horizon-years {horizon} --json"),
+    Action("consolidate_duplicates", "fund_swap", "合并重复或高度相似的基金", "Merge duplicate or look-alike funds",
+           "advisor rebalance --customer-json CUSTOMER.json --json"),
+    Action("replace_weak_funds", "fund_swap", "将表现较差或费率偏高的基金换成同类更优基金",
+           "Swap weak or expensive funds for better ones of the same kind",
+           "advisor funds rank --category {category} --top 5 --json"),
+    Action("switch_share_class", "fund_swap", "长期持有的C类份额转换为A类", "Switch long-held C classes to A",
+           "advisor rebalance --customer-json CUSTOMER.json --json"),
+    Action("invest_idle_cash", "proposal", "闲置资金按风险等级配置", "Invest idle cash for the risk level",
+           "advisor propose --level {level} --amount {excess} --horizon-years {horizon} --json"),
+    Action("review_protection", "review", "与客户经理沟通保险保障",
+           "Review insurance cover with the relationship manager",
+           ""),
+)
+ACTION_INDEX = {action.id: k for k, action in enumerate(ACTIONS)}
+REASSESS_BONUS = 1_000.0
+TOP_N = 3
+
+
+def action_values(rules: Sequence[Rule], severities: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """n × len(ACTIONS) score points each action would win back."""
+    values = np.zeros((n, len(ACTIONS)))
+    for rule in rules:
+        if rule.action is None:
+            continue
+        k = ACTION_INDEX[rule.action]
+        values[:, k] += FAMILY_WEIGHTS[rule.family] * rule_points(rule, severities[rule.id])
+        if rule.action == "reassess":
+            values[:, k] += np.where(severities[rule.id] >= 3, REASSESS_BONUS, 0.0)
+    return values
+
+
+def top_actions(values: np.ndarray, top_n: int = TOP_N) -> np.ndarray:
+    """n × top_n action indices, most valuable first (ties keep the ACTIONS order); -1 where none."""
+    order = np.argsort(-values, axis=1, kind="stable")[:, :top_n]
+    chosen = np.take_along_axis(values, order, axis=1)
+    return np.where(chosen > 0, order, -1)
+
+
+def describe_action(book: Book, i: int, index: int, value: float, findings: list[dict[str, Any]]) -> dict[str, Any]:
+    """One action for one customer: what, why (the findings it fixes, with the funds they name) and how."""
+    action = ACTIONS[index]
+    fixes = [f for f in findings if f["action"] == action.id]
+    funds = list({fund["code"]: fund for f in fixes for fund in f.get("funds", [])}.values())
+    liquid = book.cash[i] + book.money_market_value[i]
+    expenses = np.nan_to_num(book.monthly_expenses[i])
+    numbers = {
+        "level": f"C{int(book.allowed_level[i])}",
+        "amount": f"{max(book.visible_assets[i] - 3 * expenses, 0):.0f}",
+        "horizon": f"{np.nan_to_num(book.horizon_years[i], nan=3.0):g}",
+        "shortfall": f"{max(3 * expenses - liquid, 0):.0f}",
+        "excess": f"{max(book.cash[i] - 6 * expenses, 0):.0f}",
+        "category": "same",
+    }
+    return {
+        "id": action.id, "kind": action.kind, "title_zh": action.title_zh, "title_en": action.title_en,
+        "value": round(float(value), 2), "fixes": [f["rule"] for f in fixes], "funds": funds,
+        "command": action.command.format(**numbers) if action.command else None,
+    }
