@@ -182,6 +182,21 @@ def check_recommendation(customer_level: object, product_levels: object, lowest_
                      "product_levels": [int(levels[i]) for i in bad.tolist()]})
 
 
+def check_portfolio_recommendation(customer_level: object, weights: object, product_levels: object,
+                                   lowest_category: bool = False, codes: Sequence[str] | None = None) -> int:
+    """Guard for a recommended portfolio: every product and the whole-portfolio rating within the level.
+
+    Returns the portfolio's level; raises SuitabilityError naming the products otherwise.
+    """
+    check_recommendation(customer_level, product_levels, lowest_category, codes)
+    level = portfolio_risk_level(weights, product_levels)
+    allowed = allowed_max_product_level(customer_level, lowest_category)
+    if level > allowed:  # unreachable while every product passes; kept as defence in depth
+        raise SuitabilityError(f"portfolio rated R{level} as a whole, above the customer's maximum R{allowed}",
+                               details={"portfolio_risk_level": level, "allowed_max_product_level": allowed})
+    return level
+
+
 @dataclass(frozen=True)
 class SuitabilityVerdict:
     """The outcome of one purchase request, for display and audit."""
@@ -212,6 +227,7 @@ def assess_purchase(customer_level: object, product_level: object, kind: Product
 
 __all__ = [
     "SUITABILITY_MATRIX", "CustomerLevel", "ProductKind", "PurchaseDecision", "SuitabilityVerdict",
-    "allowed_max_product_level", "assess_purchase", "check_recommendation", "is_suitable",
+    "allowed_max_product_level", "assess_purchase", "check_portfolio_recommendation", "check_recommendation",
+    "is_suitable",
     "portfolio_risk_level", "portfolio_risk_levels", "purchase_decision", "purchase_decisions",
 ]

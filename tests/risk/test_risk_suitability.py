@@ -114,3 +114,13 @@ def test_batch_inputs_from_tables() -> None:
         is_suitable(np.array(["C3", None], dtype=object), [1, 1])
     with pytest.raises(BadInputError, match="position 0"):
         is_suitable([np.nan], [1])
+
+
+def test_portfolio_recommendation_guard() -> None:
+    from risk.suitability import check_portfolio_recommendation
+
+    assert check_portfolio_recommendation("C3", [0.3, 0.3, 0.4], [1, 2, 3]) == 3
+    with pytest.raises(SuitabilityError, match="f4"):
+        check_portfolio_recommendation("C3", [0.5, 0.5], [2, 4], codes=["f2", "f4"])
+    with pytest.raises(SuitabilityError):
+        check_portfolio_recommendation("C4", [0.5, 0.5], [1, 2], lowest_category=True)
