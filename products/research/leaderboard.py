@@ -152,7 +152,8 @@ def _leaderboard(universe: Universe, as_of: pd.Timestamp | None, wts: dict[str, 
 def assign_stars(score: pd.Series, groups: pd.Series) -> pd.Series:
     """1–5 stars inside each group by score rank: top 10% 5★, next 22.5% 4★, 35% 3★, 22.5% 2★, 10% 1★.
 
-    The cut points are `round(n × cumulative share)`, so each star count is within one fund of its share.
+    The cut points are `n × cumulative share` rounded half up, so each star count is within one fund of
+    its share.
     Ties in score are broken by code so the result is deterministic. NaN scores stay NaN.
     """
     valid = score.notna()
@@ -162,7 +163,7 @@ def assign_stars(score: pd.Series, groups: pd.Series) -> pd.Series:
     position = frame.groupby("group").cumcount().to_numpy()
     n = frame.groupby("group")["score"].transform("size").to_numpy()
     cumulative = np.cumsum(STAR_SPLIT)[:-1]  # 0.10, 0.325, 0.675, 0.90
-    cuts = np.rint(n[:, None] * cumulative[None, :])
+    cuts = np.floor(n[:, None] * cumulative[None, :] + 0.5)  # round half up
     stars = 5 - (position[:, None] >= cuts).sum(axis=1)
     out = pd.Series(np.nan, index=score.index)
     out.loc[frame["code"].to_numpy()] = stars.astype(float)

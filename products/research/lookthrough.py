@@ -166,7 +166,7 @@ def _point_in_time_industry(h: pd.DataFrame, stock_industry: pd.DataFrame) -> pd
 
 
 def _select(universe: Universe, clean: CleanHoldings, codes: list[str] | None, quarter: object,
-            as_of: pd.Timestamp | None) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+            as_of: pd.Timestamp | None) -> pd.DataFrame:
     """One quarter per fund: the given quarter, else the latest known at `as_of` (disclosure lag)."""
     fq = clean.fund_quarters
     if quarter is not None:
@@ -176,9 +176,7 @@ def _select(universe: Universe, clean: CleanHoldings, codes: list[str] | None, q
         fq = fq[fq["quarter_end"] + pd.Timedelta(days=DISCLOSURE_LAG_DAYS) <= as_of]
     if codes is not None:
         fq = fq[fq["fund_code"].isin(codes)]
-    latest = fq.sort_values("quarter_end").drop_duplicates("fund_code", keep="last")
-    wanted = list(dict.fromkeys(codes)) if codes is not None else sorted(latest["fund_code"])
-    return latest, clean.holdings, wanted
+    return fq.sort_values("quarter_end").drop_duplicates("fund_code", keep="last")
 
 
 def look_through(universe: Universe, codes: list[str] | None = None, quarter: object = None,
@@ -201,7 +199,9 @@ def look_through(universe: Universe, codes: list[str] | None = None, quarter: ob
         search = sorted(set(code_list) | set(_siblings(universe, code_list).values()))
     else:
         search = None
-    latest, holdings, wanted = _select(universe, clean, search, quarter, ts)
+    latest = _select(universe, clean, search, quarter, ts)
+    holdings = clean.holdings
+    wanted = list(dict.fromkeys(code_list)) if code_list is not None else sorted(latest["fund_code"])
     if quarter is not None and latest.empty:
         raise NotFoundError(f"no holdings for quarter {quarter!r}", code="quarter_not_found",
                             details={"quarter": str(quarter)})
@@ -249,7 +249,7 @@ def look_through(universe: Universe, codes: list[str] | None = None, quarter: ob
         "top10_of_stock": np.divide(top10, eq_share, out=np.full(len(top10), np.nan), where=eq_share > 0),
         "source": [("own" if source[c] == c else f"sibling {source[c]}") for c in with_data],
     }, index=pd.Index(with_data, name="code")).reindex(wanted)
-    summary["source"] = summary["source"].fillna("none")
+    summary["source"] = summary["source"].astype(object).where(summary["source"].notna(), "none")
     issues = clean.issues
     if codes is not None:
         issues = issues[issues["code"].isin(search or [])]
