@@ -1,9 +1,165 @@
-"""CLI commands: rebalance (not written yet)."""
+"""CLI command: rebalance (调仓建议) — a whole book to Parquet, or one customer as JSON."""
 
 from __future__ import annotations
 
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from advisor.cli.common import DataOption, JsonFlag, console, handle_errors, load, print_json
+from products.errors import BadInputError
+
+CUSTOMER_FIELDS = ("customer_id", "risk_level", "lowest_category", "assessment_expires_on", "age", "horizon_years",
+                   "monthly_expenses", "cash", "deposits", "wealth_products", "insurance", "rm_id",
+                   "previous_risk_level", "last_rebalance_date")
+
+
+def read_customer_json(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, float]:
+    """`{"customer": {...}, "holdings": [...], "cash_flow": 0}` (or the customer's fields at top level)."""
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise BadInputError(f"{path.name} is not valid JSON: {err.msg} (line {err.lineno})",
+                            details={"path": str(path)}) from None
+    if not isinstance(payload, dict):
+        raise BadInputError(f"{path.name}: expected a JSON object with customer and holdings")
+    customer = payload.get("customer", {k: v for k, v in payload.items() if k in CUSTOMER_FIELDS})
+    if not isinstance(customer, dict) or "customer_id" not in customer or "risk_level" not in customer:
+        raise BadInputError(f"{path.name}: the customer needs customer_id and risk_level",
+                            details={"field": "customer"})
+    holdings = payload.get("holdings", [])
+    if not isinstance(holdings, list):
+        raise BadInputError(f"{path.name}: holdings must be a list of lots", details={"field": "holdings"})
+    lots = pd.DataFrame([{"customer_id": str(customer["customer_id"]), **lot} for lot in holdings],
+                        columns=["customer_id", "code", "shares", "amount", "purchase_date"])
+    lots["customer_id"] = lots["customer_id"].astype("str")
+    lots["code"] = lots["code"].astype("str")
+    try:
+        cash_flow = float(payload.get("cash_flow", customer.get("cash_flow", 0.0)) or 0.0)
+    except (TypeError, ValueError):
+        raise BadInputError("cash_flow must be a number (deposit > 0, withdrawal < 0)",
+                            details={"field": "cash_flow"}) from None
+    frame = pd.DataFrame([{k: v for k, v in customer.items() if k != "cash_flow"}])
+    frame["customer_id"] = frame["customer_id"].astype("str")
+    frame["risk_level"] = frame["risk_level"].astype("str")
+    return frame, lots, cash_flow
+
+
+def _read_events(path: Path | None) -> pd.DataFrame | None:
+    if path is None:
+        return None
+    from advisor.batch_io import read_table
+
+    return read_table(path, string_columns=("code", "event"))
+
+
+def _settings(calendar: str, turnover_cap: float | None):
+    from advisor.rebalancing.settings import DEFAULT_SETTINGS
+
+    changes: dict[str, Any] = {"calendar": calendar}
+    if turnover_cap is not None:
+        changes["turnover_cap"] = turnover_cap
+    return DEFAULT_SETTINGS.with_(**changes)
+
+
+def _print_single(result: dict[str, Any]) -> None:
+    console.print(f"[bold]{result['customer_id']}[/] {result['risk_level']} · {result['reason']['zh']}")
+    console.print(f"  {result['reason']['en']}")
+    if result["triggers"]:
+        console.print("  triggers: " + ", ".join(t["name"] for t in result["triggers"]))
+    table = Table(title="调仓交易 / trades")
+    for col in ("code", "name", "action", "amount", "fee", "lot dates"):
+        table.add_column(col)
+    for t in result["trades"]:
+        table.add_row(t["code"], t["name"], t["action"], f"{t['amount']:,.2f}", f"{t['fee']:,.2f}",
+                      " ".join(t["lot_dates"]))
+    if result["trades"]:
+        console.print(table)
+    console.print(f"  fee ¥{result['cost']['fee']:,.2f} ({result['cost']['cost_bps']:.1f} bp), drift "
+                  f"{result['drift']['before']:.1%} → {result['drift']['after']:.1%}, cash left "
+                  f"¥{result['cash']['remainder']:,.2f}")
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the main app."""
+
+    @app.command("rebalance")
+    @handle_errors
+    def rebalance(
+        customers: Annotated[Path | None, typer.Option("--customers", help="customers table (.parquet/.csv)")] = None,
+        holdings: Annotated[Path | None, typer.Option("--holdings", help="holdings lots (.parquet/.csv)")] = None,
+        out: Annotated[Path | None, typer.Option("--out", help="trades output (.parquet)")] = None,
+        summary: Annotated[Path | None, typer.Option(
+            "--summary", help="per-customer summary (.parquet/.csv); default <out>_summary.parquet")] = None,
+        rejects: Annotated[Path | None, typer.Option(
+            "--rejects", help="rejected rows with reasons (.csv); default <out>_rejects.csv")] = None,
+        customer_json: Annotated[Path | None, typer.Option(
+            "--customer-json", help="one customer: {customer: {...}, holdings: [...], cash_flow}")] = None,
+        fund_events: Annotated[Path | None, typer.Option(
+            "--fund-events", help="table of code,event (downgraded / closed / dropped)")] = None,
+        as_of: Annotated[str | None, typer.Option("--as-of", help="trade date (default today)")] = None,
+        calendar: Annotated[str, typer.Option("--calendar", help="review calendar: quarterly or monthly")
+                            ] = "quarterly",
+        turnover_cap: Annotated[float | None, typer.Option(
+            "--turnover-cap", help="one-way turnover cap per rebalance (default 0.5)")] = None,
+        data: DataOption = None,
+        json_out: JsonFlag = False,
+    ) -> None:
+        """Rebalancing suggestions: fee-aware, suitability-safe trades for one customer or a whole book."""
+        from advisor.rebalancing import rebalance_book, rebalance_customer
+
+        try:
+            day = date.fromisoformat(as_of) if as_of else date.today()
+        except ValueError:
+            raise BadInputError(f"--as-of must be a date YYYY-MM-DD, got {as_of!r}", details={"field": "as_of"}
+                                ) from None
+        settings = _settings(calendar, turnover_cap)
+        events = _read_events(fund_events)
+        if customer_json is not None:
+            universe = load(data)
+            frame, lots, cash_flow = read_customer_json(customer_json)
+            result = rebalance_customer(universe, frame, lots, cash_flow=cash_flow, as_of=day,
+                                        fund_events=events, settings=settings)
+            print_json(result) if json_out else _print_single(result)
+            return
+        if customers is None or holdings is None or out is None:
+            raise BadInputError("give --customers, --holdings and --out (or --customer-json FILE)",
+                                details={"field": "customers"})
+        universe = load(data)
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console, transient=False) as bar:
+            task = bar.add_task("rebalancing customers", total=None)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=max(total, 1))
+
+            result = rebalance_book(universe, customers, holdings, as_of=day, fund_events=events,
+                                    settings=settings, progress=progress)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        result.trades.to_parquet(out, index=False)
+        summary_path = summary or out.with_name(out.stem + "_summary.parquet")
+        if summary_path.suffix.lower() == ".csv":
+            result.summary.to_csv(summary_path, index=False)
+        else:
+            result.summary.to_parquet(summary_path, index=False)
+        rejects_path = rejects or out.with_name(out.stem + "_rejects.csv")
+        result.rejects.to_csv(rejects_path, index=False)
+        counts = result.summary["reason"].value_counts()
+        payload = {"customers": len(result.summary), "trades": len(result.trades),
+                   "rejected_rows": len(result.rejects), "by_reason": {k: int(v) for k, v in counts.items()},
+                   "total_fee": round(float(result.summary["fee"].sum()), 2), "out": str(out),
+                   "summary": str(summary_path), "rejects": str(rejects_path), "as_of": day.isoformat(),
+                   "universe_version": result.universe_version}
+        if json_out:
+            print_json(payload)
+        else:
+            console.print(f"{payload['customers']:,} customers → {payload['trades']:,} trades ({out}); "
+                          f"{payload['rejected_rows']:,} rejected rows ({rejects_path}); summary {summary_path}")
+            for reason, count in payload["by_reason"].items():
+                console.print(f"  {reason}: {count:,}")

@@ -43,7 +43,7 @@ FUND_EVENTS = ("downgraded", "closed", "dropped", "suspended")
 _CLASS_VOL = {"cash": 0.005, "bond": 0.03, "cn_equity": 0.22, "global_equity": 0.2, "gold": 0.15}
 REJECT_COLUMNS = ["table", "customer_id", "row", "field", "reason"]
 
-TargetProvider = Callable[[int, float], pd.Series]
+TargetProvider = Callable[[int, float, bool], pd.Series]  # (level, horizon years, lowest category)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -104,7 +104,7 @@ def default_targets(universe: Universe) -> TargetProvider:
     except ImportError as err:  # pragma: no cover - the proposals module ships with the package
         raise DataError("fund-level targets are not available (advisor.proposal missing)",
                         code="targets_missing") from err
-    return lambda level, horizon: target_fund_weights(universe, level, horizon)
+    return lambda level, horizon, lowest: target_fund_weights(universe, level, horizon, lowest_category=lowest)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -139,7 +139,7 @@ def _group_targets(universe: Universe, facts: FundFacts, provider: TargetProvide
     weights = np.zeros((len(groups), n_funds))
     replacement = np.full((len(groups), n_funds), -1, dtype=np.int64)
     for g, (level, allowed, bucket) in enumerate(groups.tolist()):
-        raw = provider(int(level), HORIZON_OF_BUCKET[int(bucket)])
+        raw = provider(int(level), HORIZON_OF_BUCKET[int(bucket)], bool(allowed < level))
         w = pd.Series(raw, dtype=float).reindex(universe.funds.index).fillna(0.0).to_numpy()
         if (w < -1e-12).any() or not np.isfinite(w).all() or w.sum() <= 0:
             raise DataError(f"target weights for C{level} are invalid", details={"level": int(level)})
@@ -310,12 +310,16 @@ def _gather(first: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray
 def rebalance_batch(universe: Universe, customers: pd.DataFrame, lots: pd.DataFrame, *,
                     targets: TargetProvider | None = None, fund_events: pd.DataFrame | None = None,
                     as_of: date | None = None, settings: RebalanceSettings = DEFAULT_SETTINGS,
-                    progress: Callable[[int, int], None] | None = None) -> BatchResult:
+                    progress: Callable[[int, int], None] | None = None,
+                    on_chunk: Callable[[np.ndarray, optimizer.DenseProblem, optimizer.Solution], None] | None = None,
+                    ) -> BatchResult:
     """Rebalance every customer of `customers` holding `lots` (valued: `advisor.batch_io.value_lots`).
 
     `customers` needs `customer_id, risk_level`; optional `lowest_category, horizon_years, cash_flow`
     (deposit > 0, withdrawal < 0, yuan), `previous_risk_level`, `last_rebalance_date`. `lots` needs
-    `customer_id, fund_idx, value, purchase_date, holding_days` (and `row` for reject reporting).
+    `customer_id, fund_idx, value, purchase_date, holding_days` (and `row` for reject reporting;
+    optional `locked` for lots under a lock-up that cannot be sold yet). `on_chunk(rows, problem,
+    solution)` sees each solved chunk (customer positions after rejects) — for verification.
     """
     as_of = as_of or universe.as_of
     as_of64 = np.datetime64(as_of, "D")
@@ -369,8 +373,9 @@ def rebalance_batch(universe: Universe, customers: pd.DataFrame, lots: pd.DataFr
     n = len(good)
     allowed = np.where(lowest, 1, level)
 
+    locked = lots["locked"].fillna(False).to_numpy(dtype=bool) if "locked" in lots.columns else None
     book = build_lot_book(renumber[lot_cust[keep_lot]], fund_idx[keep_lot], value[keep_lot], pdate[keep_lot],
-                          days[keep_lot], universe.fees)
+                          days[keep_lot], universe.fees, None if locked is None else locked[keep_lot])
     held_cust, held_fund, held_value = book.pair_cust, book.pair_fund, book.pair_value
 
     # ---- targets per group
@@ -458,8 +463,11 @@ def rebalance_batch(universe: Universe, customers: pd.DataFrame, lots: pd.DataFr
         cap_turn = settings.turnover_cap + np.maximum(-flow[rows], 0.0) / sc / (1.0 - rho_max) + 1e-9
         problem = optimizer.DenseProblem(h=h, w=w, lam=lam_d, lin=lin_d, buy_rate=rate_d, buy_cap=cap_d,
                                          seg_len=seg_len, seg_rate=seg_rate, budget=flow[rows] / sc,
-                                         turnover_cap=cap_turn, kappa=settings.cost_aversion)
+                                         turnover_cap=cap_turn, kappa=settings.cost_aversion,
+                                         cash_drag=settings.cash_drag)
         sol = optimizer.solve(problem, steps=settings.root_steps)
+        if on_chunk is not None:
+            on_chunk(rows, problem, sol)
         b, u = optimizer.cleanup(problem, sol, sc, minbuy, settings.min_trade, settings.min_holding)
         buy_gross[idx] = (b * (1.0 + rate_d) * sc[:, None])[local, slot]
         sell_value[idx] = (u.sum(axis=-1) * sc[:, None])[local, slot]
@@ -539,16 +547,17 @@ def _price_and_report(universe: Universe, facts: FundFacts, discount: float, set
                 "sell_fee": sell_fee, "short_fee": short_fee, "min_days": min_days, "after": after,
                 "fees": fees_c, "cash": cash, "lot_sold": sale.sold, "plain_share": plain_share}
 
-    def objective(values: np.ndarray, fees_c: np.ndarray) -> np.ndarray:
+    def objective(values: np.ndarray, fees_c: np.ndarray, idle: np.ndarray) -> np.ndarray:
         sc = np.where(scale > 0, scale, 1.0)
         x = values / sc[pc]
         w = pairs.target * target_scale[pc]
         terms = lam * (x - w) ** 2 + lin * x
-        return np.bincount(pc, weights=terms, minlength=n) + settings.cost_aversion * fees_c / sc
+        return (np.bincount(pc, weights=terms, minlength=n) + settings.cost_aversion * fees_c / sc
+                + settings.cash_drag * idle / sc)
 
     priced = price(buy_gross, sell_value)
-    obj_before = objective(pairs.held, np.zeros(n))
-    obj_after = objective(priced["after"], priced["fees"])
+    obj_before = objective(pairs.held, np.zeros(n), np.maximum(flow, 0.0))
+    obj_after = objective(priced["after"], priced["fees"], priced["cash"])
     traded = np.bincount(pc, weights=buy_gross + sell_value, minlength=n) > 0
     must_trade = flow < 0
     worth = obj_after < obj_before - settings.min_improvement

@@ -27,6 +27,7 @@ class LotBook:
     rate: np.ndarray  # (n_lots,) redemption rate of the lot today
     pair_start: np.ndarray  # (n_pairs + 1,) offsets of each pair's run of lots
     order: np.ndarray  # (n_lots,) position of each sorted lot in the caller's input
+    sellable: np.ndarray  # (n_lots,) False for lots under a lock-up (锁定期) that cannot be redeemed yet
 
     @property
     def n_pairs(self) -> int:
@@ -50,8 +51,11 @@ class LotBook:
 
 
 def build_lot_book(cust: np.ndarray, fund_idx: np.ndarray, value: np.ndarray, purchase_date: np.ndarray,
-                   holding_days: np.ndarray, fees: FeeTable) -> LotBook:
-    """Sort lots FIFO per (customer, fund) and price each lot's redemption today."""
+                   holding_days: np.ndarray, fees: FeeTable, locked: np.ndarray | None = None) -> LotBook:
+    """Sort lots FIFO per (customer, fund) and price each lot's redemption today.
+
+    `locked` lots count in the position but cannot be sold (lock-up periods); FIFO skips them.
+    """
     cust = np.asarray(cust, dtype=np.int64)
     fund_idx = np.asarray(fund_idx, dtype=np.int64)
     dates = np.asarray(purchase_date, dtype="datetime64[D]")
@@ -64,8 +68,9 @@ def build_lot_book(cust: np.ndarray, fund_idx: np.ndarray, value: np.ndarray, pu
     if len(order):
         new_pair[1:] = (cust[1:] != cust[:-1]) | (fund_idx[1:] != fund_idx[:-1])
     pair_start = np.append(np.flatnonzero(new_pair), len(order))
+    sellable = np.ones(len(order), dtype=bool) if locked is None else ~np.asarray(locked, dtype=bool)[order]
     return LotBook(cust=cust, fund_idx=fund_idx, value=value, purchase_date=dates, holding_days=days,
-                   rate=rate, pair_start=pair_start, order=order)
+                   rate=rate, pair_start=pair_start, order=order, sellable=sellable)
 
 
 @dataclass(frozen=True)
@@ -90,12 +95,12 @@ def fifo_segments(book: LotBook) -> Segments:
         return Segments(np.zeros(0, np.int64), np.zeros(0, np.int64), empty, empty)
     pair = book.pair_of_lot
     # running max of the rate inside each pair: offset by the pair number (rates are < 1)
-    monotone = np.maximum.accumulate(book.rate + pair) - pair
+    monotone = np.round(np.maximum.accumulate(book.rate + pair) - pair, 12)
     start = np.ones(len(pair), dtype=bool)
     start[1:] = (pair[1:] != pair[:-1]) | (np.abs(monotone[1:] - monotone[:-1]) > 1e-12)
     first = np.flatnonzero(start)
     seg_pair = pair[first]
-    seg_value = np.add.reduceat(book.value, first)
+    seg_value = np.add.reduceat(np.where(book.sellable, book.value, 0.0), first)
     seg_rate = monotone[first]
     new_pair = np.ones(len(first), dtype=bool)
     new_pair[1:] = seg_pair[1:] != seg_pair[:-1]
@@ -121,11 +126,12 @@ def sell_fifo(book: LotBook, pair_sell_value: np.ndarray) -> FifoSale:
         z = np.zeros(book.n_pairs)
         return FifoSale(np.zeros(0), np.zeros(0), z, z, np.full(book.n_pairs, np.nan))
     pair = book.pair_of_lot
-    cum = np.cumsum(book.value)
-    pair_base = (cum - book.value)[book.pair_start[:-1]]
-    before = cum - book.value - pair_base[pair]  # value of older lots of the same pair
-    want = np.minimum(np.asarray(pair_sell_value, dtype=float), book.pair_value)[pair]
-    sold = np.clip(want - before, 0.0, book.value)
+    free = np.where(book.sellable, book.value, 0.0)
+    cum = np.cumsum(free)
+    pair_base = (cum - free)[book.pair_start[:-1]]
+    before = cum - free - pair_base[pair]  # sellable value of older lots of the same pair
+    want = np.asarray(pair_sell_value, dtype=float)[pair]
+    sold = np.clip(want - before, 0.0, free)
     fee = sold * book.rate
     short = book.holding_days < SHORT_HOLD_DAYS
     pair_fee = np.bincount(pair, weights=fee, minlength=book.n_pairs)

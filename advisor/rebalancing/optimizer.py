@@ -5,6 +5,7 @@ Formulation (all quantities are fractions of ``T`` = current fund value + net ca
     minimize    Σ_i λ_i (h_i + b_i − Σ_k u_ik − w_i)²          risk-weighted tracking error to target
               + Σ_i π_i (h_i + b_i − Σ_k u_ik)                  penalty on holdings above the level
               + κ (Σ_i r_i b_i + Σ_ik ρ_ik u_ik)                trading cost (fraction of T)
+              + δ (f − Σ (1 + r_i) b_i + Σ (1 − ρ_ik) u_ik)      cash drag on money left uninvested
     subject to  0 ≤ b_i ≤ cap_i          net buy; cap_i = 0 for funds above the level, closed or replaced
                 0 ≤ u_ik ≤ len_ik        sale from FIFO segment k (oldest first, ρ_i1 ≤ ρ_i2 ≤ …)
                 Σ (1 + r_i) b_i − Σ (1 − ρ_ik) u_ik ≤ f   cash: buys are paid by sales and the cash flow f
@@ -17,10 +18,11 @@ convex piecewise linear and the model is exact for it; the problem is a convex Q
 Solver (hand-written because it is the hot path of the nightly batch, verified against cvxpy in the
 tests): the problem is separable across funds except for the two coupling constraints, so it is solved
 by Lagrangian duality. For multipliers (μ, ν) each fund's minimizer has a closed form (a clipped
-shrinkage through the FIFO segments), the cash used is monotone in μ and the turnover in ν, and both are
-found by a bracketed root search (Illinois regula falsi) vectorized over every customer of a chunk,
-ending with an exact interpolation between the bracketing solutions (the constraints are linear, so
-the interpolated point meets them exactly). Arrays are padded: customers × fund slots × FIFO segments.
+shrinkage through the FIFO segments). The cash used is a decreasing piecewise-linear function of μ
+whose breakpoints are known in closed form, so μ is found exactly by a binary search over the sorted
+breakpoints (log2 of ~100 evaluations) and a linear interpolation inside the final bracket. The
+turnover cap, which rarely binds, adds an outer search on ν (Illinois regula falsi). Everything is
+vectorized over the customers of a chunk. Arrays are padded: customers × fund slots × FIFO segments.
 
 After the continuous solve, `cleanup` enforces minimum trade, minimum remaining holding (or a full exit),
 and re-fits the cash budget; the batch layer then prices the result exactly and keeps it only if it
@@ -51,6 +53,7 @@ class DenseProblem:
     budget: np.ndarray  # (C,) cash flow f as a fraction of T (negative: a withdrawal)
     turnover_cap: np.ndarray  # (C,) on Σ u (sales), may be inf
     kappa: float
+    cash_drag: float = 0.0  # objective per unit of cash left uninvested (expected return given up)
 
     @property
     def n_customers(self) -> int:
@@ -58,7 +61,7 @@ class DenseProblem:
 
     def take(self, rows: np.ndarray) -> DenseProblem:
         values = {f.name: getattr(self, f.name) for f in fields(self)}
-        return DenseProblem(**{k: (v if k == "kappa" else v[rows]) for k, v in values.items()})
+        return DenseProblem(**{k: (v if k in ("kappa", "cash_drag") else v[rows]) for k, v in values.items()})
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,7 @@ def objective(p: DenseProblem, b: np.ndarray, u: np.ndarray) -> np.ndarray:
     tracking = (p.lam * (x - p.w) ** 2).sum(axis=-1)
     penalty = (p.lin * x).sum(axis=-1)
     cost = (p.buy_rate * b).sum(axis=-1) + (p.seg_rate * u).sum(axis=(-1, -2))
-    return tracking + penalty + p.kappa * cost
+    return tracking + penalty + p.kappa * cost + p.cash_drag * (p.budget - cash_need(p, b, u))
 
 
 def cash_need(p: DenseProblem, b: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -120,6 +123,7 @@ class _Prepared:
         self.base_hi = scale.max(axis=-1, initial=1.0) + 1.0  # (C,) μ (and ν) beyond which nothing changes
         self.budget = p.budget
         self.turnover_cap = p.turnover_cap
+        self.floor = np.full(len(p.budget), -p.cash_drag)  # μ − δ: the multiplier shifted by the cash drag
 
     def take(self, rows: np.ndarray) -> _Prepared:
         out = object.__new__(_Prepared)
@@ -138,6 +142,22 @@ class _Prepared:
         np.maximum(u, 0.0, out=u)
         np.minimum(u, self.seg_len, out=u)
         return b, u
+
+    def breakpoints(self, nu: np.ndarray | None, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """Every μ where some buy or FIFO segment starts or stops moving, within [lo, hi], sorted (R, K).
+
+        Between two neighbours every b and u is affine in μ, so the cash used is too.
+        """
+        shift = self.s0 if nu is None else self.s0 - self.s2 * nu[:, None, None]
+        rows = len(lo)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            parts = [self.b0 / self.b1, (self.b0 - self.cap) / self.b1,
+                     (-shift / self.s1).reshape(rows, -1), ((self.seg_len - shift) / self.s1).reshape(rows, -1)]
+        points = np.concatenate([lo[:, None], *parts, hi[:, None]], axis=1)
+        points = np.where(np.isfinite(points), points, lo[:, None])
+        np.clip(points, lo[:, None], hi[:, None], out=points)
+        points.sort(axis=1)
+        return points
 
     def cash(self, b: np.ndarray, u: np.ndarray) -> np.ndarray:
         return np.einsum("cn,cn->c", b, self.buy_cash) - np.einsum("cnl,cnl->c", u, self.sell_cash)
@@ -170,16 +190,40 @@ def _bracket_root(func, lo: np.ndarray, hi: np.ndarray, f_lo: np.ndarray, f_hi: 
     return lo, hi
 
 
+def _bracket_breakpoints(func, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Binary search over each row's sorted breakpoints for the two neighbours around the root.
+
+    `func` is decreasing, positive at the first point; log2(K) evaluations give an exact bracket.
+    """
+    rows = np.arange(points.shape[0])
+    lo_i = np.zeros(len(rows), dtype=np.int64)
+    hi_i = np.full(len(rows), points.shape[1] - 1, dtype=np.int64)
+    while True:
+        open_ = hi_i - lo_i > 1
+        if not open_.any():
+            break
+        mid = (lo_i + hi_i) // 2
+        above = func(points[rows, mid]) > 0
+        lo_i = np.where(open_ & above, mid, lo_i)
+        hi_i = np.where(open_ & ~above, mid, hi_i)
+    return points[rows, lo_i], points[rows, hi_i]
+
+
 def _solve_mu(prep: _Prepared, nu: np.ndarray | None, steps: int
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Smallest μ ≥ 0 meeting the cash constraint for a given ν; returns (b, u, μ, feasible)."""
+    """Smallest μ ≥ 0 meeting the cash constraint for a given ν; returns (b, u, μ − δ, feasible).
+
+    Exact: a binary search over the breakpoints of the piecewise-linear cash function, then linear
+    interpolation inside the last bracket. `steps` is unused here (kept for the outer search).
+    """
+    del steps
     n = len(prep.budget)
-    zero = np.zeros(n)
-    b, u = prep.prox(zero, nu)
+    start = prep.floor.copy()
+    b, u = prep.prox(start, nu)
     excess0 = prep.cash(b, u) - prep.budget
     need = excess0 > _TOL
     feasible = np.ones(n, dtype=bool)
-    mu = zero
+    mu = start
     if not need.any():
         return b, u, mu, feasible
     rows = np.flatnonzero(need)
@@ -191,9 +235,9 @@ def _solve_mu(prep: _Prepared, nu: np.ndarray | None, steps: int
         bm, um = q.prox(m, nu_q)
         return q.cash(bm, um) - q.budget
 
-    lo = np.zeros(len(rows))
+    lo = q.floor.copy()
     hi = q.base_hi * (1.0 + nu_v) + nu_v
-    lo, hi = _bracket_root(excess, lo, hi, excess0[rows], excess(hi), steps)
+    lo, hi = _bracket_breakpoints(excess, q.breakpoints(nu_q, lo, hi))
     b_lo, u_lo = q.prox(lo, nu_q)
     b_hi, u_hi = q.prox(hi, nu_q)
     g_lo, g_hi = q.cash(b_lo, u_lo), q.cash(b_hi, u_hi)
@@ -207,7 +251,7 @@ def _solve_mu(prep: _Prepared, nu: np.ndarray | None, steps: int
     return b, u, mu, feasible
 
 
-def solve(p: DenseProblem, steps: int = 24) -> Solution:
+def solve(p: DenseProblem, steps: int = 40) -> Solution:
     """Solve every customer's continuous problem exactly (to root-finding precision)."""
     prep = _Prepared(p)
     nu = np.zeros(p.n_customers)
@@ -224,7 +268,7 @@ def solve(p: DenseProblem, steps: int = 24) -> Solution:
 
         lo = np.zeros(len(rows))
         hi = q.base_hi.copy()
-        lo, hi = _bracket_root(excess, lo, hi, over0[rows], excess(hi), steps)
+        lo, hi = _bracket_root(excess, lo, hi, over0[rows], excess(hi), steps)  # turnover: rarely binding
         b_lo, u_lo, mu_lo, _ = _solve_mu(q, lo, steps)
         b_hi, u_hi, mu_hi, feas_hi = _solve_mu(q, hi, steps)
         t_lo, t_hi = turnover(b_lo, u_lo), turnover(b_hi, u_hi)
@@ -235,7 +279,7 @@ def solve(p: DenseProblem, steps: int = 24) -> Solution:
         mu[rows] = theta * mu_lo + (1 - theta) * mu_hi
         nu[rows] = theta * lo + (1 - theta) * hi
         feasible[rows] = feas_hi
-    return Solution(b=b, u=u, mu=mu, nu=nu, feasible=feasible)
+    return Solution(b=b, u=u, mu=mu + p.cash_drag, nu=nu, feasible=feasible)
 
 
 def fill_fifo(seg_len: np.ndarray, sell: np.ndarray) -> np.ndarray:
@@ -255,21 +299,22 @@ def cleanup(p: DenseProblem, sol: Solution, scale: np.ndarray, min_buy: np.ndarr
     """
     T = scale[:, None]
     b = sol.b.copy()
-    held = p.seg_len.sum(axis=-1)
+    sellable = p.seg_len.sum(axis=-1)
     sell = sol.u.sum(axis=-1)
     sell = np.where(sell * T < min_trade, 0.0, sell)
-    remain = held - sell
+    remain = p.h - sell
     partial = (sell > 0) & (remain * T < min_holding) & (remain > 1e-15)
     if partial.any():
-        down = np.maximum(held - min_holding / T, 0.0)
+        down = np.minimum(np.maximum(p.h - min_holding / T, 0.0), sellable)
         down = np.where(down * T < min_trade, 0.0, down)
+        can_exit = sellable >= p.h - 1e-15  # locked lots make a full exit impossible
 
         def fund_terms(s: np.ndarray) -> np.ndarray:
             x = p.h + b - s
             return p.lam * (x - p.w) ** 2 + p.lin * x + p.kappa * (p.seg_rate * fill_fifo(p.seg_len, s)).sum(-1)
 
-        prefer_exit = fund_terms(held) <= fund_terms(down)
-        sell = np.where(partial, np.where(prefer_exit, held, down), sell)
+        prefer_exit = can_exit & (fund_terms(sellable) <= fund_terms(down))
+        sell = np.where(partial, np.where(prefer_exit, sellable, down), sell)
     u = fill_fifo(p.seg_len, sell)
     floor = np.maximum(min_buy, min_trade) / T
     b = np.where(b * (1.0 + p.buy_rate) < floor, 0.0, b)
@@ -294,9 +339,10 @@ def reference_solve(p: DenseProblem, row: int) -> tuple[np.ndarray, np.ndarray, 
     u = cp.Variable((n, n_seg), nonneg=True)
     x = h + b - cp.sum(u, axis=1)
     cost = r @ b + cp.sum(cp.multiply(seg_rate, u))
-    obj = cp.sum(cp.multiply(lam, cp.square(x - w))) + lin @ x + p.kappa * cost
-    cons = [u <= seg_len,
-            cp.sum(cp.multiply(1.0 + r, b)) - cp.sum(cp.multiply(1.0 - seg_rate, u)) <= p.budget[row]]
+    need = cp.sum(cp.multiply(1.0 + r, b)) - cp.sum(cp.multiply(1.0 - seg_rate, u))
+    obj = (cp.sum(cp.multiply(lam, cp.square(x - w))) + lin @ x + p.kappa * cost
+           + p.cash_drag * (p.budget[row] - need))
+    cons = [u <= seg_len, need <= p.budget[row]]
     finite = np.isfinite(cap)
     if finite.any():
         cons.append(b[np.flatnonzero(finite)] <= cap[finite])

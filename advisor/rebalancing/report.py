@@ -94,7 +94,7 @@ def build_outputs(*, universe: Universe, facts, as_of: date, ids: np.ndarray, le
         rows_short.append(short[sel])
     t_pair = np.concatenate(rows_pair)
     t_action = np.concatenate(rows_action)
-    order = np.lexsort((t_action, t_pair))
+    order = np.lexsort((t_pair, t_action, pc[t_pair]))  # per customer: sales first, then buys
     t_pair, t_action = t_pair[order], t_action[order]
     amount = np.concatenate(rows_amount)[order]
     fee = np.concatenate(rows_fee)[order]
