@@ -94,11 +94,11 @@ def discretize(amount_cents: int, fund_idx: np.ndarray, ideal_cents: np.ndarray,
     left = amount_cents - int(paid.sum())
     shortfall = ideal - paid
     for i in np.lexsort((np.arange(len(idx)), -shortfall)):
-        if inc[i] <= left:
+        if paid[i] > 0 and inc[i] <= left:
             paid[i] += inc[i]
             left -= int(inc[i])
-    if left > 0 and money_market is not None and np.any(money_market):
-        j = int(np.flatnonzero(money_market)[0])
+    if left > 0 and money_market is not None and np.any(money_market & (paid > 0)):
+        j = int(np.flatnonzero(money_market & (paid > 0))[0])
         steps = left // inc[j]
         paid[j] += steps * inc[j]
         left -= int(steps * inc[j])

@@ -36,7 +36,7 @@ from products.universe import Universe
 
 COV_WINDOW_DAYS = 756
 CLARABEL_SETTINGS = {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10}
-OSQP_SETTINGS = {"eps_abs": 1e-10, "eps_rel": 1e-10, "polish": True, "max_iter": 200_000}
+OSQP_SETTINGS = {"eps_abs": 1e-10, "eps_rel": 1e-10, "polishing": True, "max_iter": 200_000}
 K = len(CLASSES)
 
 

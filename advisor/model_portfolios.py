@@ -83,7 +83,7 @@ DEFAULT_HORIZONS: Mapping[str, HorizonRule] = MappingProxyType({
 class ModelPolicy:
     budgets: Mapping[int, LevelBudget] = field(default_factory=lambda: DEFAULT_BUDGETS)
     horizons: Mapping[str, HorizonRule] = field(default_factory=lambda: DEFAULT_HORIZONS)
-    turnover_penalty: float = 0.005  # utility per unit of one-way class turnover vs the previous model
+    turnover_penalty: float = 0.01  # utility per unit of one-way class turnover vs the previous model
     cvar_confidence: float = 0.95
 
     def key(self) -> tuple:
