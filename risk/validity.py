@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from products.errors import BadInputError
+from products.errors import BadInputError, StaleDataError
 from risk.config import DEFAULT_CONFIG, RiskConfig
 from risk.facts import LIFE_EVENTS, CustomerFacts, parse_facts
 
@@ -33,6 +33,16 @@ def expiry_date(assessed_on: date, config: RiskConfig = DEFAULT_CONFIG) -> date:
 
 def is_valid(expires_on: date, today: date | None = None) -> bool:
     return (today or date.today()) < expires_on
+
+
+def ensure_valid(expires_on: date | None, today: date | None = None, customer_id: str | None = None) -> None:
+    """Raise StaleDataError when a purchase or recommendation would rely on an expired (or no) assessment."""
+    on = today or date.today()
+    if expires_on is None or not is_valid(expires_on, on):
+        when = "no risk assessment on file" if expires_on is None else f"the risk assessment expired on {expires_on}"
+        raise StaleDataError(f"{when}; the customer must be re-assessed first",
+                             code="assessment_expired",
+                             details={"customer_id": customer_id, "expires_on": str(expires_on)})
 
 
 def expired_mask(expires_on: object, today: date | None = None) -> np.ndarray:
@@ -122,3 +132,54 @@ def reassessment_required(previous: Any, new_facts: Mapping[str, Any] | Customer
         reasons.append(ReassessmentReason(f"life_event_{new.life_event}", f"客户报告重大生活变化：{zh}",
                                           f"customer reported a life event: {en}"))
     return ReassessmentDecision(bool(reasons), tuple(reasons))
+
+
+REASSESSMENT_COLUMNS = ("assessment_expired", "age_band_changed", "annual_income_changed",
+                        "financial_assets_changed", "debts_changed", "life_event")
+
+
+def reassessment_flags(previous: pd.DataFrame, current: pd.DataFrame, today: date | None = None,
+                       config: RiskConfig = DEFAULT_CONFIG) -> pd.DataFrame:
+    """Vectorized re-assessment triggers for a whole book (nightly batch).
+
+    `previous` holds what the last assessment recorded (`expires_on`, and any of `age`, `annual_income`,
+    `financial_assets`, `debts`); `current` holds today's facts (same numeric columns, optional
+    `life_event`), row-aligned. Missing values never trigger a change. Returns one bool column per
+    trigger in REASSESSMENT_COLUMNS plus `required`.
+    """
+    if len(previous) != len(current):
+        raise BadInputError("previous and current must have the same rows", details={"field": "current"})
+    if "expires_on" not in previous.columns:
+        raise BadInputError("previous: missing column expires_on", details={"field": "expires_on"})
+
+    def col(frame: pd.DataFrame, name: str) -> np.ndarray:
+        if name not in frame.columns:
+            return np.full(len(frame), np.nan)
+        return pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+    out = pd.DataFrame(index=previous.index)
+    out["assessment_expired"] = expired_mask(previous["expires_on"].to_numpy(dtype=object), today)
+    edges = np.asarray(config.age_band_edges, dtype=float)
+    old_age, new_age = col(previous, "age"), col(current, "age")
+    known = ~np.isnan(old_age) & ~np.isnan(new_age)
+    out["age_band_changed"] = known & (np.searchsorted(edges, np.nan_to_num(old_age), side="right")
+                                       != np.searchsorted(edges, np.nan_to_num(new_age), side="right"))
+    for name, threshold in (("annual_income", config.income_change_threshold),
+                            ("financial_assets", config.assets_change_threshold),
+                            ("debts", config.debts_change_threshold)):
+        old, new = col(previous, name), col(current, name)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            change = np.where(old == 0, np.where(new == 0, 0.0, np.inf), np.abs(new - old) / old)
+        out[f"{name}_changed"] = ~np.isnan(old) & ~np.isnan(new) & (change > threshold)
+    if "life_event" in current.columns:
+        events = current["life_event"].astype("string").str.strip()
+        unknown = events.notna() & (events != "") & ~events.isin(list(LIFE_EVENTS))
+        if unknown.any():
+            row = int(np.flatnonzero(unknown.to_numpy())[0])
+            raise BadInputError(f"current row {row}: life_event: unknown event {events.iloc[row]!r}",
+                                details={"row": row, "field": "life_event"})
+        out["life_event"] = (events.notna() & (events != "")).to_numpy(dtype=bool)
+    else:
+        out["life_event"] = False
+    out["required"] = out[list(REASSESSMENT_COLUMNS)].any(axis=1)
+    return out

@@ -99,6 +99,9 @@ def profile_cmd(
     from risk.answers_io import read_table, write_table
     from risk.profiling import profile_batch
 
+    for option, path in (("--out", out_path), ("--rejects", rejects_path)):
+        if path is not None and path.suffix.lower() not in (".parquet", ".pq", ".csv"):
+            raise BadInputError(f"{option}: {path} must end in .parquet or .csv", details={"field": option})
     frame = read_table(kyc)
     profiles, rejects = profile_batch(frame)
     write_table(profiles, out_path)
