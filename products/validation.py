@@ -73,14 +73,19 @@ def issues_frame(records: Iterable[Mapping[str, object]] | pd.DataFrame | None =
     """Findings with exactly `ISSUE_COLUMNS` and stable dtypes (empty when no records)."""
     frame = records if isinstance(records, pd.DataFrame) else pd.DataFrame(list(records or []))
     frame = frame.reindex(columns=ISSUE_COLUMNS)
+
+    def text(col: str, default: str = "") -> pd.Series:
+        values = frame[col].astype(object)
+        return values.where(values.notna(), default).astype("str")
+
     return pd.DataFrame({
-        "code": frame["code"].fillna("").astype(str),
+        "code": text("code"),
         "date": pd.to_datetime(frame["date"], errors="coerce").astype("datetime64[ns]"),
         "row": pd.to_numeric(frame["row"], errors="coerce").astype("Int64"),
-        "check": frame["check"].fillna("").astype(str),
-        "severity": frame["severity"].fillna("warning").astype(str),
-        "message": frame["message"].fillna("").astype(str),
-        "source": frame["source"].fillna("").astype(str),
+        "check": text("check"),
+        "severity": text("severity", "warning"),
+        "message": text("message"),
+        "source": text("source"),
     }).reset_index(drop=True)
 
 
