@@ -27,6 +27,8 @@ from risk.questionnaire import BASIC, Question, Questionnaire, load_questionnair
 from risk.rules import apply_level_rules
 from risk.validity import expiry_date
 
+_FACT_NAMES = {"annual_income": ("年收入", "yearly income"), "financial_assets": ("金融资产", "financial assets")}
+
 
 @dataclass(frozen=True)
 class Flag:
@@ -174,9 +176,10 @@ def assess(answers: Mapping[str, Any] | None, facts: Mapping[str, Any] | Custome
         cap = _score_band_of_value(q, recorded)
         if cap is not None and raw[q.id] > cap:
             effective[q.id] = min(effective[q.id], cap)
+            name_zh, name_en = _FACT_NAMES.get(q.fact, (q.fact, q.fact))
             flags.append(Flag(f"stated_{q.fact}_exceeds_records", "warning",
-                              f"所选{q.text_zh.rstrip('？')}高于我行记录（{recorded:,.0f}元）；按记录处理。",
-                              f"The answer to “{q.text_en}” is above our records (¥{recorded:,.0f}); "
+                              f"问卷所选{name_zh}档位高于我行记录（{recorded:,.0f}元），按记录处理。",
+                              f"The {name_en} band chosen in {q.id} is above our records (¥{recorded:,.0f}); "
                               "the records are used.", (q.id,)))
             penalties += 1
 
