@@ -65,19 +65,21 @@ def clean_holdings(universe: Universe) -> CleanHoldings:
 
 
 def _clean(universe: Universe) -> CleanHoldings:
+    """Integer-coded cleaning: strings become categoricals once, so 600k rows move as small ints."""
     raw = universe.holdings
     if raw is None or raw.empty:
         empty = pd.DataFrame(columns=["quarter", "fund_code", "stock_code", "stock_name", "market", "weight",
-                                      "equity_share", "rank", "quarter_end", "industry", "bucket"])
+                                      "equity_share", "rank", "quarter_end", "industry", "bucket", "fq_id"])
         return CleanHoldings(empty, pd.DataFrame(columns=["fund_code", "quarter", "quarter_end", "equity_share",
-                                                          "top10_share", "n_holdings"]),
+                                                          "top10_share", "n_holdings", "fq_id"]),
                              pd.DataFrame(columns=ISSUE_COLUMNS))
-    h = raw.copy()
-    h["fund_code"] = h["fund_code"].astype(str)
-    h["stock_code"] = h["stock_code"].astype(str)
-    h["weight"] = pd.to_numeric(h["weight"], errors="coerce")
-    h["equity_share"] = pd.to_numeric(h["equity_share"], errors="coerce")
-    h["quarter_end"] = quarter_end(h["quarter"]).to_numpy()
+    h = pd.DataFrame({col: raw[col].astype(str).astype("category")
+                      for col in ("quarter", "fund_code", "stock_code", "stock_name", "market")})
+    h["weight"] = pd.to_numeric(raw["weight"], errors="coerce").to_numpy(dtype=float)
+    h["equity_share"] = pd.to_numeric(raw["equity_share"], errors="coerce").to_numpy(dtype=float)
+    h["rank"] = raw["rank"].to_numpy() if "rank" in raw else 0
+    q_ends = quarter_end(h["quarter"].cat.categories)
+    h["quarter_end"] = q_ends.to_numpy()[h["quarter"].cat.codes.to_numpy()]
     issues: list[pd.DataFrame] = []
 
     bad_weight = ~(h["weight"] > 0)
@@ -85,15 +87,25 @@ def _clean(universe: Universe) -> CleanHoldings:
         issues.append(_issue_rows(h[bad_weight], "holding_weight_invalid", "warning",
                                   "holding weight missing or not positive: row dropped"))
         h = h[~bad_weight]
-    dup = h.duplicated(["fund_code", "quarter_end", "stock_code"], keep="first")
+    fund_i = h["fund_code"].cat.codes.to_numpy().astype(np.int64)
+    stock_i = h["stock_code"].cat.codes.to_numpy().astype(np.int64)
+    q_i = h["quarter_end"].to_numpy().astype("datetime64[D]").astype(np.int64)
+    fq_key = fund_i * 1_000_000 + (q_i - q_i.min())
+    dup = pd.Series(fq_key * (stock_i.max() + 1) + stock_i).duplicated(keep="first").to_numpy()
     if dup.any():
         issues.append(_issue_rows(h[dup], "duplicate_holding", "warning",
                                   "duplicate holding row (same fund, quarter, stock): kept the first"))
         h = h[~dup]
-
-    fq = h.groupby(["fund_code", "quarter_end"], sort=False).agg(
-        quarter=("quarter", "first"), equity_share=("equity_share", "max"), top10_share=("weight", "sum"),
-        n_holdings=("weight", "size")).reset_index()
+        fq_key = fq_key[~dup]
+    fq_id, fq_first = pd.factorize(fq_key)[0], None
+    h["fq_id"] = fq_id
+    grouped = h.groupby("fq_id", sort=True)
+    fq = pd.DataFrame({
+        "fund_code": grouped["fund_code"].first().astype(str), "quarter": grouped["quarter"].first().astype(str),
+        "quarter_end": grouped["quarter_end"].first(), "equity_share": grouped["equity_share"].max(),
+        "top10_share": grouped["weight"].sum(), "n_holdings": grouped["weight"].size()})
+    fq.index.name = "fq_id"
+    del fq_first
     over = fq["top10_share"] > 1.0 + WEIGHT_TOLERANCE
     if over.any():
         bad = fq[over]
@@ -102,67 +114,75 @@ def _clean(universe: Universe) -> CleanHoldings:
             "severity": "error",
             "message": [f"top-10 weights sum to {s:.1%} of NAV (> 100%): fund-quarter excluded"
                         for s in bad["top10_share"]]}))
-        keep = fq.loc[~over, ["fund_code", "quarter_end"]]
-        h = h.merge(keep, on=["fund_code", "quarter_end"], how="inner")
-        fq = fq[~over]
+        h = h[~over.to_numpy()[h["fq_id"].to_numpy()]]
     share = fq["equity_share"]
     missing_share = share.isna() | (share <= 0)
     below = ~missing_share & (share + WEIGHT_TOLERANCE < fq["top10_share"])
     above_one = share > 1.0 + WEIGHT_TOLERANCE
     for mask, check, message in (
-        (missing_share, "equity_share_missing", "stock share missing: taken as the top-10 sum"),
-        (below, "equity_share_below_top10", "stock share below the top-10 sum: raised to the top-10 sum"),
-        (above_one, "equity_share_above_100", "stock share above 100%: capped at 100%"),
+        (missing_share & ~over, "equity_share_missing", "stock share missing: taken as the top-10 sum"),
+        (below & ~over, "equity_share_below_top10", "stock share below the top-10 sum: raised to the top-10 sum"),
+        (above_one & ~over, "equity_share_above_100", "stock share above 100%: capped at 100%"),
     ):
         if mask.any():
             issues.append(pd.DataFrame({"code": fq.loc[mask, "fund_code"], "quarter": fq.loc[mask, "quarter"],
                                         "check": check, "severity": "warning", "message": message}))
     fixed = share.where(~missing_share, fq["top10_share"]).clip(upper=1.0)
-    fq = fq.assign(equity_share=np.maximum(fixed, np.minimum(fq["top10_share"], 1.0)))
-    h = h.drop(columns="equity_share").merge(fq[["fund_code", "quarter_end", "equity_share"]],
-                                             on=["fund_code", "quarter_end"], how="left")
+    fq["equity_share"] = np.maximum(fixed, np.minimum(fq["top10_share"], 1.0))
+    fq = fq[~over]
+    h["equity_share"] = fq["equity_share"].reindex(h["fq_id"]).to_numpy()
 
-    h["industry"] = _point_in_time_industry(h, universe.stock_industry)
-    market = h["market"].astype(str)
-    is_hk = market.str.contains("港") | market.str.upper().eq("HK")
-    is_a = market.str.contains("A") | market.str.contains("沪") | market.str.contains("深")
-    h["bucket"] = np.where(is_hk, HK, np.where(is_a, h["industry"].fillna(UNCLASSIFIED), OVERSEAS))
-    h["industry"] = h["industry"].where(is_a & ~is_hk, h["bucket"])
-    h = h.sort_values(["fund_code", "quarter_end", "weight"], ascending=[True, True, False], ignore_index=True)
+    industry = _point_in_time_industry(h, universe.stock_industry)
+    market = h["market"].cat.categories.astype(str)
+    cat_hk = market.str.contains("港") | (market.str.upper() == "HK")
+    cat_a = (market.str.contains("A") | market.str.contains("沪") | market.str.contains("深")) & ~cat_hk
+    codes = h["market"].cat.codes.to_numpy()
+    is_hk = np.asarray(cat_hk)[codes]
+    is_a = np.asarray(cat_a)[codes]
+    bucket = np.where(is_hk, HK, np.where(is_a, pd.Series(industry).fillna(UNCLASSIFIED).to_numpy(), OVERSEAS))
+    h["bucket"] = pd.Categorical(bucket)
+    h["industry"] = pd.Categorical(np.where(is_a, industry, bucket))
+    h = h.sort_values(["fq_id", "weight"], ascending=[True, False], ignore_index=True)
     all_issues = pd.concat(issues, ignore_index=True) if issues else pd.DataFrame(columns=ISSUE_COLUMNS)
-    return CleanHoldings(h, fq.reset_index(drop=True), all_issues[ISSUE_COLUMNS])
+    return CleanHoldings(h, fq.reset_index(), all_issues[ISSUE_COLUMNS])
 
 
 def _issue_rows(rows: pd.DataFrame, check: str, severity: str, message: str) -> pd.DataFrame:
-    return pd.DataFrame({"code": rows["fund_code"].to_numpy(), "quarter": rows["quarter"].to_numpy(),
-                         "check": check, "severity": severity,
-                         "message": [f"{message} (stock {s})" for s in rows["stock_code"]]})
+    return pd.DataFrame({"code": rows["fund_code"].astype(str).to_numpy(),
+                         "quarter": rows["quarter"].astype(str).to_numpy(), "check": check, "severity": severity,
+                         "message": [f"{message} (stock {s})" for s in rows["stock_code"].astype(str)]})
 
 
-def _point_in_time_industry(h: pd.DataFrame, stock_industry: pd.DataFrame) -> pd.Series:
+def _point_in_time_industry(h: pd.DataFrame, stock_industry: pd.DataFrame) -> np.ndarray:
     """SW L1 of each holding row: the latest classification effective on or before the quarter end.
 
     Where that classification has no SW2021 L1 name (old SW2014 codes), the earliest later known one is
-    used: industries rarely change and a later label beats none (this is the only look-ahead).
+    used: industries rarely change and a later label beats none (this is the only look-ahead). Solved on
+    the distinct (stock, quarter) pairs, then spread back to the rows.
     """
     if stock_industry is None or stock_industry.empty:
-        return pd.Series(np.nan, index=h.index, dtype=object)
+        return np.full(len(h), None, dtype=object)
+    stock_i = h["stock_code"].cat.codes.to_numpy().astype(np.int64)
+    stocks = h["stock_code"].cat.categories.astype(str)
+    q_days = h["quarter_end"].to_numpy().astype("datetime64[D]").astype(np.int64)
+    quarters, q_i = np.unique(q_days, return_inverse=True)
+    pair = stock_i * len(quarters) + q_i
+    uniq = np.unique(pair)
+    left = pd.DataFrame({"stock_code": np.asarray(stocks)[uniq // len(quarters)],
+                         "quarter_end": quarters[uniq % len(quarters)].astype("datetime64[D]")
+                         .astype("datetime64[ns]"), "pair": uniq}).sort_values("quarter_end")
     si = stock_industry[["stock_code", "effective_date", "sw_l1"]].copy()
     si["stock_code"] = si["stock_code"].astype(str)
     si["effective_date"] = pd.to_datetime(si["effective_date"], errors="coerce").astype("datetime64[ns]")
     si = si.dropna(subset=["effective_date"]).sort_values("effective_date")
-    left = pd.DataFrame({"stock_code": h["stock_code"].to_numpy(),
-                         "quarter_end": pd.to_datetime(h["quarter_end"]).astype("datetime64[ns]").to_numpy(),
-                         "row": np.arange(len(h))}).sort_values("quarter_end")
+    si = si[si["stock_code"].isin(left["stock_code"].unique())]
     back = pd.merge_asof(left, si, left_on="quarter_end", right_on="effective_date", by="stock_code",
                          direction="backward")
-    known = si.dropna(subset=["sw_l1"])
-    fwd = pd.merge_asof(left, known, left_on="quarter_end", right_on="effective_date", by="stock_code",
-                        direction="forward")
-    industry = back["sw_l1"].where(back["sw_l1"].notna(), fwd["sw_l1"]).to_numpy()
-    out = np.empty(len(h), dtype=object)
-    out[left["row"].to_numpy()] = industry
-    return pd.Series(out, index=h.index)
+    fwd = pd.merge_asof(left, si.dropna(subset=["sw_l1"]), left_on="quarter_end", right_on="effective_date",
+                        by="stock_code", direction="forward")
+    found = back["sw_l1"].where(back["sw_l1"].notna(), fwd["sw_l1"])
+    lookup = pd.Series(found.to_numpy(dtype=object), index=left["pair"].to_numpy())
+    return lookup.reindex(pair).to_numpy(dtype=object)
 
 
 def _select(universe: Universe, clean: CleanHoldings, codes: list[str] | None, quarter: object,
@@ -206,24 +226,36 @@ def look_through(universe: Universe, codes: list[str] | None = None, quarter: ob
         raise NotFoundError(f"no holdings for quarter {quarter!r}", code="quarter_not_found",
                             details={"quarter": str(quarter)})
     # each wanted fund → the fund-quarter that speaks for it (its own, else a sibling's)
-    own = dict(zip(latest["fund_code"], latest["quarter_end"], strict=True))
+    own = dict(zip(latest["fund_code"], latest["fq_id"], strict=True))
     source = {c: c for c in wanted if c in own}
     for code, sib in _siblings(universe, [c for c in wanted if c not in own]).items():
         if sib in own:
             source[code] = sib
     with_data = [c for c in wanted if c in source]
-    src_codes = np.array([source[c] for c in with_data], dtype=object)
-    src_q = np.array([own[source[c]] for c in with_data], dtype="datetime64[ns]")
+    src_fq = np.array([own[source[c]] for c in with_data], dtype=np.int64)
 
-    targets = pd.DataFrame({"fund_code": src_codes, "quarter_end": pd.to_datetime(src_q),
-                            "_t": np.arange(len(with_data))})
-    rows = holdings.merge(targets, on=["fund_code", "quarter_end"], how="inner")  # a shared source repeats
-    rows_target = rows.pop("_t").to_numpy()
-    target = pd.MultiIndex.from_arrays([src_codes, pd.to_datetime(src_q)])
+    # rows of the selected fund-quarters, repeated for every fund they speak for (a shared sibling)
+    fq_ids = holdings["fq_id"].to_numpy()
+    n_fq = len(clean.fund_quarters)
+    first_target = np.full(n_fq + 1, -1, dtype=np.int64)
+    first_target[src_fq[::-1]] = np.arange(len(src_fq))[::-1]
+    picked = first_target[fq_ids] >= 0
+    rows = holdings[picked]
+    rows_target = first_target[fq_ids[picked]]
+    repeated = pd.Series(src_fq).duplicated(keep="first").to_numpy()
+    if repeated.any():
+        extra_rows, extra_targets = [rows], [rows_target]
+        for i in np.flatnonzero(repeated):
+            sub = rows[rows["fq_id"].to_numpy() == src_fq[i]]
+            extra_rows.append(sub)
+            extra_targets.append(np.full(len(sub), i, dtype=np.int64))
+        rows = pd.concat(extra_rows, ignore_index=True)
+        rows_target = np.concatenate(extra_targets)
 
-    fq = clean.fund_quarters.set_index(["fund_code", "quarter_end"])
-    eq_share = fq["equity_share"].reindex(target).to_numpy(dtype=float)
-    top10 = fq["top10_share"].reindex(target).to_numpy(dtype=float)
+    fq = clean.fund_quarters.set_index("fq_id")
+    eq_share = fq["equity_share"].reindex(src_fq).to_numpy(dtype=float)
+    top10 = fq["top10_share"].reindex(src_fq).to_numpy(dtype=float)
+    src_q = fq["quarter_end"].reindex(src_fq).to_numpy()
 
     industries = _industry_matrix(rows, rows_target, len(with_data), eq_share, top10)
     industries.index = pd.Index(with_data, name="code")
@@ -237,13 +269,17 @@ def look_through(universe: Universe, codes: list[str] | None = None, quarter: ob
     industries = industries.reindex(wanted).fillna(0.0)
     industries = industries[_bucket_order(industries.columns)]
 
-    top = rows.assign(code=np.asarray(with_data, dtype=object)[rows_target])
-    top = top.assign(share_of_stock=top["weight"] / top["equity_share"])
-    top = top[["code", "quarter", "rank", "stock_code", "stock_name", "market", "industry", "weight",
-               "share_of_stock"]].sort_values(["code", "weight"], ascending=[True, False], ignore_index=True)
+    top = pd.DataFrame({"code": np.asarray(with_data, dtype=object)[rows_target]})
+    for col in ("quarter", "rank", "stock_code", "stock_name", "market", "industry"):
+        values = rows[col]
+        top[col] = values.astype(str).to_numpy() if isinstance(values.dtype, pd.CategoricalDtype) else \
+            values.to_numpy()
+    top["weight"] = rows["weight"].to_numpy()
+    top["share_of_stock"] = top["weight"] / rows["equity_share"].to_numpy()
+    top = top.sort_values(["code", "weight"], ascending=[True, False], ignore_index=True)
 
     summary = pd.DataFrame({
-        "quarter": pd.Series(fq["quarter"].reindex(target).to_numpy(), index=with_data, dtype=object),
+        "quarter": pd.Series(fq["quarter"].reindex(src_fq).to_numpy(), index=with_data, dtype=object),
         "as_of": pd.to_datetime(src_q),
         "equity_share": eq_share, "top10_share": top10,
         "top10_of_stock": np.divide(top10, eq_share, out=np.full(len(top10), np.nan), where=eq_share > 0),
@@ -259,8 +295,8 @@ def look_through(universe: Universe, codes: list[str] | None = None, quarter: ob
 def _industry_matrix(rows: pd.DataFrame, rows_target: np.ndarray, n_funds: int, eq_share: np.ndarray,
                      top10: np.ndarray) -> pd.DataFrame:
     """Fund × bucket weights: (fund × stock-row) summed into buckets with one sparse product."""
-    bucket_codes, buckets = pd.factorize(rows["bucket"], sort=True)
-    names = [*buckets, UNDISCLOSED, NON_STOCK]
+    bucket_codes, buckets = pd.factorize(rows["bucket"].astype(str).to_numpy(), sort=True)
+    names = [*(str(b) for b in buckets), UNDISCLOSED, NON_STOCK]
     matrix = sparse.coo_matrix((rows["weight"].to_numpy(dtype=float), (rows_target, bucket_codes)),
                                shape=(n_funds, len(buckets))).tocsr()
     dense = np.zeros((n_funds, len(names)))

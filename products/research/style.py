@@ -226,7 +226,7 @@ def holdings_tilts(universe: Universe, codes: list[str] | None = None, quarter: 
     # average fund per quarter: each fund's disclosed-stock mix, equally weighted
     rows = clean.holdings[clean.holdings["quarter_end"].isin(quarters)]
     per_fund = rows.pivot_table(index=["quarter_end", "fund_code"], columns="bucket", values="weight",
-                                aggfunc="sum", fill_value=0.0)
+                                aggfunc="sum", fill_value=0.0, observed=True)
     per_fund = per_fund.div(per_fund.sum(axis=1), axis=0)
     average = per_fund.groupby(level="quarter_end").mean()
     fund_quarter = result.summary["as_of"].reindex(mix.index)

@@ -130,10 +130,10 @@ def test_real_whole_quarter_matches_a_plain_pandas_pivot(real_universe):
     np.testing.assert_allclose(result.industries.sum(axis=1), 1.0, atol=1e-9)
     # independent check on a sample: pivot of the cleaned rows of that quarter
     clean = clean_holdings(real_universe).holdings
-    rows = clean[(clean["quarter"] == "2022-Q4")]
+    rows = clean[(clean["quarter"] == "2022-Q4")].astype({"fund_code": str, "bucket": str})
     sample = sorted(rows["fund_code"].unique())[::40]
     pivot = rows[rows["fund_code"].isin(sample)].pivot_table(index="fund_code", columns="bucket", values="weight",
-                                                            aggfunc="sum", fill_value=0.0)
+                                                            aggfunc="sum", fill_value=0.0, observed=True)
     got = result.industries.loc[sample, pivot.columns]
     np.testing.assert_allclose(got.to_numpy(), pivot.to_numpy(), atol=1e-12)
 
@@ -143,6 +143,7 @@ def test_real_faults_reported(real_universe):
     raw = real_universe.holdings
     dup_raw = raw.duplicated(["quarter", "fund_code", "stock_code"]).sum()
     assert (clean.issues["check"] == "duplicate_holding").sum() == dup_raw
-    assert not clean.holdings.duplicated(["quarter", "fund_code", "stock_code"]).any()
-    per_fq = clean.holdings.groupby(["fund_code", "quarter"])["weight"].sum()
+    kept = clean.holdings.astype({"quarter": str, "fund_code": str, "stock_code": str})
+    assert not kept.duplicated(["quarter", "fund_code", "stock_code"]).any()
+    per_fq = kept.groupby(["fund_code", "quarter"])["weight"].sum()
     assert per_fq.max() <= 1.005
