@@ -1,9 +1,110 @@
-"""CLI commands: diagnose (not written yet)."""
+"""CLI command: `advisor diagnose` — the wealth health check (财富体检 / 持仓诊断), batch or one customer."""
 
 from __future__ import annotations
 
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from advisor.cli.common import DataOption, JsonFlag, handle_errors, load, print_json
+from products.errors import BadInputError
+
+out = Console()
+
+
+def parse_as_of(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadInputError(f"--as-of: not a date (YYYY-MM-DD): {value!r}", details={"field": "as_of"}) from None
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise BadInputError(f"{path.name} is not valid JSON: {err.msg} (line {err.lineno})",
+                            details={"file": str(path)}) from None
+    if not isinstance(payload, dict):
+        raise BadInputError(f"{path.name} must hold one JSON object (profile fields and a holdings list)")
+    return payload
+
+
+def _print_customer(report: dict[str, Any]) -> None:
+    out.print(f"[bold]{report['customer_id']}[/] {report['risk_level']}  health score "
+              f"[bold]{report['health_score']:.1f}[/] ({report['health_band_zh']} / {report['health_band']})")
+    scores = Table("family", "sub-score")
+    for family, score in report["sub_scores"].items():
+        scores.add_row(f"{report['sub_score_names_zh'][family]} {family}", f"{score:.0f}")
+    out.print(scores)
+    for finding in report["findings"]:
+        out.print(f"[{'red' if finding['severity'] == 'critical' else 'yellow'}]{finding['severity_zh']}[/] "
+                  f"[bold]{finding['title_zh']}[/] {finding['explanation_zh']}")
+    for k, action in enumerate(report["actions"], 1):
+        out.print(f"{k}. [bold]{action['title_zh']}[/] ({action['kind']}) {action['command'] or ''}")
+
+
+def diagnose_cmd(
+    customers: Annotated[Path | None, typer.Option("--customers", help="Customers table (Parquet or CSV).")] = None,
+    holdings: Annotated[Path | None, typer.Option("--holdings", help="Holdings lots table (Parquet or CSV).")] = None,
+    out_path: Annotated[Path | None, typer.Option("--out", help="Report Parquet, one row per customer.")] = None,
+    summary: Annotated[Path | None, typer.Option("--summary", help="Write a JSON summary of the run here.")] = None,
+    customer_json: Annotated[Path | None, typer.Option(
+        "--customer-json", help="One customer: profile fields and a holdings list.")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Diagnosis date YYYY-MM-DD (default: today).")] = None,
+    chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Customers per chunk.")] = 100_000,
+    data: DataOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Health-check customers' holdings: a batch (--customers/--holdings/--out) or one (--customer-json)."""
+    from advisor.diagnosis import diagnose_customer, diagnosis_context
+
+    day = parse_as_of(as_of)
+    if customer_json is not None:
+        if customers is not None or holdings is not None:
+            raise BadInputError("use either --customer-json or --customers/--holdings, not both")
+        ctx = diagnosis_context(load(data))
+        report = diagnose_customer(ctx, _read_json(customer_json), as_of=day)
+        if as_json:
+            print_json(report)
+        else:
+            _print_customer(report)
+        return
+    if customers is None or holdings is None or out_path is None:
+        raise BadInputError("batch mode needs --customers, --holdings and --out (or use --customer-json FILE)")
+    from advisor.diagnosis.batch import diagnose_files
+
+    ctx = diagnosis_context(load(data))
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TimeRemainingColumn(), console=Console(stderr=True)) as progress:
+        task = progress.add_task("reading and validating", total=None)
+
+        def started(total: int) -> None:
+            progress.update(task, description="health check", total=total, completed=0)
+
+        outcome = diagnose_files(ctx, customers, holdings, out_path, summary, as_of=day, chunk_size=chunk_size,
+                                 on_start=started, on_progress=lambda k: progress.advance(task, k))
+    result = outcome.summary
+    brief = {"customers": result["customers"], "report": str(outcome.report_path),
+             "rejects": str(outcome.rejects_path), "rejected": result["rejected"],
+             "health_score": result["health_score"], "seconds": result["seconds"]}
+    if as_json:
+        print_json(brief)
+        return
+    out.print(f"[bold]{result['customers']:,}[/] customers checked in {result['seconds']['total']:.1f}s → "
+              f"{outcome.report_path}; mean health score {result['health_score']['mean']:.1f}")
+    out.print(f"rejected: {result['rejected']['customers']} customer rows, {result['rejected']['lots']} lots "
+              f"→ {outcome.rejects_path}")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the main app."""
+    """Add `advisor diagnose` to the main app."""
+    app.command("diagnose")(handle_errors(diagnose_cmd))
