@@ -154,6 +154,34 @@ def check_cmd(
         out.print(payload["warning"]["text_zh"])
 
 
+@risk_app.command("confirm")
+@handle_errors
+def confirm_cmd(
+    customer_id: Annotated[str, typer.Option("--customer-id")],
+    product_code: Annotated[str, typer.Option("--product-code")],
+    customer_level: Annotated[str, typer.Option("--customer-level", help="C1–C5.")],
+    product_level: Annotated[str, typer.Option("--product-level", help="R1–R5.")],
+    channel: Annotated[str, typer.Option("--channel", help="app, web, branch, phone or api.")] = "branch",
+    kind: Annotated[str, typer.Option("--kind", help="fund or wealth_management (理财).")] = "fund",
+    lowest_category: Annotated[bool, typer.Option("--lowest-category")] = False,
+    product_name: Annotated[str | None, typer.Option("--product-name")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the text shown: zh or en.")] = "zh",
+    as_json: JsonFlag = False,
+) -> None:
+    """Record that a customer saw the 风险不匹配警示 and insists on a fund above their level."""
+    from risk.warnings import record_confirmation
+
+    record = record_confirmation(customer_id, product_code, customer_level, product_level, channel=channel,
+                                 kind=kind, lowest_category=lowest_category, product_name=product_name,
+                                 language=lang)
+    if as_json:
+        print_json(record.to_dict())
+        return
+    out.print(record.text_shown)
+    out.print(f"[green]confirmation recorded[/] {record.customer_id} {record.product_code} "
+              f"{record.customer_level}→{record.product_level} {record.confirmed_at.isoformat()} ({record.channel})")
+
+
 @risk_app.command("reassess")
 @handle_errors
 def reassess_cmd(

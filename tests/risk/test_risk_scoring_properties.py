@@ -139,3 +139,13 @@ def test_contradiction_rules_keep_every_step_monotone(rule, base: str) -> None:
             scores = [r.score for r in results]
             assert levels == sorted(levels), (rule.code, fixed.id, fixed_option.id, levels)
             assert scores == sorted(scores), (rule.code, fixed.id, fixed_option.id, scores)
+
+
+@settings(max_examples=100, deadline=None)
+@given(answers=answer_sets(), extra=st.text(min_size=1, max_size=6))
+def test_unknown_question_is_named(answers: dict, extra: str) -> None:
+    if QN.question(extra) is not None:
+        return
+    with pytest.raises(BadInputError) as err:
+        assess(dict(answers, **{extra: "A"}), today=TODAY)
+    assert err.value.details["question"] == extra

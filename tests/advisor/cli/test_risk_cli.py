@@ -107,3 +107,14 @@ def test_check_and_tier_and_reassess(tmp_path: Path) -> None:
     decision = json.loads(_run("reassess", "--previous", str(previous), "--facts", str(facts), "--as-of",
                                "2025-06-01", "--json")[1])
     assert decision["required"] and [r["code"] for r in decision["reasons"]] == ["age_band_changed"]
+
+
+def test_confirm_records_or_refuses() -> None:
+    code, output = _run("confirm", "--customer-id", "c1", "--product-code", "110011", "--customer-level", "C2",
+                        "--product-level", "R4", "--channel", "app", "--json")
+    record = json.loads(output)
+    assert code == 0 and record["customer_level"] == "C2" and record["warning_text_version"]
+    assert "110011" in record["text_shown"]
+    code, output = _run("confirm", "--customer-id", "c1", "--product-code", "110011", "--customer-level", "C1",
+                        "--product-level", "R2", "--lowest-category")
+    assert code == 2 and "blocked" in output
