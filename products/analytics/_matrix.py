@@ -73,7 +73,7 @@ def last_valid_row(valid: np.ndarray) -> np.ndarray:
 def previous_valid_row(valid: np.ndarray) -> np.ndarray:
     """For every cell, the row of the same column's previous True strictly above it (−1 if none)."""
     n_rows = valid.shape[0]
-    rows = np.where(valid, np.arange(n_rows)[:, None], -1)
+    rows = np.where(valid, np.arange(n_rows, dtype=np.int32)[:, None], np.int32(-1))
     last_seen = np.maximum.accumulate(rows, axis=0)
     prev = np.full_like(last_seen, -1)
     prev[1:] = last_seen[:-1]

@@ -151,16 +151,19 @@ def pair_benchmark(fund: np.ndarray, bench: np.ndarray) -> np.ndarray:
     rows = np.arange(fund.shape[0])[:, None]
     consecutive = prev == rows - 1
     out = np.where(valid & (consecutive | (prev < 0)), bench, np.nan)
-    gap = valid & (prev >= 0) & ~consecutive
-    if gap.any():
-        bench_nan = np.isnan(bench)
-        nan_count = np.cumsum(bench_nan, axis=0)
-        log_level = np.cumsum(np.log1p(np.where(bench_nan, 0.0, bench)), axis=0)
-        r, c = np.nonzero(gap)
+    r, c = np.nonzero(valid & (prev >= 0) & ~consecutive)
+    if len(r):
+        # Few cells (a fund's closed days): multiply the benchmark over each gap directly, one gap
+        # offset at a time, instead of building a cumulative level over the whole matrix.
         p = prev[r, c]
-        clean = nan_count[r, c] == nan_count[p, c]
-        compounded = np.expm1(log_level[r, c] - log_level[p, c])
-        out[r, c] = np.where(clean, compounded, np.nan)
+        growth = 1.0 + bench[r, c]
+        step = 1
+        pending = np.flatnonzero(r - p > step)
+        while len(pending):
+            growth[pending] *= 1.0 + bench[p[pending] + step, c[pending]]
+            step += 1
+            pending = pending[r[pending] - p[pending] > step]
+        out[r, c] = growth - 1.0  # NaN wherever a benchmark day in the gap is missing
     return out
 
 

@@ -8,8 +8,8 @@ max drawdown from the level at the window's start. A fund gets a value only for 
 on or after its first observation and where it has observations on at least `min_coverage` of the
 rows (weekly stretches and funds younger than the window give NaN).
 
-Sums, counts and log growth come from cumulative sums (O(dates × funds)); the drawdown needs each
-window's running peak, computed with numpy over all funds in chunks of window ends.
+Sums, counts and log growth come from cumulative sums (O(dates × funds)); the drawdown combines
+doubling blocks of drawdown summaries (O(dates × funds × log window)).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from numpy.lib.stride_tricks import sliding_window_view
 
 from products.analytics._matrix import (
     TRADING_DAYS,
@@ -32,7 +31,6 @@ from products.analytics._matrix import (
 from products.errors import BadInputError
 
 ROLLING_METRICS = ("annual_return", "annual_volatility", "sharpe", "max_drawdown")
-_CHUNK_CELLS = 4_000_000  # ends × funds × window rows per drawdown chunk (~32 MB of float64)
 
 
 @dataclass(frozen=True)
@@ -136,17 +134,44 @@ def _cumsum0(a: np.ndarray) -> np.ndarray:
 
 
 def _rolling_drawdown(values: np.ndarray, ends: np.ndarray, w: int) -> np.ndarray:
-    """Max drawdown of each window [end − w + 1, end], from the level just before the window."""
+    """Max drawdown of each window [end − w + 1, end], from the level just before the window.
+
+    Drawdown summaries combine associatively: for consecutive stretches A then B,
+    ``mdd(A+B) = min(mdd(A), mdd(B), min(B) / max(A) − 1)``. Summaries of stretches of 2^k level
+    points are built by doubling (k = 0, 1, …), and each window's w + 1 points are assembled from the
+    blocks of the binary digits of w + 1, left to right: O(dates × funds × log w) instead of
+    O(dates × funds × w), with the same divisions (hence the same numbers) as a direct scan.
+    """
     n_cols = values.shape[1]
-    out = np.full((len(ends), n_cols), np.nan)
     if len(ends) == 0:
-        return out
-    lv = np.vstack([np.ones((1, n_cols)), level(values)])  # lv[i] = level after row i − 1
-    windows = sliding_window_view(lv, w + 1, axis=0)  # windows[k] = lv[k : k + w + 1] → rows k … k+w−1
-    chunk = max(1, _CHUNK_CELLS // max(1, n_cols * (w + 1)))
-    for i in range(0, len(ends), chunk):
-        starts = ends[i:i + chunk] - w + 1
-        block = windows[starts]  # (chunk, funds, w + 1)
-        peak = np.maximum.accumulate(block, axis=2)
-        out[i:i + chunk] = (block / peak).min(axis=2) - 1.0
-    return out
+        return np.full((0, n_cols), np.nan)
+    points = np.vstack([np.ones((1, n_cols)), level(values)])  # points[i] = level after row i − 1
+    length = w + 1
+    starts = ends - w + 1  # first point of each window
+    acc_max = acc_min = acc_mdd = None
+    consumed = 0
+    blk_max, blk_min = points, points
+    blk_mdd = np.zeros_like(points)
+    k = 0
+    while True:
+        size = 1 << k
+        if length & size:
+            at = starts + consumed
+            b_max, b_min, b_mdd = blk_max[at], blk_min[at], blk_mdd[at]
+            if acc_max is None:
+                acc_max, acc_min, acc_mdd = b_max, b_min, b_mdd
+            else:
+                acc_mdd = np.minimum(np.minimum(acc_mdd, b_mdd), b_min / acc_max - 1.0)
+                acc_max = np.maximum(acc_max, b_max)
+                acc_min = np.minimum(acc_min, b_min)
+            consumed += size
+        if (size << 1) > length:
+            break
+        # blocks of 2 * size points: the first half at i, the second half at i + size
+        head = slice(0, len(blk_max) - size)
+        tail = slice(size, len(blk_max))
+        blk_mdd = np.minimum(np.minimum(blk_mdd[head], blk_mdd[tail]), blk_min[tail] / blk_max[head] - 1.0)
+        blk_max = np.maximum(blk_max[head], blk_max[tail])
+        blk_min = np.minimum(blk_min[head], blk_min[tail])
+        k += 1
+    return acc_mdd
