@@ -14,7 +14,9 @@ All steps are numpy operations over whole columns; evidence text is decoded once
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -364,3 +366,29 @@ def explain(evidence_mask: int) -> list[Evidence]:
 def explain_flags(flag_codes: str) -> list[dict[str, str]]:
     return [{"code": c, "text_zh": PROFILE_FLAGS[c][0], "text_en": PROFILE_FLAGS[c][1]}
             for c in str(flag_codes).split(";") if c in PROFILE_FLAGS]
+
+
+def profile_card(row: Mapping[str, Any]) -> dict[str, Any]:
+    """One customer's profile for a relationship manager: per dimension the score, confidence and the
+    evidence behind it (zh/en), plus the flags. `row` is one row of `infer_profiles` (Series or dict)."""
+    evidence = explain(int(row["evidence_mask"]))
+    dimensions = {
+        d: {"score": float(row[d]), "confidence": float(row[f"{d}_confidence"]),
+            "evidence": [{"code": e.code, "text_zh": e.text_zh, "text_en": e.text_en}
+                         for e in evidence if e.dimension == d]}
+        for d in DIMENSIONS}
+    flag_codes = [name for name in PROFILE_FLAGS if bool(row.get(f"flag_{name}", False))]
+    stated = row.get("stated_level")
+    return {
+        "customer_id": str(row["customer_id"]),
+        "inferred_level": f"C{int(row['inferred_level'])}",
+        "stated_level": None if stated is None or pd.isna(stated) else f"C{int(stated)}",
+        "score": float(row["score"]),
+        "confidence": float(row["confidence"]),
+        "senior": bool(row.get("senior", False)),
+        "dimensions": dimensions,
+        "flags": explain_flags(";".join(flag_codes)),
+        "legal_note_zh": "画像结果仅供客户经理参考，客户的法定风险等级以风险测评问卷结果为准。",
+        "legal_note_en": "The inferred profile informs the relationship manager only; the customer's legal "
+                         "risk level is the questionnaire result.",
+    }

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from products.errors import BadInputError
 from risk.config import DIMENSIONS
-from risk.profiling import explain, explain_flags, infer_profiles, profile_batch
+from risk.profiling import explain, explain_flags, infer_profiles, profile_batch, profile_card
 from risk.synthetic import synthetic_kyc
 
 CUSTOMERS = pd.DataFrame([
@@ -122,3 +122,34 @@ def test_senior_cap_applies_to_inferred_level() -> None:
     kyc = CUSTOMERS.iloc[[1]].assign(age=70)
     assert infer_profiles(kyc)["inferred_level"].iloc[0] <= 4
     assert np.all(infer_profiles(synthetic_kyc(2000, seed=2)).query("senior")["inferred_level"] <= 4)
+
+
+def test_profile_card_groups_evidence_by_dimension(profiles: pd.DataFrame) -> None:
+    card = profile_card(profiles.reset_index().iloc[1])
+    assert card["customer_id"] == "bold_analyst" and card["inferred_level"] == "C5" and card["stated_level"] == "C2"
+    codes = {d: [e["code"] for e in v["evidence"]] for d, v in card["dimensions"].items()}
+    assert "RA_BOUGHT_IN_DRAWDOWN" in codes["risk_attitude"] and "FC_LARGE_ASSETS" in codes["financial_capacity"]
+    assert all(code.startswith(prefix) for prefix, d in zip(("FC", "KE", "OB", "HL", "RA"), DIMENSIONS, strict=True)
+               for code in codes[d])
+    assert [f["code"] for f in card["flags"]] == ["level_gap", "behaviour_bolder_than_stated",
+                                                  "held_above_stated_level"]
+    assert profile_card(profiles.reset_index().iloc[3])["stated_level"] is None
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), extra_months=st.integers(1, 60), extra_years=st.floats(0.5, 10))
+def test_longer_experience_never_lowers_knowledge_or_attitude(seed: int, extra_months: int,
+                                                              extra_years: float) -> None:
+    kyc = synthetic_kyc(50, seed=seed)
+    seasoned = kyc.assign(max_risk_held_months=kyc["max_risk_held_months"] + extra_months,
+                          years_investing=kyc["years_investing"] + extra_years)
+    before, after = infer_profiles(kyc, evidence_text=False), infer_profiles(seasoned, evidence_text=False)
+    for d in ("knowledge_experience", "risk_attitude"):
+        assert (after[d].to_numpy() >= before[d].to_numpy() - 1e-9).all()
+
+
+def test_chinese_codes_are_understood() -> None:
+    kyc = pd.DataFrame({"customer_id": ["x"], "age": [50], "occupation": ["公务员"], "drawdown_behaviour": ["持有"],
+                        "max_risk_held": ["R3"], "max_risk_held_months": [30], "risk_level": ["C3"]})
+    row = infer_profiles(kyc).iloc[0]
+    assert "RA_HELD_IN_DRAWDOWN" in row["evidence"]
