@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+from click.testing import Result
 from typer.testing import CliRunner
 
 from advisor.cli import app
@@ -64,7 +65,7 @@ def test_check_uses_data_env(fixture_small: Path, monkeypatch) -> None:
     assert json.loads(result.stdout)["layout"] == "fixture"
 
 
-def _text(result) -> str:
+def _text(result: Result) -> str:
     return " ".join(result.output.split())
 
 
