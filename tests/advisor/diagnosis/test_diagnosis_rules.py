@@ -1,0 +1,134 @@
+"""Rule mechanics: the sparse aggregates agree with straightforward computations; thresholds are configurable."""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from advisor.demo_customers import generate
+from advisor.diagnosis import default_rules, diagnose_customer, prepare, run_rules
+from advisor.diagnosis.context import path_metrics
+from advisor.diagnosis.engine import book_of
+from advisor.diagnosis.rules.concentration import TopFund
+from advisor.diagnosis.rules.cost import CClassHeldLong
+from advisor.diagnosis.rules.risk import PortfolioRiskAboveLevel
+from advisor.diagnosis.score import FAMILY_WEIGHTS, RISK_CRITICAL_CAP
+from risk.suitability import portfolio_risk_levels
+from tests.advisor.diagnosis.diagnosis_helpers import AS_OF, model_holdings, profile
+
+
+@pytest.fixture(scope="module")
+def book(ctx):
+    customers, holdings = generate(ctx.universe, 400, seed=21, as_of=AS_OF, mean_holdings=8)
+    inputs = prepare(ctx, customers, holdings, AS_OF)
+    return book_of(ctx, inputs, 0, len(inputs.customers), slice(0, len(inputs.lot_customer)))
+
+
+def test_sparse_portfolio_risk_level_matches_the_risk_module(book):
+    dense = book.positions.toarray()
+    expected = portfolio_risk_levels(dense, book.ctx.risk_level.astype(int))
+    held = dense.sum(axis=1) > 0
+    assert np.array_equal(PortfolioRiskAboveLevel().portfolio_levels(book)[held], expected[held])
+
+
+def test_pairs_are_every_pair_of_funds_held_together(book):
+    first, second = book.pairs
+    got = sorted(zip(book.pair_customer.tolist(), book.entry_fund[first].tolist(), book.entry_fund[second].tolist(),
+                     strict=True))
+    expected = []
+    for i in range(book.n):
+        funds = book.entry_fund[book.entries_of(i)].tolist()
+        expected += [(i, a, b) for a, b in combinations(funds, 2)]
+    assert got == sorted(expected)
+
+
+def test_lots_of_one_fund_are_summed_into_one_position(book):
+    frame = pd.DataFrame({"c": book.lot_customer, "f": book.lot_fund, "v": book.lot_value})
+    summed = frame.groupby(["c", "f"])["v"].sum()
+    coo = book.positions.tocoo()
+    got = pd.Series(coo.data, index=pd.MultiIndex.from_arrays([coo.row, coo.col])).sort_index()
+    np.testing.assert_allclose(got.to_numpy(), summed.sort_index().to_numpy())
+
+
+def test_path_metrics_match_a_pandas_calculation():
+    rng = np.random.default_rng(3)
+    monthly = rng.normal(0.005, 0.04, size=(3, 36)).astype(np.float32)
+    got = path_metrics(monthly)
+    for i in range(3):
+        series = pd.Series(monthly[i].astype(float))
+        growth = (1 + series).cumprod()
+        assert got["return_3y"][i] == pytest.approx(growth.iloc[-1] ** (1 / 3) - 1, rel=1e-4)
+        assert got["return_1y"][i] == pytest.approx(growth.iloc[-1] / growth.iloc[-13] - 1, rel=1e-4)
+        assert got["volatility_3y"][i] == pytest.approx(series.std() * np.sqrt(12), rel=1e-4)
+        drawdown = (growth / growth.cummax().clip(lower=1.0) - 1).min()
+        assert got["max_drawdown_3y"][i] == pytest.approx(drawdown, rel=1e-4)
+
+
+def test_thresholds_are_configurable(ctx):
+    lots = model_holdings(ctx, 3, 200_000)
+    payload = {**profile("C3"), "holdings": lots}
+    strict = default_rules({"top_fund": TopFund(warning=0.10, critical=0.95)})
+    report = diagnose_customer(ctx, payload, as_of=AS_OF, rules=strict)
+    assert report["checks"]["top_fund"]["severity"] == "warning"
+    assert diagnose_customer(ctx, payload, as_of=AS_OF)["checks"]["top_fund"]["severity"] == "ok"
+    with pytest.raises(KeyError):
+        default_rules({"no_such_rule": TopFund()})
+
+
+def test_every_rule_has_a_known_family_and_bilingual_title():
+    ids = [rule.id for rule in default_rules()]
+    assert len(ids) == len(set(ids))
+    for rule in default_rules():
+        assert rule.family in FAMILY_WEIGHTS
+        assert rule.title_zh and rule.title_en
+        assert rule.describe()["id"] == rule.id
+
+
+def test_c_class_held_long_where_a_is_cheaper(ctx):
+    c = int(np.flatnonzero(ctx.is_c_class & (ctx.a_sibling >= 0) & (ctx.asset_class == 2))[0])
+    lots = [*model_holdings(ctx, 4, 150_000),
+            {"code": str(ctx.codes[c]), "amount": 50_000, "purchase_date": "2023-01-01"}]
+    report = diagnose_customer(ctx, {**profile("C4", horizon_years=5), "holdings": lots}, as_of=AS_OF)
+    finding = next(f for f in report["findings"] if f["rule"] == "c_class_long")
+    assert finding["funds"][0]["code"] == str(ctx.codes[c])
+    assert finding["funds"][0]["a_class"] == str(ctx.codes[ctx.a_sibling[c]])
+    assert finding["details"]["yearly_saving_yuan"] > 0
+    # bought a month ago: not "held long"
+    lots[-1]["purchase_date"] = "2026-02-01"
+    report = diagnose_customer(ctx, {**profile("C4", horizon_years=5), "holdings": lots}, as_of=AS_OF)
+    assert report["checks"]["c_class_long"]["severity"] == "ok"
+    assert CClassHeldLong().min_days == 365
+
+
+def test_lots_bought_under_7_days_ago_are_flagged(ctx):
+    lots = [*model_holdings(ctx, 3, 200_000),
+            {"code": model_holdings(ctx, 3, 1)[1]["code"], "amount": 5_000, "purchase_date": "2026-02-27"}]
+    report = diagnose_customer(ctx, {**profile("C3"), "holdings": lots}, as_of=AS_OF)
+    finding = next(f for f in report["findings"] if f["rule"] == "short_hold")
+    assert "1.5%" in finding["explanation_zh"]
+
+
+def test_score_formula(book):
+    result = run_rules(book)
+    total = sum(FAMILY_WEIGHTS[f] * result.subscores[f] for f in FAMILY_WEIGHTS)
+    capped = np.zeros(book.n, dtype=bool)
+    for rule in result.rules:
+        if rule.family == "risk":
+            capped |= result.severities[rule.id] == 3
+    expected = np.round(np.where(capped, np.minimum(total, RISK_CRITICAL_CAP), total), 1)
+    np.testing.assert_allclose(result.health, expected)
+    assert (result.health >= 0).all() and (result.health <= 100).all()
+    assert capped.any() and (result.health[capped] <= RISK_CRITICAL_CAP).all()
+
+
+def test_generated_book_has_realistic_problem_rates(book):
+    result = run_rules(book)
+    share = {rule: float((sev >= 2).mean()) for rule, sev in result.severities.items()}
+    assert 0.03 < share["above_level"] < 0.25
+    assert 0.05 < share["assessment_expired"] < 0.25
+    assert share["duplicates"] > 0.01
+    assert share["short_hold"] == 0  # info only
+    assert (result.severities["short_hold"] > 0).mean() > 0.002
