@@ -39,8 +39,9 @@ def build_state(settings: Settings, universe: Universe | None = None) -> AppStat
     universe = universe if universe is not None else load_universe(settings.data_dir)
     state = AppState(settings=settings, engine=engine, sessions=make_session_factory(engine), universe=universe,
                      questionnaire=core.load_questionnaire(), model_version=core.model_version())
-    core.warm_up(universe)
-    core.warm_diagnosis(universe)
+    if settings.warm_up:
+        core.warm_up(universe)
+        core.warm_diagnosis(universe)
     return state
 
 

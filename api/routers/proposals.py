@@ -112,6 +112,21 @@ def replay(existing: Confirmation, proposal_id: str, response: Response) -> Conf
     return confirmation_out(existing, replayed=True)
 
 
+def recorded_answer(session: Session, proposal_id: str, key: str, response: Response) -> ConfirmationOut | None:
+    """The answer when this proposal or this key is already recorded (a retry, or a different key: 409)."""
+    existing = repositories.confirmation_by_key(session, key)
+    if existing is not None:
+        return replay(existing, proposal_id, response)
+    other = repositories.confirmation_of_proposal(session, proposal_id)
+    if other is None:
+        return None
+    if other.idempotency_key == key:  # committed by a racing retry between the two reads
+        return replay(other, proposal_id, response)
+    raise ApiError(409, "proposal_already_confirmed",
+                   "this proposal was already confirmed with another Idempotency-Key",
+                   {"proposal_id": proposal_id, "confirmation_id": other.id})
+
+
 @router.post("/proposals/{proposal_id}/confirm", response_model=ConfirmationOut,
              status_code=status.HTTP_201_CREATED,
              responses={200: {"model": ConfirmationOut, "description": "retry: the recorded confirmation"},
@@ -120,14 +135,9 @@ def replay(existing: Confirmation, proposal_id: str, response: Response) -> Conf
 def confirm_proposal(proposal_id: ProposalId, idempotency_key: IdempotencyKey, response: Response,
                      session: DbSession, caller: Caller) -> ConfirmationOut:
     row = load_proposal(session, caller, proposal_id)
-    existing = repositories.confirmation_by_key(session, idempotency_key)
-    if existing is not None:
-        return replay(existing, proposal_id, response)
-    other = repositories.confirmation_of_proposal(session, proposal_id)
-    if other is not None:
-        raise ApiError(409, "proposal_already_confirmed",
-                       "this proposal was already confirmed with another Idempotency-Key",
-                       {"proposal_id": proposal_id, "confirmation_id": other.id})
+    answer = recorded_answer(session, proposal_id, idempotency_key, response)
+    if answer is not None:
+        return answer
     if repositories.as_utc(row.expires_at) <= repositories.utcnow():
         raise ApiError(409, "proposal_expired", "the proposal has expired; request a new one (方案已过期)",
                        {"proposal_id": proposal_id, "expires_at": repositories.as_utc(row.expires_at).isoformat()})
@@ -140,9 +150,9 @@ def confirm_proposal(proposal_id: ProposalId, idempotency_key: IdempotencyKey, r
                           created_by=caller.sub, created_at=repositories.utcnow())
     if repositories.insert_confirmation(session, record):
         return confirmation_out(record, replayed=False)
-    existing = repositories.confirmation_by_key(session, idempotency_key)
-    if existing is not None:
-        return replay(existing, proposal_id, response)
-    other = repositories.confirmation_of_proposal(session, proposal_id)
-    raise ApiError(409, "proposal_already_confirmed", "this proposal was already confirmed with another key",
-                   {"proposal_id": proposal_id, "confirmation_id": other.id if other else None})
+    # lost a race: the database's unique constraints kept the first; answer with it
+    answer = recorded_answer(session, proposal_id, idempotency_key, response)
+    if answer is None:
+        raise ApiError(409, "conflict", "the confirmation conflicted with a concurrent request; retry",
+                       {"proposal_id": proposal_id})
+    return answer
