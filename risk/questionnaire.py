@@ -19,6 +19,7 @@ from products.errors import BadInputError, DataError
 from risk.config import DIMENSIONS
 
 BASIC = "basic"
+_CROSS_CHECKED_FACTS = frozenset({"annual_income", "financial_assets"})
 _FILE_RE = re.compile(r"^questionnaire_(v\d+)\.json$")
 
 
@@ -175,6 +176,10 @@ def _validate(qn: Questionnaire) -> None:
         lowest = min(scores)
         if any(o.lowest_category and o.score != lowest for o in q.options):
             raise DataError(f"question {q.id}: a lowest-category option must carry the question's lowest score")
+        if q.fact is not None and (q.fact not in _CROSS_CHECKED_FACTS or any(o.value_range is None
+                                                                            for o in q.options)):
+            raise DataError(f"question {q.id}: fact {q.fact!r} must be one of {sorted(_CROSS_CHECKED_FACTS)} "
+                            "and every option needs a value_range")
     for dim, total in qn.dimension_max().items():
         if total <= 0:
             raise DataError(f"questionnaire {qn.version}: dimension {dim} has no scored question")

@@ -43,6 +43,7 @@ def test_unknown_version_is_named() -> None:
     (lambda d: d["contradictions"][0]["then"].update(min_score=0), "malformed"),
     (lambda d: d.update(questions=d["questions"][:8], contradictions=[]), "expected 12–18"),
     (lambda d: d["contradictions"][1]["if"].update(question="Q99"), "unknown question 'Q99'"),
+    (lambda d: d["questions"][3].update(fact="debts"), "fact 'debts'"),
 ])
 def test_invalid_questionnaire_data_is_rejected(mutate, message: str) -> None:
     raw = copy.deepcopy(RAW)
