@@ -108,21 +108,19 @@ def show_fund(
     universe = load(data)
     code = code.strip()
     report = fund_report(universe, code, start=start_ts, end=end_ts, risk_free=risk_free)
-    report.update(_research(universe, code))
+    report.update(_research(universe, code, end_ts))
     if as_json:
         print_json(report)
         return
     _print_report(report)
 
 
-def _research(universe: Any, code: str) -> dict[str, Any]:
-    """Research card keys (dimensions, stars, look_through, style) when the research module has them."""
-    try:
-        from products.research import research_card
-    except ImportError:
-        return {}
-    card = research_card(universe, code)
-    return {k: card[k] for k in ("dimensions", "stars", "look_through", "style") if k in card}
+def _research(universe: Any, code: str, as_of: Any) -> dict[str, Any]:
+    """The research card's keys for `funds show`: dimensions, stars, look_through, style (point in time)."""
+    from products.research import research_card
+
+    card = research_card(universe, code, as_of=as_of)
+    return {k: card.get(k) for k in ("dimensions", "stars", "look_through", "style")}
 
 
 def _print_report(report: dict[str, Any]) -> None:
@@ -163,3 +161,9 @@ def _print_report(report: dict[str, Any]) -> None:
                         _pct(s["median_annual_return"]), _pct(s["max_annual_return"]), _pct(s["share_positive"], 0),
                         _pct(s["worst_max_drawdown"]))
     out.print(rolling)
+    stars = report.get("stars")
+    style = report.get("style") or {}
+    weights = style.get("weights") or {}
+    top_style = ", ".join(f"{k} {v:.0%}" for k, v in sorted(weights.items(), key=lambda kv: -(kv[1] or 0))[:3]
+                          if v)
+    out.print(f"research 研究: stars 星级 {'★' * stars if stars else 'unrated 未评级'} · style 风格 {top_style or '—'}")

@@ -76,6 +76,7 @@ def test_show_reports_metrics_rolling_and_benchmark(demo_universe) -> None:
     assert set(payload["rolling"]) == {"1y", "3y", "5y"}
     assert payload["benchmark"]["weights"]
     assert "subscription_tiers" in payload["fees"] and "profile" in payload
+    assert set(payload) >= {"dimensions", "stars", "look_through", "style"}  # the research card, merged
     expected = compute_metrics(demo_universe.returns[[code]], fund_benchmark_returns(demo_universe)[[code]])
     assert payload["metrics"]["annual_return"] == pytest.approx(expected.at[code, "annual_return"], rel=1e-12)
     assert payload["metrics"]["beta"] == pytest.approx(expected.at[code, "beta"], rel=1e-12)
