@@ -1,9 +1,116 @@
-"""CLI commands: serve (not written yet)."""
+"""CLI commands: `advisor serve` (the API under uvicorn) and `advisor token` (development JWTs)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from advisor.cli.common import DataOption, console, handle_errors
+
+
+def _settings(data: Path | None, database_url: str | None = None):
+    from api.settings import Settings
+
+    overrides: dict[str, object] = {}
+    if data is not None:
+        overrides["data_dir"] = data
+    if database_url:
+        overrides["database_url"] = database_url
+    try:
+        return Settings(**overrides)
+    except ValueError as err:
+        from products.errors import BadInputError
+
+        raise BadInputError(f"settings: {err}") from None
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the main app."""
+
+    @app.command("serve")
+    @handle_errors
+    def serve(
+        data: DataOption = None,
+        host: Annotated[str, typer.Option(help="Interface to bind (127.0.0.1 = this machine only).")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+        database_url: Annotated[str | None, typer.Option(
+            "--database-url", envvar="ADVISOR_DATABASE_URL", help="SQLAlchemy URL; default sqlite:///./advisor.db")]
+        = None,
+        workers: Annotated[int, typer.Option(min=1, max=32, help="uvicorn worker processes.")] = 1,
+    ) -> None:
+        """Run the API (OpenAPI at /docs). On the demo default it seeds demo customers and prints tokens."""
+        import uvicorn
+
+        from api.app import build_state, create_app
+        from api.auth import mint_token
+        from api.demo_seed import DEMO_RM, seed_demo
+
+        settings = _settings(data, database_url)
+        settings.verification_key  # noqa: B018 - fail before binding the port when no key is set
+        if settings.demo and settings.data_dir is None:
+            state = build_state(settings.model_copy(update={"warm_up": False}))
+            customers = seed_demo(state)
+            state.engine.dispose()
+            ttl = 12 * 60
+            console.print("[bold]demo tokens[/] (valid 12 h; send as `Authorization: Bearer <token>`):")
+            console.print(f"  customer {customers[0]}: {mint_token(settings, 'customer', customers[0], ttl)}")
+            console.print(f"  rm {DEMO_RM} ({', '.join(customers)}): {mint_token(settings, 'rm', DEMO_RM, ttl)}")
+            console.print(f"  ops demo-ops: {mint_token(settings, 'ops', 'demo-ops', ttl)}")
+        console.print(f"serving on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
+        if workers > 1:
+            import os
+
+            if data is not None:
+                os.environ["ADVISOR_DATA_DIR"] = str(data)
+            if database_url:
+                os.environ["ADVISOR_DATABASE_URL"] = database_url
+            uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                        log_level="info")
+        else:
+            uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+    @app.command("token")
+    @handle_errors
+    def token(
+        role: Annotated[str, typer.Option(help="customer, rm or ops.")],
+        sub: Annotated[str, typer.Option(help="Subject: the customer id, RM id or operator id.")],
+        customers: Annotated[list[str] | None, typer.Option(
+            "--customers", help="rm only: assign these customers (comma separated or repeated) in the database.")]
+        = None,
+        ttl_minutes: Annotated[int | None, typer.Option(min=1, max=7 * 24 * 60, help="Lifetime in minutes.")]
+        = None,
+        database_url: Annotated[str | None, typer.Option(
+            "--database-url", envvar="ADVISOR_DATABASE_URL", help="Where RM assignments are recorded.")] = None,
+    ) -> None:
+        """Mint a development JWT (signed with ADVISOR_JWT_SECRET or the demo secret)."""
+        import re
+
+        from api.auth import SUBJECT_PATTERN, Role, mint_token
+        from products.errors import BadInputError
+
+        if role not in {r.value for r in Role}:
+            raise BadInputError(f"--role: expected customer, rm or ops, got {role!r}", details={"field": "role"})
+        if not re.fullmatch(SUBJECT_PATTERN, sub):
+            raise BadInputError("--sub: 1–64 letters, digits, _ . -", details={"field": "sub"})
+        ids = [c.strip() for item in (customers or []) for c in item.split(",") if c.strip()]
+        bad = [c for c in ids if not re.fullmatch(SUBJECT_PATTERN, c)]
+        if bad:
+            raise BadInputError(f"--customers: invalid id(s) {', '.join(bad)}", details={"field": "customers"})
+        if ids and role != Role.RM:
+            raise BadInputError("--customers: only for --role rm", details={"field": "customers"})
+        settings = _settings(None, database_url)
+        if ids:
+            from api import repositories
+            from api.db import make_engine, make_session_factory, migrate
+
+            engine = make_engine(settings.database_url)
+            migrate(engine)
+            with make_session_factory(engine)() as session:
+                for cid in ids:
+                    repositories.assign(session, sub, cid)
+                session.commit()
+            engine.dispose()
+            console.print(f"assigned {len(ids)} customer(s) to {sub}")
+        typer.echo(mint_token(settings, role, sub, ttl_minutes))
