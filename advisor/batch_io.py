@@ -151,6 +151,12 @@ class _Rejects:
 
 
 def empty_rejects() -> pd.DataFrame:
+    """A rejects table with no rows (shallow copy of one built once: single-customer calls are hot)."""
+    return _empty_rejects().copy(deep=False)
+
+
+@lru_cache(maxsize=1)
+def _empty_rejects() -> pd.DataFrame:
     return pd.DataFrame({"table": pd.Series(dtype="str"), "customer_id": pd.Series(dtype="str"),
                          "row": pd.Series(dtype="int64"), "field": pd.Series(dtype="str"),
                          "reason": pd.Series(dtype="str")})
