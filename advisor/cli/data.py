@@ -148,7 +148,7 @@ def check_data(
     issues = universe.issues
     if layout == "canonical":  # re-run the checks on the stored data; keep import-time findings too
         fresh = validate_universe(universe)
-        issues = concat_issues([issues, fresh]).drop_duplicates(["code", "date", "check"], keep="first")
+        issues = concat_issues([issues, fresh]).drop_duplicates(["code", "date", "check", "message"], keep="first")
     summary = summarize(issues)
     counts = issues["severity"].value_counts().reindex(["error", "warning", "info"], fill_value=0)
     failing = {"error": ["error"], "warning": ["error", "warning"], "never": []}[fail_on]
