@@ -5,8 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from products.errors import BadInputError
 from risk.config import DIMENSIONS
@@ -109,13 +107,14 @@ def test_bad_rows_are_named_and_batch_goes_on() -> None:
                                                          [11, "drawdown_behaviour"]]
 
 
-@settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 10_000), factor=st.floats(1.0, 50.0))
-def test_more_assets_and_income_never_lower_financial_capacity(seed: int, factor: float) -> None:
-    kyc = synthetic_kyc(50, seed=seed)
+def test_more_assets_and_income_never_lower_financial_capacity() -> None:
+    """Each of 5,000 customers gets richer by its own random factor (1–50×): capacity never falls."""
+    kyc = synthetic_kyc(5000, seed=21)
+    factor = np.random.default_rng(21).uniform(1.0, 50.0, len(kyc))
     richer = kyc.assign(financial_assets=kyc["financial_assets"] * factor, annual_income=kyc["annual_income"] * factor)
     before, after = infer_profiles(kyc, evidence_text=False), infer_profiles(richer, evidence_text=False)
     assert (after["financial_capacity"].to_numpy() >= before["financial_capacity"].to_numpy() - 1e-9).all()
+    assert (after["financial_capacity"] > before["financial_capacity"]).mean() > 0.5
 
 
 def test_senior_cap_applies_to_inferred_level() -> None:
@@ -136,16 +135,16 @@ def test_profile_card_groups_evidence_by_dimension(profiles: pd.DataFrame) -> No
     assert profile_card(profiles.reset_index().iloc[3])["stated_level"] is None
 
 
-@settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 10_000), extra_months=st.integers(1, 60), extra_years=st.floats(0.5, 10))
-def test_longer_experience_never_lowers_knowledge_or_attitude(seed: int, extra_months: int,
-                                                              extra_years: float) -> None:
-    kyc = synthetic_kyc(50, seed=seed)
-    seasoned = kyc.assign(max_risk_held_months=kyc["max_risk_held_months"] + extra_months,
-                          years_investing=kyc["years_investing"] + extra_years)
+def test_longer_experience_never_lowers_knowledge_or_attitude() -> None:
+    """Each of 5,000 customers gets its own extra months of holding and years of investing."""
+    kyc = synthetic_kyc(5000, seed=22)
+    rng = np.random.default_rng(22)
+    seasoned = kyc.assign(max_risk_held_months=kyc["max_risk_held_months"] + rng.integers(1, 61, len(kyc)),
+                          years_investing=kyc["years_investing"] + rng.uniform(0.5, 10, len(kyc)))
     before, after = infer_profiles(kyc, evidence_text=False), infer_profiles(seasoned, evidence_text=False)
     for d in ("knowledge_experience", "risk_attitude"):
         assert (after[d].to_numpy() >= before[d].to_numpy() - 1e-9).all()
+    assert (after["knowledge_experience"] > before["knowledge_experience"]).mean() > 0.5
 
 
 def test_chinese_codes_are_understood() -> None:

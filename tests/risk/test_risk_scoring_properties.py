@@ -19,7 +19,7 @@ QN = load_questionnaire()
 SCORED = [q for q in QN.questions if q.dimension != BASIC]
 AGE_Q = next(q for q in QN.questions if q.dimension == BASIC)
 TODAY = date(2026, 6, 1)
-FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite
