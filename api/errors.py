@@ -82,8 +82,13 @@ def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
 def _validation_details(errors: list[dict[str, Any]]) -> dict[str, Any]:
     fields = []
     for err in errors[:20]:
-        fields.append({"field": _field_of(err.get("loc", ())), "message": str(err.get("msg", "")),
-                       "type": str(err.get("type", ""))})
+        loc = tuple(err.get("loc", ()))
+        kind = str(err.get("type", ""))
+        if kind == "json_invalid":  # loc is ("body", character position)
+            field, message = "body", f"not valid JSON (at character {loc[1] if len(loc) > 1 else '?'})"
+        else:
+            field, message = _field_of(loc), str(err.get("msg", ""))
+        fields.append({"field": field, "message": message, "type": kind})
     return {"field": fields[0]["field"] if fields else "", "errors": fields}
 
 
