@@ -18,7 +18,9 @@ Rule (greedy, with a stated bound):
 
 Bound: every line ends within one increment of its ideal amount (|p_i − p*_i| < inc_i, except a line
 raised to its minimum), so each weight is off by less than inc_i / A; the cash remainder is below the
-smallest increment among the lines, or zero when a money-market line is present.
+smallest increment among the lines, or zero when a money-market line is present. (Only if raising lines
+to their minimum would overspend — the caller's minimum check makes that rare — is the smallest line
+dropped, and its money stays as remainder.)
 """
 
 from __future__ import annotations

@@ -157,10 +157,16 @@ class _Context:
                                              * 100).astype(np.int64), 1)
         self.money_market = universe.fees.money_market
         self.class_mu = self.cma.expected_returns.reindex(list(CLASSES)).to_numpy()
-        self.returns = universe.returns.to_numpy(dtype=float)
+        returns = universe.returns.to_numpy(dtype=float)
         self.dates = universe.returns.index
-        self.first_row = np.where(np.isnan(self.returns).all(axis=0), len(self.dates),
-                                  np.argmax(~np.isnan(self.returns), axis=0))
+        self.first_row = np.where(np.isnan(returns).all(axis=0), len(self.dates),
+                                  np.argmax(~np.isnan(returns), axis=0))
+        # the backtest window, funds × days, NaN as 0 after a fund's start (a row gather per request)
+        window_start = self.dates[-1] - pd.DateOffset(days=int(HISTORY_YEARS * 365.25)) if len(self.dates) else None
+        self.window_row = int(self.dates.searchsorted(window_start, side="right")) if len(self.dates) else 0
+        self.window_returns = np.ascontiguousarray(np.nan_to_num(returns[self.window_row:], nan=0.0).T)
+        self.date_text = [d.date().isoformat() for d in self.dates[self.window_row:]]
+        self.model_text = {key: _model_text(m) for key, m in self.models.items()}
         self._lock = threading.Lock()
         self._selections: dict[int, tuple[Selection, SelectionData]] = {}
         self._constructions: dict[tuple, ConstructionResult] = {}
@@ -394,20 +400,18 @@ def historical_backtest(ctx: _Context, positions: np.ndarray, weights: np.ndarra
     max drawdown from the running peak) and a test checks equality with `compute_metrics`."""
     if len(positions) == 0:
         return None
-    start_row = int(ctx.first_row[positions].max())
+    start_row = max(int(ctx.first_row[positions].max()), ctx.window_row)
     end_row = len(ctx.dates) - 1
-    window_start = ctx.dates[-1] - pd.DateOffset(days=int(HISTORY_YEARS * 365.25))
-    start_row = max(start_row, int(ctx.dates.searchsorted(window_start, side="right")))
     if start_row >= end_row or (ctx.dates[end_row] - ctx.dates[start_row]).days < MIN_HISTORY_DAYS:
         return None
-    block = ctx.returns[start_row:, positions]
-    series = np.nan_to_num(block, nan=0.0) @ (weights / weights.sum())
+    offset = start_row - ctx.window_row
+    series = (weights / weights.sum()) @ ctx.window_returns[positions, offset:]
     n = len(series)
     growth = np.cumprod(1.0 + series)
     peak = np.maximum(np.maximum.accumulate(growth), 1.0)
     mdd = float((growth / peak - 1.0).min())
     return {
-        "start": ctx.dates[start_row].date().isoformat(), "end": ctx.dates[end_row].date().isoformat(),
+        "start": ctx.date_text[offset], "end": ctx.date_text[-1],
         "annual_return": float(growth[-1] ** (252.0 / n) - 1.0),
         "annual_volatility": float(series.std(ddof=1) * math.sqrt(252.0)),
         "max_drawdown": min(mdd, 0.0), "n_days": n, "method": "constant weights, rebalanced daily",
@@ -454,8 +458,16 @@ def _finish(ctx: _Context, lvl: int, lowest: bool, amt: float, years: float, hor
         cash_remainder=round(allocation.remainder_cents / 100.0, 2), total_fee=round(total_fee_cents / 100.0, 2),
         expected_return=round(exp_ret, 6), expected_volatility=round(vol, 6),
         goal_probability=None if goal is None else round(goal, 4), historical=history,
-        asset_classes={c: float(model.weights[c]) for c in CLASSES}, explanations=tuple(explanations),
+        asset_classes=dict(ctx.model_text[(model.level, model.horizon)][2]), explanations=tuple(explanations),
         solver=solver, universe_as_of=str(ctx.universe.as_of), universe_version=ctx.universe.version)
+
+
+def _model_text(model: ModelPortfolio) -> tuple[str, str, dict[str, float]]:
+    """(mix in Chinese, mix in English, class → weight) of a model, prepared once per universe."""
+    weights = {c: float(model.weights[c]) for c in CLASSES}
+    mix = [(c, w) for c, w in weights.items() if w > 0]
+    return ("、".join(f"{ASSET_CLASS_NAMES_ZH[AssetClass(c)]}{_pct(w)}" for c, w in mix),
+            ", ".join(f"{c} {_pct(w)}" for c, w in mix), weights)
 
 
 def _pct(x: float) -> str:
@@ -467,9 +479,7 @@ def _explain(ctx: _Context, lvl: int, lowest: bool, horizon: str, years: float, 
              fee_cents: int, remainder_cents: int, history: dict[str, Any] | None, strategy: int,
              sel: Selection, notes: list[Note], report: FallbackReport | None) -> list[Note]:
     h_zh, h_en = HORIZON_LABELS[horizon]
-    mix = [(c, float(model.weights[c])) for c in CLASSES if model.weights[c] > 0]
-    mix_zh = "、".join(f"{ASSET_CLASS_NAMES_ZH[AssetClass(c)]}{_pct(w)}" for c, w in mix)
-    mix_en = ", ".join(f"{c} {_pct(w)}" for c, w in mix)
+    mix_zh, mix_en, _ = ctx.model_text[(model.level, model.horizon)]
     level_zh = "风险承受能力最低类别（仅限R1产品）" if lowest else f"C{lvl}（{LEVEL_NAMES_ZH[lvl]}）"
     level_en = "the lowest risk category (R1 products only)" if lowest else f"C{lvl}"
     out = [Note("model", f"根据您的风险等级{level_zh}和投资期限（{h_zh}），策略配置为：{mix_zh}。",

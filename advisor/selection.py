@@ -42,7 +42,7 @@ class SelectionPolicy:
     max_funds: Mapping[str, int] = field(default_factory=lambda: DEFAULT_MAX_FUNDS)
     max_per_company: int = 2
     max_overlap: float = 0.5
-    min_history_days: int = 260
+    min_history_days: int = 300  # ≈ 14 months of trading days: shown past performance must exceed a year
 
     @property
     def slots(self) -> int:
