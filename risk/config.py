@@ -27,7 +27,12 @@ DIMENSION_NAMES_ZH = {
 
 @dataclass(frozen=True)
 class RiskConfig:
-    """Rule parameters. `band_floors[i]` is the lowest overall score (0–100) of level C(i+1)."""
+    """Rule parameters. `band_floors[i]` is the lowest overall score (0–100) of level C(i+1).
+
+    `rules_version` is recorded on every assessment; a bank that changes any number names a new version.
+    """
+
+    rules_version: str = "risk-rules-v1"
 
     band_floors: tuple[float, float, float, float, float] = (0.0, 20.0, 40.0, 60.0, 80.0)
     dimension_weights: dict[str, float] = field(default_factory=lambda: dict.fromkeys(DIMENSIONS, 0.2))

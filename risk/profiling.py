@@ -24,6 +24,7 @@ import pandas as pd
 from products.errors import BadInputError
 from risk.config import DEFAULT_CONFIG, DIMENSIONS, RiskConfig
 from risk.rules import apply_level_rules
+from risk.tiers import customer_tiers
 
 KYC_NUMERIC = ("age", "annual_income", "financial_assets", "debts", "dependents", "max_risk_held_months",
                "years_investing", "sip_continuity", "typical_holding_days", "stated_risk_attitude")
@@ -339,6 +340,10 @@ def _infer(kyc: pd.DataFrame, config: RiskConfig, evidence_text: bool) -> pd.Dat
     out["level_gap"] = pd.array(np.where(has_stated, inferred - np.nan_to_num(stated_level), np.nan), dtype="Int64")
     for name, cond in flag_cols.items():
         out[f"flag_{name}"] = np.asarray(cond, dtype=bool)
+    tiers = np.full(n, None, dtype=object)
+    has_assets = ~np.isnan(assets)
+    tiers[has_assets] = customer_tiers(assets[has_assets], config)
+    out["tier"] = pd.array(tiers, dtype="string")
     out["evidence_mask"] = mask
     if evidence_text:
         out["evidence"] = _decode_column(mask, [e.code for e in EVIDENCE])

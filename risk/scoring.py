@@ -61,6 +61,7 @@ class Assessment:
     facts: dict[str, Any] = field(default_factory=dict)
     refused: bool = False
     customer_id: str | None = None
+    rules_version: str = DEFAULT_CONFIG.rules_version
 
     @property
     def max_product_level(self) -> int:
@@ -84,6 +85,7 @@ class Assessment:
             "flags": [f.to_dict() for f in self.flags],
             "confidence": self.confidence,
             "questionnaire_version": self.questionnaire_version,
+            "rules_version": self.rules_version,
             "assessed_at": self.assessed_at.isoformat(timespec="seconds"),
             "expires_on": self.expires_on.isoformat(),
             "refused": self.refused,
@@ -242,7 +244,7 @@ def assess(answers: Mapping[str, Any] | None, facts: Mapping[str, Any] | Custome
                       flags=tuple(flags), confidence=round(confidence if penalties else 1.0, 2),
                       questionnaire_version=qn.version, assessed_at=moment, expires_on=expires,
                       band_level=CustomerLevel(int(outcome.band_level[0])), answers=chosen,
-                      facts=customer_facts.to_dict(), customer_id=customer_id)
+                      facts=customer_facts.to_dict(), customer_id=customer_id, rules_version=config.rules_version)
 
 
 def _refusal(qn: Questionnaire, facts: CustomerFacts, moment: datetime, expires: date, config: RiskConfig,
@@ -255,4 +257,5 @@ def _refusal(qn: Questionnaire, facts: CustomerFacts, moment: datetime, expires:
     return Assessment(level=CustomerLevel.C1, score=0.0, dimensions=dict.fromkeys(DIMENSIONS, 0.0),
                       lowest_category=config.refusal_is_lowest_category, flags=(flag,), confidence=0.0,
                       questionnaire_version=qn.version, assessed_at=moment, expires_on=expires,
-                      band_level=CustomerLevel.C1, facts=facts.to_dict(), refused=True, customer_id=customer_id)
+                      band_level=CustomerLevel.C1, facts=facts.to_dict(), refused=True, customer_id=customer_id,
+                      rules_version=config.rules_version)

@@ -48,6 +48,8 @@ def test_cautious_retiree(profiles: pd.DataFrame) -> None:
     assert {"FC_SMALL_ASSETS", "FC_RETIRED", "OB_CAPITAL_PRESERVATION", "HL_SHORT_HOLDING", "HL_ADVANCED_AGE",
             "RA_SOLD_IN_DRAWDOWN"} <= _evidence(row)
     assert row["senior"] and row["risk_attitude"] < 20
+    assert row["tier"] == "ordinary" and profiles.loc["bold_analyst", "tier"] == "hnw"
+    assert pd.isna(profiles.loc["unknown", "tier"])
     assert not row["flag_level_gap"] and row["flags"] == ""
 
 

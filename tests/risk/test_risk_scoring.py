@@ -52,7 +52,7 @@ def test_payload_has_the_issue_keys() -> None:
         assert key in payload
     assert payload["level"] == "C4" and payload["level_name_zh"] == "成长型"
     assert payload["expires_on"] == "2027-03-15" and payload["assessed_at"].startswith("2026-03-15")
-    assert payload["questionnaire_version"] == "v1"
+    assert payload["questionnaire_version"] == "v1" and payload["rules_version"] == "risk-rules-v1"
 
 
 def test_bands_are_configurable() -> None:
