@@ -73,7 +73,7 @@ def empyrical_loop(returns: pd.DataFrame, bench: pd.DataFrame) -> pd.DataFrame:
         pairs = pd.DataFrame({"r": s, "b": pair_b.reindex(s.index)}).dropna()
         if len(pairs) > 2:
             r, bb = pairs["r"], pairs["b"]
-            months = pairs.groupby(pairs.index.to_period("M")).apply(lambda g: (1 + g).prod() - 1)
+            months = (1 + pairs).groupby(pairs.index.to_period("M")).prod() - 1
             row.update({
                 "excess_return": ep.annual_return(r) - ep.annual_return(bb),
                 "tracking_error": ep.annual_volatility(r - bb),

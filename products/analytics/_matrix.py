@@ -59,6 +59,8 @@ def level(values: np.ndarray) -> np.ndarray:
 
 def first_valid_row(valid: np.ndarray) -> np.ndarray:
     """Row of each column's first True (the row count where a column has none)."""
+    if valid.shape[0] == 0:
+        return np.zeros(valid.shape[1], dtype=np.intp)
     any_valid = valid.any(axis=0)
     return np.where(any_valid, valid.argmax(axis=0), valid.shape[0])
 
@@ -66,6 +68,8 @@ def first_valid_row(valid: np.ndarray) -> np.ndarray:
 def last_valid_row(valid: np.ndarray) -> np.ndarray:
     """Row of each column's last True (−1 where a column has none)."""
     n_rows = valid.shape[0]
+    if n_rows == 0:
+        return np.full(valid.shape[1], -1, dtype=np.intp)
     any_valid = valid.any(axis=0)
     return np.where(any_valid, n_rows - 1 - valid[::-1].argmax(axis=0), -1)
 

@@ -103,7 +103,7 @@ def _standalone(values: np.ndarray, index: pd.DatetimeIndex, rf_daily: float) ->
     growth = np.prod(1.0 + zeroed, axis=0)
     mean = safe_divide(zeroed.sum(axis=0), n)
     centered = np.where(valid, values - mean, 0.0)
-    variance = safe_divide((centered * centered).sum(axis=0), n - 1)
+    variance = safe_divide((centered * centered).sum(axis=0), np.where(n >= 2, n - 1, 0))
     volatility = np.sqrt(variance * TRADING_DAYS)
     shortfall = np.minimum(np.where(valid, values - rf_daily, 0.0), 0.0)
     downside = np.sqrt(safe_divide((shortfall * shortfall).sum(axis=0), n) * TRADING_DAYS)
@@ -181,7 +181,8 @@ def _relative(values: np.ndarray, bench_raw: np.ndarray, index: pd.DatetimeIndex
     active = r - b
     active_mean = safe_divide(active.sum(axis=0), n)
     active_centered = np.where(pair, active - active_mean, 0.0)
-    tracking_error = np.sqrt(safe_divide((active_centered ** 2).sum(axis=0), n - 1) * TRADING_DAYS)
+    tracking_error = np.sqrt(safe_divide((active_centered ** 2).sum(axis=0), np.where(n >= 2, n - 1, 0))
+                             * TRADING_DAYS)
 
     r_mean = safe_divide(r.sum(axis=0), n)
     b_mean = safe_divide(b.sum(axis=0), n)

@@ -127,6 +127,17 @@ def test_fund_without_observations_is_all_nan() -> None:
     assert math.isnan(m["annual_return"]) and math.isnan(m["max_drawdown"]) and pd.isna(m["start"])
 
 
+def test_empty_and_one_day_windows() -> None:
+    returns = frame({"F": [0.01, 0.02, -0.01]})
+    empty = compute_metrics(returns, returns, start="2025-01-01").loc["F"]
+    assert empty["n_days"] == 0 and empty["n_pair_days"] == 0
+    assert math.isnan(empty["annual_volatility"]) and math.isnan(empty["tracking_error"])
+    one = compute_metrics(returns, returns, start="2024-01-03").loc["F"]
+    assert one["n_days"] == 1 and math.isnan(one["annual_volatility"]) and math.isnan(one["sharpe"])
+    assert one["max_drawdown"] == pytest.approx(-0.01)
+    assert compute_metrics(returns.iloc[:, :0]).empty
+
+
 def test_max_drawdown_helpers() -> None:
     returns = frame({"A": [0.1, -0.2, 0.1], "B": [np.nan, -0.5, 1.0]})
     mdd = max_drawdown(returns)

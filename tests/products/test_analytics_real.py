@@ -74,8 +74,7 @@ def independent_drawdown(s: pd.Series) -> dict[str, object]:
 
 
 def monthly(pairs: pd.DataFrame) -> pd.DataFrame:
-    grouped = pairs.groupby(pairs.index.to_period("M"))
-    return grouped.apply(lambda g: (1 + g).prod() - 1)
+    return (1 + pairs).groupby(pairs.index.to_period("M")).prod() - 1
 
 
 @pytest.mark.parametrize("window", WINDOWS, ids=["full", "2019-2024"])
