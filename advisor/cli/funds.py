@@ -161,6 +161,8 @@ def _print_report(report: dict[str, Any]) -> None:
                         _pct(s["median_annual_return"]), _pct(s["max_annual_return"]), _pct(s["share_positive"], 0),
                         _pct(s["worst_max_drawdown"]))
     out.print(rolling)
+    for warning in report.get("warnings", []):
+        out.print(f"[yellow]warning 提示[/] {warning['message_zh']} / {warning['message']}")
     stars = report.get("stars")
     style = report.get("style") or {}
     weights = style.get("weights") or {}

@@ -18,6 +18,7 @@ from products.analytics.drawdown import drawdown_series, max_drawdown
 from products.analytics.metrics import (
     BENCHMARK_COLUMNS,
     METRIC_COLUMNS,
+    SPARSE_OBS_PER_YEAR,
     compute_metrics,
     pair_benchmark,
     total_return_index,
@@ -33,6 +34,7 @@ __all__ = [
     "BENCHMARK_COLUMNS",
     "METRIC_COLUMNS",
     "ROLLING_METRICS",
+    "SPARSE_OBS_PER_YEAR",
     "RollingMetrics",
     "compute_metrics",
     "drawdown_series",

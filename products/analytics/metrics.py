@@ -3,7 +3,10 @@
 Conventions (all documented here once; the tests check them against empyrical, fund by fund):
 
 * Observations are each fund's own non-NaN daily returns inside the window; ``n_days`` counts them.
-* ``annual_return`` – CAGR with 252 trading days a year: ``growth^(252 / n_days) − 1``.
+* ``annual_return`` – CAGR with 252 trading days a year: ``growth^(252 / n_days) − 1``. This assumes
+  daily observations; ``obs_per_year`` (observations per calendar year of the span) flags sparse
+  series (weekly stretches in early NAV histories, long suspensions): well below ~240 the
+  annualized figures overstate, and `SPARSE_OBS_PER_YEAR` is the threshold used to warn.
 * ``annual_volatility`` – sample standard deviation (ddof = 1) of daily returns × √252.
 * ``rf_daily = (1 + risk_free)^(1/252) − 1`` (``risk_free`` is an annual rate, default 0).
 * ``downside_deviation`` – ``√(mean(min(r − rf_daily, 0)²)) × √252`` (mean over all observations).
@@ -62,8 +65,9 @@ METRIC_COLUMNS: tuple[str, ...] = (
     "annual_return", "annual_volatility", "downside_deviation", "max_drawdown", "peak_date", "trough_date",
     "recovery_date", "recovery_days", "sharpe", "sortino", "calmar", "excess_return", "tracking_error",
     "information_ratio", "beta", "alpha", "monthly_win_rate", "up_capture", "down_capture", "n_days",
-    "start", "end", "total_return", "benchmark_annual_return", "n_pair_days", "n_months",
+    "start", "end", "total_return", "benchmark_annual_return", "n_pair_days", "n_months", "obs_per_year",
 )
+SPARSE_OBS_PER_YEAR = 200.0
 BENCHMARK_COLUMNS: tuple[str, ...] = (
     "excess_return", "tracking_error", "information_ratio", "beta", "alpha", "monthly_win_rate",
     "up_capture", "down_capture", "benchmark_annual_return",
@@ -111,6 +115,8 @@ def _standalone(values: np.ndarray, index: pd.DatetimeIndex, rf_daily: float) ->
     annual_return = annualized_growth(growth, n, TRADING_DAYS)
     dd = drawdown_table(values, index)
     has_obs = n > 0
+    start = dates_at(index, first_valid_row(valid), has_obs)
+    end = dates_at(index, last_valid_row(valid), has_obs)
     return {
         "annual_return": annual_return,
         "annual_volatility": volatility,
@@ -120,10 +126,17 @@ def _standalone(values: np.ndarray, index: pd.DatetimeIndex, rf_daily: float) ->
         "sortino": safe_ratio(excess_mean, downside),
         "calmar": safe_divide(annual_return, np.abs(dd["max_drawdown"])),
         "n_days": n.astype(np.int64),
-        "start": dates_at(index, first_valid_row(valid), has_obs),
-        "end": dates_at(index, last_valid_row(valid), has_obs),
+        "start": start,
+        "end": end,
+        "obs_per_year": _obs_per_year(n, start, end),
         "total_return": np.where(has_obs, growth - 1.0, np.nan),
     }
+
+
+def _obs_per_year(n: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Observations per calendar year between the first and last observation (NaN under 30 days)."""
+    days = (end - start).astype("timedelta64[D]").astype(float)
+    return np.where(days >= 30, safe_divide(n - 1, days / 365.25), np.nan)
 
 
 def _aligned_benchmark(benchmark_returns: pd.DataFrame, returns: pd.DataFrame,

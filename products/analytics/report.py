@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from products.analytics.metrics import compute_metrics
+from products.analytics.metrics import SPARSE_OBS_PER_YEAR, compute_metrics
 from products.analytics.rolling import rolling_metrics
 from products.benchmark import fund_benchmark_returns, parse_benchmark
 from products.errors import BadInputError
@@ -29,6 +29,7 @@ from products.taxonomy import (
 from products.universe import Universe
 
 ROLLING_WINDOWS_YEARS = (1, 3, 5)
+TRADING_DAYS = 252
 PROFILE_FIELDS = ("name", "full_name", "company", "managers", "manager_since", "inception", "share_class",
                   "sibling_codes", "fund_type", "asset_class", "aum_yi", "benchmark_text", "status",
                   "min_purchase", "purchase_increment", "min_sip")
@@ -164,6 +165,21 @@ def fund_report(universe: Universe, code: str, *, start: pd.Timestamp | None = N
         summary = rolling_metrics(window, years, risk_free=risk_free).summary().loc[code].to_dict()
         summary["n_windows"] = int(summary["n_windows"])
         rolling[f"{years}y"] = summary
+    warnings = []
+    if metric_row["obs_per_year"] == metric_row["obs_per_year"] and metric_row["obs_per_year"] < SPARSE_OBS_PER_YEAR:
+        warnings.append({
+            "code": "sparse_nav",
+            "message": f"NAV observed on only {metric_row['obs_per_year']:.0f} days a year (weekly stretches or "
+                       "suspensions): annualized figures overstate; use a later --start",
+            "message_zh": "净值披露不连续（含周度净值或停牌期），年化指标可能偏高，建议选择更晚的起始日期",
+        })
+    if metric_row["n_days"] < TRADING_DAYS:
+        warnings.append({
+            "code": "short_history",
+            "message": "under one year of data: annualized figures are not meaningful and may not be shown "
+                       "to customers",
+            "message_zh": "数据不足一年，年化指标不具参考意义，不宜向客户展示",
+        })
     level = RiskLevel(int(row["risk_level"]))
     profile = {k: row[k] for k in PROFILE_FIELDS if k in row.index}
     profile["type_zh"] = FUND_TYPE_NAMES_ZH.get(FundType(row["fund_type"]), "")
@@ -181,6 +197,7 @@ def fund_report(universe: Universe, code: str, *, start: pd.Timestamp | None = N
         "window": {"start": metric_row.pop("start"), "end": metric_row.pop("end"), "risk_free": risk_free},
         "metrics": metric_row,
         "rolling": rolling,
+        "warnings": warnings,
         "benchmark": parse_benchmark(row.get("benchmark_text", ""), row["fund_type"]).to_dict(),
         "as_of": universe.as_of,
         "data_version": universe.version,

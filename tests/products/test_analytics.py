@@ -127,6 +127,15 @@ def test_fund_without_observations_is_all_nan() -> None:
     assert math.isnan(m["annual_return"]) and math.isnan(m["max_drawdown"]) and pd.isna(m["start"])
 
 
+def test_obs_per_year_flags_weekly_stretches() -> None:
+    idx = pd.bdate_range("2020-01-01", periods=520)
+    daily = pd.Series(0.001, index=idx)
+    weekly = daily.where(np.arange(520) % 5 == 0)  # one NAV a week
+    m = compute_metrics(pd.DataFrame({"daily": daily, "weekly": weekly}))
+    assert 255 < m.at["daily", "obs_per_year"] < 265  # business days a year
+    assert 50 < m.at["weekly", "obs_per_year"] < 54
+
+
 def test_empty_and_one_day_windows() -> None:
     returns = frame({"F": [0.01, 0.02, -0.01]})
     empty = compute_metrics(returns, returns, start="2025-01-01").loc["F"]

@@ -13,7 +13,7 @@ import empyrical as ep
 import pandas as pd
 import pytest
 
-from products.analytics import compute_metrics, fund_benchmark_returns
+from products.analytics import SPARSE_OBS_PER_YEAR, compute_metrics, fund_benchmark_returns
 from products.benchmark import style_returns
 
 RF = 0.02
@@ -171,3 +171,7 @@ def test_metrics_are_plausible_for_an_analyst(real_universe, bench) -> None:
     # index funds track a large-cap-like benchmark: median beta near 1
     assert 0.7 < index_funds["beta"].median() < 1.3
     assert m["n_days"].min() > 0
+    # sparse NAV histories (weekly stretches) are flagged, and they are the exception
+    sparse = m.index[m["obs_per_year"] < SPARSE_OBS_PER_YEAR]
+    assert 0 < len(sparse) < 0.1 * len(m)
+    assert m["obs_per_year"].median() > 235

@@ -90,6 +90,9 @@ def test_show_window_and_risk_free(demo_universe) -> None:
     assert with_rf["metrics"]["sharpe"] < base["metrics"]["sharpe"]
     assert with_rf["metrics"]["annual_return"] == pytest.approx(base["metrics"]["annual_return"])
     assert base["rolling"]["3y"]["n_windows"] == 0  # a two-year window has no 3-year sub-window
+    assert not any(w["code"] == "short_history" for w in base["warnings"])
+    short = run_json("funds", "show", code, "--start", "2025-06-01")
+    assert any(w["code"] == "short_history" and w["message_zh"] for w in short["warnings"])
 
 
 def test_show_table_output(demo_universe) -> None:
