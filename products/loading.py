@@ -34,7 +34,16 @@ def load_universe(data_dir: str | os.PathLike[str] | None = None) -> Universe:
     path = path.expanduser().resolve()
     if not path.exists():
         raise DataError(f"data directory {path} does not exist", code="data_missing", details={"path": str(path)})
-    return _load_path(str(path), path.stat().st_mtime_ns)
+    return _load_path(str(path), _modified(path))
+
+
+def _modified(path: Path) -> int:
+    """Cache key: the directory's mtime, or the manifest's (rewritten by every canonical export in place)."""
+    manifest = path / "manifest.json"
+    stamps = [path.stat().st_mtime_ns]
+    if manifest.exists():
+        stamps.append(manifest.stat().st_mtime_ns)
+    return max(stamps)
 
 
 @lru_cache(maxsize=1)

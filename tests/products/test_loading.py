@@ -37,3 +37,18 @@ def test_unrecognized_and_missing_directories(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(DataError, match="neither a canonical"):
         load_universe(tmp_path / "empty")
+
+
+def test_canonical_rewritten_in_place_is_reloaded(fixture_small: Path, tmp_path: Path) -> None:
+    import os
+
+    from products.canonical import write_canonical
+
+    universe = load_universe(fixture_small)
+    out = tmp_path / "canon"
+    write_canonical(universe, out)
+    first = load_universe(out)
+    write_canonical(universe, out)
+    manifest = out / "manifest.json"
+    os.utime(manifest, ns=(manifest.stat().st_atime_ns, manifest.stat().st_mtime_ns + 10**9))
+    assert load_universe(out) is not first
