@@ -295,6 +295,13 @@ def _benchmark_weights(universe: Universe) -> pd.DataFrame:  # a Universe is imm
     return frame
 
 
+def clear_caches() -> None:
+    """Forget cached benchmark weights and series (benchmarks time cold runs with this)."""
+    _benchmark_weights.cache_clear()
+    _style_returns.cache_clear()
+    _fund_benchmark_returns.cache_clear()
+
+
 def parse_coverage(universe: Universe) -> pd.Series:
     """How many funds' benchmarks were fully parsed, partly parsed, or took the type default."""
     sources = benchmark_weights(universe)["source"]
@@ -307,6 +314,11 @@ def style_returns(universe: Universe) -> pd.DataFrame:
     Levels are carried forward over dates the style series lacks (a holiday of its market) but never
     past its last value; the return on a date is the level change since the previous date.
     """
+    return _style_returns(universe).copy(deep=False)  # copy-on-write: callers cannot alter the cache
+
+
+@lru_cache(maxsize=4)
+def _style_returns(universe: Universe) -> pd.DataFrame:
     dates = pd.DatetimeIndex(universe.returns.index)
     levels = universe.benchmarks
     if levels is None or levels.empty:
@@ -326,9 +338,15 @@ def fund_benchmark_returns(universe: Universe) -> pd.DataFrame:
     """Each fund's benchmark daily returns, aligned to `universe.returns` (same index and columns).
 
     NaN on a date where any style the benchmark uses has no return (before that series starts).
+    Cached per universe (immutable); each call returns its own copy-on-write view.
     """
-    styles = style_returns(universe)
-    weights = benchmark_weights(universe)
+    return _fund_benchmark_returns(universe).copy(deep=False)
+
+
+@lru_cache(maxsize=4)
+def _fund_benchmark_returns(universe: Universe) -> pd.DataFrame:
+    styles = _style_returns(universe)
+    weights = _benchmark_weights(universe)
     w = weights[list(STYLES)].to_numpy(dtype=float)  # (funds, styles)
     s = styles[list(STYLES)].to_numpy(dtype=float)  # (dates, styles)
     missing = np.isnan(s).astype(float) @ (w != 0).T > 0
