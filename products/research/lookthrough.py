@@ -101,7 +101,7 @@ def _clean(universe: Universe) -> CleanHoldings:
     h["fq_id"] = fq_id
     grouped = h.groupby("fq_id", sort=True)
     fq = pd.DataFrame({
-        "fund_code": grouped["fund_code"].first().astype(str), "quarter": grouped["quarter"].first().astype(str),
+        "fund_code": _decode(grouped["fund_code"].first()), "quarter": _decode(grouped["quarter"].first()),
         "quarter_end": grouped["quarter_end"].first(), "equity_share": grouped["equity_share"].max(),
         "top10_share": grouped["weight"].sum(), "n_holdings": grouped["weight"].size()})
     fq.index.name = "fq_id"
@@ -145,6 +145,15 @@ def _clean(universe: Universe) -> CleanHoldings:
     h = h.sort_values(["fq_id", "weight"], ascending=[True, False], ignore_index=True)
     all_issues = pd.concat(issues, ignore_index=True) if issues else pd.DataFrame(columns=ISSUE_COLUMNS)
     return CleanHoldings(h, fq.reset_index(), all_issues[ISSUE_COLUMNS])
+
+
+def _decode(values: pd.Series) -> pd.Series:
+    """Categorical → plain object strings without a round trip through Arrow (fast on 100k rows)."""
+    cat = values.astype("category")
+    labels = np.asarray(cat.cat.categories.astype(object), dtype=object)
+    codes = cat.cat.codes.to_numpy()
+    out = np.where(codes >= 0, labels[np.maximum(codes, 0)], None)
+    return pd.Series(out, index=values.index, dtype=object)
 
 
 def _issue_rows(rows: pd.DataFrame, check: str, severity: str, message: str) -> pd.DataFrame:
@@ -269,14 +278,16 @@ def look_through(universe: Universe, codes: list[str] | None = None, quarter: ob
     industries = industries.reindex(wanted).fillna(0.0)
     industries = industries[_bucket_order(industries.columns)]
 
-    top = pd.DataFrame({"code": np.asarray(with_data, dtype=object)[rows_target]})
+    columns = {"code": pd.Series(np.asarray(with_data, dtype=object)[rows_target], dtype=object)}
     for col in ("quarter", "rank", "stock_code", "stock_name", "market", "industry"):
         values = rows[col]
-        top[col] = values.astype(str).to_numpy() if isinstance(values.dtype, pd.CategoricalDtype) else \
-            values.to_numpy()
-    top["weight"] = rows["weight"].to_numpy()
-    top["share_of_stock"] = top["weight"] / rows["equity_share"].to_numpy()
-    top = top.sort_values(["code", "weight"], ascending=[True, False], ignore_index=True)
+        columns[col] = _decode(values) if isinstance(values.dtype, pd.CategoricalDtype) else \
+            pd.Series(values.to_numpy())
+    weight = rows["weight"].to_numpy()
+    columns["weight"] = pd.Series(weight)
+    columns["share_of_stock"] = pd.Series(weight / rows["equity_share"].to_numpy())
+    order = np.lexsort((-weight, rows_target))  # by fund in the requested order, heaviest first
+    top = pd.DataFrame({k: pd.Series(v.to_numpy()[order], dtype=v.dtype) for k, v in columns.items()})
 
     summary = pd.DataFrame({
         "quarter": pd.Series(fq["quarter"].reindex(src_fq).to_numpy(), index=with_data, dtype=object),
@@ -295,8 +306,10 @@ def look_through(universe: Universe, codes: list[str] | None = None, quarter: ob
 def _industry_matrix(rows: pd.DataFrame, rows_target: np.ndarray, n_funds: int, eq_share: np.ndarray,
                      top10: np.ndarray) -> pd.DataFrame:
     """Fund × bucket weights: (fund × stock-row) summed into buckets with one sparse product."""
-    bucket_codes, buckets = pd.factorize(rows["bucket"].astype(str).to_numpy(), sort=True)
-    names = [*(str(b) for b in buckets), UNDISCLOSED, NON_STOCK]
+    bucket_cat = rows["bucket"].astype("category")
+    bucket_codes, used = pd.factorize(bucket_cat.cat.codes.to_numpy(), sort=True)
+    buckets = [str(b) for b in np.asarray(bucket_cat.cat.categories, dtype=object)[used]]
+    names = [*buckets, UNDISCLOSED, NON_STOCK]
     matrix = sparse.coo_matrix((rows["weight"].to_numpy(dtype=float), (rows_target, bucket_codes)),
                                shape=(n_funds, len(buckets))).tocsr()
     dense = np.zeros((n_funds, len(names)))
