@@ -101,6 +101,37 @@ class AssumptionConfig:
         if any(v <= 0 for v in self.volatility_overrides.values()):
             raise BadInputError("volatility overrides must be positive", details={"field": "volatility_overrides"})
 
+    @classmethod
+    def from_dict(cls, payload: Mapping[str, object]) -> AssumptionConfig:
+        """Build from JSON-like data (`views` as a list of objects); unknown keys name the field."""
+        if not isinstance(payload, Mapping):
+            raise BadInputError("assumptions must be an object", details={"field": "assumptions"})
+        known = {"lookback_years", "return_shrinkage", "prior_returns", "views", "tau", "return_overrides",
+                 "volatility_overrides"}
+        unknown = sorted(set(payload) - known)
+        if unknown:
+            raise BadInputError(f"unknown assumption settings {unknown}", details={"field": unknown[0],
+                                                                                   "allowed": sorted(known)})
+        kwargs = {k: v for k, v in payload.items() if k != "views"}
+        raw_views = payload.get("views") or []
+        if not isinstance(raw_views, list):
+            raise BadInputError("views must be a list", details={"field": "views"})
+        views = []
+        for i, v in enumerate(raw_views):
+            if not isinstance(v, Mapping) or "asset_class" not in v or "expected_return" not in v:
+                raise BadInputError(f"view {i} needs asset_class and expected_return", details={"field": "views",
+                                                                                                 "row": i})
+            try:
+                views.append(View(str(v["asset_class"]), float(v["expected_return"]),  # type: ignore[arg-type]
+                                  float(v.get("confidence", 0.5)),  # type: ignore[arg-type]
+                                  None if v.get("relative_to") is None else str(v["relative_to"])))
+            except (TypeError, ValueError):
+                raise BadInputError(f"view {i}: numbers expected", details={"field": "views", "row": i}) from None
+        try:
+            return cls(**kwargs, views=tuple(views))  # type: ignore[arg-type]
+        except TypeError as err:
+            raise BadInputError(f"bad assumption settings: {err}", details={"field": "assumptions"}) from None
+
     def key(self) -> tuple:
         return (self.lookback_years, self.return_shrinkage, tuple(sorted(self.prior_returns.items())),
                 self.views, self.tau, tuple(sorted(self.return_overrides.items())),

@@ -280,21 +280,37 @@ def _default_universe(universe: Universe | None) -> Universe:
 
 
 def model_portfolio(level: int | str, horizon_years: float, *, universe: Universe | None = None,
-                    policy: ModelPolicy | None = None, previous: pd.DataFrame | None = None) -> pd.Series:
+                    policy: ModelPolicy | None = None, assumptions: AssumptionConfig | None = None,
+                    previous: pd.DataFrame | None = None) -> pd.Series:
     """Asset class → weight (sums to 1) of the model for `level` (C1–C5) and `horizon_years`."""
     lvl, bucket = parse_level(level), horizon_bucket(horizon_years)
-    return build_model_portfolios(universe, policy=policy, previous=previous)[(lvl, bucket)].weights.copy()
+    models = build_model_portfolios(universe, policy=policy, assumptions=assumptions, previous=previous)
+    return models[(lvl, bucket)].weights.copy()
+
+
+def _max_drawdown(history: pd.DataFrame, weights: pd.Series) -> float | None:
+    """Max drawdown of the class mix over the assumptions' history (constant weights, daily rebalanced)."""
+    cols = [c for c in CLASSES if c in history.columns]
+    if history.empty or abs(float(weights[cols].sum()) - 1.0) > 1e-6:
+        return None
+    growth = np.cumprod(1.0 + history[cols].to_numpy() @ weights[cols].to_numpy())
+    return float(min((growth / np.maximum(np.maximum.accumulate(growth), 1.0) - 1.0).min(), 0.0))
 
 
 def model_portfolio_table(universe: Universe | None = None, *, policy: ModelPolicy | None = None,
+                          assumptions: AssumptionConfig | None = None,
                           previous: pd.DataFrame | None = None) -> pd.DataFrame:
     """The 15 models as rows: level, horizon, the five class weights, expected return / volatility,
-    one-year CVaR 95%, the fallback step that answered, and the model version."""
-    models = build_model_portfolios(universe, policy=policy, previous=previous)
+    one-year CVaR 95%, the historical max drawdown of the mix over the assumptions' history (None when a
+    class has no history), the fallback step that answered, and the model version."""
+    models = build_model_portfolios(universe, policy=policy, assumptions=assumptions, previous=previous)
+    universe = _default_universe(universe)
+    history = estimate_assumptions(universe, assumptions or AssumptionConfig()).history
     rows = []
     for (level, horizon), m in models.items():
         rows.append({"level": f"C{level}", "level_name_zh": LEVEL_NAMES_ZH[level], "horizon": horizon,
                      **{c: float(m.weights[c]) for c in CLASSES},
                      "expected_return": m.expected_return, "expected_volatility": m.expected_volatility,
-                     "cvar_95": m.cvar_95, "solver_step": m.report.answered_by, "model_version": MODEL_VERSION})
+                     "cvar_95": m.cvar_95, "hist_max_drawdown": _max_drawdown(history, m.weights),
+                     "solver_step": m.report.answered_by, "model_version": MODEL_VERSION})
     return pd.DataFrame(rows)

@@ -354,6 +354,12 @@ def _small_amount(ctx: _Context, sel: Selection, max_r: int, horizon: str, years
                 break
         if chosen is not None:
             break
+    if chosen is None and not len(sel):
+        notes.append(Note("no_eligible_fund",
+                          f"当前基金池中没有风险等级不高于R{max_r}、可申购且历史满一年的基金，暂无法配置。",
+                          f"The fund universe has no open fund at or below R{max_r} with more than a year of "
+                          "history; nothing can be proposed."))
+        return Allocation(np.zeros(0, np.intp), np.zeros(0, np.int64), np.zeros(0, np.int64), amount_cents), {}
     if chosen is None:
         notes.append(Note("amount_below_minimum", f"金额¥{amt:,.2f}低于可选基金的起购金额，暂无法配置。",
                           f"¥{amt:,.2f} is below the minimum purchase of every eligible fund; nothing can be "

@@ -30,11 +30,30 @@ def _read_previous(path: Path | None) -> pd.DataFrame | None:
     return pd.DataFrame(rows)
 
 
+AssumptionsOption = Annotated[Path | None, typer.Option(
+    "--assumptions", help="JSON of capital-market settings: views [{asset_class, expected_return, confidence, "
+    "relative_to}], return_overrides, volatility_overrides, return_shrinkage, lookback_years.")]
+
+
+def _read_assumptions(path: Path | None):
+    if path is None:
+        return None
+    from advisor.assumptions import AssumptionConfig
+
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise BadInputError(f"--assumptions: {path} is not JSON ({err.msg})",
+                            details={"field": "assumptions"}) from None
+    return AssumptionConfig.from_dict(payload)
+
+
 def models_cmd(
     data: DataOption = None,
     previous: Annotated[Path | None, typer.Option(
         "--previous", help="JSON from an earlier `advisor models --json`: new models pay a turnover penalty "
         "for moving away from it.")] = None,
+    assumptions: AssumptionsOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Print the model portfolios: asset-class weights for C1–C5 × horizon (under 1y, 1–3y, over 3y)."""
@@ -42,21 +61,22 @@ def models_cmd(
     from advisor.model_portfolios import MODEL_VERSION, model_portfolio_table
 
     universe = load(data)
-    table = model_portfolio_table(universe, previous=_read_previous(previous))
+    config = _read_assumptions(assumptions)
+    table = model_portfolio_table(universe, assumptions=config, previous=_read_previous(previous))
     if as_json:
-        cma = estimate_assumptions(universe)
+        cma = estimate_assumptions(universe, config)
         print_json({"model_version": MODEL_VERSION, "universe_as_of": universe.as_of,
                     "universe_version": universe.version, "assumptions": cma.to_dict(),
                     "models": table.to_dict(orient="records")})
         return
     title = f"Model portfolios {MODEL_VERSION} (universe {universe.as_of})"
     view = Table("level", "horizon", "cash", "bond", "cn_equity", "global_equity", "gold", "exp. return",
-                 "volatility", "CVaR95", "solver", title=title)
+                 "volatility", "CVaR95", "hist. MDD", "solver", title=title)
     for row in table.itertuples(index=False):
         view.add_row(f"{row.level} {row.level_name_zh}", row.horizon,
                      *(f"{getattr(row, c):.1%}" for c in ("cash", "bond", "cn_equity", "global_equity", "gold")),
                      f"{row.expected_return:.2%}", f"{row.expected_volatility:.2%}", f"{row.cvar_95:.2%}",
-                     row.solver_step)
+                     "–" if pd.isna(row.hist_max_drawdown) else f"{row.hist_max_drawdown:.1%}", row.solver_step)
     out.print(view)
 
 
@@ -69,13 +89,16 @@ def propose_cmd(
     lowest_category: Annotated[bool, typer.Option(
         "--lowest-category", help="The customer is in the lowest risk category (R1 products only).")] = False,
     data: DataOption = None,
+    assumptions: AssumptionsOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Propose a fund portfolio to buy in one click (一键配置) for a level, amount and horizon."""
-    from advisor.proposal import propose
+    from advisor.proposal import ProposalConfig, propose
 
+    config = _read_assumptions(assumptions)
     proposal = propose(load(data), level, amount, horizon_years, target_return=target_return,
-                       lowest_category=lowest_category)
+                       lowest_category=lowest_category,
+                       config=ProposalConfig(assumptions=config) if config is not None else None)
     payload = proposal.to_dict()
     if as_json:
         print_json(payload)

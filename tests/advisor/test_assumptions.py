@@ -99,3 +99,17 @@ def test_bad_view_names_the_field():
     assert err.value.details["field"] == "asset_class"
     with pytest.raises(BadInputError):
         View("gold", 0.1, confidence=0.0)
+
+
+def test_from_dict_builds_views_and_names_unknown_fields(universe):
+    cfg = AssumptionConfig.from_dict({"views": [{"asset_class": "gold", "expected_return": 0.01, "confidence": 1.0}],
+                                      "return_overrides": {"bond": 0.04}})
+    cma = estimate_assumptions(universe, cfg)
+    assert cma.expected_returns["gold"] == pytest.approx(0.01, abs=1e-6)
+    assert cma.expected_returns["bond"] == 0.04
+    with pytest.raises(BadInputError) as err:
+        AssumptionConfig.from_dict({"viewz": []})
+    assert err.value.details["field"] == "viewz"
+    with pytest.raises(BadInputError) as err:
+        AssumptionConfig.from_dict({"views": [{"asset_class": "gold"}]})
+    assert err.value.details == {"field": "views", "row": 0}

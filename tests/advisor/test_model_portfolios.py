@@ -53,6 +53,7 @@ def test_fifteen_models_sum_to_one_within_bounds(table):
         assert row.global_equity <= budget.max_global + 1e-4
         assert row.gold <= budget.max_gold + 1e-4
         assert row.solver_step == "clarabel"
+        assert -1.0 < row.hist_max_drawdown <= 0.0
 
 
 def test_risk_budget_holds(universe, table):

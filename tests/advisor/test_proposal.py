@@ -201,3 +201,11 @@ def test_real_data_proposal(real_universe):
     assert -0.6 < hist["max_drawdown"] < 0 and 0 < hist["annual_volatility"] < 0.3
     companies = real_universe.funds.loc[[line.code for line in p.lines], "company"]
     assert companies.value_counts().max() <= 2
+
+
+def test_no_eligible_fund_at_the_level_is_explained():
+    # every fund rated R3 or above: a C2 customer has nothing to buy, and is told so
+    u = make_universe(33, risk_levels={p: 3 for p in range(16)})
+    p = propose(u, "C2", 50_000, 3)
+    assert p.lines == () and p.cash_remainder == 50_000.0
+    assert any(n.code == "no_eligible_fund" for n in p.explanations)

@@ -73,3 +73,21 @@ def test_propose_on_fixture_data(fixture_small: Path) -> None:
     payload = json.loads(result.stdout)
     assert payload["lines"]
     assert all(int(line["risk_level"][1]) <= 5 for line in payload["lines"])
+
+
+def test_committee_views_from_a_file(tmp_path: Path) -> None:
+    views = tmp_path / "views.json"
+    views.write_text(json.dumps({"views": [{"asset_class": "cn_equity", "expected_return": 0.12,
+                                            "confidence": 0.8}]}), encoding="utf-8")
+    base = json.loads(runner.invoke(app, ["models", "--json"]).stdout)
+    bullish = runner.invoke(app, ["models", "--json", "--assumptions", str(views)])
+    assert bullish.exit_code == 0, bullish.output
+    payload = json.loads(bullish.stdout)
+    equity_mu = lambda p: p["assumptions"]["expected_returns"]["cn_equity"]  # noqa: E731
+    assert equity_mu(payload) > equity_mu(base)
+    c5 = lambda p: next(r for r in p["models"] if r["level"] == "C5" and r["horizon"] == "long")  # noqa: E731
+    assert c5(payload)["cn_equity"] >= c5(base)["cn_equity"]
+    views.write_text(json.dumps({"views": "up"}), encoding="utf-8")
+    bad = runner.invoke(app, ["propose", "--level", "C3", "--amount", "1000", "--horizon-years", "1",
+                              "--assumptions", str(views)])
+    assert bad.exit_code == 2 and "views" in bad.output
