@@ -6,7 +6,8 @@ at once and is exact. For k variables it enumerates the 2ᵏ − 1 candidate sup
 each it solves the equality-constrained KKT system [G_SS 1; 1ᵀ 0][w_S; ν] = [c_S; 1] for the whole
 batch with one `numpy.linalg.solve`, and keeps, per problem, the candidate that satisfies the KKT
 conditions of the full problem (w_S ≥ 0 and gradient + ν ≥ 0 off the support) with the lowest
-objective. For a convex QP a KKT point is a global optimum, so the answer is exact to rounding; tests
+objective. For a convex QP a KKT point is a global optimum, so the answer is exact to rounding (and a
+problem leaves the batch at its first KKT point: supports are tried smallest first); tests
 check it against cvxpy / scipy to 1e-6. Cost grows as 2ᵏ: meant for k ≤ ~10.
 """
 
@@ -40,40 +41,43 @@ def solve_simplex_qp(G: np.ndarray, c: np.ndarray, tol: float = 1e-9) -> np.ndar
     best_obj = np.full(n, np.inf)
     fallback_w = np.full((n, k), np.nan)
     fallback_obj = np.full(n, np.inf)
+    pending = np.arange(n)  # problems without a KKT point yet; small supports come first and settle most
     for size in range(1, k + 1):
         for support in combinations(range(k), size):
+            if pending.size == 0:
+                break
             s = np.array(support)
-            kkt = np.zeros((n, size + 1, size + 1))
-            kkt[:, :size, :size] = G[:, s[:, None], s[None, :]]
+            Gp, cp_ = G[pending], c[pending]
+            m = len(pending)
+            kkt = np.zeros((m, size + 1, size + 1))
+            kkt[:, :size, :size] = Gp[:, s[:, None], s[None, :]]
             kkt[:, :size, size] = 1.0
             kkt[:, size, :size] = 1.0
-            rhs = np.zeros((n, size + 1))
-            rhs[:, :size] = c[:, s]
+            rhs = np.zeros((m, size + 1))
+            rhs[:, :size] = cp_[:, s]
             rhs[:, size] = 1.0
             try:
                 sol = np.linalg.solve(kkt, rhs[..., None])[..., 0]
             except np.linalg.LinAlgError:
                 sol = np.stack([np.linalg.lstsq(a, b, rcond=None)[0] for a, b in zip(kkt, rhs, strict=True)])
-            w = np.zeros((n, k))
+            w = np.zeros((m, k))
             w[:, s] = sol[:, :size]
             nu = sol[:, size]
-            grad = np.einsum("nij,nj->ni", G, w) - c
+            grad = np.einsum("nij,nj->ni", Gp, w) - cp_
             multipliers = grad + nu[:, None]  # must be ≥ 0 off the support
             off = np.ones(k, dtype=bool)
             off[s] = False
-            ok = (w[:, s] >= -tol).all(axis=1)
-            if off.any():
-                ok &= (multipliers[:, off] >= -tol).all(axis=1)
-            obj = 0.5 * np.einsum("ni,ni->n", w, grad - c)  # ½wᵀGw − cᵀw = ½wᵀ(Gw − c) − ½cᵀw
             feasible = (w[:, s] >= -tol).all(axis=1)
-            better = ok & (obj < best_obj - 1e-15)
-            if better.any():
-                best_w[better] = np.clip(w[better], 0.0, None)
-                best_obj[better] = obj[better]
-            # fallback if rounding defeats every KKT check: best feasible candidate
-            fallback_better = feasible & (obj < fallback_obj)
-            fallback_w[fallback_better] = np.clip(w[fallback_better], 0.0, None)
-            fallback_obj[fallback_better] = obj[fallback_better]
+            ok = feasible & (multipliers[:, off] >= -tol).all(axis=1) if off.any() else feasible
+            obj = 0.5 * np.einsum("ni,ni->n", w, grad - cp_)  # ½wᵀGw − cᵀw = ½wᵀ(Gw − c) − ½cᵀw
+            done = pending[ok]
+            best_w[done] = np.clip(w[ok], 0.0, None)
+            best_obj[done] = obj[ok]
+            # fallback if rounding defeats every KKT check: the best feasible candidate
+            better = feasible & ~ok & (obj < fallback_obj[pending])
+            fallback_w[pending[better]] = np.clip(w[better], 0.0, None)
+            fallback_obj[pending[better]] = obj[better]
+            pending = pending[~ok]
     unsolved = ~np.isfinite(best_obj)
     best_w[unsolved] = fallback_w[unsolved]
     best_w = best_w / best_w.sum(axis=1, keepdims=True)
