@@ -131,13 +131,18 @@ def _column(kyc: pd.DataFrame, name: str) -> np.ndarray:
     return pd.to_numeric(kyc[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
+def _factorized(kyc: pd.DataFrame, name: str) -> tuple[np.ndarray, list[str]]:
+    """Codes (-1 = missing) and stripped text of the distinct values; text work happens per distinct value."""
+    codes, uniques = pd.factorize(kyc[name], use_na_sentinel=True)
+    return codes, [str(u).strip() for u in uniques]
+
+
 def _codes(kyc: pd.DataFrame, name: str, mapping: dict, default: object) -> pd.Series:
-    """Map a text column through `mapping` on its distinct values only (fast at a million rows)."""
+    """Map a text column through `mapping` (case-insensitive) on its distinct values only."""
     if name not in kyc.columns:
-        return pd.Series([default] * len(kyc), index=kyc.index, dtype=object)
-    raw = kyc[name].astype("string").str.strip().str.lower()
-    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
-    mapped = np.array([mapping.get(u) for u in uniques] + [default], dtype=object)
+        return pd.Series(np.full(len(kyc), default, dtype=object), index=kyc.index)
+    codes, uniques = _factorized(kyc, name)
+    mapped = np.array([*(mapping.get(u.lower()) for u in uniques), default], dtype=object)
     return pd.Series(mapped[np.where(codes < 0, len(uniques), codes)], index=kyc.index)
 
 
@@ -149,18 +154,29 @@ def _risk_levels(kyc: pd.DataFrame, name: str) -> np.ndarray:
     if pd.api.types.is_numeric_dtype(col):
         values = col.to_numpy(dtype=float, na_value=np.nan)
         return np.where(np.isnan(values) | np.isin(values, [0, 1, 2, 3, 4, 5]), values, -1.0)
-    raw = col.astype("string").str.strip().str.upper()
-    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    codes, uniques = _factorized(kyc, name)
     parsed = []
-    for u in uniques:
-        digits = u[1:] if u[:1] in ("R", "C") else u
+    for text in uniques:
+        upper = text.upper()
+        digits = upper[1:] if upper[:1] in ("R", "C") else upper
+        digits = digits[:-2] if digits.endswith(".0") else digits
         parsed.append(float(digits) if digits in {"0", "1", "2", "3", "4", "5"} else -1.0)
     table = np.array([*parsed, np.nan])
     return table[np.where(codes < 0, len(uniques), codes)]
 
 
-def validate_kyc(kyc: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split KYC rows into (clean, rejects[customer_id, row, field, reason]); checks are vectorized."""
+def _parse(kyc: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Every input column parsed once: numbers as float (NaN = missing or not a number), levels, codes."""
+    parsed = {name: _column(kyc, name) for name in KYC_NUMERIC}
+    parsed["max_risk_held"] = _risk_levels(kyc, "max_risk_held")
+    parsed["risk_level"] = _risk_levels(kyc, "risk_level")
+    parsed["occupation"] = _codes(kyc, "occupation", OCCUPATIONS, "other").to_numpy()  # None = unknown text
+    parsed["drawdown_behaviour"] = _codes(kyc, "drawdown_behaviour", DRAWDOWN_BEHAVIOUR, -1).to_numpy()
+    return parsed
+
+
+def _check(kyc: pd.DataFrame, parsed: dict[str, np.ndarray]) -> pd.DataFrame:
+    """rejects[customer_id, row, field, reason], vectorized per check."""
     if "customer_id" not in kyc.columns:
         raise BadInputError("kyc: missing column customer_id", details={"field": "customer_id"})
     problems: list[pd.DataFrame] = []
@@ -172,71 +188,77 @@ def validate_kyc(kyc: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
             problems.append(pd.DataFrame({"customer_id": ids.iloc[rows].astype("string").to_numpy(),
                                           "row": rows, "field": field, "reason": reason}))
 
-    add(ids.isna().to_numpy() | (ids.astype("string").str.strip() == "").fillna(True).to_numpy(),
-        "customer_id", "missing customer id")
-    add(ids.duplicated(keep="first").to_numpy(), "customer_id", "duplicate customer id")
+    id_text = ids if pd.api.types.is_string_dtype(ids) else ids.astype("string")
+    add((id_text.isna() | id_text.str.strip().eq("").fillna(True)).to_numpy(dtype=bool), "customer_id",
+        "missing customer id")
+    add((id_text.duplicated(keep="first") & id_text.notna()).to_numpy(dtype=bool), "customer_id",
+        "duplicate customer id")
     for name, (low, high) in KYC_LIMITS.items():
         if name not in kyc.columns:
             continue
-        raw = kyc[name]
-        values = _column(kyc, name)
-        not_numeric = np.isnan(values) & raw.notna().to_numpy()
-        add(not_numeric, name, "not a number")
+        values = parsed[name]
+        add(np.isnan(values) & kyc[name].notna().to_numpy(), name, "not a number")
         add(~np.isnan(values) & ((values < low) | (values > high)), name, f"out of range {low:g}–{high:g}")
     for name in ("max_risk_held", "risk_level"):
-        add(_risk_levels(kyc, name) == -1, name, "not a risk level 0–5 / R1–R5 / C1–C5")
+        add(parsed[name] == -1, name, "not a risk level 0–5 / R1–R5 / C1–C5")
     if "drawdown_behaviour" in kyc.columns:
-        behaviour = _codes(kyc, "drawdown_behaviour", DRAWDOWN_BEHAVIOUR, -1)
-        add((behaviour.isna() & kyc["drawdown_behaviour"].notna()).to_numpy(), "drawdown_behaviour",
-            "expected sold, held, bought_more or none")
+        add(pd.isna(parsed["drawdown_behaviour"]), "drawdown_behaviour", "expected sold, held, bought_more or none")
     if "occupation" in kyc.columns:
-        occupation = _codes(kyc, "occupation", OCCUPATIONS, "other")
-        add((occupation.isna() & kyc["occupation"].notna()).to_numpy(), "occupation",
+        add(pd.isna(parsed["occupation"]), "occupation",
             "unknown occupation code: " + ", ".join(sorted(set(OCCUPATIONS.values()))))
-    rejects = (pd.concat(problems, ignore_index=True) if problems else
-               pd.DataFrame({"customer_id": pd.Series(dtype="string"), "row": pd.Series(dtype="int64"),
-                             "field": pd.Series(dtype="string"), "reason": pd.Series(dtype="string")}))
-    bad = np.zeros(len(kyc), dtype=bool)
-    bad[rejects["row"].to_numpy(dtype=np.int64)] = True
-    return kyc.loc[~bad].reset_index(drop=True), rejects.sort_values(["row", "field"], ignore_index=True)
+    if not problems:
+        return pd.DataFrame({"customer_id": pd.Series(dtype="string"), "row": pd.Series(dtype="int64"),
+                             "field": pd.Series(dtype="string"), "reason": pd.Series(dtype="string")})
+    return pd.concat(problems, ignore_index=True).sort_values(["row", "field"], ignore_index=True)
+
+
+def _split(kyc: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, np.ndarray], pd.DataFrame]:
+    parsed = _parse(kyc) if "customer_id" in kyc.columns else {}
+    rejects = _check(kyc, parsed)
+    if not len(rejects):
+        return kyc.reset_index(drop=True), parsed, rejects
+    good = np.ones(len(kyc), dtype=bool)
+    good[rejects["row"].to_numpy(dtype=np.int64)] = False
+    return (kyc.loc[good].reset_index(drop=True), {k: v[good] for k, v in parsed.items()}, rejects)
+
+
+def validate_kyc(kyc: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split KYC rows into (clean, rejects[customer_id, row, field, reason]); checks are vectorized."""
+    clean, _, rejects = _split(kyc)
+    return clean, rejects
 
 
 def infer_profiles(kyc: pd.DataFrame, config: RiskConfig = DEFAULT_CONFIG, *,
                    evidence_text: bool = True) -> pd.DataFrame:
     """Infer five-dimension profiles; raises BadInputError naming the first bad row and field."""
-    clean, rejects = validate_kyc(kyc)
+    clean, parsed, rejects = _split(kyc)
     if len(rejects):
         first = rejects.iloc[0]
         raise BadInputError(f"kyc row {int(first['row'])} (customer {first['customer_id']}): {first['field']}: "
                             f"{first['reason']} ({len(rejects)} problem(s) in total)",
                             details={"row": int(first["row"]), "field": str(first["field"]),
                                      "customer_id": str(first["customer_id"])})
-    return _infer(clean, config, evidence_text)
+    return _infer(clean, parsed, config, evidence_text)
 
 
 def profile_batch(kyc: pd.DataFrame, config: RiskConfig = DEFAULT_CONFIG, *,
                   evidence_text: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Batch form: profile the good rows, return (profiles, rejects) instead of stopping at a bad row."""
-    clean, rejects = validate_kyc(kyc)
-    return _infer(clean, config, evidence_text), rejects
+    clean, parsed, rejects = _split(kyc)
+    return _infer(clean, parsed, config, evidence_text), rejects
 
 
-def _infer(kyc: pd.DataFrame, config: RiskConfig, evidence_text: bool) -> pd.DataFrame:
+def _infer(kyc: pd.DataFrame, parsed: dict[str, np.ndarray], config: RiskConfig,
+           evidence_text: bool) -> pd.DataFrame:
     n = len(kyc)
-    age = _column(kyc, "age")
-    income = _column(kyc, "annual_income")
-    assets = _column(kyc, "financial_assets")
-    debts = _column(kyc, "debts")
-    dependents = _column(kyc, "dependents")
-    held_months = _column(kyc, "max_risk_held_months")
-    years = _column(kyc, "years_investing")
-    sip = _column(kyc, "sip_continuity")
-    holding_days = _column(kyc, "typical_holding_days")
-    stated_attitude = _column(kyc, "stated_risk_attitude")
-    max_risk = _risk_levels(kyc, "max_risk_held")
-    stated_level = _risk_levels(kyc, "risk_level")
-    occupation = _codes(kyc, "occupation", OCCUPATIONS, "other").to_numpy()
-    behaviour = _codes(kyc, "drawdown_behaviour", DRAWDOWN_BEHAVIOUR, -1).to_numpy(dtype=float)
+    age, income, assets = parsed["age"], parsed["annual_income"], parsed["financial_assets"]
+    debts, dependents = parsed["debts"], parsed["dependents"]
+    held_months, years = parsed["max_risk_held_months"], parsed["years_investing"]
+    sip, holding_days = parsed["sip_continuity"], parsed["typical_holding_days"]
+    stated_attitude = parsed["stated_risk_attitude"]
+    max_risk, stated_level = parsed["max_risk_held"], parsed["risk_level"]
+    occupation = parsed["occupation"]
+    behaviour = parsed["drawdown_behaviour"].astype(float)
     behaviour = np.where(behaviour < 0, np.nan, behaviour)
 
     risk_held = np.where(max_risk > 0, (max_risk - 1) / 4 * 100, np.where(max_risk == 0, 0.0, np.nan))
@@ -327,13 +349,14 @@ def _infer(kyc: pd.DataFrame, config: RiskConfig, evidence_text: bool) -> pd.Dat
     for i, cond in enumerate(flag_cols.values()):
         flag_mask |= np.asarray(cond, dtype=np.int64) << i
 
-    out = pd.DataFrame({"customer_id": kyc["customer_id"].astype("string").to_numpy()})
+    ids = kyc["customer_id"].reset_index(drop=True)
+    out = pd.DataFrame({"customer_id": ids if pd.api.types.is_string_dtype(ids) else ids.astype("string")})
     for d in DIMENSIONS:
         out[d] = np.round(dims[d], 1)
         out[f"{d}_confidence"] = np.round(confs[d], 2)
     out["score"] = np.round(score, 1)
     out["inferred_level"] = inferred
-    out["inferred_label"] = np.array(["", "C1", "C2", "C3", "C4", "C5"], dtype=object)[inferred]
+    out["inferred_label"] = pd.Categorical.from_codes(inferred - 1, categories=["C1", "C2", "C3", "C4", "C5"])
     out["confidence"] = np.round(sum(config.dimension_weights[d] * confs[d] for d in DIMENSIONS), 2)
     out["senior"] = outcome.senior
     out["stated_level"] = pd.array(np.where(has_stated, stated_level, np.nan), dtype="Int64")
@@ -351,16 +374,15 @@ def _infer(kyc: pd.DataFrame, config: RiskConfig, evidence_text: bool) -> pd.Dat
     return out
 
 
-def _decode_column(mask: np.ndarray, names: list[str]) -> np.ndarray:
-    """';'-joined names for each bitmask, decoded once per distinct mask, a byte (8 codes) at a time."""
-    uniques, inverse = np.unique(mask, return_inverse=True)
+def _decode_column(mask: np.ndarray, names: list[str]) -> pd.Categorical:
+    """';'-joined names for each bitmask as a categorical: decoded once per distinct mask, 8 codes at a time."""
+    inverse, uniques = pd.factorize(mask)  # hashing: O(n), no sort
     n_bytes = (len(names) + 7) // 8
     tables = [[";".join(names[8 * b + i] for i in range(8) if 8 * b + i < len(names) and value >> i & 1)
                for value in range(256)] for b in range(n_bytes)]
-    texts = np.empty(len(uniques), dtype=object)
-    for j, u in enumerate(uniques.tolist()):
-        texts[j] = ";".join(part for b in range(n_bytes) if (part := tables[b][u >> (8 * b) & 255]))
-    return texts[inverse]
+    texts = [";".join(part for b in range(n_bytes) if (part := tables[b][u >> (8 * b) & 255]))
+             for u in uniques.tolist()]
+    return pd.Categorical.from_codes(inverse, categories=pd.Index(texts, dtype=object))
 
 
 def explain(evidence_mask: int) -> list[Evidence]:
