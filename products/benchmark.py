@@ -27,8 +27,9 @@ Parsing rules
   ``S×沪深300指数+(100%-S)×中证全债指数``) gets the type default (`DEFAULT_BENCHMARK_OF_TYPE`).
 
 The benchmark's daily return is ``Σ w_k · r_k + rf_const`` with daily-rebalanced weights, where
-``r_k`` are the style series' daily returns aligned to `Universe.returns`' dates and ``rf_const`` is
-the constant compounded to a daily rate over 252 days.
+``r_k`` are the style series' daily returns aligned to `Universe.returns`' dates (overseas styles on
+the QDII NAV calendar, see `style_lags`) and ``rf_const`` is the constant compounded to a daily rate
+over 252 days.
 """
 
 from __future__ import annotations
@@ -298,6 +299,8 @@ def _benchmark_weights(universe: Universe) -> pd.DataFrame:  # a Universe is imm
 def clear_caches() -> None:
     """Forget cached benchmark weights and series (benchmarks time cold runs with this)."""
     _benchmark_weights.cache_clear()
+    _raw_style_returns.cache_clear()
+    _style_lags.cache_clear()
     _style_returns.cache_clear()
     _fund_benchmark_returns.cache_clear()
 
@@ -312,13 +315,48 @@ def style_returns(universe: Universe) -> pd.DataFrame:
     """Daily returns of each style series on `universe.returns`' dates (NaN outside its own span).
 
     Levels are carried forward over dates the style series lacks (a holiday of its market) but never
-    past its last value; the return on a date is the level change since the previous date.
+    past its last value; the return on a date is the level change since the previous date. Overseas
+    styles are then moved onto the QDII NAV calendar by `style_lags` (a QDII fund's NAV dated T prices
+    the overseas close of T, which a China-listed ETF on that index only shows on the next trading day).
     """
     return _style_returns(universe).copy(deep=False)  # copy-on-write: callers cannot alter the cache
 
 
+def style_lags(universe: Universe) -> dict[str, int]:
+    """Rows by which each overseas style series trails the QDII NAVs that track it (0 or 1).
+
+    Decided on the data, so that a source already on the overseas market's dates (or the demo's factor
+    model) keeps lag 0 and China-listed ETFs on overseas indices (513500, 513100) get lag 1: the lag
+    whose median daily correlation with the QDII funds benchmarked mainly on that style is higher,
+    by at least `LAG_MARGIN`. A style without at least 3 such funds keeps lag 0.
+    """
+    return dict(_style_lags(universe))
+
+
+OVERSEAS_STYLES = ("us_equity", "us_tech")
+LAG_MARGIN = 0.1
+
+
 @lru_cache(maxsize=4)
-def _style_returns(universe: Universe) -> pd.DataFrame:
+def _style_lags(universe: Universe) -> tuple[tuple[str, int], ...]:
+    raw = _raw_style_returns(universe)
+    weights = _benchmark_weights(universe)
+    qdii = universe.funds["fund_type"].isin([FundType.QDII_EQUITY.value, FundType.QDII_OTHER.value])
+    lags = []
+    for style in OVERSEAS_STYLES:
+        tracking = weights.index[qdii.reindex(weights.index, fill_value=False) & (weights[style] >= 0.5)]
+        if len(tracking) < 3 or raw[style].notna().sum() < 60:
+            lags.append((style, 0))
+            continue
+        funds = universe.returns[tracking]
+        same_day = funds.corrwith(raw[style]).median()
+        next_day = funds.corrwith(raw[style].shift(-1)).median()
+        lags.append((style, 1 if next_day > same_day + LAG_MARGIN else 0))
+    return tuple(lags)
+
+
+@lru_cache(maxsize=4)
+def _raw_style_returns(universe: Universe) -> pd.DataFrame:
     dates = pd.DatetimeIndex(universe.returns.index)
     levels = universe.benchmarks
     if levels is None or levels.empty:
@@ -332,6 +370,15 @@ def _style_returns(universe: Universe) -> pd.DataFrame:
     filled = filled.where(levels.reindex(union).bfill().notna())  # not past each series' last value
     on_dates = filled.reindex(dates)
     return on_dates / on_dates.shift(1) - 1.0
+
+
+@lru_cache(maxsize=4)
+def _style_returns(universe: Universe) -> pd.DataFrame:
+    out = _raw_style_returns(universe).copy()
+    for style, lag in _style_lags(universe):
+        if lag:
+            out[style] = out[style].shift(-lag)
+    return out
 
 
 def fund_benchmark_returns(universe: Universe) -> pd.DataFrame:

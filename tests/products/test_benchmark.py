@@ -122,6 +122,25 @@ def test_style_returns_are_nan_outside_each_series(demo_universe) -> None:
     assert bench[gold_fund].loc[:cut].isna().all()
 
 
+def test_overseas_styles_sit_on_the_qdii_nav_calendar(real_universe, demo_universe) -> None:
+    """A QDII NAV dated T prices the overseas close of T: its benchmark must be aligned to that day."""
+    from products.benchmark import _raw_style_returns, style_lags
+
+    assert style_lags(demo_universe) == {"us_equity": 0, "us_tech": 0}  # the factor model has no lag
+    bench = fund_benchmark_returns(real_universe)
+    raw = _raw_style_returns(real_universe)
+    weights = benchmark_weights(real_universe)
+    qdii = real_universe.funds.index[real_universe.funds["fund_type"] == "qdii_equity"]
+    on_us = [c for c in qdii if weights.loc[c, ["us_equity", "us_tech"]].sum() >= 0.9]
+    assert len(on_us) >= 5
+    returns = real_universe.returns[on_us]
+    chosen = returns.corrwith(bench[on_us]).median()
+    for lag in (0, 1):
+        alternative = pd.DataFrame({c: sum(weights.at[c, s] * raw[s].shift(-lag) for s in STYLES
+                                           if weights.at[c, s]) for c in on_us})
+        assert chosen >= returns.corrwith(alternative).median() - 1e-12
+
+
 def test_parse_coverage_on_the_real_profiles(real_universe) -> None:
     """Of the 506 real profiles, all but the symbolic and 'no benchmark' ones are parsed."""
     funds = real_universe.funds
