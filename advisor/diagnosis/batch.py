@@ -1,8 +1,9 @@
 """The nightly job: customers and holdings files in, one report row per customer out, Parquet to Parquet.
 
 Inputs are validated and valued once (vectorized over every lot), then customers are processed in
-chunks of `chunk_size` (100k by default) so memory stays bounded; each chunk's report rows are written
-as one Parquet row group. Rows that cannot be used go to `<out stem>.rejects.parquet` with the reason.
+chunks of `chunk_size` (100k by default) so memory stays bounded — on both cores by default (forked
+workers share the prepared arrays) — and each chunk's report rows are written as one Parquet row group.
+Rows that cannot be used go to `<out stem>.rejects.parquet` with the reason.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pyarrow.parquet as pq
 
 from advisor import batch_io
 from advisor.diagnosis.context import DiagnosisContext
-from advisor.diagnosis.engine import DEFAULT_CHUNK, diagnose_prepared, prepare
+from advisor.diagnosis.engine import DEFAULT_CHUNK, diagnose_tables, prepare
 from advisor.diagnosis.report import SummaryBuilder
 from advisor.diagnosis.rules import Rule, default_rules
 
@@ -39,7 +40,7 @@ def rejects_path_for(out: Path) -> Path:
 def diagnose_files(ctx: DiagnosisContext, customers: batch_io.PathOrFrame, holdings: batch_io.PathOrFrame,
                    out: str | Path, summary_path: str | Path | None = None, as_of: date | None = None,
                    rules: Sequence[Rule] | None = None, chunk_size: int = DEFAULT_CHUNK,
-                   on_start: Callable[[int], None] | None = None,
+                   workers: int | None = None, on_start: Callable[[int], None] | None = None,
                    on_progress: Callable[[int], None] | None = None) -> BatchOutcome:
     """Run the health check over two files; returns the paths written and the summary."""
     started = time.perf_counter()
@@ -53,8 +54,7 @@ def diagnose_files(ctx: DiagnosisContext, customers: batch_io.PathOrFrame, holdi
     summary = SummaryBuilder(rule.id for rule in rules)
     writer: pq.ParquetWriter | None = None
     try:
-        for result in diagnose_prepared(ctx, inputs, rules, chunk_size, on_progress):
-            table = result.to_arrow()
+        for table in diagnose_tables(ctx, inputs, rules, chunk_size, workers, on_progress):
             if writer is None:
                 dictionary_columns = [f.name for f in table.schema if pa.types.is_dictionary(f.type)]
                 writer = pq.ParquetWriter(out, table.schema, use_dictionary=dictionary_columns,

@@ -8,7 +8,11 @@ English are produced only for the customers a caller asks to see (`DiagnosisResu
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -48,33 +52,28 @@ class DiagnosisResult:
     def n(self) -> int:
         return self.book.n
 
+    def report_columns(self) -> dict[str, np.ndarray]:
+        """The batch report row of every customer as plain numpy columns (cheap to send between processes)."""
+        book = self.book
+        columns: dict[str, np.ndarray] = {"customer_id": book.customer_id, "health_score": self.health}
+        for family in FAMILIES:
+            columns[f"score_{family}"] = self.subscores[family].astype(np.float32)
+        for rule in self.rules:
+            columns[rule.id] = self.severities[rule.id]
+            columns[f"{rule.id}_value"] = self.values[rule.id].astype(np.float32)
+        columns["fund_value"] = book.fund_value
+        columns["cash"] = book.cash
+        columns["visible_assets"] = book.visible_assets
+        columns["n_funds"] = book.n_funds_held.astype(np.int16)
+        columns["rejected_lots"] = book.rejected_lots.astype(np.int32)
+        for k in range(self.actions.shape[1]):
+            columns[f"action_{k + 1}"] = self.actions[:, k].astype(np.int8)
+        return columns
+
     def to_arrow(self) -> pa.Table:
         """One row per customer: id, health score, sub-scores, one severity and one value column per
         check, a few totals, and the three actions (ids)."""
-        book = self.book
-        columns: dict[str, pa.Array] = {
-            "customer_id": pa.array(book.customer_id, type=pa.string()),
-            "health_score": pa.array(self.health.astype(np.float32)),
-        }
-        for family in FAMILIES:
-            columns[f"score_{family}"] = pa.array(self.subscores[family].astype(np.float32))
-        labels = pa.array(list(SEVERITY_LABELS), type=pa.string())
-        for rule in self.rules:
-            columns[rule.id] = pa.DictionaryArray.from_arrays(pa.array(self.severities[rule.id], type=pa.int8()),
-                                                              labels)
-            columns[f"{rule.id}_value"] = pa.array(self.values[rule.id].astype(np.float32))
-        columns["fund_value"] = pa.array(book.fund_value)
-        columns["cash"] = pa.array(book.cash)
-        columns["visible_assets"] = pa.array(book.visible_assets)
-        columns["n_funds"] = pa.array(book.n_funds_held.astype(np.int16))
-        columns["rejected_lots"] = pa.array(book.rejected_lots.astype(np.int32))
-        action_ids = pa.array([a.id for a in ACTIONS], type=pa.string())
-        for k in range(self.actions.shape[1]):
-            idx = self.actions[:, k].astype(np.int8)
-            mask = pa.array(idx < 0)
-            columns[f"action_{k + 1}"] = pa.DictionaryArray.from_arrays(
-                pa.array(np.maximum(idx, 0), type=pa.int8(), mask=mask.to_numpy(zero_copy_only=False)), action_ids)
-        return pa.table(columns)
+        return report_table(self.report_columns(), self.rules)
 
     def to_frame(self) -> pd.DataFrame:
         frame = self.to_arrow().to_pandas()
@@ -112,6 +111,29 @@ class DiagnosisResult:
     def actions_of(self, i: int, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [describe_action(self.book, i, int(k), float(self.action_value[i, k]), findings)
                 for k in self.actions[i] if k >= 0]
+
+
+_SEVERITY_DICTIONARY = tuple(SEVERITY_LABELS)
+
+
+def report_table(columns: dict[str, np.ndarray], rules: Sequence[Rule]) -> pa.Table:
+    """Arrow table of report columns: severities and actions as dictionary (label) columns."""
+    severity_labels = pa.array(list(_SEVERITY_DICTIONARY), type=pa.string())
+    action_ids = pa.array([a.id for a in ACTIONS], type=pa.string())
+    rule_ids = {rule.id for rule in rules}
+    out: dict[str, pa.Array] = {}
+    for name, values in columns.items():
+        if name == "customer_id":
+            out[name] = pa.array(values, type=pa.string())
+        elif name in rule_ids:
+            out[name] = pa.DictionaryArray.from_arrays(pa.array(values, type=pa.int8()), severity_labels)
+        elif name.startswith("action_"):
+            missing = values < 0
+            out[name] = pa.DictionaryArray.from_arrays(
+                pa.array(np.maximum(values, 0), type=pa.int8(), mask=missing), action_ids)
+        else:
+            out[name] = pa.array(values)
+    return pa.table(out)
 
 
 def run_rules(book: Book, rules: Sequence[Rule] | None = None) -> DiagnosisResult:
@@ -207,12 +229,66 @@ def diagnose_prepared(ctx: DiagnosisContext, inputs: PreparedInputs, rules: Sequ
         yield result
 
 
+_WORK: tuple[DiagnosisContext, PreparedInputs, tuple[Rule, ...]] | None = None
+
+
+def _chunk_columns(bounds: tuple[int, int, int, int]) -> dict[str, np.ndarray]:
+    """Worker: report columns of one chunk (the prepared inputs are inherited from the parent by fork)."""
+    assert _WORK is not None
+    ctx, inputs, rules = _WORK
+    lo, hi, a, b = bounds
+    return run_rules(book_of(ctx, inputs, lo, hi, slice(a, b)), rules).report_columns()
+
+
+def default_workers(n_customers: int, chunk_size: int) -> int:
+    """Both cores for runs of several chunks (fork only, i.e. Linux); one otherwise."""
+    if n_customers <= chunk_size or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def diagnose_tables(ctx: DiagnosisContext, inputs: PreparedInputs, rules: Sequence[Rule] | None = None,
+                    chunk_size: int = DEFAULT_CHUNK, workers: int | None = None,
+                    progress: Callable[[int], None] | None = None) -> Iterator[pa.Table]:
+    """Report tables chunk by chunk, in customer order. With `workers` > 1, chunks are computed in forked
+    worker processes (a sliding window of 2 × workers chunks in flight keeps memory bounded)."""
+    global _WORK
+    rules = tuple(rules) if rules is not None else default_rules()
+    n = len(inputs.customers)
+    workers = default_workers(n, chunk_size) if workers is None else workers
+    bounds = [(lo, hi, s.start, s.stop) for lo, hi, s in inputs.chunks(chunk_size) if hi > lo]
+    if workers <= 1 or len(bounds) <= 1:
+        for result in diagnose_prepared(ctx, inputs, rules, chunk_size, progress):
+            yield result.to_arrow()
+        return
+    _WORK = (ctx, inputs, rules)
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            pending: deque = deque()
+            queue = iter(bounds)
+            for item in queue:
+                pending.append((item, pool.submit(_chunk_columns, item)))
+                if len(pending) >= 2 * workers:
+                    break
+            while pending:
+                item, future = pending.popleft()
+                columns = future.result()
+                nxt = next(queue, None)
+                if nxt is not None:
+                    pending.append((nxt, pool.submit(_chunk_columns, nxt)))
+                if progress is not None:
+                    progress(item[1] - item[0])
+                yield report_table(columns, rules)
+    finally:
+        _WORK = None
+
+
 def diagnose_frames(ctx: DiagnosisContext, customers: batch_io.PathOrFrame, holdings: batch_io.PathOrFrame,
                     as_of: date | None = None, rules: Sequence[Rule] | None = None,
                     chunk_size: int = DEFAULT_CHUNK) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(report frame, rejects) for tables in memory or on disk."""
     inputs = prepare(ctx, customers, holdings, as_of)
-    tables = [r.to_arrow() for r in diagnose_prepared(ctx, inputs, rules, chunk_size)]
+    tables = list(diagnose_tables(ctx, inputs, rules, chunk_size, workers=1))
     if not tables:
         return pd.DataFrame(), inputs.rejects
     frame = pa.concat_tables(tables).to_pandas()

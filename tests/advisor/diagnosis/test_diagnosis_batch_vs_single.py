@@ -77,3 +77,16 @@ def test_shuffled_lots_give_the_same_report(ctx):
     shuffled = holdings.take(np.random.default_rng(0).permutation(holdings.num_rows))
     mixed, _ = diagnose_frames(ctx, customers, shuffled, as_of=AS_OF, chunk_size=50)
     pd.testing.assert_frame_equal(ordered, mixed, check_exact=False, rtol=1e-6)
+
+
+def test_two_worker_processes_give_the_same_report(ctx):
+    import pyarrow as pa
+
+    from advisor.diagnosis import prepare
+    from advisor.diagnosis.engine import diagnose_tables
+
+    customers, holdings = generate(ctx.universe, 1500, seed=9, as_of=AS_OF)
+    inputs = prepare(ctx, customers, holdings, AS_OF)
+    one = pa.concat_tables(diagnose_tables(ctx, inputs, chunk_size=400, workers=1)).to_pandas()
+    two = pa.concat_tables(diagnose_tables(ctx, inputs, chunk_size=400, workers=2)).to_pandas()
+    pd.testing.assert_frame_equal(one, two)
