@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from products.analytics._matrix import TRADING_DAYS, slice_window
 from products.analytics.metrics import SPARSE_OBS_PER_YEAR, compute_metrics
 from products.analytics.rolling import rolling_metrics
 from products.benchmark import fund_benchmark_returns, parse_benchmark
@@ -29,7 +30,6 @@ from products.taxonomy import (
 from products.universe import Universe
 
 ROLLING_WINDOWS_YEARS = (1, 3, 5)
-TRADING_DAYS = 252
 PROFILE_FIELDS = ("name", "full_name", "company", "managers", "manager_since", "inception", "share_class",
                   "sibling_codes", "fund_type", "asset_class", "aum_yi", "benchmark_text", "status",
                   "min_purchase", "purchase_increment", "min_sip")
@@ -150,6 +150,27 @@ def fund_listing(universe: Universe, fund_type: FundType | None = None, asset_cl
     return rows
 
 
+def data_warnings(metrics: dict[str, Any]) -> list[dict[str, str]]:
+    """Warnings an adviser must see next to a fund's figures (zh + en)."""
+    warnings = []
+    per_year = metrics.get("obs_per_year")
+    if per_year is not None and pd.notna(per_year) and per_year < SPARSE_OBS_PER_YEAR:
+        warnings.append({
+            "code": "sparse_nav",
+            "message": f"NAV observed on only {per_year:.0f} days a year (weekly stretches or suspensions): "
+                       "annualized figures overstate; use a later --start",
+            "message_zh": "净值披露不连续（含周度净值或停牌期），年化指标可能偏高，建议选择更晚的起始日期",
+        })
+    if metrics.get("n_days", 0) < TRADING_DAYS:
+        warnings.append({
+            "code": "short_history",
+            "message": "under one year of data: annualized figures are not meaningful and may not be shown "
+                       "to customers",
+            "message_zh": "数据不足一年，年化指标不具参考意义，不宜向客户展示",
+        })
+    return warnings
+
+
 def fund_report(universe: Universe, code: str, *, start: pd.Timestamp | None = None,
                 end: pd.Timestamp | None = None, risk_free: float = 0.0) -> dict[str, Any]:
     """Profile, fees, metrics, rolling summary and benchmark of one fund (raises NotFoundError)."""
@@ -159,27 +180,13 @@ def fund_report(universe: Universe, code: str, *, start: pd.Timestamp | None = N
     bench_all = fund_benchmark_returns(universe)
     metrics = compute_metrics(returns, bench_all[[code]], risk_free=risk_free, start=start, end=end)
     metric_row = metrics.loc[code].to_dict()
-    window = returns.loc[start:end] if (start is not None or end is not None) else returns
+    window = slice_window(returns, start, end)
     rolling: dict[str, Any] = {}
     for years in ROLLING_WINDOWS_YEARS:
         summary = rolling_metrics(window, years, risk_free=risk_free).summary().loc[code].to_dict()
         summary["n_windows"] = int(summary["n_windows"])
         rolling[f"{years}y"] = summary
-    warnings = []
-    if metric_row["obs_per_year"] == metric_row["obs_per_year"] and metric_row["obs_per_year"] < SPARSE_OBS_PER_YEAR:
-        warnings.append({
-            "code": "sparse_nav",
-            "message": f"NAV observed on only {metric_row['obs_per_year']:.0f} days a year (weekly stretches or "
-                       "suspensions): annualized figures overstate; use a later --start",
-            "message_zh": "净值披露不连续（含周度净值或停牌期），年化指标可能偏高，建议选择更晚的起始日期",
-        })
-    if metric_row["n_days"] < TRADING_DAYS:
-        warnings.append({
-            "code": "short_history",
-            "message": "under one year of data: annualized figures are not meaningful and may not be shown "
-                       "to customers",
-            "message_zh": "数据不足一年，年化指标不具参考意义，不宜向客户展示",
-        })
+    warnings = data_warnings(metric_row)
     level = RiskLevel(int(row["risk_level"]))
     profile = {k: row[k] for k in PROFILE_FIELDS if k in row.index}
     profile["type_zh"] = FUND_TYPE_NAMES_ZH.get(FundType(row["fund_type"]), "")
