@@ -28,11 +28,15 @@ def synthetic_kyc(n: int, seed: int = 0) -> pd.DataFrame:
     behaviour = np.where(years < 1, None, behaviour)
     sip = np.where(rng.random(n) < 0.35, np.round(rng.beta(4, 1.5, n), 2), np.nan)
     holding = np.clip(np.round(np.exp(rng.normal(5.5, 1.0, n))), 1, 7300)
+    occupation = rng.choice(_OCCUPATIONS, n, p=_OCCUPATION_P)
+    occupation = np.where((age >= 62) & (rng.random(n) < 0.8), "retired", occupation)
+    occupation = np.where((age < 60) & (occupation == "retired"), "employee", occupation)
+    occupation = np.where((age >= 28) & (occupation == "student"), "employee", occupation).astype(object)
     stated = np.clip(max_risk + rng.integers(-1, 2, n), 1, 5)
     return pd.DataFrame({
         "customer_id": pd.array([f"C{i:08d}" for i in range(n)], dtype="string"),
         "age": age, "annual_income": income, "financial_assets": assets, "debts": debts,
-        "dependents": rng.integers(0, 5, n), "occupation": rng.choice(_OCCUPATIONS, n, p=_OCCUPATION_P),
+        "dependents": rng.integers(0, 5, n), "occupation": occupation,
         "max_risk_held": max_risk, "max_risk_held_months": held_months, "years_investing": years,
         "drawdown_behaviour": behaviour, "sip_continuity": sip, "typical_holding_days": holding,
         "risk_level": np.array(["C1", "C2", "C3", "C4", "C5"], dtype=object)[stated - 1],
