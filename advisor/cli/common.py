@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from products.errors import AdvisorError
 from products.universe import Universe
@@ -75,12 +76,12 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except AdvisorError as err:
-            console.print(f"[bold red]error[/] [{err.code}] {err.message}")
+            console.print(f"[bold red]error[/] {escape(f'[{err.code}] {err.message}')}")
             for key, val in err.details.items():
-                console.print(f"  {key}: {val}")
+                console.print(f"  {escape(str(key))}: {escape(str(val))}")
             raise typer.Exit(code=2) from None
         except (FileNotFoundError, PermissionError, IsADirectoryError) as err:
-            console.print(f"[bold red]error[/] [file] {err.strerror}: {err.filename}")
+            console.print(f"[bold red]error[/] {escape(f'[file] {err.strerror}: {err.filename}')}")
             raise typer.Exit(code=2) from None
 
     return wrapper  # type: ignore[return-value]
