@@ -1,8 +1,12 @@
-"""FastAPI dependencies: the shared state, a request-scoped DB session, and the authenticated caller."""
+"""FastAPI dependencies: the shared state, a request-scoped DB session, and the authenticated caller.
+
+They are `async` because they do no I/O of their own (a session connects lazily, a JWT check is pure CPU):
+FastAPI then runs them on the event loop instead of handing each to the thread pool.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -15,11 +19,11 @@ from api.state import AppState
 bearer = HTTPBearer(auto_error=False, description="JWT with claims sub, role (customer / rm / ops), exp")
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
     return request.app.state.advisor
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     session = request.app.state.advisor.sessions()
     try:
         yield session
@@ -30,7 +34,7 @@ def get_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
-def get_principal(request: Request,
+async def get_principal(request: Request,
                   credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
     header = request.headers.get("authorization")
     return principal_from_header(request.app.state.advisor.settings, header if header else None)

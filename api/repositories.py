@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -106,9 +106,12 @@ def add_assessment(session: Session, row: RiskAssessment) -> RiskAssessment:
     return row
 
 
+_LATEST_ASSESSMENT = (select(RiskAssessment).where(RiskAssessment.customer_id == bindparam("customer_id"))
+                      .order_by(RiskAssessment.created_at.desc(), RiskAssessment.id.desc()).limit(1))
+
+
 def latest_assessment(session: Session, customer_id: str) -> RiskAssessment | None:
-    return session.scalars(select(RiskAssessment).where(RiskAssessment.customer_id == customer_id)
-                           .order_by(RiskAssessment.created_at.desc(), RiskAssessment.id.desc()).limit(1)).first()
+    return session.scalars(_LATEST_ASSESSMENT, {"customer_id": customer_id}).first()
 
 
 def latest_assessments(session: Session, customer_ids: Sequence[str]) -> dict[str, RiskAssessment]:
@@ -129,9 +132,12 @@ def is_expired(assessment: RiskAssessment, today: date | None = None) -> bool:
 
 # --- proposals and confirmations (append-only) --------------------------------------------------
 
-def add_proposal(session: Session, row: Proposal) -> Proposal:
-    session.add(row)
-    return row
+_INSERT_PROPOSAL = insert(Proposal.__table__)
+
+
+def add_proposal(session: Session, values: dict) -> None:
+    """Append one proposal with a single INSERT (no unit-of-work bookkeeping: this is the hot path)."""
+    session.connection().execute(_INSERT_PROPOSAL, values)
 
 
 def get_proposal(session: Session, proposal_id: str) -> Proposal | None:

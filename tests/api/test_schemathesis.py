@@ -56,7 +56,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()
-@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_every_operation_conforms(case, fuzz_app):
     # Half of the customer-scoped requests go to the prepared customer, so the deeper paths
     # (proposals, diagnosis, rebalancing, mismatch warnings) see generated bodies too.
