@@ -43,13 +43,24 @@ def as_return_matrix(returns: pd.DataFrame) -> np.ndarray:
 
 def slice_window(frame: pd.DataFrame, start: object = None, end: object = None) -> pd.DataFrame:
     """Rows with `start` ≤ date ≤ `end` (either may be None); a start after the end is an error."""
-    lo = None if start is None else pd.Timestamp(start)
-    hi = None if end is None else pd.Timestamp(end)
+    lo, hi = _as_date(start, "start"), _as_date(end, "end")
     if lo is not None and hi is not None and lo > hi:
         raise BadInputError("start is after end", details={"start": str(lo.date()), "end": str(hi.date())})
     if not frame.index.is_monotonic_increasing:
         frame = frame.sort_index()
     return frame.loc[lo:hi]
+
+
+def _as_date(value: object, name: str) -> pd.Timestamp | None:
+    if value is None:
+        return None
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        stamp = pd.NaT
+    if pd.isna(stamp):
+        raise BadInputError(f"{name} is not a date: {value!r}", details={name: str(value)})
+    return stamp
 
 
 def level(values: np.ndarray) -> np.ndarray:

@@ -95,6 +95,8 @@ def test_window_selects_dates_inclusive() -> None:
     assert m["total_return"] == pytest.approx(1.02 * 0.99 * 1.03 - 1, rel=1e-12)
     with pytest.raises(BadInputError, match="start is after end"):
         compute_metrics(returns, start="2024-02-01", end="2024-01-01")
+    with pytest.raises(BadInputError, match="end is not a date"):
+        compute_metrics(returns, end="2024-13-45")
 
 
 def test_drawdown_recovery_dates_and_days() -> None:
