@@ -115,6 +115,40 @@ def show_fund(
     _print_report(report)
 
 
+@funds_app.command("benchmarks")
+@handle_errors
+def list_benchmarks(
+    data: DataOption = None,
+    source: Annotated[str | None, typer.Option(
+        "--source", help="Only funds whose benchmark was: parsed, partial or type_default.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """How each fund's 业绩比较基准 was read: style weights, constant, and parse coverage (基准解析)."""
+    from products.benchmark import benchmark_specs, parse_coverage
+
+    allowed = ("parsed", "partial", "type_default")
+    if source is not None and source not in allowed:
+        raise BadInputError(f"unknown --source {source!r}", code="bad_option",
+                            details={"option": "--source", "allowed": ", ".join(allowed)})
+    universe = load(data)
+    specs = benchmark_specs(universe)
+    rows = [{"code": code, "name": universe.funds.at[code, "name"], **spec.to_dict()}
+            for code, spec in specs.items() if source is None or spec.source == source]
+    coverage = {k: int(v) for k, v in parse_coverage(universe).items()}
+    if as_json:
+        print_json({"coverage": coverage, "count": len(rows), "funds": rows})
+        return
+    table = Table(title="Benchmarks 业绩比较基准 · " + ", ".join(f"{k} {v}" for k, v in coverage.items()))
+    for header in ("code", "name", "text 原文", "weights", "source"):
+        table.add_column(header, overflow="fold")
+    for r in rows:
+        weights = ", ".join(f"{k} {v:.0%}" for k, v in r["weights"].items())
+        if r["constant_annual_return"]:
+            weights += f" + {r['constant_annual_return']:.2%}/yr"
+        table.add_row(r["code"], r["name"], r["text"], weights, r["source"])
+    out.print(table)
+
+
 def _research(universe: Any, code: str, as_of: Any) -> dict[str, Any]:
     """The research card's keys for `funds show`: dimensions, stars, look_through, style (point in time)."""
     from products.research import research_card
