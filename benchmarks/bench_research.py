@@ -22,6 +22,7 @@ import argparse
 import dataclasses
 import os
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -161,7 +162,7 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=60, help="funds in the per-fund rank baseline sample")
     parser.add_argument("--quarter", default="2022-Q4")
     args = parser.parse_args()
-
+    warnings.filterwarnings("ignore", category=RuntimeWarning)  # 0/0 in the per-fund baseline
     universe = load_universe(args.data)
     codes = list(universe.codes)
     print(f"universe: {len(codes)} funds, {len(universe.returns)} days, {len(universe.holdings):,} holding rows")
@@ -169,7 +170,8 @@ def main() -> None:
 
     # 1. leaderboard ---------------------------------------------------------------------------
     t_rank, board = timed(lambda: leaderboard(fresh(universe)))
-    t_rank_warm, _ = timed(lambda: leaderboard(universe), repeat=3)
+    other_weights = [{"excess_return": 1.0, "drawdown_control": float(i)} for i in (1, 2, 3)]
+    t_rank_warm = min(timed(lambda w=w: leaderboard(universe, weights=w))[0] for w in other_weights)
     from products.analytics import fund_benchmark_returns
 
     bench = fund_benchmark_returns(universe)
@@ -177,7 +179,7 @@ def main() -> None:
     t_loop, _ = timed(lambda: per_fund_rank(universe, sample, bench))
     t_loop_all = t_loop * len(codes) / len(sample)
     print(f"\n1. rank all {len(board)} funds: {t_rank:.2f} s cold (incl. benchmark series), "
-          f"{t_rank_warm * 1000:.0f} ms cached | per-fund pandas loop ~{t_loop_all:.1f} s "
+          f"{t_rank_warm:.2f} s to re-rank with other weights | per-fund pandas loop ~{t_loop_all:.1f} s "
           f"({len(sample)} funds timed, extrapolated) | speed-up ~{t_loop_all / t_rank:.0f}×")
 
     # 2. look-through --------------------------------------------------------------------------

@@ -9,6 +9,7 @@ docs/research-methodology.md. All funds are computed at once: metrics come from
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from datetime import date
 
@@ -94,11 +95,34 @@ def leaderboard(universe: Universe, as_of: date | str | pd.Timestamp | None = No
     """
     wts = normalize_weights(weights)
     ts = to_timestamp(as_of)
-    key = (None if ts is None else ts.isoformat(), tuple(sorted(wts.items())))
-    return cached("leaderboard", universe, key, lambda: _leaderboard(universe, ts, wts)).copy()
+    date_key = None if ts is None else ts.isoformat()
+    key = (date_key, tuple(sorted(wts.items())))
+
+    def build() -> pd.DataFrame:
+        dims = cached("leaderboard_dimensions", universe, date_key, lambda: _dimensions(universe, ts))
+        return _score(dims, wts)
+
+    return cached("leaderboard", universe, key, build).copy()
 
 
-def _leaderboard(universe: Universe, as_of: pd.Timestamp | None, wts: dict[str, float]) -> pd.DataFrame:
+def _score(dims: pd.DataFrame, wts: dict[str, float]) -> pd.DataFrame:
+    """Composite score and stars from the dimension table (cheap: re-weighting needs no new metrics)."""
+    rated = dims["rated"]
+    weight_vec = np.array([wts[d] for d in DIMENSIONS])
+    score = pd.Series(dims[list(DIMENSIONS)].to_numpy() @ weight_vec, index=dims.index).where(rated)
+    table = dims.copy()
+    table.insert(2, "score", score)
+    table.insert(3, "stars", assign_stars(score, dims["category"]))
+    table.attrs = {"as_of": dims.attrs["as_of"], "weights": wts}
+    order = table.assign(_s=table["score"].fillna(-1.0)).reset_index().sort_values(
+        ["category", "_s", "code"], ascending=[True, False, True], kind="stable")
+    out = order.drop(columns="_s").set_index("code")
+    out.attrs = table.attrs
+    return out
+
+
+def _dimensions(universe: Universe, as_of: pd.Timestamp | None) -> pd.DataFrame:
+    """Peer group, rated flag and the eight dimension percentiles of every fund listed at `as_of`."""
     returns = universe.returns
     if returns.empty:
         raise BadInputError("the universe has no return series to rank")
@@ -132,21 +156,14 @@ def _leaderboard(universe: Universe, as_of: pd.Timestamp | None, wts: dict[str, 
     dims["manager_stability"] = pct("manager_tenure_years")
     dims["cost_and_scale"] = blend(pct("yearly_cost", higher=False), pct("size_fit"))
 
-    weight_vec = np.array([wts[d] for d in DIMENSIONS])
-    score = pd.Series(dims[list(DIMENSIONS)].to_numpy() @ weight_vec, index=funds.index).where(rated)
-    stars = assign_stars(score, groups)
-
     table = pd.DataFrame({
-        "name": funds["name"], "category": groups, "fund_type": funds["fund_type"].astype(str),
-        "score": score, "stars": stars, "rated": rated,
+        "name": funds["name"], "category": groups, "fund_type": funds["fund_type"].astype(str), "rated": rated,
         "history_years": ((as_of - first).dt.days / 365.25).where(listed),
     })
     table = pd.concat([table, dims], axis=1).loc[listed]
     table.index.name = "code"
     table.attrs["as_of"] = as_of.date().isoformat()
-    table.attrs["weights"] = wts
-    order = table.assign(_s=table["score"].fillna(-1.0)).sort_values(["category", "_s"], ascending=[True, False])
-    return order.drop(columns="_s")
+    return table
 
 
 def assign_stars(score: pd.Series, groups: pd.Series) -> pd.Series:
@@ -176,7 +193,13 @@ def _raw_measures(universe: Universe, returns: pd.DataFrame, start: pd.Timestamp
     from products.analytics import compute_metrics, fund_benchmark_returns
 
     window = returns.loc[returns.index > start]
-    bench_all = cached("benchmark_returns", universe, "all", lambda: fund_benchmark_returns(universe))
+    if as_of >= universe.returns.index[-1]:
+        bench_all = fund_benchmark_returns(universe)
+    else:
+        # The benchmark builder makes data-driven choices over the whole history (e.g. the QDII style lag):
+        # build it from a snapshot cut at as_of so that nothing later can leak in.
+        past = dataclasses.replace(universe, returns=returns, benchmarks=universe.benchmarks.loc[:as_of])
+        bench_all = fund_benchmark_returns(past)
     bench = bench_all.reindex(index=window.index, columns=window.columns)
     metrics = compute_metrics(window, bench)
     raw = pd.DataFrame(index=returns.columns)
