@@ -48,7 +48,7 @@ ACTIONS: tuple[Action, ...] = (
            "advisor rebalance --customer-json CUSTOMER.json --json"),
     Action("replace_weak_funds", "fund_swap", "将表现较差或费率偏高的基金换成同类更优基金",
            "Swap weak or expensive funds for better ones of the same kind",
-           "advisor funds rank --category {category} --top 5 --json"),
+           "advisor funds rank{category} --top 5 --json"),
     Action("switch_share_class", "fund_swap", "长期持有的C类份额转换为A类", "Switch long-held C classes to A",
            "advisor rebalance --customer-json CUSTOMER.json --json"),
     Action("invest_idle_cash", "proposal", "闲置资金按风险等级配置", "Invest idle cash for the risk level",
@@ -82,6 +82,16 @@ def top_actions(values: np.ndarray, top_n: int = TOP_N) -> np.ndarray:
     return np.where(chosen > 0, order, -1)
 
 
+def _category_option(book: Book, funds: list[dict[str, Any]]) -> str:
+    """` --category <peer group>` of the first fund named that has one (funds rank lists its peers)."""
+    position = book.ctx.universe.code_index
+    for fund in funds:
+        i = position.get(fund["code"])
+        if i is not None and book.ctx.category[i]:
+            return f" --category {book.ctx.category[i]}"
+    return ""
+
+
 def describe_action(book: Book, i: int, index: int, value: float, findings: list[dict[str, Any]]) -> dict[str, Any]:
     """One action for one customer: what, why (the findings it fixes, with the funds they name) and how."""
     action = ACTIONS[index]
@@ -95,7 +105,7 @@ def describe_action(book: Book, i: int, index: int, value: float, findings: list
         "horizon": f"{np.nan_to_num(book.horizon_years[i], nan=3.0):g}",
         "shortfall": f"{max(3 * expenses - liquid, 0):.0f}",
         "excess": f"{max(book.cash[i] - 6 * expenses, 0):.0f}",
-        "category": "same",
+        "category": _category_option(book, funds),
     }
     return {
         "id": action.id, "kind": action.kind, "title_zh": action.title_zh, "title_en": action.title_en,

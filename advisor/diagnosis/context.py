@@ -173,6 +173,7 @@ class DiagnosisContext:
     running_cost: np.ndarray  # yearly fraction
     stars: np.ndarray  # float, NaN unrated
     bottom_quartile: np.ndarray  # bool
+    category: np.ndarray  # leaderboard peer group ("" unknown), for `advisor funds rank --category`
     industry: np.ndarray  # F × I fractions of NAV (named industries only)
     industry_names: np.ndarray
     stock_exposure: sp.csr_array  # F × S fractions of NAV
@@ -281,6 +282,13 @@ def _aligned(frame: pd.DataFrame, codes: pd.Index) -> pd.DataFrame:
     if "code" in frame.columns and frame.index.name != "code":
         frame = frame.set_index("code")
     return frame.reindex(codes)
+
+
+def _categories(leaderboard: pd.DataFrame, codes: pd.Index) -> np.ndarray:
+    board = _aligned(leaderboard, codes)
+    if "category" not in board.columns:
+        return np.full(len(codes), "", dtype=object)
+    return board["category"].fillna("").astype("str").to_numpy(dtype=object)
 
 
 def _stars_and_quartile(leaderboard: pd.DataFrame, codes: pd.Index) -> tuple[np.ndarray, np.ndarray]:
@@ -425,7 +433,7 @@ def build_context(universe: Universe, research: ResearchInputs | None = None,
         is_c_class=share_class == "C", a_sibling=a_sibling, family=family,
         company=company, company_names=company_names, manager=manager, manager_names=manager_names,
         running_cost=np.asarray(universe.fees.running_cost, dtype=float),
-        stars=stars, bottom_quartile=bottom,
+        stars=stars, bottom_quartile=bottom, category=_categories(research.leaderboard, codes),
         industry=industry, industry_names=industry_names,
         stock_exposure=stock_exposure, stock_names=stock_names,
         overlap=overlap, correlation=correlation,

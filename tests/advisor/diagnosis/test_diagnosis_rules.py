@@ -132,3 +132,15 @@ def test_generated_book_has_realistic_problem_rates(book):
     assert share["duplicates"] > 0.01
     assert share["short_hold"] == 0  # info only
     assert (result.severities["short_hold"] > 0).mean() > 0.002
+
+
+def test_weak_fund_swap_points_to_its_peer_group_ranking(ctx):
+    weak = int(np.flatnonzero((ctx.stars <= 2) & ~ctx.money_market & (ctx.risk_level <= 3))[0])
+    lots = [*model_holdings(ctx, 3, 150_000),
+            {"code": str(ctx.codes[weak]), "amount": 60_000, "purchase_date": "2024-01-01"}]
+    report = diagnose_customer(ctx, {**profile("C3"), "holdings": lots}, as_of=AS_OF)
+    finding = next(f for f in report["findings"] if f["rule"] == "weak_funds")
+    assert finding["funds"][0]["code"] == str(ctx.codes[weak]) and finding["funds"][0]["stars"] <= 2
+    action = next(a for a in report["actions"] if a["id"] == "replace_weak_funds")
+    assert action["kind"] == "fund_swap"
+    assert f"--category {ctx.category[weak]}" in action["command"]
