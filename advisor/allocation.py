@@ -16,8 +16,9 @@ Rule (greedy, with a stated bound):
    first, ties by position), then what still remains goes to a money-market line when there is one (no
    fee, ¥0.01 increments).
 
-Bound: every line ends within one increment of its ideal amount (|p_i − p*_i| < inc_i, except a line
-raised to its minimum), so each weight is off by less than inc_i / A; the cash remainder is below the
+Bound: every line ends within one increment of its ideal amount (|p_i − p*_i| < inc_i), except that a
+line rounded *up* to reach its minimum (a minimum that is not a multiple of the increment) takes that
+money from the largest lines; so each weight is off by less than (inc_i + raised) / A; the cash remainder is below the
 smallest increment among the lines, or zero when a money-market line is present. (Only if raising lines
 to their minimum would overspend — the caller's minimum check makes that rare — is the smallest line
 dropped, and its money stays as remainder.)

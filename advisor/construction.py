@@ -32,6 +32,7 @@ from sklearn.covariance import ledoit_wolf
 from advisor.assumptions import CLASSES
 from advisor.fallback import FallbackReport, Note, Step, StepFailed, run_chain
 from advisor.selection import Selection
+from products.research import fund_look_through
 from products.universe import Universe
 
 COV_WINDOW_DAYS = 756
@@ -96,37 +97,16 @@ def fund_covariance(universe: Universe, positions: np.ndarray) -> np.ndarray:
 
 
 def exposures(universe: Universe, codes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(fund × SW L1 industry, fund × stock) fractions of NAV from the latest disclosed top-10 holdings."""
-    from products import research
-
-    look = getattr(research, "fund_look_through", None)
-    if callable(look):
-        industries, top = look(universe, codes)
-        # keep real SW level-1 industries; buckets like undisclosed / non_stock / HK are not capped
-        sw_l1 = set(universe.stock_industry["sw_l1"].dropna().astype(str))
-        industries = industries[[c for c in industries.columns if str(c) in sw_l1]]
-        industries = industries.reindex(codes).fillna(0.0)
-        code_col = "code" if "code" in top.columns else "fund_code"
-        stocks = top.pivot_table(index=code_col, columns="stock_code", values="weight", aggfunc="sum")
-        return industries, stocks.reindex(codes).fillna(0.0)
-    return _interim_exposures(universe, codes)
-
-
-def _interim_exposures(universe: Universe, codes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """INTERIM (remove once `products.research.fund_look_through` is exported): latest quarter's top-10
-    per fund, A-shares mapped to their latest SW L1 industry."""
-    h = universe.holdings
-    if h.empty:
-        empty = pd.DataFrame(index=codes, dtype=float)
-        return empty, empty
-    h = h[h["fund_code"].isin(codes)].drop_duplicates(["quarter", "fund_code", "stock_code"])
-    h = h[h["quarter"] == h.groupby("fund_code")["quarter"].transform("max")]
-    ind = universe.stock_industry.sort_values("effective_date").drop_duplicates("stock_code", keep="last")
-    h = h.merge(ind[["stock_code", "sw_l1"]], on="stock_code", how="left")
-    a_share = h[h["sw_l1"].notna()]
-    industries = a_share.pivot_table(index="fund_code", columns="sw_l1", values="weight", aggfunc="sum")
-    stocks = h.pivot_table(index="fund_code", columns="stock_code", values="weight", aggfunc="sum")
-    return industries.reindex(codes).fillna(0.0), stocks.reindex(codes).fillna(0.0)
+    """(fund × SW L1 industry, fund × stock) fractions of NAV from each fund's latest disclosed top-10
+    holdings (`products.research.fund_look_through`). Buckets that are not an industry (undisclosed,
+    non-stock, HK / overseas) are not capped and left out."""
+    industries, top = fund_look_through(universe, codes)
+    sw_l1 = set(universe.stock_industry["sw_l1"].dropna().astype(str))
+    industries = industries[[c for c in industries.columns if str(c) in sw_l1]].reindex(codes).fillna(0.0)
+    if top.empty:
+        return industries, pd.DataFrame(index=codes, dtype=float)
+    stocks = top.pivot_table(index="code", columns="stock_code", values="weight", aggfunc="sum")
+    return industries, stocks.reindex(codes).fillna(0.0)
 
 
 def prepare(universe: Universe, selection: Selection, n_slots: int) -> SelectionData:

@@ -5,6 +5,8 @@ Rules (docs/portfolio-methodology.md):
 * Candidates are open (or purchase-limited) funds with at least `min_history_days` of returns (the
   advisory rules need more than a year of past performance) and a product risk level at or below the
   customer's limit — never above (suitability).
+* Funds with a minimum holding period or periodic opening (名称含 持有 / 定开 / 定期开放 / 封闭) are left
+  out: a one-click portfolio must stay redeemable, for the customer and for rebalancing.
 * Share classes of one fund (A / C siblings) form a *family*; a family is chosen once, and the share
   class is decided per request by holding cost over the customer's horizon (`choose_share_classes`).
 * Families are ranked by the research leaderboard's composite score (`products.research.leaderboard`),
@@ -29,10 +31,13 @@ from advisor.assumptions import CLASSES
 from advisor.fallback import Note
 from advisor.model_portfolios import EQUITY_CLASSES, TRADABLE_STATUS
 from products.fees import FeeTable
+from products.research import holdings_overlap as research_overlap
+from products.research import leaderboard
 from products.universe import Universe
 
 DEFAULT_MAX_FUNDS: Mapping[str, int] = MappingProxyType(
     {"cash": 1, "bond": 3, "cn_equity": 4, "global_equity": 2, "gold": 1})
+LOCKUP_PATTERN = r"持有|定开|定期开放|封闭"  # minimum holding period / periodic opening in the short name
 # classes are filled in this order, so the company cap favours the classes with most choice at stake
 FILL_ORDER: tuple[str, ...] = ("cn_equity", "bond", "global_equity", "gold", "cash")
 
@@ -43,6 +48,7 @@ class SelectionPolicy:
     max_per_company: int = 2
     max_overlap: float = 0.5
     min_history_days: int = 300  # ≈ 14 months of trading days: shown past performance must exceed a year
+    exclude_lockups: bool = True
 
     @property
     def slots(self) -> int:
@@ -50,7 +56,7 @@ class SelectionPolicy:
 
     def key(self) -> tuple:
         return (tuple(sorted(self.max_funds.items())), self.max_per_company, self.max_overlap,
-                self.min_history_days)
+                self.min_history_days, self.exclude_lockups)
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,55 +83,20 @@ class Selection:
 
 
 def fund_scores(universe: Universe) -> pd.Series:
-    """Composite leaderboard score (0–100) per fund code; unrated / unscored funds get 0."""
-    from products import research
-
-    leaderboard = getattr(research, "leaderboard", None)
-    if not callable(leaderboard):  # INTERIM until products.research exports it: see _interim_scores
-        return _interim_scores(universe)
+    """Composite leaderboard score (0–100) per fund code (`products.research.leaderboard`); 0 if unscored."""
     board = leaderboard(universe)
     return board["score"].reindex(universe.funds.index).astype(float).fillna(0.0)
 
 
-def _interim_scores(universe: Universe) -> pd.Series:
-    """INTERIM (remove once `products.research.leaderboard` exists): Sharpe over the last 3 years,
-    as a percentile inside the asset class."""
-    r = universe.returns.iloc[-756:]
-    mean, std = r.mean(), r.std()
-    sharpe = (mean / std.where(std > 0)).fillna(0.0)
-    classes = universe.funds["asset_class"].astype(str)
-    return (sharpe.groupby(classes).rank(pct=True) * 100.0).reindex(universe.funds.index).fillna(0.0)
-
-
 def holdings_overlap(universe: Universe, codes: list[str]) -> pd.DataFrame:
-    """Pairwise look-through overlap 0–1 (`products.research.holdings_overlap`)."""
-    from products import research
-
-    research_overlap = getattr(research, "holdings_overlap", None)
-    if not callable(research_overlap):  # INTERIM until products.research exports it
-        return _interim_overlap(universe, codes)
+    """Pairwise look-through overlap 0–1 (`products.research.holdings_overlap`); 0 where undisclosed."""
+    if not codes:
+        return pd.DataFrame(dtype=float)
     # pass the share-class siblings too: research's look-through adds them and expects them in the list
     siblings = universe.funds["sibling_codes"].reindex(codes).fillna("").astype(str)
     known = universe.code_index
     full = list(dict.fromkeys([*codes, *[s for text in siblings for s in text.split() if s in known]]))
     return research_overlap(universe, full).reindex(index=codes, columns=codes).fillna(0.0)
-
-
-def _interim_overlap(universe: Universe, codes: list[str]) -> pd.DataFrame:
-    """INTERIM (remove once research lands): Σ min(weight) over common stocks of the latest quarter,
-    divided by the smaller disclosed total (identical books → 1)."""
-    h = universe.holdings
-    if h.empty or not codes:
-        return pd.DataFrame(0.0, index=codes, columns=codes)
-    latest = h[h["fund_code"].isin(codes)]
-    latest = latest[latest["quarter"] == latest.groupby("fund_code")["quarter"].transform("max")]
-    table = latest.pivot_table(index="fund_code", columns="stock_code", values="weight", aggfunc="sum")
-    table = table.reindex(codes).fillna(0.0).to_numpy()
-    mins = np.minimum(table[:, None, :], table[None, :, :]).sum(axis=2)
-    totals = table.sum(axis=1)
-    denom = np.minimum(totals[:, None], totals[None, :])
-    out = np.divide(mins, denom, out=np.zeros_like(mins), where=denom > 0)
-    return pd.DataFrame(out, index=codes, columns=codes)
 
 
 def _families(universe: Universe) -> np.ndarray:
@@ -157,6 +128,8 @@ def _select(universe: Universe, max_level: int, policy: SelectionPolicy) -> Sele
     eligible = (funds["status"].astype(str).isin(TRADABLE_STATUS).to_numpy()
                 & (funds["risk_level"].to_numpy(dtype=float) <= max_level)
                 & (history >= policy.min_history_days))
+    if policy.exclude_lockups:
+        eligible &= ~funds["name"].astype(str).str.contains(LOCKUP_PATTERN, regex=True).to_numpy()
     family = _families(universe)
     scores = fund_scores(universe).to_numpy(dtype=float)
     frame = pd.DataFrame({"pos": np.arange(len(funds)), "family": family, "score": scores,

@@ -13,6 +13,7 @@ from advisor.selection import (
     holdings_overlap,
     select_funds,
 )
+from products.universe import Universe
 
 
 @pytest.fixture(scope="module")
@@ -91,3 +92,16 @@ def test_holding_cost_by_hand():
     sub = 10_000 - 10_000 / 1.0008
     assert cost[0] == pytest.approx(sub / 10_000 + 0.0005, rel=1e-9)
     assert cost[1] == pytest.approx(0.003 * 1.5, rel=1e-9)
+
+
+def test_lock_up_funds_are_left_out():
+    u = make_universe(16)
+    funds = u.funds.copy()
+    target = funds.index[funds["asset_class"] == "bond"][0]
+    funds.loc[target, "name"] = "测试稳健一年持有混合A"
+    locked = Universe(as_of=u.as_of, funds=funds, fees=u.fees, returns=u.returns, holdings=u.holdings,
+                      stock_industry=u.stock_industry, benchmarks=u.benchmarks, source="synthetic")
+    chosen = {locked.funds.index[p] for m in select_funds(locked, 5).members for p in m}
+    assert target not in chosen
+    loose = select_funds(locked, 5, SelectionPolicy(exclude_lockups=False))
+    assert target in {locked.funds.index[p] for m in loose.members for p in m}
