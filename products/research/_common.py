@@ -42,8 +42,7 @@ PEER_GROUP_FALLBACK: dict[str, str] = {
     "enhanced_index": "index",
     "mixed": "active_equity",
     "fof": "mixed",
-    "qdii": "active_equity",
-}
+}  # qdii and commodity have no fallback: foreign or gold funds are not judged against A-share funds
 PEER_GROUP_NAMES_ZH: dict[str, str] = {
     "active_equity": "主动权益(股票型+偏股混合)",
     "mixed": "灵活配置/平衡混合",
