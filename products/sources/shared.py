@@ -56,6 +56,13 @@ from products.validation import (
 NAV_HEADER = ("净值日期", "单位净值", "日增长率")
 ETF_OF_BENCHMARK = {"cn_large_cap": "510300.SH", "cn_mid_small_cap": "510500.SH", "cn_bond": "511260.SH",
                     "gold": "518880.SH", "us_equity": "513500.SH", "us_tech": "513100.SH"}
+# Overseas styles come from the US-listed ETFs, on US trading dates: a QDII fund's NAV dated T prices the
+# overseas close of T, which the China-listed 513500 / 513100 only show a day later and with premium
+# noise (a Nasdaq-100 feeder correlates 0.96 with QQQ the same day, 0.58 with 513100). USD prices: the
+# CNY/USD move (~4% a year of volatility) is left in the fund's residual. 513500 / 513100 stay the
+# fallback when the US file is absent.
+US_ETF_OF_BENCHMARK = {"us_equity": "SPY", "us_tech": "QQQ"}
+US_ETF_FILE = "us_etf_prices.csv"
 INDEX_BEFORE_ETF = {"cn_large_cap": "000300.XSHG.csv", "cn_mid_small_cap": "000905.XSHG.csv"}
 SW2021_START = pd.Timestamp("2021-07-01")
 SW2014_START = pd.Timestamp("2014-01-01")
@@ -253,6 +260,14 @@ def read_benchmarks(bench_dir: Path, etf_file: str = "cn_etf_prices.csv") -> tup
             problems.append({"check": "missing_column", "severity": "warning", "source": etf_file,
                              "message": f"benchmark {name} ({ticker}) not in {etf_file}; left empty"})
     frame = pd.DataFrame(out, index=etf.index)
+    if (bench_dir / US_ETF_FILE).exists():
+        us = pd.read_csv(bench_dir / US_ETF_FILE, index_col=0)
+        us.index = pd.to_datetime(us.index, errors="coerce")
+        us = us.loc[us.index.notna()].sort_index()
+        frame = frame.reindex(frame.index.union(us.index))
+        for name, ticker in US_ETF_OF_BENCHMARK.items():
+            if ticker in us:
+                frame[name] = pd.to_numeric(us[ticker], errors="coerce").reindex(frame.index)
     index_dir = bench_dir / "cn_index"
     for name, file in INDEX_BEFORE_ETF.items():
         path = index_dir / file
