@@ -194,20 +194,37 @@ def overlap(
 def style(
     codes: Annotated[list[str] | None, typer.Argument(help="Fund codes (default: all).")] = None,
     window: Annotated[int, typer.Option("--window", help="Rolling window in trading days.")] = 252,
+    holdings: Annotated[bool, typer.Option("--holdings", help="Add holdings-based tilts (boards, industries).")
+                        ] = False,
     as_of: AsOfOption = None,
     json_out: JsonFlag = False,
     data: DataOption = None,
 ) -> None:
     """Returns-based style (Sharpe 1992): style weights, R² and style drift (风格分析)."""
-    from products.research import style_analysis
+    from products.research import holdings_tilts, style_analysis
 
     universe = load(data)
     result = style_analysis(universe, codes or None, window=window, as_of=as_of)
     result.insert(0, "name", universe.funds["name"].reindex(result.index))
+    result["window_end"] = pd.to_datetime(result["window_end"]).dt.strftime("%Y-%m-%d")
+    tilts = holdings_tilts(universe, list(result.index), None, as_of) if holdings else None
     if json_out:
-        print_json({"funds": result.reset_index().to_dict(orient="records")})
+        payload: dict[str, Any] = {"funds": result.reset_index().to_dict(orient="records")}
+        if tilts is not None:
+            payload["boards"] = tilts["boards"].dropna(how="all").reset_index().to_dict(orient="records")
+            payload["industry_tilt"] = {
+                code: {k: v for k, v in row.items() if pd.notna(v) and abs(v) >= 0.005}
+                for code, row in tilts["industry_tilt"].dropna(how="all").iterrows()}
+        print_json(payload)
         return
     _print_frame("Style analysis 风格分析", result.reset_index().drop(columns=["n_windows"]))
+    if tilts is not None:
+        _print_frame("Board mix of disclosed stocks 持仓板块分布",
+                     tilts["boards"].dropna(how="all").reset_index())
+        for code, row in tilts["industry_tilt"].dropna(how="all").iterrows():
+            ordered = row.dropna().sort_values()
+            out.print(f"{code} overweight 超配: " + ", ".join(f"{k} {v:+.1%}" for k, v in ordered[::-1][:3].items())
+                      + " | underweight 低配: " + ", ".join(f"{k} {v:+.1%}" for k, v in ordered[:3].items()))
 
 
 def _print_weights(title: str, weights: pd.Series) -> None:

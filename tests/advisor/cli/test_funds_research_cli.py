@@ -80,6 +80,9 @@ def test_lookthrough_overlap_and_style(shared_data):
     assert json.loads(result.stdout)["overlap"][0][1] == 1.0
     result = _run("funds", "style", "000216", "--json", *data)
     assert json.loads(result.stdout)["funds"][0]["gold"] > 0.9
+    result = _run("funds", "style", "110011", "--holdings", "--json", *data)  # 易方达优质精选: HK-heavy
+    payload = json.loads(result.stdout)
+    assert payload["boards"][0]["HK"] > 0.1 and payload["industry_tilt"]["110011"]
     assert _run("funds", "lookthrough", "000000", *data).exit_code == 2
 
 
