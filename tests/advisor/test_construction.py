@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import cvxpy as cp
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -86,8 +87,16 @@ def test_one_compiled_problem_per_shape_is_reused():
 
 def test_industry_cap_binds_and_holds(data):
     loose = construct(data, TARGETS, policy=ConstructionPolicy(industry_cap=None, stock_cap=None))
-    exposure = data.industry[: data.n_funds].T @ loose.weights
-    cap = float(exposure.max()) * 0.9
+    n = data.n_funds
+    exposure = data.industry[:n].T @ loose.weights
+    # the smallest achievable worst-industry exposure under the same class and single-fund limits
+    w = cp.Variable(n)
+    member = data.membership[:, :n]
+    upper = np.where(member.sum(axis=1)[np.argmax(member, axis=0)] >= 2, 0.6, 1.0) * TARGETS[np.argmax(member, 0)]
+    lowest = cp.Problem(cp.Minimize(cp.max(data.industry[:n].T @ w)), [member @ w == TARGETS, w >= 0, w <= upper])
+    lowest.solve(solver="CLARABEL")
+    cap = (float(lowest.value) + float(exposure.max())) / 2  # feasible, and below the uncapped answer
+    assert cap < float(exposure.max()) - 1e-6
     capped = construct(data, TARGETS, policy=ConstructionPolicy(industry_cap=cap, stock_cap=None))
     assert capped.report.answered_by == "compiled_clarabel"
     assert (data.industry[: data.n_funds].T @ capped.weights <= cap + 1e-7).all()
