@@ -21,6 +21,7 @@ vectorized, so a file of millions of rows validates in seconds.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -48,40 +49,68 @@ PathOrFrame = str | os.PathLike[str] | pd.DataFrame | pa.Table
 # reading
 # ---------------------------------------------------------------------------------------------
 
+def read_arrow(source: PathOrFrame, *, string_columns: tuple[str, ...] = ()) -> tuple[pa.Table | pd.DataFrame, bool]:
+    """(table, typed): a Parquet / CSV file as an Arrow table, an Arrow table as is, a DataFrame as is.
+
+    `typed` is True for Parquet / Arrow input (text is taken as written) and False for CSV and frames
+    (text is trimmed)."""
+    if isinstance(source, pd.DataFrame):
+        return source.reset_index(drop=True), False
+    if isinstance(source, pa.Table):
+        return source, True
+    path = Path(source)
+    if not path.exists():
+        raise DataError(f"input file {path} does not exist", code="file_missing", details={"path": str(path)})
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".parquet", ".pq"):
+            return pq.read_table(path), True
+        if suffix in (".csv", ".txt") or path.name.endswith(".csv.gz"):
+            convert = pacsv.ConvertOptions(column_types={c: pa.string() for c in string_columns},
+                                           strings_can_be_null=True)
+            return pacsv.read_csv(path, convert_options=convert), False
+    except (pa.ArrowInvalid, OSError) as err:
+        raise DataError(f"{path.name} could not be read: {err}", code="bad_format",
+                        details={"path": str(path)}) from None
+    raise DataError(f"{path.name}: expected a .parquet or .csv file", code="bad_format", details={"path": str(path)})
+
+
 def read_table(source: PathOrFrame, *, string_columns: tuple[str, ...] = ()) -> pd.DataFrame:
     """A Parquet or CSV file (or a DataFrame / Arrow table) as a DataFrame; id columns stay text.
 
     `attrs["typed"]` is True for Parquet / Arrow input (text is taken as written) and False for CSV and
     frames (text is trimmed)."""
-    if isinstance(source, pd.DataFrame):
-        frame = source.reset_index(drop=True)
-        frame.attrs["typed"] = False
-        return frame
-    typed = True
-    if isinstance(source, pa.Table):
-        table = source
-    else:
-        path = Path(source)
-        if not path.exists():
-            raise DataError(f"input file {path} does not exist", code="file_missing", details={"path": str(path)})
-        suffix = path.suffix.lower()
-        try:
-            if suffix in (".parquet", ".pq"):
-                table = pq.read_table(path)
-            elif suffix in (".csv", ".txt") or path.name.endswith(".csv.gz"):
-                convert = pacsv.ConvertOptions(column_types={c: pa.string() for c in string_columns},
-                                               strings_can_be_null=True)
-                table = pacsv.read_csv(path, convert_options=convert)
-                typed = False
-            else:
-                raise DataError(f"{path.name}: expected a .parquet or .csv file", code="bad_format",
-                                details={"path": str(path)})
-        except (pa.ArrowInvalid, OSError) as err:
-            raise DataError(f"{path.name} could not be read: {err}", code="bad_format",
-                            details={"path": str(path)}) from None
-    frame = table.to_pandas(date_as_object=False)
+    table, typed = read_arrow(source, string_columns=string_columns)
+    frame = table if isinstance(table, pd.DataFrame) else table.to_pandas(date_as_object=False)
     frame.attrs["typed"] = typed
     return frame
+
+
+def _column_text(column: pd.Series | pa.ChunkedArray, trim: bool) -> pa.Array:
+    """A text column (pandas or Arrow) as an Arrow string array, NA for empty (see `_text`)."""
+    if isinstance(column, pd.Series):
+        return _arrow_strings(_text(column, trim))
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type) or pa.types.is_dictionary(
+            column.type):
+        array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        array = array.cast(pa.string())
+        if trim:
+            array = pc.utf8_trim_whitespace(array)
+        return pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
+    return _arrow_strings(_text(column.to_pandas(), trim))
+
+
+def _column_number(column: pd.Series | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(column, pa.ChunkedArray) and (pa.types.is_floating(column.type) or pa.types.is_integer(column.type)):
+        return column.to_numpy().astype(float), np.zeros(len(column), dtype=bool)
+    return _number(column if isinstance(column, pd.Series) else column.to_pandas())
+
+
+def _column_dates(column: pd.Series | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(column, pa.ChunkedArray) and (pa.types.is_date(column.type) or pa.types.is_timestamp(column.type)):
+        days = column.cast(pa.date32()).to_numpy().astype("datetime64[D]")
+        return days, np.zeros(len(column), dtype=bool)
+    return _dates(column if isinstance(column, pd.Series) else column.to_pandas(date_as_object=False))
 
 
 def _text(values: pd.Series, trim: bool = True) -> pd.Series:
@@ -126,7 +155,7 @@ def _bools(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 class _Rejects:
     """Collects row rejections; each row is rejected once, for the first problem found."""
 
-    def __init__(self, table: str, ids: pd.Series):
+    def __init__(self, table: str, ids: pd.Series | pa.Array):
         self.table = table
         self.ids = ids
         self.bad = np.zeros(len(ids), dtype=bool)
@@ -138,8 +167,12 @@ class _Rejects:
             return
         rows = np.flatnonzero(new)
         reasons = reason[rows] if isinstance(reason, np.ndarray) else np.full(len(rows), reason, dtype=object)
+        if isinstance(self.ids, pd.Series):
+            ids = self.ids.iloc[rows].to_numpy(dtype=object, na_value=None)
+        else:
+            ids = np.asarray(self.ids.take(pa.array(rows)).to_pylist(), dtype=object)
         self.parts.append(pd.DataFrame({
-            "table": self.table, "customer_id": self.ids.iloc[rows].to_numpy(dtype=object, na_value=None),
+            "table": self.table, "customer_id": ids,
             "row": rows.astype(np.int64), "field": field, "reason": reasons,
         }))
         self.bad |= new
@@ -229,28 +262,43 @@ def read_customers(source: PathOrFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return clean, rejects.frame()
 
 
-def read_holdings(source: PathOrFrame, *, universe: Universe | None = None,
-                  as_of: date | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Validated lots and the rejected rows with reasons.
+@dataclass
+class HoldingArrays:
+    """Validated lot columns (all rows; `bad` marks the rejected ones) — the array form `read_holdings`
+    and the batch engine share, so both apply exactly the same rules."""
 
-    With a `universe`, codes it does not know are rejected; with `as_of`, purchase dates after it are.
-    The clean frame has `customer_id, code, shares, amount, purchase_date (datetime64[D]), row`.
-    """
-    raw = read_table(source, string_columns=("customer_id", "code"))
-    _require_columns(raw, HOLDING_REQUIRED, "holdings")
-    if "shares" not in raw.columns and "amount" not in raw.columns:
+    customer_id: pa.Array
+    code: pa.Array
+    shares: np.ndarray
+    amount: np.ndarray
+    purchase_date: np.ndarray  # datetime64[D]
+    fund_idx: np.ndarray | None
+    bad: np.ndarray
+    rejects: pd.DataFrame
+
+
+def validate_holdings(source: PathOrFrame, *, universe: Universe | None = None,
+                      as_of: date | None = None) -> HoldingArrays:
+    """Read and validate lots without building a DataFrame (see `read_holdings`)."""
+    raw, typed = read_arrow(source, string_columns=("customer_id", "code"))
+    names = list(raw.columns) if isinstance(raw, pd.DataFrame) else raw.column_names
+    missing = [c for c in HOLDING_REQUIRED if c not in names]
+    if missing:
+        raise BadInputError(f"holdings table is missing column(s) {', '.join(missing)}",
+                            code="missing_columns", details={"table": "holdings", "missing": missing})
+    if "shares" not in names and "amount" not in names:
         raise BadInputError("holdings table needs a shares or an amount column", code="missing_columns",
                             details={"table": "holdings", "missing": ["shares", "amount"]})
     n = len(raw)
-    trim = not raw.attrs.get("typed", False)
-    ids = _text(raw["customer_id"], trim)
-    codes = _text(raw["code"], trim)
+    ids = _column_text(raw["customer_id"], not typed)
+    codes = _column_text(raw["code"], not typed)
     rejects = _Rejects("holdings", ids)
-    rejects.add(ids.isna().to_numpy(), "customer_id", "customer_id is empty")
-    rejects.add(codes.isna().to_numpy(), "code", "fund code is empty")
+    rejects.add(ids.is_null().to_numpy(zero_copy_only=False), "customer_id", "customer_id is empty")
+    code_missing = codes.is_null().to_numpy(zero_copy_only=False)
+    rejects.add(code_missing, "code", "fund code is empty")
 
-    shares, bad_shares = _number(raw["shares"]) if "shares" in raw.columns else (np.full(n, np.nan), None)
-    amount, bad_amount = _number(raw["amount"]) if "amount" in raw.columns else (np.full(n, np.nan), None)
+    shares, bad_shares = _column_number(raw["shares"]) if "shares" in names else (np.full(n, np.nan), None)
+    amount, bad_amount = _column_number(raw["amount"]) if "amount" in names else (np.full(n, np.nan), None)
     if bad_shares is not None:
         rejects.add(bad_shares, "shares", "shares is not a number")
     if bad_amount is not None:
@@ -261,20 +309,36 @@ def read_holdings(source: PathOrFrame, *, universe: Universe | None = None,
     rejects.add(~np.isfinite(shares) & ~np.isnan(shares), "shares", "shares is not finite")
     rejects.add(~np.isfinite(amount) & ~np.isnan(amount), "amount", "amount is not finite")
 
-    purchase, bad_date = _dates(raw["purchase_date"])
+    purchase, bad_date = _column_dates(raw["purchase_date"])
     rejects.add(bad_date | np.isnat(purchase), "purchase_date", "purchase_date is missing or not a date")
     if as_of is not None:
         rejects.add(purchase > np.datetime64(as_of, "D"), "purchase_date", f"purchase_date after {as_of}")
-
-    clean = pd.DataFrame({"customer_id": ids, "code": codes, "shares": shares, "amount": amount,
-                          "purchase_date": purchase, "row": np.arange(n, dtype=np.int64)})
+    fund_idx = None
     if universe is not None:
         fund_idx = fund_index(universe, codes)
-        rejects.add((fund_idx < 0) & codes.notna().to_numpy(), "code", "unknown fund code")
-        clean["fund_idx"] = fund_idx.astype(np.int32)
-    if not rejects.bad.any():
-        return clean, rejects.frame()
-    return clean.loc[~rejects.bad].reset_index(drop=True), rejects.frame()
+        rejects.add((fund_idx < 0) & ~code_missing, "code", "unknown fund code")
+    return HoldingArrays(ids, codes, shares, amount, purchase, fund_idx, rejects.bad, rejects.frame())
+
+
+def read_holdings(source: PathOrFrame, *, universe: Universe | None = None,
+                  as_of: date | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Validated lots and the rejected rows with reasons.
+
+    With a `universe`, codes it does not know are rejected (and `fund_idx` is added); with `as_of`,
+    purchase dates after it are. The clean frame has `customer_id, code, shares, amount, purchase_date
+    (datetime64[D]), row`.
+    """
+    lots = validate_holdings(source, universe=universe, as_of=as_of)
+    keep = ~lots.bad
+    mask = pa.array(keep)
+    clean = pd.DataFrame({
+        "customer_id": lots.customer_id.filter(mask).to_pandas(),
+        "code": lots.code.filter(mask).to_pandas(),
+        "shares": lots.shares[keep], "amount": lots.amount[keep], "purchase_date": lots.purchase_date[keep],
+        "row": np.flatnonzero(keep).astype(np.int64)})
+    if lots.fund_idx is not None:
+        clean["fund_idx"] = lots.fund_idx[keep].astype(np.int32)
+    return clean, lots.rejects
 
 
 def reject_orphans(customers: pd.DataFrame, holdings: pd.DataFrame,
@@ -287,23 +351,30 @@ def reject_orphans(customers: pd.DataFrame, holdings: pd.DataFrame,
     orphan = position < 0
     if not orphan.any():
         return holdings, empty_rejects()
+    ids = holdings["customer_id"].to_numpy(dtype=object)[orphan]
+    rejects = orphan_rejects(ids, holdings["row"].to_numpy()[orphan], customer_rejects)
+    return holdings.loc[~orphan].reset_index(drop=True), rejects
+
+
+def orphan_rejects(ids: np.ndarray, rows: np.ndarray, customer_rejects: pd.DataFrame | None) -> pd.DataFrame:
+    """Rejects for lots of customers that are missing, or whose row was rejected."""
     rejected_ids = set() if customer_rejects is None or customer_rejects.empty else set(
         customer_rejects["customer_id"].dropna().astype(str))
-    ids = holdings["customer_id"].to_numpy(dtype=object)[orphan]
     reasons = np.array(["customer row was rejected" if i in rejected_ids else "customer_id not in customers table"
                         for i in ids], dtype=object)
-    rejects = pd.DataFrame({"table": "holdings", "customer_id": ids, "row": holdings["row"].to_numpy()[orphan],
-                            "field": "customer_id", "reason": reasons})
-    return holdings.loc[~orphan].reset_index(drop=True), rejects
+    return pd.DataFrame({"table": "holdings", "customer_id": ids, "row": rows, "field": "customer_id",
+                         "reason": reasons})
 
 
 # ---------------------------------------------------------------------------------------------
 # index lookups and valuation
 # ---------------------------------------------------------------------------------------------
 
-def _arrow_strings(values: pd.Series | np.ndarray) -> pa.Array:
+def _arrow_strings(values: pd.Series | np.ndarray | pa.Array) -> pa.Array:
     """Text as an Arrow string array (zero-copy for pandas' Arrow-backed `str` columns)."""
-    if isinstance(values, pd.Series):
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        array = values
+    elif isinstance(values, pd.Series):
         if not pd.api.types.is_string_dtype(values.dtype):
             values = values.astype("str")
         array = pa.array(values)
@@ -314,17 +385,17 @@ def _arrow_strings(values: pd.Series | np.ndarray) -> pa.Array:
     return array.cast(pa.string()) if array.type != pa.string() else array
 
 
-def positions_in(values: pd.Series | np.ndarray, value_set: pd.Series | np.ndarray) -> np.ndarray:
+def positions_in(values: pd.Series | np.ndarray | pa.Array, value_set: pd.Series | np.ndarray) -> np.ndarray:
     """Position of each value in `value_set` (-1 where absent); a hash join in Arrow, fast for millions."""
     found = pc.index_in(_arrow_strings(values), value_set=_arrow_strings(value_set))
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
-def customer_positions(customer_ids: pd.Series, holding_ids: pd.Series) -> np.ndarray:
+def customer_positions(customer_ids: pd.Series, holding_ids: pd.Series | pa.Array) -> np.ndarray:
     return positions_in(holding_ids, customer_ids)
 
 
-def fund_index(universe: Universe, codes: pd.Series | np.ndarray) -> np.ndarray:
+def fund_index(universe: Universe, codes: pd.Series | np.ndarray | pa.Array) -> np.ndarray:
     """Universe position of each fund code (-1 for unknown codes)."""
     return positions_in(codes, np.asarray(universe.codes, dtype=object))
 

@@ -182,16 +182,23 @@ def prepare(ctx: DiagnosisContext, customers: batch_io.PathOrFrame, holdings: ba
     """Read and validate both tables, reject lots of unknown funds or customers, value the lots."""
     as_of = as_of or date.today()
     clean_c, rejects_c = batch_io.read_customers(customers)
-    clean_h, rejects_h = batch_io.read_holdings(holdings, universe=ctx.universe, as_of=as_of)
-    position = batch_io.customer_positions(clean_c["customer_id"], clean_h["customer_id"])
-    clean_h, rejects_o = batch_io.reject_orphans(clean_c, clean_h, rejects_c, position)
-    position = position[position >= 0]
-    lot_fund = clean_h["fund_idx"].to_numpy(dtype=np.int64)
-    lot_value, lot_days = batch_io.lot_values(ctx.universe, lot_fund, clean_h["shares"].to_numpy(dtype=float),
-                                              clean_h["amount"].to_numpy(dtype=float),
-                                              clean_h["purchase_date"].to_numpy(dtype="datetime64[D]"), as_of)
-    rejects = pd.concat([r for r in (rejects_c, rejects_h, rejects_o) if not r.empty] or [batch_io.empty_rejects()],
-                        ignore_index=True)
+    lots = batch_io.validate_holdings(holdings, universe=ctx.universe, as_of=as_of)
+    # the same rows `read_holdings` keeps, as arrays (no DataFrame of millions of lots is built)
+    keep = ~lots.bad
+    ids = lots.customer_id.filter(pa.array(keep)) if not keep.all() else lots.customer_id
+    rows = np.flatnonzero(keep)
+    position = batch_io.customer_positions(clean_c["customer_id"], ids)
+    orphan = position < 0
+    rejects_o = batch_io.empty_rejects()
+    if orphan.any():
+        orphan_ids = np.asarray(ids.filter(pa.array(orphan)).to_pylist(), dtype=object)
+        rejects_o = batch_io.orphan_rejects(orphan_ids, rows[orphan], rejects_c)
+        rows, position = rows[~orphan], position[~orphan]
+    lot_fund = lots.fund_idx[rows].astype(np.int64)
+    lot_value, lot_days = batch_io.lot_values(ctx.universe, lot_fund, lots.shares[rows], lots.amount[rows],
+                                              lots.purchase_date[rows], as_of)
+    rejects = pd.concat([r for r in (rejects_c, lots.rejects, rejects_o) if not r.empty]
+                        or [batch_io.empty_rejects()], ignore_index=True)
     lot_rejects = rejects.loc[rejects["table"] == "holdings", "customer_id"].dropna()
     if len(lot_rejects):
         rejected_pos = batch_io.customer_positions(clean_c["customer_id"], lot_rejects)
