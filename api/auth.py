@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 import jwt
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from api.errors import ApiError
@@ -57,8 +57,27 @@ def mint_token(settings: Settings, role: Role | str, sub: str, ttl_minutes: int 
     return jwt.encode(claims, settings.signing_key, algorithm=settings.jwt_algorithm)
 
 
+_VERIFIED: dict[tuple[str, str, str, str], tuple[Principal, float]] = {}
+_VERIFIED_MAX = 10_000
+
+
 def principal_from_header(settings: Settings, authorization: str | None) -> Principal:
-    """Verify `Authorization: Bearer <jwt>` and return the caller, or raise 401."""
+    """Verify `Authorization: Bearer <jwt>` and return the caller, or raise 401.
+
+    A token whose signature was verified once is remembered (bounded) with its expiry, which is checked
+    on every use: an app session sends the same token many times."""
+    key = (settings.verification_key, settings.jwt_algorithm, settings.jwt_issuer, authorization or "")
+    cached = _VERIFIED.get(key)
+    if cached is not None and cached[1] > time.time():
+        return cached[0]
+    principal, expires = _verify(settings, authorization)
+    if len(_VERIFIED) >= _VERIFIED_MAX:
+        _VERIFIED.clear()
+    _VERIFIED[key] = (principal, expires)
+    return principal
+
+
+def _verify(settings: Settings, authorization: str | None) -> tuple[Principal, float]:
     if not authorization:
         raise unauthorized("unauthorized", "missing bearer token (Authorization: Bearer <token>)")
     if len(authorization) > MAX_TOKEN_BYTES:
@@ -80,16 +99,16 @@ def principal_from_header(settings: Settings, authorization: str | None) -> Prin
         raise unauthorized("invalid_token", f"unknown role {role_raw!r}; expected customer, rm or ops") from None
     if not isinstance(sub, str) or not sub or len(sub) > 64:
         raise unauthorized("invalid_token", "token subject must be a non-empty string of at most 64 characters")
-    return Principal(role=role, sub=sub)
+    return Principal(role=role, sub=sub), float(claims["exp"])
 
 
-def is_assigned(session: Session, rm_id: str, customer_id: str) -> bool:
+def is_assigned(session: Session | Connection, rm_id: str, customer_id: str) -> bool:
     row = session.execute(select(RmAssignment.id).where(RmAssignment.rm_id == rm_id,
                                                         RmAssignment.customer_id == customer_id)).first()
     return row is not None
 
 
-def check_customer_access(session: Session, principal: Principal, customer_id: str) -> None:
+def check_customer_access(session: Session | Connection, principal: Principal, customer_id: str) -> None:
     """Raise 403 unless the caller may act on `customer_id`."""
     if principal.role is Role.OPS:
         return

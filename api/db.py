@@ -10,6 +10,7 @@ to head at start-up.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
@@ -58,14 +59,38 @@ def alembic_config(engine: Engine):
     return config
 
 
+MIGRATION_LOCK_ID = 72_707_001  # PostgreSQL advisory lock key for schema migrations
+
+
 def migrate(engine: Engine) -> None:
-    """Upgrade the schema to the latest migration (idempotent)."""
+    """Upgrade the schema to the latest migration (idempotent, safe with several workers starting at once).
+
+    Workers serialize on a PostgreSQL advisory lock held for the migration transaction, or on an exclusive
+    lock file beside an SQLite database."""
     from alembic import command
 
     config = alembic_config(engine)
-    with engine.begin() as connection:
+    with _sqlite_migration_lock(engine), engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_ID})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+@contextmanager
+def _sqlite_migration_lock(engine: Engine) -> Iterator[None]:
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    import fcntl
+
+    with open(f"{database}.migrate.lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def ping(engine: Engine) -> bool:

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import Connection, Row, bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -114,6 +114,18 @@ def latest_assessment(session: Session, customer_id: str) -> RiskAssessment | No
     return session.scalars(_LATEST_ASSESSMENT, {"customer_id": customer_id}).first()
 
 
+_CURRENT_ASSESSMENT = (
+    select(RiskAssessment.id, RiskAssessment.level, RiskAssessment.lowest_category, RiskAssessment.expires_on,
+           RiskAssessment.questionnaire_version, RiskAssessment.facts)
+    .where(RiskAssessment.customer_id == bindparam("customer_id"))
+    .order_by(RiskAssessment.created_at.desc(), RiskAssessment.id.desc()).limit(1))
+
+
+def current_assessment(db: Session | Connection, customer_id: str) -> Row | None:
+    """The newest assessment's decision fields (one light Core query; no ORM object)."""
+    return db.execute(_CURRENT_ASSESSMENT, {"customer_id": customer_id}).first()
+
+
 def latest_assessments(session: Session, customer_ids: Sequence[str]) -> dict[str, RiskAssessment]:
     """The newest assessment of each customer (one query)."""
     if not customer_ids:
@@ -126,7 +138,7 @@ def latest_assessments(session: Session, customer_ids: Sequence[str]) -> dict[st
     return latest
 
 
-def is_expired(assessment: RiskAssessment, today: date | None = None) -> bool:
+def is_expired(assessment: RiskAssessment | Row, today: date | None = None) -> bool:
     return assessment.expires_on < (today or utcnow().date())
 
 
@@ -135,9 +147,9 @@ def is_expired(assessment: RiskAssessment, today: date | None = None) -> bool:
 _INSERT_PROPOSAL = insert(Proposal.__table__)
 
 
-def add_proposal(session: Session, values: dict) -> None:
+def add_proposal(db: Session | Connection, values: dict) -> None:
     """Append one proposal with a single INSERT (no unit-of-work bookkeeping: this is the hot path)."""
-    session.connection().execute(_INSERT_PROPOSAL, values)
+    (db.connection() if isinstance(db, Session) else db).execute(_INSERT_PROPOSAL, values)
 
 
 def get_proposal(session: Session, proposal_id: str) -> Proposal | None:

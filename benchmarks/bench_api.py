@@ -150,8 +150,9 @@ def run_wrk(port: int, path: str, headers: dict[str, str], extra_json: str, dura
     header_lines = "\n".join(f'wrk.headers["{k}"] = "{v}"' for k, v in headers.items())
     script = Path(tempfile.mkstemp(suffix=".lua")[1])
     script.write_text(WRK_SCRIPT % (header_lines, extra_json, path))
-    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{int(duration)}s", "--latency", "-s", str(script),
-                          f"http://127.0.0.1:{port}"], capture_output=True, text=True, timeout=duration + 60).stdout
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{int(duration)}s", "--timeout", "60s", "--latency",
+               "-s", str(script), f"http://127.0.0.1:{port}"]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=duration + 120).stdout
     script.unlink()
 
     def ms(label: str) -> float:
