@@ -186,6 +186,14 @@ def _levels(values: pd.Series) -> np.ndarray:
     return pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
 
 
+def _positions(values: pd.Series, value_set: pd.Series) -> np.ndarray:
+    """Position of each value in `value_set` (-1 where absent): an Arrow hash join, zero-copy on str columns."""
+    import pyarrow.compute as pc
+
+    found = pc.index_in(pa.array(values.array), value_set=pa.array(value_set.array))
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
 def _dates_or_nat(frame: pd.DataFrame, column: str) -> np.ndarray:
     if column not in frame.columns:
         return np.full(len(frame), np.datetime64("NaT"), dtype="datetime64[D]")
@@ -194,7 +202,7 @@ def _dates_or_nat(frame: pd.DataFrame, column: str) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Customers:
-    ids: np.ndarray
+    ids: pd.Series  # str
     rows: np.ndarray
     level: np.ndarray
     lowest: np.ndarray
@@ -210,7 +218,7 @@ def _validate_customers(customers: pd.DataFrame) -> tuple[_Customers, np.ndarray
             raise BadInputError(f"customers table is missing column {col}", code="missing_columns",
                                 details={"table": "customers", "missing": [col]})
     n = len(customers)
-    ids = customers["customer_id"].astype("str").to_numpy(dtype=object)
+    ids = customers["customer_id"].astype("str").reset_index(drop=True)
     rows = customers["row"].to_numpy(dtype=np.int64) if "row" in customers.columns else np.arange(n)
     level = _levels(customers["risk_level"])
     lowest = (customers["lowest_category"].fillna(False).astype(bool).to_numpy()
@@ -227,11 +235,11 @@ def _validate_customers(customers: pd.DataFrame) -> tuple[_Customers, np.ndarray
         (np.isfinite(horizon) & ((horizon < 0) | (horizon > 100)), "horizon_years",
          "horizon_years must be between 0 and 100"),
         (~np.isfinite(flow) & ~np.isnan(flow), "cash_flow", "cash_flow is not finite"),
-        (pd.Series(ids).duplicated().to_numpy(), "customer_id", "duplicate customer_id (first row kept)"),
+        (ids.duplicated().to_numpy(), "customer_id", "duplicate customer_id (first row kept)"),
     )
     for mask, field, reason in checks:
         if mask.any():
-            rejects.append(_reject_frame("customers", ids[mask], rows[mask], field, reason))
+            rejects.append(_reject_frame("customers", ids[mask].to_numpy(dtype=object), rows[mask], field, reason))
             bad |= mask
     level = np.where(np.isin(level, [1, 2, 3, 4, 5]), level, 1).astype(np.int64)
     prev = np.where(np.isin(prev, [1, 2, 3, 4, 5]), prev, level).astype(np.int64)
@@ -282,7 +290,8 @@ def _build_pairs(n_cust: int, held_cust: np.ndarray, held_fund: np.ndarray, held
     offsets = np.cumsum(counts) - counts
     t_fund = g_funds[np.repeat(g_first[group], counts) + (np.arange(counts.sum()) - np.repeat(offsets, counts))]
     keys = np.concatenate([held_cust * n_funds + held_fund, t_cust * n_funds + t_fund])
-    union = np.unique(keys)
+    keys.sort()  # both parts are already sorted: a cheap merge
+    union = keys[np.concatenate([[True], keys[1:] != keys[:-1]])] if len(keys) else keys
     cust = union // n_funds
     fund = union % n_funds
     held_pos = np.searchsorted(union, held_cust * n_funds + held_fund)
@@ -331,11 +340,9 @@ def rebalance_batch(universe: Universe, customers: pd.DataFrame, lots: pd.DataFr
     n_cust = len(cust.ids)
 
     # ---- lots: validate, map to customers
-    from advisor.batch_io import positions_in
-
-    lot_ids = lots["customer_id"].astype("str").to_numpy(dtype=object)
+    lot_id_series = lots["customer_id"].astype("str").reset_index(drop=True)
     lot_rows = lots["row"].to_numpy(dtype=np.int64) if "row" in lots.columns else np.arange(len(lots))
-    lot_cust = positions_in(lot_ids, cust.ids) if len(lots) else np.zeros(0, np.int64)
+    lot_cust = _positions(lot_id_series, cust.ids) if len(lots) else np.zeros(0, np.int64)
     fund_idx = lots["fund_idx"].to_numpy(dtype=np.int64)
     value = pd.to_numeric(lots["value"], errors="coerce").to_numpy(dtype=float)
     days = pd.to_numeric(lots["holding_days"], errors="coerce").to_numpy(dtype=float)
@@ -350,15 +357,16 @@ def rebalance_batch(universe: Universe, customers: pd.DataFrame, lots: pd.DataFr
     for mask, field, reason in lot_checks:
         mask = mask & ~bad_lot
         if mask.any():
-            rejects.append(_reject_frame("holdings", lot_ids[mask], lot_rows[mask], field, reason))
+            rejects.append(_reject_frame("holdings", lot_id_series[mask].to_numpy(dtype=object), lot_rows[mask],
+                                         field, reason))
             bad_lot |= mask
     # a customer with any unusable lot is not rebalanced: trades on a partial picture would be wrong
     spoilt = np.unique(lot_cust[bad_lot & (lot_cust >= 0)])
     if spoilt.size:
         newly = spoilt[~bad_cust[spoilt]]
         if newly.size:
-            rejects.append(_reject_frame("customers", cust.ids[newly], cust.rows[newly], "holdings",
-                                         "customer skipped: one of their holding rows was rejected"))
+            rejects.append(_reject_frame("customers", cust.ids.iloc[newly].to_numpy(dtype=object), cust.rows[newly],
+                                         "holdings", "customer skipped: one of their holding rows was rejected"))
         bad_cust[spoilt] = True
     keep_lot = ~bad_lot & (lot_cust >= 0) & (value > 0)
     keep_lot &= ~bad_cust[np.where(lot_cust >= 0, lot_cust, 0)]
@@ -367,7 +375,7 @@ def rebalance_batch(universe: Universe, customers: pd.DataFrame, lots: pd.DataFr
     good = np.flatnonzero(~bad_cust)
     renumber = np.full(n_cust, -1, dtype=np.int64)
     renumber[good] = np.arange(len(good))
-    ids, level, lowest = cust.ids[good], cust.level[good], cust.lowest[good]
+    ids, level, lowest = cust.ids.iloc[good].reset_index(drop=True), cust.level[good], cust.lowest[good]
     bucket, flow, prev_level = cust.bucket[good], cust.flow[good], cust.previous_level[good]
     last_review = cust.last_review[good]
     n = len(good)
@@ -382,7 +390,12 @@ def rebalance_batch(universe: Universe, customers: pd.DataFrame, lots: pd.DataFr
     events = _fund_events(universe, facts, fund_events)
     blocked = events != ""
     group_key = level * 100 + allowed * 10 + bucket
-    uniq_keys, group = np.unique(group_key, return_inverse=True)
+    present = np.zeros(600, dtype=bool)
+    present[group_key] = True
+    uniq_keys = np.flatnonzero(present)
+    lookup = np.zeros(600, dtype=np.int64)
+    lookup[uniq_keys] = np.arange(len(uniq_keys))
+    group = lookup[group_key]
     groups = np.stack([uniq_keys // 100, (uniq_keys // 10) % 10, uniq_keys % 10], axis=1) if n else np.zeros(
         (0, 3), np.int64)
     group_targets, replacement = _group_targets(universe, facts, provider, groups, blocked)
@@ -390,6 +403,7 @@ def rebalance_batch(universe: Universe, customers: pd.DataFrame, lots: pd.DataFr
     pairs, held_pos = _build_pairs(n, held_cust, held_fund, held_value, group, group_targets, n_funds)
     pc, pf = pairs.cust, pairs.fund
     held_total = np.bincount(pc, weights=pairs.held, minlength=n)
+    flow = np.where(np.abs(flow) < 0.01, 0.0, flow)  # less than a cent is no cash flow
     flow = np.maximum(flow, -held_total)  # cannot withdraw more than is held (sales pay fees: see feasible)
     scale = held_total + np.maximum(flow, 0.0)
     target_scale = np.divide(held_total + flow, scale, out=np.zeros(n), where=scale > 0)
@@ -412,7 +426,7 @@ def rebalance_batch(universe: Universe, customers: pd.DataFrame, lots: pd.DataFr
                     level=level, previous_level=prev_level, above_level_value=above_value,
                     event_detail=event_detail, weighted_drawdown=dd, last_review=last_review, as_of=as_of64,
                     settings=settings)
-    active = trig.actionable & (scale > 0)
+    active = trig.actionable & (scale >= 0.01)
 
     # ---- per-pair model data
     lam = facts.variance[pf] + settings.risk_floor**2
@@ -500,7 +514,7 @@ def _event_details(universe: Universe, pairs: _Pairs, events: np.ndarray, replac
 
 
 def _price_and_report(universe: Universe, facts: FundFacts, discount: float, settings: RebalanceSettings,
-                      as_of: date, ids: np.ndarray, level: np.ndarray, allowed: np.ndarray, flow: np.ndarray,
+                      as_of: date, ids: pd.Series, level: np.ndarray, allowed: np.ndarray, flow: np.ndarray,
                       scale: np.ndarray, target_scale: np.ndarray, held_total: np.ndarray, pairs: _Pairs,
                       pclass: np.ndarray, lam: np.ndarray, lin: np.ndarray, book, held_pos: np.ndarray,
                       buy_gross: np.ndarray, sell_value: np.ndarray, trig: Triggers, active: np.ndarray,
@@ -525,15 +539,13 @@ def _price_and_report(universe: Universe, facts: FundFacts, discount: float, set
             short_fee[held_pos] = sale.pair_short_fee
             min_days[held_pos] = sale.pair_min_days
         # switches: inside one company, sale proceeds move into the bought fund at the rate difference
-        key = pc * (int(facts.company.max(initial=0)) + 1) + facts.company[pf]
         proceeds = sell - sell_fee
-        by_key_sell = pd.Series(proceeds).groupby(key).transform("sum").to_numpy()
-        by_key_buy = pd.Series(buy).groupby(key).transform("sum").to_numpy()
+        by_key_sell, by_key_buy = company_sums(pairs, facts.company, [proceeds, buy])
         matched = np.minimum(by_key_sell, by_key_buy)
         switch_in = np.divide(buy * matched, by_key_buy, out=np.zeros(len(pc)), where=by_key_buy > 0)
         switch_out = np.divide(sell * matched, by_key_sell, out=np.zeros(len(pc)), where=by_key_sell > 0)
-        out_rate_num = pd.Series(switch_out * facts.base_sub_rate[pf]).groupby(key).transform("sum").to_numpy()
-        out_rate_den = pd.Series(switch_out).groupby(key).transform("sum").to_numpy()
+        out_rate_num, out_rate_den = company_sums(pairs, facts.company,
+                                                  [switch_out * facts.base_sub_rate[pf], switch_out])
         out_rate = np.divide(out_rate_num, out_rate_den, out=np.zeros(len(pc)), where=out_rate_den > 0)
         in_rate = np.divide(buy_fee, buy - buy_fee, out=np.zeros(len(pc)), where=buy - buy_fee > 0)
         switch_fee = costs.switch_in_fees(in_rate, out_rate, switch_in)
@@ -555,6 +567,7 @@ def _price_and_report(universe: Universe, facts: FundFacts, discount: float, set
         return (np.bincount(pc, weights=terms, minlength=n) + settings.cost_aversion * fees_c / sc
                 + settings.cash_drag * idle / sc)
 
+    buy_gross, sell_value = np.round(buy_gross, 2), np.round(sell_value, 2)  # orders are placed in cents
     priced = price(buy_gross, sell_value)
     obj_before = objective(pairs.held, np.zeros(n), np.maximum(flow, 0.0))
     obj_after = objective(priced["after"], priced["fees"], priced["cash"])
@@ -564,22 +577,48 @@ def _price_and_report(universe: Universe, facts: FundFacts, discount: float, set
     keep = active & traded & (worth | must_trade)
     drop_pairs = ~keep[pc]
     if drop_pairs.any() and (buy_gross[drop_pairs] > 0).any() | (sell_value[drop_pairs] > 0).any():
+        # dropped plans are undone customer by customer (every priced quantity is per customer)
         buy_gross = np.where(drop_pairs, 0.0, buy_gross)
         sell_value = np.where(drop_pairs, 0.0, sell_value)
-        priced = price(buy_gross, sell_value)
+        for name in ("buy_fee", "switch_fee", "switch_in", "switch_out", "sell_fee", "short_fee", "plain_share"):
+            priced[name] = np.where(drop_pairs, 0.0, priced[name])
+        priced["min_days"] = np.where(drop_pairs, np.nan, priced["min_days"])
+        priced["after"] = np.where(drop_pairs, pairs.held, priced["after"])
+        priced["fees"] = np.where(keep, priced["fees"], 0.0)
+        priced["cash"] = np.where(keep, priced["cash"], flow)
+        if len(held_pos):
+            priced["lot_sold"] = np.where(drop_pairs[held_pos[book.pair_of_lot]], 0.0, priced["lot_sold"])
         obj_after = np.where(keep, obj_after, obj_before)
 
-    reason = np.where(
-        ~(scale > 0), "empty",
-        np.where(~active, "within_bands",
-                 np.where(keep, np.where(feasible, "trade", "withdrawal_shortfall"),
-                          np.where(traded, "cost_exceeds_benefit", "below_minimum"))))
+    from advisor.rebalancing.report import REASON_CODES as R
+
+    short_of_cash = must_trade & (priced["cash"] < -0.005)
+    reason = np.select(
+        [~(scale >= 0.01), ~active, short_of_cash, keep, traded],
+        [R["empty"], R["within_bands"], R["withdrawal_shortfall"], R["trade"], R["cost_exceeds_benefit"]],
+        default=R["below_minimum"]).astype(np.int64)
     return build_outputs(universe=universe, facts=facts, as_of=as_of, ids=ids, level=level, flow=flow,
                          held_total=held_total, pairs=pairs, pclass=pclass, buy_gross=buy_gross,
                          sell_value=sell_value, priced=priced, book=book, held_pos=held_pos, trig=trig,
                          reason=reason, turnover_bound=turnover_bound & keep, target_cls=target_cls,
                          actual_cls=actual_cls, obj_before=obj_before, obj_after=obj_after, scale=scale,
                          rejects=rejects, reject_columns=REJECT_COLUMNS)
+
+
+def company_sums(pairs: _Pairs, company: np.ndarray, values: list[np.ndarray], block: int = 65_536
+                 ) -> list[np.ndarray]:
+    """For each pair, the sum of each value over the customer's pairs in the same fund company."""
+    comp = company[pairs.fund]
+    n_comp = int(company.max(initial=0)) + 1
+    n_cust = len(pairs.first) - 1
+    out = [np.zeros(len(pairs.cust)) for _ in values]
+    for c0 in range(0, n_cust, block):
+        c1 = min(c0 + block, n_cust)
+        p0, p1 = pairs.first[c0], pairs.first[c1]
+        key = (pairs.cust[p0:p1] - c0) * n_comp + comp[p0:p1]
+        for o, v in zip(out, values, strict=True):
+            o[p0:p1] = np.bincount(key, weights=v[p0:p1], minlength=(c1 - c0) * n_comp)[key]
+    return out
 
 
 def rejects_frame(parts: list[pd.DataFrame]) -> pd.DataFrame:

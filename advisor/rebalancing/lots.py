@@ -59,7 +59,15 @@ def build_lot_book(cust: np.ndarray, fund_idx: np.ndarray, value: np.ndarray, pu
     cust = np.asarray(cust, dtype=np.int64)
     fund_idx = np.asarray(fund_idx, dtype=np.int64)
     dates = np.asarray(purchase_date, dtype="datetime64[D]")
-    order = np.lexsort((np.arange(len(cust)), dates, fund_idx, cust))
+    day = dates.astype(np.int64)
+    day = np.where(np.isnat(dates), day.min(initial=0), day)
+    span = int(day.max(initial=0) - day.min(initial=0)) + 1
+    n_funds = int(fund_idx.max(initial=0)) + 1
+    if len(cust) and (int(cust.max()) + 1) * n_funds * span < 2**62:
+        key = (cust * n_funds + fund_idx) * span + (day - day.min())
+        order = np.argsort(key, kind="stable")  # one int64 key: much faster than a 3-key lexsort
+    else:
+        order = np.lexsort((np.arange(len(cust)), dates, fund_idx, cust))
     cust, fund_idx, dates = cust[order], fund_idx[order], dates[order]
     value = np.asarray(value, dtype=float)[order]
     days = np.asarray(holding_days, dtype=float)[order]
@@ -132,6 +140,7 @@ def sell_fifo(book: LotBook, pair_sell_value: np.ndarray) -> FifoSale:
     before = cum - free - pair_base[pair]  # sellable value of older lots of the same pair
     want = np.asarray(pair_sell_value, dtype=float)[pair]
     sold = np.clip(want - before, 0.0, free)
+    sold = np.where(sold < 0.005, 0.0, sold)  # float dust below half a cent does not touch a lot
     fee = sold * book.rate
     short = book.holding_days < SHORT_HOLD_DAYS
     pair_fee = np.bincount(pair, weights=fee, minlength=book.n_pairs)

@@ -227,7 +227,7 @@ def _solve_mu(prep: _Prepared, nu: np.ndarray | None, steps: int
     if not need.any():
         return b, u, mu, feasible
     rows = np.flatnonzero(need)
-    q = prep.take(rows)
+    q = prep if len(rows) == n else prep.take(rows)  # avoid copying when every row needs the search
     nu_q = None if nu is None else nu[rows]
     nu_v = np.zeros(len(rows)) if nu_q is None else nu_q
 
@@ -292,29 +292,36 @@ def cleanup(p: DenseProblem, sol: Solution, scale: np.ndarray, min_buy: np.ndarr
             min_holding: float) -> tuple[np.ndarray, np.ndarray]:
     """Enforce minimum trade and minimum remaining holding, then re-fit the cash budget.
 
-    `scale` (C,) is T in yuan; `min_buy` (C, N) the fund's minimum purchase in yuan. A partial sale that
+    `scale` (C,) is T in yuan; `min_buy` (C, N) the fund's minimum purchase in yuan. Sales under
+    `min_trade` are dropped unless they empty the position or pay a withdrawal. A partial sale that
     would leave less than `min_holding` becomes either a full exit or a sale down to `min_holding`,
-    whichever the fund's own terms of the objective prefer. Buys shrink proportionally when the cleaned
-    sales no longer fund them; buys that fall under their minimum are dropped.
+    whichever the fund's own terms of the objective prefer (always the exit for a withdrawal). Buys
+    shrink proportionally when the cleaned sales no longer fund them; buys that fall under their
+    minimum are dropped.
     """
     T = scale[:, None]
     b = sol.b.copy()
     sellable = p.seg_len.sum(axis=-1)
     sell = sol.u.sum(axis=-1)
-    sell = np.where(sell * T < min_trade, 0.0, sell)
+    withdrawing = (p.budget < 0)[:, None]  # a withdrawal must be paid: its sales are never shrunk
+    full_exit = sell >= sellable - 1e-12
+    sell = np.where((sell * T < min_trade) & ~full_exit & ~withdrawing, 0.0, sell)
     remain = p.h - sell
     partial = (sell > 0) & (remain * T < min_holding) & (remain > 1e-15)
     if partial.any():
-        down = np.minimum(np.maximum(p.h - min_holding / T, 0.0), sellable)
-        down = np.where(down * T < min_trade, 0.0, down)
-        can_exit = sellable >= p.h - 1e-15  # locked lots make a full exit impossible
+        r, c = np.nonzero(partial)
+        h, held, bb = p.h[r, c], sellable[r, c], b[r, c]
+        down = np.minimum(np.maximum(h - min_holding / T[r, 0], 0.0), held)
+        down = np.where(down * T[r, 0] < min_trade, 0.0, down)
+        can_exit = held >= h - 1e-15  # locked lots make a full exit impossible
 
         def fund_terms(s: np.ndarray) -> np.ndarray:
-            x = p.h + b - s
-            return p.lam * (x - p.w) ** 2 + p.lin * x + p.kappa * (p.seg_rate * fill_fifo(p.seg_len, s)).sum(-1)
+            x = h + bb - s
+            fee = (p.seg_rate[r, c] * fill_fifo(p.seg_len[r, c], s)).sum(-1)
+            return p.lam[r, c] * (x - p.w[r, c]) ** 2 + p.lin[r, c] * x + p.kappa * fee
 
-        prefer_exit = can_exit & (fund_terms(sellable) <= fund_terms(down))
-        sell = np.where(partial, np.where(prefer_exit, sellable, down), sell)
+        prefer_exit = can_exit & ((fund_terms(held) <= fund_terms(down)) | withdrawing[r, 0])
+        sell[r, c] = np.where(prefer_exit, held, down)
     u = fill_fifo(p.seg_len, sell)
     floor = np.maximum(min_buy, min_trade) / T
     b = np.where(b * (1.0 + p.buy_rate) < floor, 0.0, b)

@@ -55,16 +55,19 @@ NOTES: dict[str, tuple[str, str]] = {
 }
 
 CLASS_NAMES = tuple(c.value for c in AssetClass)
+REASON_CODES = {name: i for i, name in enumerate(REASONS)}
+TRADE_CODES = (REASON_CODES["trade"], REASON_CODES["withdrawal_shortfall"])
 
 
 def _cat(codes: np.ndarray, categories: np.ndarray) -> pd.Categorical:
     return pd.Categorical.from_codes(codes.astype(np.int64), categories=pd.Index(categories).astype("str"))
 
 
-def build_outputs(*, universe: Universe, facts, as_of: date, ids: np.ndarray, level: np.ndarray,
+def build_outputs(*, universe: Universe, facts, as_of: date, ids: pd.Series, level: np.ndarray,
                   flow: np.ndarray, held_total: np.ndarray, pairs, pclass: np.ndarray, buy_gross: np.ndarray,
                   sell_value: np.ndarray, priced: dict[str, np.ndarray], book, held_pos: np.ndarray,
-                  trig, reason: np.ndarray, turnover_bound: np.ndarray, target_cls: np.ndarray,
+                  trig, reason: np.ndarray,  # int codes into REASONS
+                  turnover_bound: np.ndarray, target_cls: np.ndarray,
                   actual_cls: np.ndarray, obj_before: np.ndarray, obj_after: np.ndarray, scale: np.ndarray,
                   rejects: list[pd.DataFrame], reject_columns: list[str]):
     from advisor.rebalancing.batch import BatchResult, lot_dates_array, rejects_frame
@@ -107,7 +110,7 @@ def build_outputs(*, universe: Universe, facts, as_of: date, ids: np.ndarray, le
     lot_dates = pa.array([None] * 0, pa.list_(pa.date32())) if len(t_pair) == 0 else pa.compute.if_else(
         pa.array(is_sale), lot_dates, empty)
     trades = pd.DataFrame({
-        "customer_id": _cat(pc[t_pair], ids),
+        "customer_id": ids.take(pc[t_pair]).reset_index(drop=True),
         "code": _cat(pf[t_pair], codes),
         "asset_class": _cat(pclass[t_pair], np.array(CLASS_NAMES)),
         "action": _cat(t_action, np.array(ACTIONS)),
@@ -129,7 +132,8 @@ def build_outputs(*, universe: Universe, facts, as_of: date, ids: np.ndarray, le
                           where=after_total[:, None] > 0)
     drift_after = np.where(after_total > 0, np.abs(after_cls - target_cls).sum(axis=1) / 2, 0.0)
     positions = pd.DataFrame({
-        "customer_id": _cat(pc, ids), "code": _cat(pf, codes), "asset_class": _cat(pclass, np.array(CLASS_NAMES)),
+        "customer_id": ids.take(pc).reset_index(drop=True), "code": _cat(pf, codes),
+        "asset_class": _cat(pclass, np.array(CLASS_NAMES)),
         "risk_level": facts.risk_level[pf].astype(np.int8),
         "value_before": np.round(pairs.held, 2), "value_after": np.round(after, 2),
         "target_weight": pairs.target,
@@ -145,11 +149,10 @@ def build_outputs(*, universe: Universe, facts, as_of: date, ids: np.ndarray, le
     short_c = np.bincount(pc[t_pair], weights=short, minlength=n)
     turnover = np.divide(np.maximum(sells - np.maximum(-flow, 0.0), 0.0), scale, out=np.zeros(n), where=scale > 0)
     summary = pd.DataFrame({
-        "customer_id": pd.Series(ids, dtype="str"),
+        "customer_id": ids,
         "risk_level": level.astype(np.int8),
-        "status": np.where(reason == "trade", "trade", np.where(reason == "withdrawal_shortfall", "trade",
-                                                                    "no_trade")),
-        "reason": reason,
+        "status": pd.Categorical.from_codes(np.where(np.isin(reason, TRADE_CODES), 0, 1),
+                                            categories=["trade", "no_trade"]),
         "severity": pd.Categorical.from_codes(trig.severity, categories=["none", "suggest", "urge"]),
         "triggers": trig.names(),
         "fund_events": trig.fund_event_detail,
@@ -166,9 +169,10 @@ def build_outputs(*, universe: Universe, facts, as_of: date, ids: np.ndarray, le
         summary[f"before_{name}"] = actual_cls[:, j]
         summary[f"after_{name}"] = after_cls[:, j]
         summary[f"target_{name}"] = target_cls[:, j]
-    texts = pd.DataFrame(list(REASONS.values()), index=list(REASONS), columns=["zh", "en"])
-    summary["reason_zh"] = texts["zh"].reindex(reason).to_numpy()
-    summary["reason_en"] = texts["en"].reindex(reason).to_numpy()
+    codes_ = reason
+    summary["reason"] = pd.Categorical.from_codes(codes_, categories=list(REASONS))
+    summary["reason_zh"] = pd.Categorical.from_codes(codes_, categories=[v[0] for v in REASONS.values()])
+    summary["reason_en"] = pd.Categorical.from_codes(codes_, categories=[v[1] for v in REASONS.values()])
     return BatchResult(trades=trades, summary=summary, positions=positions, rejects=rejects_frame(rejects),
                        as_of=as_of, universe_version=universe.version)
 

@@ -85,13 +85,22 @@ class Triggers:
                 "lowered_level": self.lowered_level, "above_level": self.above_level,
                 "drawdown": self.drawdown_alert}
 
-    def names(self) -> np.ndarray:
-        """Comma-separated names of the triggers that fired (object array)."""
-        parts = [pd.Series(np.where(flag, name, ""), dtype="str") for name, flag in self.flags().items()]
-        joined = parts[0]
-        for part in parts[1:]:
-            joined = joined.str.cat(part, sep=",")
-        return joined.str.replace(r",+", ",", regex=True).str.strip(",").to_numpy(dtype=object)
+    def mask(self) -> np.ndarray:
+        """The fired triggers as bits (bit i = `TRIGGER_NAMES[i]`)."""
+        flags = self.flags()
+        out = np.zeros(len(self.drift_total), dtype=np.int64)
+        for bit, name in enumerate(TRIGGER_NAMES):
+            out |= flags[name].astype(np.int64) << bit
+        return out
+
+    def names(self) -> pd.Categorical:
+        """Comma-separated names of the triggers that fired (one label per distinct combination)."""
+        mask = self.mask()
+        combos = np.flatnonzero(np.bincount(mask, minlength=1 << len(TRIGGER_NAMES)))
+        lookup = np.zeros(1 << len(TRIGGER_NAMES), dtype=np.int64)
+        lookup[combos] = np.arange(len(combos))
+        labels = [",".join(n for bit, n in enumerate(TRIGGER_NAMES) if int(m) >> bit & 1) for m in combos]
+        return pd.Categorical.from_codes(lookup[mask], categories=pd.Index(labels, dtype="str"))
 
 
 def evaluate(*, actual_classes: np.ndarray, target_classes: np.ndarray, held_value: np.ndarray,
