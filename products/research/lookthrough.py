@@ -46,7 +46,7 @@ class CleanHoldings:
 
     holdings: pd.DataFrame  # HOLDING_COLUMNS + quarter_end, industry, bucket
     fund_quarters: pd.DataFrame  # one row per (fund_code, quarter): equity_share, top10_share, n_holdings
-    issues: pd.DataFrame  # ISSUE_COLUMNS
+    issues: pd.DataFrame  # ISSUE_COLUMNS + found_by ("loader" or "research")
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,10 @@ def _clean(universe: Universe) -> CleanHoldings:
     stock_i = h["stock_code"].cat.codes.to_numpy().astype(np.int64)
     q_i = h["quarter_end"].to_numpy().astype("datetime64[D]").astype(np.int64)
     fq_key = fund_i * 1_000_000 + (q_i - q_i.min())
-    dup = pd.Series(fq_key * (stock_i.max() + 1) + stock_i).duplicated(keep="first").to_numpy()
+    # a duplicate repeats fund, quarter, stock and rank; one code at several ranks (placeholders such as
+    # "FUND" in mutual-recognition funds) is several positions and is kept
+    rank_i = pd.to_numeric(h["rank"], errors="coerce").fillna(-1).to_numpy().astype(np.int64) + 1
+    dup = pd.DataFrame({"fq": fq_key, "stock": stock_i, "rank": rank_i}).duplicated(keep="first").to_numpy()
     if dup.any():
         issues.append(_issue_rows(h[dup], "duplicate_holding", "warning",
                                   "duplicate holding row (same fund, quarter, stock): kept the first"))
@@ -143,8 +146,27 @@ def _clean(universe: Universe) -> CleanHoldings:
     h["bucket"] = pd.Categorical(bucket)
     h["industry"] = pd.Categorical(np.where(is_a, industry, bucket))
     h = h.sort_values(["fq_id", "weight"], ascending=[True, False], ignore_index=True)
-    all_issues = pd.concat(issues, ignore_index=True) if issues else pd.DataFrame(columns=ISSUE_COLUMNS)
-    return CleanHoldings(h, fq.reset_index(), all_issues[ISSUE_COLUMNS])
+    issues.insert(0, _loader_issues(universe))
+    all_issues = pd.concat([i for i in issues if len(i)], ignore_index=True) if any(len(i) for i in issues) \
+        else pd.DataFrame(columns=[*ISSUE_COLUMNS, "found_by"])
+    all_issues["found_by"] = all_issues["found_by"].fillna("research") if "found_by" in all_issues else "research"
+    return CleanHoldings(h, fq.reset_index(), all_issues[[*ISSUE_COLUMNS, "found_by"]])
+
+
+def _loader_issues(universe: Universe) -> pd.DataFrame:
+    """Holdings faults the loader already handled (so a look-through can say why a quarter is missing)."""
+    found = universe.issues
+    if found is None or found.empty or not {"code", "check", "message"} <= set(found.columns):
+        return pd.DataFrame(columns=[*ISSUE_COLUMNS, "found_by"])
+    source = found["source"].astype(str) if "source" in found else pd.Series("", index=found.index)
+    mask = source.str.contains("holding") & found["code"].astype(str).str.len().gt(0)
+    rows = found[mask]
+    message = rows["message"].astype(str)
+    return pd.DataFrame({
+        "code": rows["code"].astype(str).to_numpy(), "quarter": message.str.extract(r"^(\d{4}-Q\d)")[0].to_numpy(),
+        "check": rows["check"].astype(str).to_numpy(),
+        "severity": rows["severity"].astype(str).to_numpy() if "severity" in rows else "warning",
+        "message": message.to_numpy(), "found_by": "loader"})
 
 
 def _decode(values: pd.Series) -> pd.Series:

@@ -89,7 +89,8 @@ def make_holdings() -> pd.DataFrame:
         add(q, "100004", [("AAPL", "苹果", "其他", 0.20), ("688981", "中芯国际", "A股", 0.10)], 0.50)
         add(q, "999999", [("600001", "甲银行", "A股", 0.30)], 0.95)  # a fund outside the universe
     add("2024-Q4", "100005", [("600001", "甲银行", "A股", 0.70), ("600002", "乙银行", "A股", 0.60)], 0.95)  # > 100%
-    add("2024-Q4", "100006", [("600002", "乙银行", "A股", 0.10), ("600002", "乙银行", "A股", 0.10)], 0.30)  # dup
+    add("2024-Q4", "100006", [("600002", "乙银行", "A股", 0.10)], 0.30)
+    add("2024-Q4", "100006", [("600002", "乙银行", "A股", 0.10)], 0.30)  # the same row again: a duplicate
     return pd.DataFrame(rows, columns=["quarter", "fund_code", "stock_code", "stock_name", "market", "weight",
                                        "equity_share", "rank"])
 

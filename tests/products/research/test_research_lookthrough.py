@@ -140,10 +140,19 @@ def test_real_whole_quarter_matches_a_plain_pandas_pivot(real_universe):
 
 def test_real_faults_reported(real_universe):
     clean = clean_holdings(real_universe)
+    issues = clean.issues
     raw = real_universe.holdings
-    dup_raw = raw.duplicated(["quarter", "fund_code", "stock_code"]).sum()
-    assert (clean.issues["check"] == "duplicate_holding").sum() == dup_raw
+    key = ["quarter", "fund_code", "stock_code", "rank"]
+    research_dups = issues[(issues["check"] == "duplicate_holding") & (issues["found_by"] == "research")]
+    assert len(research_dups) == raw.duplicated(key).sum()  # whatever the loader left is caught here
+    # the source file's duplicate rows and >100% fund-quarters are all reported, by the loader or here
+    assert (issues["check"] == "duplicate_holding").sum() >= 230
+    over = issues[issues["check"].str.contains("over_100|above_100")]
+    assert {"008895"} <= set(over["code"])
     kept = clean.holdings.astype({"quarter": str, "fund_code": str, "stock_code": str})
-    assert not kept.duplicated(["quarter", "fund_code", "stock_code"]).any()
+    assert not kept.duplicated(key).any()
     per_fq = kept.groupby(["fund_code", "quarter"])["weight"].sum()
     assert per_fq.max() <= 1.005
+    # a fund-quarter the loader excluded says so in that fund's look-through
+    result = look_through(real_universe, ["008895"])
+    assert "holdings_over_100" in set(result.issues["check"])
