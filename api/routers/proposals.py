@@ -97,7 +97,8 @@ def order_instructions(row: Proposal, confirmation_id: str) -> list[dict]:
     for i, line in enumerate(row.body.get("lines", []), start=1):
         orders.append({"order_id": f"{confirmation_id}-{i:02d}", "customer_id": row.customer_id,
                        "fund_code": str(line["code"]), "fund_name": line.get("name"), "side": "subscribe",
-                       "amount": float(line["amount"]), "fee": float(line.get("fee") or 0.0), "currency": "CNY"})
+                       "amount": float(line["amount"]), "fee": float(line.get("fee") or 0.0),
+                       "gross": round(float(line["amount"]) + float(line.get("fee") or 0.0), 2), "currency": "CNY"})
     return orders
 
 

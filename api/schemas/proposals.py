@@ -43,8 +43,9 @@ class OrderInstruction(BaseModel):
     fund_code: str
     fund_name: str | None = None
     side: Literal["subscribe"]
-    amount: float = Field(description="gross yuan paid, fee included")
-    fee: float
+    amount: float = Field(description="yuan invested in the fund (net of the subscription fee)")
+    fee: float = Field(description="subscription fee, yuan")
+    gross: float = Field(description="yuan debited from the customer: amount + fee")
     currency: Literal["CNY"] = "CNY"
 
 
