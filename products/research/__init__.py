@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from products.errors import BadInputError
 from products.research._common import PEER_GROUP_NAMES_ZH, PEER_GROUP_OF_TYPE, to_timestamp
 from products.research.leaderboard import (
     DEFAULT_WEIGHTS,
@@ -103,7 +104,11 @@ def research_card(universe: Universe, code: str, as_of: date | str | pd.Timestam
     if not card["rated"]:
         card["unrated_reason"] = "under 3 years of history / 成立或数据不足3年"
     card["look_through"] = _look_through_card(universe, code, ts)
-    card["style"] = _style_card(universe, code, ts)
+    try:
+        card["style"] = _style_card(universe, code, ts)
+    except BadInputError as err:  # no usable style basis (e.g. a universe without benchmark series)
+        card["style"] = {"weights": {}, "r_squared": None, "drift": None, "window_end": None,
+                         "holdings": None, "unavailable": err.message}
     return card
 
 

@@ -129,6 +129,9 @@ def _dimensions(universe: Universe, as_of: pd.Timestamp | None) -> pd.DataFrame:
     last = returns.index[-1]
     as_of = last if as_of is None else min(as_of, last)
     returns = returns.loc[:as_of]
+    if returns.empty:
+        raise BadInputError(f"no return data on or before {as_of.date()}: the data starts "
+                            f"{universe.returns.index[0].date()}", details={"as_of": str(as_of.date())})
     funds = universe.funds
     first = first_observation(returns)
     inception = pd.to_datetime(funds["inception"], errors="coerce") if "inception" in funds else first

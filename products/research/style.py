@@ -59,6 +59,9 @@ def _style_returns(universe: Universe, last_day: pd.Timestamp) -> tuple[pd.DataF
         raise BadInputError(f"style basis incomplete: benchmarks lack {missing}", code="style_basis_missing",
                             details={"missing": missing})
     levels = bench[list(STYLE_NAMES)].sort_index().loc[:last_day].copy()
+    if len(levels) < 2:
+        raise BadInputError(f"no style data on or before {last_day.date()}", code="style_basis_missing",
+                            details={"as_of": str(last_day.date())})
     foreign = [s for s in FOREIGN_STYLES if s in levels]
     levels[foreign] = levels[foreign].shift(-1)
     levels = levels.iloc[:-1] if len(levels) > 1 else levels  # the last day has no next-day foreign close

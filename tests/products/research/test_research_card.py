@@ -58,3 +58,12 @@ def test_card_on_real_funds(real_universe):
     gold = research_card(real_universe, "000216")  # 华安黄金ETF联接A
     assert gold["style"]["weights"]["gold"] > 0.9
     assert gold["look_through"]["industries"] == {"non_stock": 1.0}
+
+
+def test_card_without_style_series_still_answers(synthetic_universe):
+    import dataclasses
+
+    bare = dataclasses.replace(synthetic_universe, benchmarks=synthetic_universe.benchmarks[["cn_large_cap"]])
+    card = research_card(bare, "100001")
+    assert card["style"]["weights"] == {} and "style basis" in card["style"]["unavailable"]
+    assert card["stars"] is not None
