@@ -90,7 +90,8 @@ def synthetic_book(universe, n: int, seed: int = 0) -> tuple[pd.DataFrame, pd.Da
                               "cash_flow": flow})
     as_of = np.datetime64(universe.as_of, "D")
     lots = pd.DataFrame({"customer_id": pd.array(ids[lot_cust], dtype="str"), "fund_idx": lot_fund,
-                         "value": lot_value, "holding_days": days, "purchase_date": as_of - days.astype("timedelta64[D]")})
+                         "value": lot_value, "holding_days": days,
+                         "purchase_date": as_of - days.astype("timedelta64[D]")})
     return customers, lots
 
 
@@ -114,10 +115,11 @@ def pypfopt_solve(p: DenseProblem, row: int) -> float:
         return cp.sum(y) + r @ cp.pos(y) + sold_fee(y)
 
     def custom(x, **_):
+        # κ·cost + δ·(f − cash need) with cash need = Σy + cost: written as (κ − δ)·cost − δ·Σy + δ·f (DCP)
         y = x - h
         cost = r @ cp.pos(y) + sold_fee(y)
-        return (cp.sum(cp.multiply(lam, cp.square(x - w))) + lin @ x + p.kappa * cost
-                + p.cash_drag * (p.budget[row] - cash_need(y)))
+        return (cp.sum(cp.multiply(lam, cp.square(x - w))) + lin @ x + (p.kappa - p.cash_drag) * cost
+                - p.cash_drag * cp.sum(y) + p.cash_drag * p.budget[row])
 
     opt.add_constraint(lambda x: cash_need(x - h) <= p.budget[row])
     if np.isfinite(p.turnover_cap[row]):
@@ -176,7 +178,7 @@ def main() -> None:
         t = time.perf_counter()
         ref = pypfopt_solve(p, i)
         t_base += time.perf_counter() - t
-        ours = float(objective(p, s.b[i:i + 1], s.u[i:i + 1])[0]) if False else float(objective(p, s.b, s.u)[i])
+        ours = float(objective(p, s.b, s.u)[i])
         diffs.append(abs(ours - ref) / max(abs(ref), 1e-9))
     per_solve = t_base / max(len(samples), 1)
     n_optimized = int((result.summary["reason"] != "within_bands").sum())

@@ -97,6 +97,7 @@ def fund_facts(universe: Universe) -> FundFacts:
     )
 
 
+@lru_cache(maxsize=8)
 def default_targets(universe: Universe) -> TargetProvider:
     """The proposals engine's fund-level target for a level and horizon."""
     try:
@@ -134,30 +135,43 @@ def _fund_events(universe: Universe, facts: FundFacts, fund_events: pd.DataFrame
 def _group_targets(universe: Universe, facts: FundFacts, provider: TargetProvider, groups: np.ndarray,
                    blocked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(targets (G, F), replacement fund per (group, fund) or -1) for groups (level, allowed, bucket)."""
-    n_funds = len(universe.funds)
-    running = universe.fees.running_cost
-    weights = np.zeros((len(groups), n_funds))
-    replacement = np.full((len(groups), n_funds), -1, dtype=np.int64)
+    weights = np.zeros((len(groups), len(universe.funds)))
+    replacement = np.full(weights.shape, -1, dtype=np.int64)
+    key = blocked.tobytes()
     for g, (level, allowed, bucket) in enumerate(groups.tolist()):
-        raw = provider(int(level), HORIZON_OF_BUCKET[int(bucket)], bool(allowed < level))
-        w = pd.Series(raw, dtype=float).reindex(universe.funds.index).fillna(0.0).to_numpy()
-        if (w < -1e-12).any() or not np.isfinite(w).all() or w.sum() <= 0:
-            raise DataError(f"target weights for C{level} are invalid", details={"level": int(level)})
-        w = np.maximum(w, 0.0) / w.sum()
-        ok = (facts.risk_level <= allowed) & facts.tradable & ~blocked
-        moved = np.where(ok, 0.0, w)
-        w = np.where(ok, w, 0.0)
-        for k in range(len(CLASS_NAMES)):
-            choice = _replacement(facts, ok, w, running, k)
-            if choice < 0 and k != 0:
-                choice = _replacement(facts, ok, w, running, 0)  # nothing suitable: the cash class
-            in_class = facts.class_idx == k
-            replacement[g, in_class] = choice
-            mass = moved[in_class].sum()
-            if mass > 0 and choice >= 0:
-                w[choice] += mass
-        weights[g] = w
+        weights[g], replacement[g] = _one_group_target(universe, provider, int(level), int(allowed), int(bucket), key)
     return weights, replacement
+
+
+@lru_cache(maxsize=512)
+def _one_group_target(universe: Universe, provider: TargetProvider, level: int, allowed: int, bucket: int,
+                      blocked_key: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """One group's suitable target and replacements (cached: targets are deterministic per universe)."""
+    facts = fund_facts(universe)
+    blocked = np.frombuffer(blocked_key, dtype=bool)
+    running = universe.fees.running_cost
+    n_funds = len(universe.funds)
+    replacement = np.full(n_funds, -1, dtype=np.int64)
+    raw = provider(level, HORIZON_OF_BUCKET[bucket], allowed < level)
+    w = pd.Series(raw, dtype=float).reindex(universe.funds.index).fillna(0.0).to_numpy()
+    if (w < -1e-12).any() or not np.isfinite(w).all() or w.sum() <= 0:
+        raise DataError(f"target weights for C{level} are invalid", details={"level": int(level)})
+    w = np.maximum(w, 0.0) / w.sum()
+    ok = (facts.risk_level <= allowed) & facts.tradable & ~blocked
+    moved = np.where(ok, 0.0, w)
+    w = np.where(ok, w, 0.0)
+    for k in range(len(CLASS_NAMES)):
+        choice = _replacement(facts, ok, w, running, k)
+        if choice < 0 and k != 0:
+            choice = _replacement(facts, ok, w, running, 0)  # nothing suitable: the cash class
+        in_class = facts.class_idx == k
+        replacement[in_class] = choice
+        mass = moved[in_class].sum()
+        if mass > 0 and choice >= 0:
+            w[choice] += mass
+    w.setflags(write=False)
+    replacement.setflags(write=False)
+    return w, replacement
 
 
 def _replacement(facts: FundFacts, ok: np.ndarray, w: np.ndarray, running: np.ndarray, k: int) -> int:
@@ -180,10 +194,31 @@ def _reject_frame(table: str, ids: np.ndarray, rows: np.ndarray, field: str, rea
 
 
 def _levels(values: pd.Series) -> np.ndarray:
-    if pd.api.types.is_numeric_dtype(values.dtype):
-        return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-    text = values.astype("str").str.strip().str.upper().str.removeprefix("C")
-    return pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+    """C1…C5 (or 1…5) as floats, NaN where unreadable; text is parsed once per distinct value."""
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        return values.to_numpy(dtype=float, na_value=np.nan)
+    codes, uniques = pd.factorize(values)
+    parsed = np.array([_level_of(v) for v in uniques] + [np.nan])
+    return parsed[codes]
+
+
+def _level_of(value: object) -> float:
+    text = str(value).strip().upper().removeprefix("C")
+    return float(text) if text.isdigit() else np.nan
+
+
+def _numbers(frame: pd.DataFrame, column: str, default: float) -> np.ndarray:
+    if column not in frame.columns:
+        return np.full(len(frame), default)
+    values = frame[column]
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        return values.to_numpy(dtype=float, na_value=np.nan)
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _text_ids(values: pd.Series) -> pd.Series:
+    out = values if isinstance(values.dtype, pd.StringDtype) else values.astype("str")
+    return out.reset_index(drop=True)
 
 
 def _positions(values: pd.Series, value_set: pd.Series) -> np.ndarray:
@@ -197,7 +232,10 @@ def _positions(values: pd.Series, value_set: pd.Series) -> np.ndarray:
 def _dates_or_nat(frame: pd.DataFrame, column: str) -> np.ndarray:
     if column not in frame.columns:
         return np.full(len(frame), np.datetime64("NaT"), dtype="datetime64[D]")
-    return pd.to_datetime(frame[column], errors="coerce").to_numpy(dtype="datetime64[D]")
+    values = frame[column]
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return values.to_numpy(dtype="datetime64[D]")
+    return pd.to_datetime(values, errors="coerce").to_numpy(dtype="datetime64[D]")
 
 
 @dataclass(frozen=True)
@@ -218,15 +256,13 @@ def _validate_customers(customers: pd.DataFrame) -> tuple[_Customers, np.ndarray
             raise BadInputError(f"customers table is missing column {col}", code="missing_columns",
                                 details={"table": "customers", "missing": [col]})
     n = len(customers)
-    ids = customers["customer_id"].astype("str").reset_index(drop=True)
+    ids = _text_ids(customers["customer_id"])
     rows = customers["row"].to_numpy(dtype=np.int64) if "row" in customers.columns else np.arange(n)
     level = _levels(customers["risk_level"])
-    lowest = (customers["lowest_category"].fillna(False).astype(bool).to_numpy()
+    lowest = (customers["lowest_category"].to_numpy(dtype=bool, na_value=False)
               if "lowest_category" in customers.columns else np.zeros(n, dtype=bool))
-    horizon = (pd.to_numeric(customers["horizon_years"], errors="coerce").to_numpy(dtype=float)
-               if "horizon_years" in customers.columns else np.full(n, np.nan))
-    flow = (pd.to_numeric(customers["cash_flow"], errors="coerce").to_numpy(dtype=float)
-            if "cash_flow" in customers.columns else np.zeros(n))
+    horizon = _numbers(customers, "horizon_years", np.nan)
+    flow = _numbers(customers, "cash_flow", 0.0)
     prev = _levels(customers["previous_risk_level"]) if "previous_risk_level" in customers.columns else level
     rejects: list[pd.DataFrame] = []
     bad = np.zeros(n, dtype=bool)
@@ -235,7 +271,8 @@ def _validate_customers(customers: pd.DataFrame) -> tuple[_Customers, np.ndarray
         (np.isfinite(horizon) & ((horizon < 0) | (horizon > 100)), "horizon_years",
          "horizon_years must be between 0 and 100"),
         (~np.isfinite(flow) & ~np.isnan(flow), "cash_flow", "cash_flow is not finite"),
-        (ids.duplicated().to_numpy(), "customer_id", "duplicate customer_id (first row kept)"),
+        (ids.duplicated().to_numpy() if n > 1 else np.zeros(n, dtype=bool), "customer_id",
+         "duplicate customer_id (first row kept)"),
     )
     for mask, field, reason in checks:
         if mask.any():
@@ -265,6 +302,20 @@ class BatchResult:
     rejects: pd.DataFrame
     as_of: date
     universe_version: str
+
+
+@dataclass(frozen=True)
+class CoreResult:
+    """The engine's answer as arrays (no DataFrames): per customer and per (customer, fund) pair."""
+
+    reason: np.ndarray  # (C,) codes into report.REASONS
+    pair_cust: np.ndarray
+    pair_fund: np.ndarray
+    buy_gross: np.ndarray  # yuan paid per pair (fees included)
+    sell_value: np.ndarray  # yuan redeemed per pair
+    fees: np.ndarray  # (C,)
+    cash: np.ndarray  # (C,) cash left after the plan
+    triggers: np.ndarray  # (C,) bit mask over triggers.TRIGGER_NAMES
 
 
 @dataclass
@@ -321,7 +372,7 @@ def rebalance_batch(universe: Universe, customers: pd.DataFrame, lots: pd.DataFr
                     as_of: date | None = None, settings: RebalanceSettings = DEFAULT_SETTINGS,
                     progress: Callable[[int, int], None] | None = None,
                     on_chunk: Callable[[np.ndarray, optimizer.DenseProblem, optimizer.Solution], None] | None = None,
-                    ) -> BatchResult:
+                    frames: bool = True) -> BatchResult | CoreResult:
     """Rebalance every customer of `customers` holding `lots` (valued: `advisor.batch_io.value_lots`).
 
     `customers` needs `customer_id, risk_level`; optional `lowest_category, horizon_years, cash_flow`
@@ -329,6 +380,7 @@ def rebalance_batch(universe: Universe, customers: pd.DataFrame, lots: pd.DataFr
     `customer_id, fund_idx, value, purchase_date, holding_days` (and `row` for reject reporting;
     optional `locked` for lots under a lock-up that cannot be sold yet). `on_chunk(rows, problem,
     solution)` sees each solved chunk (customer positions after rejects) — for verification.
+    `frames=False` skips building the output DataFrames and returns the priced arrays (`CoreResult`).
     """
     as_of = as_of or universe.as_of
     as_of64 = np.datetime64(as_of, "D")
@@ -340,13 +392,13 @@ def rebalance_batch(universe: Universe, customers: pd.DataFrame, lots: pd.DataFr
     n_cust = len(cust.ids)
 
     # ---- lots: validate, map to customers
-    lot_id_series = lots["customer_id"].astype("str").reset_index(drop=True)
+    lot_id_series = _text_ids(lots["customer_id"])
     lot_rows = lots["row"].to_numpy(dtype=np.int64) if "row" in lots.columns else np.arange(len(lots))
     lot_cust = _positions(lot_id_series, cust.ids) if len(lots) else np.zeros(0, np.int64)
     fund_idx = lots["fund_idx"].to_numpy(dtype=np.int64)
-    value = pd.to_numeric(lots["value"], errors="coerce").to_numpy(dtype=float)
-    days = pd.to_numeric(lots["holding_days"], errors="coerce").to_numpy(dtype=float)
-    pdate = pd.to_datetime(lots["purchase_date"], errors="coerce").to_numpy(dtype="datetime64[D]")
+    value = _numbers(lots, "value", np.nan)
+    days = _numbers(lots, "holding_days", np.nan)
+    pdate = _dates_or_nat(lots, "purchase_date")
     lot_checks = (
         (lot_cust < 0, "customer_id", "customer_id not in customers table"),
         (fund_idx < 0, "code", "unknown fund code"),
@@ -494,7 +546,8 @@ def rebalance_batch(universe: Universe, customers: pd.DataFrame, lots: pd.DataFr
 
     return _price_and_report(universe, facts, discount, settings, as_of, ids, level, allowed, flow, scale,
                              target_scale, held_total, pairs, pclass, lam, lin, book, held_pos, buy_gross,
-                             sell_value, trig, active, feasible, turnover_bound, target_cls, actual_cls, rejects)
+                             sell_value, trig, active, feasible, turnover_bound, target_cls, actual_cls, rejects,
+                             frames)
 
 
 def _event_details(universe: Universe, pairs: _Pairs, events: np.ndarray, replacement: np.ndarray,
@@ -519,7 +572,8 @@ def _price_and_report(universe: Universe, facts: FundFacts, discount: float, set
                       pclass: np.ndarray, lam: np.ndarray, lin: np.ndarray, book, held_pos: np.ndarray,
                       buy_gross: np.ndarray, sell_value: np.ndarray, trig: Triggers, active: np.ndarray,
                       feasible: np.ndarray, turnover_bound: np.ndarray, target_cls: np.ndarray,
-                      actual_cls: np.ndarray, rejects: list[pd.DataFrame]) -> BatchResult:
+                      actual_cls: np.ndarray, rejects: list[pd.DataFrame], frames: bool = True
+                      ) -> BatchResult | CoreResult:
     """Exact fees, switches, the benefit-vs-cost check, and the output tables."""
     from advisor.rebalancing.report import build_outputs
 
@@ -597,6 +651,9 @@ def _price_and_report(universe: Universe, facts: FundFacts, discount: float, set
         [~(scale >= 0.01), ~active, short_of_cash, keep, traded],
         [R["empty"], R["within_bands"], R["withdrawal_shortfall"], R["trade"], R["cost_exceeds_benefit"]],
         default=R["below_minimum"]).astype(np.int64)
+    if not frames:
+        return CoreResult(reason=reason, pair_cust=pc, pair_fund=pf, buy_gross=buy_gross, sell_value=sell_value,
+                          fees=priced["fees"], cash=priced["cash"], triggers=trig.mask())
     return build_outputs(universe=universe, facts=facts, as_of=as_of, ids=ids, level=level, flow=flow,
                          held_total=held_total, pairs=pairs, pclass=pclass, buy_gross=buy_gross,
                          sell_value=sell_value, priced=priced, book=book, held_pos=held_pos, trig=trig,

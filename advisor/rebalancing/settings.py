@@ -49,6 +49,9 @@ class RebalanceSettings:
                      "turnover_cap", "min_improvement"):
             if getattr(self, name) < 0:
                 raise BadInputError(f"{name} must be ≥ 0", details={name: getattr(self, name)})
+        if self.cash_drag > self.cost_aversion:
+            raise BadInputError("cash_drag must not exceed cost_aversion (the problem would lose convexity)",
+                                details={"cash_drag": self.cash_drag, "cost_aversion": self.cost_aversion})
         if self.risk_floor <= 0:
             raise BadInputError("risk_floor must be > 0 (it keeps the problem strictly convex)")
         if len(self.drawdown_tolerance) != 5:
