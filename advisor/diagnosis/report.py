@@ -115,7 +115,7 @@ class SummaryBuilder:
         n = max(self.n, 1)
         return {
             "customers": self.n,
-            "health_score": {"mean": round(self.score_sum / n, 2), "p10": self._quantile(0.10),
+            "health_score": {"mean": round(self.score_sum / n, 2) if self.n else None, "p10": self._quantile(0.10),
                              "median": self._quantile(0.5), "p90": self._quantile(0.90),
                              "below_60": int(self.score_hist[:60].sum()),
                              "cap_on_critical_risk": RISK_CRITICAL_CAP},
