@@ -395,11 +395,8 @@ def holdings_overlap(universe: Universe, codes: list[str],
     totals = np.asarray(matrix.sum(axis=1)).ravel()
     scale = np.divide(1.0, totals, out=np.zeros_like(totals), where=totals > 0)
     normalized = sparse.diags(scale) @ matrix
-    dense = normalized.toarray()
     k = len(code_list)
-    out = np.empty((k, k))
-    for i in range(k):  # k rows of a vectorized min over (k × stocks); k is a handful of funds
-        out[i] = np.minimum(dense[i][None, :], dense).sum(axis=1)
+    out = _pairwise_min_sum(normalized.tocsc(), k)
     has = totals > 0
     out[~has, :] = np.nan
     out[:, ~has] = np.nan
@@ -412,6 +409,28 @@ def holdings_overlap(universe: Universe, codes: list[str],
                     if s in pos:
                         out[pos[c], pos[s]] = out[pos[s], pos[c]] = 1.0
     return pd.DataFrame(out, index=pd.Index(code_list, name="code"), columns=code_list)
+
+
+def _pairwise_min_sum(matrix: sparse.csc_matrix, k: int) -> np.ndarray:
+    """out[i, j] = Σ_s min(W[i, s], W[j, s]) for a sparse fund × stock W, without a loop over funds.
+
+    Every stock contributes only to the pairs of funds that hold it: the (fund, fund) pairs are generated
+    per stock column in one vectorized self-join and summed with `np.bincount`.
+    """
+    matrix.sort_indices()
+    counts = np.diff(matrix.indptr)
+    if counts.size == 0 or counts.max(initial=0) == 0:
+        return np.zeros((k, k))
+    rows, vals = matrix.indices, matrix.data
+    # for every stock: all ordered pairs (a, b) of its entries; entry positions start at indptr[s]
+    pair_counts = counts * counts
+    stock_of_pair = np.repeat(np.arange(len(counts)), pair_counts)
+    offset = np.arange(pair_counts.sum()) - np.repeat(np.cumsum(pair_counts) - pair_counts, pair_counts)
+    n = counts[stock_of_pair]
+    a = matrix.indptr[stock_of_pair] + offset // n
+    b = matrix.indptr[stock_of_pair] + offset % n
+    mins = np.minimum(vals[a], vals[b])
+    return np.bincount(rows[a] * k + rows[b], weights=mins, minlength=k * k).reshape(k, k)
 
 
 def portfolio_look_through(universe: Universe, weights: pd.Series,

@@ -156,3 +156,15 @@ def test_real_faults_reported(real_universe):
     # a fund-quarter the loader excluded says so in that fund's look-through
     result = look_through(real_universe, ["008895"])
     assert "holdings_over_100" in set(result.issues["check"])
+
+
+def test_pairwise_overlap_kernel_matches_brute_force():
+    from scipy import sparse
+
+    from products.research.lookthrough import _pairwise_min_sum
+
+    rng = np.random.default_rng(5)
+    dense = rng.random((40, 60)) * (rng.random((40, 60)) < 0.15)
+    expected = np.minimum(dense[:, None, :], dense[None, :, :]).sum(axis=2)
+    got = _pairwise_min_sum(sparse.csc_matrix(dense), 40)
+    np.testing.assert_allclose(got, expected, atol=1e-12)
