@@ -223,8 +223,7 @@ def read_customers(source: PathOrFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
                         level_text.to_pylist()], dtype=object) if bad_level.any() else ""
     rejects.add(bad_level, "risk_level", reasons)
 
-    out = pd.DataFrame({"customer_id": ids})
-    out["risk_level"] = np.nan_to_num(level, nan=1).astype(np.int8)
+    out: dict[str, object] = {"customer_id": ids, "risk_level": np.nan_to_num(level, nan=1).astype(np.int8)}
     if "lowest_category" in raw.columns:
         lowest, bad = _bools(raw["lowest_category"])
         rejects.add(bad, "lowest_category", "lowest_category is not true/false")
@@ -255,10 +254,10 @@ def read_customers(source: PathOrFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         else:
             values = np.full(n, default)
         out[name] = values
-    out["rm_id"] = _text(raw["rm_id"]) if "rm_id" in raw.columns else pd.Series(pd.NA, index=out.index,
-                                                                                  dtype="str")
+    out["rm_id"] = _text(raw["rm_id"]) if "rm_id" in raw.columns else pd.Series(pd.NA, index=ids.index, dtype="str")
     out["row"] = np.arange(n, dtype=np.int64)
-    clean = out.loc[~rejects.bad].reset_index(drop=True)
+    frame = pd.DataFrame(out)
+    clean = frame.loc[~rejects.bad].reset_index(drop=True) if rejects.bad.any() else frame
     return clean, rejects.frame()
 
 

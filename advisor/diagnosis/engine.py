@@ -352,7 +352,7 @@ def diagnose_customer(ctx: DiagnosisContext, payload: dict[str, Any], as_of: dat
         raise BadInputError(f"{first['field']}: {first['reason']}", details={"field": first["field"]})
     result = run_rules(book_of(ctx, inputs, 0, 1, slice(0, len(inputs.lot_customer))), rules)
     report = result.customer_report(0)
-    report["rejected_lots"] = [
-        {"index": int(r.row), "field": r.field, "reason": r.reason}
-        for r in inputs.rejects[inputs.rejects["table"] == "holdings"].itertuples()]
+    lot_rejects = inputs.rejects[inputs.rejects["table"] == "holdings"]
+    report["rejected_lots"] = [{"index": int(row), "field": field, "reason": reason} for row, field, reason in zip(
+        lot_rejects["row"], lot_rejects["field"], lot_rejects["reason"], strict=True)]
     return report
