@@ -95,14 +95,14 @@ def propose(universe: Universe, level: int, amount: float, horizon_years: float,
 
 
 def warm_up(universe: Universe) -> None:
-    """Compile the optimizers once per universe so the first request is as fast as the rest."""
-    try:
-        from advisor.proposal import propose as make
-    except ImportError:
-        return
-    for level in range(1, 6):
+    """Compile the proposal optimizers once per universe so the first request is as fast as the rest."""
+    from advisor import proposal
+
+    if hasattr(proposal, "warm_up"):
+        proposal.warm_up(universe)
+    for level in range(1, 6):  # and walk each level × horizon once through the whole pipeline
         for horizon in (0.5, 2.0, 5.0):
-            make(universe, level, 100_000.0, horizon)
+            proposal.propose(universe, level, 100_000.0, horizon)
 
 
 def mismatch_confirmation(customer_id: str, customer_level: int, product_level: int, product_code: str,
