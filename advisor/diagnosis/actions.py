@@ -107,8 +107,44 @@ def describe_action(book: Book, i: int, index: int, value: float, findings: list
         "excess": f"{max(book.cash[i] - 6 * expenses, 0):.0f}",
         "category": _category_option(book, funds),
     }
-    return {
+    out = {
         "id": action.id, "kind": action.kind, "title_zh": action.title_zh, "title_en": action.title_en,
         "value": round(float(value), 2), "fixes": [f["rule"] for f in fixes], "funds": funds,
         "command": action.command.format(**numbers) if action.command else None,
     }
+    if action.id in ("replace_weak_funds", "switch_share_class"):
+        out["candidates"] = swap_candidates(book, i, funds, share_class_only=action.id == "switch_share_class")
+    return out
+
+
+def swap_candidates(book: Book, i: int, funds: list[dict[str, Any]], share_class_only: bool = False,
+                    per_fund: int = 2) -> list[dict[str, Any]]:
+    """Replacements for the funds named, never above what the customer may hold: the A class of a C
+    class (`share_class_only`), else the best-rated funds of the same peer group not already held and
+    not weak (by stars, then running cost)."""
+    ctx = book.ctx
+    allowed = int(book.allowed_level[i])
+    held = set(book.entry_fund[book.entries_of(i)].tolist())
+    position = ctx.universe.code_index
+    with np.errstate(invalid="ignore"):
+        weak = (ctx.stars <= 2) | ctx.bottom_quartile
+    out: list[dict[str, Any]] = []
+    for fund in funds:
+        f = position.get(fund["code"])
+        if f is None:
+            continue
+        if share_class_only:
+            pool = [int(ctx.a_sibling[f])] if ctx.a_sibling[f] >= 0 else []
+        else:
+            same = np.flatnonzero((ctx.category == ctx.category[f]) & (ctx.asset_class == ctx.asset_class[f])
+                                  & ~weak & np.isfinite(ctx.stars))
+            order = np.lexsort((ctx.running_cost[same], -ctx.stars[same]))
+            pool = [int(c) for c in same[order] if c not in held][:per_fund]
+        for c in pool:
+            if ctx.risk_level[c] > allowed:
+                continue
+            out.append({"replace": fund["code"], "code": str(ctx.codes[c]), "name": str(ctx.names[c]),
+                        "risk_level": f"R{int(ctx.risk_level[c])}",
+                        "stars": None if not np.isfinite(ctx.stars[c]) else int(ctx.stars[c]),
+                        "running_cost": float(ctx.running_cost[c])})
+    return out

@@ -144,3 +144,23 @@ def test_weak_fund_swap_points_to_its_peer_group_ranking(ctx):
     action = next(a for a in report["actions"] if a["id"] == "replace_weak_funds")
     assert action["kind"] == "fund_swap"
     assert f"--category {ctx.category[weak]}" in action["command"]
+    assert action["candidates"], "a swap names suitable replacements"
+    held = {lot["code"] for lot in lots}
+    for candidate in action["candidates"]:
+        c = ctx.codes.tolist().index(candidate["code"])
+        assert ctx.risk_level[c] <= 3 and ctx.stars[c] >= 3 and candidate["code"] not in held
+        assert ctx.category[c] == ctx.category[weak]
+
+
+def test_no_action_ever_suggests_a_fund_above_the_customer_level(book):
+    result = run_rules(book)
+    suggested = 0
+    for i in range(book.n):
+        allowed = int(book.allowed_level[i])
+        for action in result.customer_report(i)["actions"]:
+            for candidate in action.get("candidates", []):
+                suggested += 1
+                assert int(candidate["risk_level"][1]) <= allowed, (book.customer_id[i], candidate)
+            if action["command"] and "--level" in action["command"]:
+                assert f"--level C{allowed}" in action["command"]
+    assert suggested > 0
