@@ -113,6 +113,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Rebalancing suggestions: fee-aware, suitability-safe trades for one customer or a whole book."""
         from advisor.rebalancing import rebalance_book, rebalance_customer
+        from advisor.rebalancing.report import write_parquet
 
         try:
             day = date.fromisoformat(as_of) if as_of else date.today()
@@ -142,12 +143,12 @@ def register(app: typer.Typer) -> None:
             result = rebalance_book(universe, customers, holdings, as_of=day, fund_events=events,
                                     settings=settings, progress=progress)
         out.parent.mkdir(parents=True, exist_ok=True)
-        result.trades.to_parquet(out, index=False)
+        write_parquet(result.trades, out)
         summary_path = summary or out.with_name(out.stem + "_summary.parquet")
         if summary_path.suffix.lower() == ".csv":
             result.summary.to_csv(summary_path, index=False)
         else:
-            result.summary.to_parquet(summary_path, index=False)
+            write_parquet(result.summary, summary_path)
         rejects_path = rejects or out.with_name(out.stem + "_rejects.csv")
         result.rejects.to_csv(rejects_path, index=False)
         counts = result.summary["reason"].value_counts()

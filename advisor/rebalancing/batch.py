@@ -221,6 +221,11 @@ def _text_ids(values: pd.Series) -> pd.Series:
     return out.reset_index(drop=True)
 
 
+def sum_by(index: np.ndarray, weights: np.ndarray, minlength: int) -> np.ndarray:
+    """Weighted bincount that is float even when empty."""
+    return np.bincount(index, weights=weights, minlength=minlength).astype(float, copy=False)
+
+
 def _positions(values: pd.Series, value_set: pd.Series) -> np.ndarray:
     """Position of each value in `value_set` (-1 where absent): an Arrow hash join, zero-copy on str columns."""
     import pyarrow.compute as pc
@@ -233,8 +238,8 @@ def _dates_or_nat(frame: pd.DataFrame, column: str) -> np.ndarray:
     if column not in frame.columns:
         return np.full(len(frame), np.datetime64("NaT"), dtype="datetime64[D]")
     values = frame[column]
-    if pd.api.types.is_datetime64_any_dtype(values.dtype):
-        return values.to_numpy(dtype="datetime64[D]")
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind == "M":
+        return values.to_numpy().astype("datetime64[D]")
     return pd.to_datetime(values, errors="coerce").to_numpy(dtype="datetime64[D]")
 
 
@@ -454,7 +459,7 @@ def rebalance_batch(universe: Universe, customers: pd.DataFrame, lots: pd.DataFr
 
     pairs, held_pos = _build_pairs(n, held_cust, held_fund, held_value, group, group_targets, n_funds)
     pc, pf = pairs.cust, pairs.fund
-    held_total = np.bincount(pc, weights=pairs.held, minlength=n)
+    held_total = sum_by(pc, weights=pairs.held, minlength=n)
     flow = np.where(np.abs(flow) < 0.01, 0.0, flow)  # less than a cent is no cash flow
     flow = np.maximum(flow, -held_total)  # cannot withdraw more than is held (sales pay fees: see feasible)
     scale = held_total + np.maximum(flow, 0.0)
@@ -463,16 +468,16 @@ def rebalance_batch(universe: Universe, customers: pd.DataFrame, lots: pd.DataFr
     # ---- triggers
     k = len(CLASS_NAMES)
     pclass = facts.class_idx[pf]
-    actual_cls = np.bincount(pc * k + pclass, weights=pairs.held, minlength=n * k).reshape(n, k)
+    actual_cls = sum_by(pc * k + pclass, weights=pairs.held, minlength=n * k).reshape(n, k)
     actual_cls = np.divide(actual_cls, held_total[:, None], out=np.zeros_like(actual_cls),
                            where=held_total[:, None] > 0)
-    target_cls_group = np.stack([np.bincount(facts.class_idx, weights=row, minlength=k) for row in group_targets]
+    target_cls_group = np.stack([sum_by(facts.class_idx, weights=row, minlength=k) for row in group_targets]
                                 ) if len(group_targets) else np.zeros((0, k))
     target_cls = target_cls_group[group] if n else np.zeros((0, k))
     above = facts.risk_level[pf] > allowed[pc]
-    above_value = np.bincount(pc, weights=np.where(above, pairs.held, 0.0), minlength=n)
+    above_value = sum_by(pc, weights=np.where(above, pairs.held, 0.0), minlength=n)
     event_detail = _event_details(universe, pairs, events, replacement, group, n)
-    dd = np.bincount(pc, weights=pairs.held * facts.drawdown[pf], minlength=n)
+    dd = sum_by(pc, weights=pairs.held * facts.drawdown[pf], minlength=n)
     dd = np.divide(dd, held_total, out=np.zeros(n), where=held_total > 0)
     trig = evaluate(actual_classes=actual_cls, target_classes=target_cls, held_value=held_total, cash_flow=flow,
                     level=level, previous_level=prev_level, above_level_value=above_value,
@@ -607,8 +612,8 @@ def _price_and_report(universe: Universe, facts: FundFacts, discount: float, set
         buy_fee_total = buy_fee * plain_share + switch_fee
         net_in = buy - buy_fee_total
         after = pairs.held + net_in - sell
-        fees_c = np.bincount(pc, weights=buy_fee_total + sell_fee, minlength=n)
-        cash = flow + np.bincount(pc, weights=sell - sell_fee - buy, minlength=n)
+        fees_c = sum_by(pc, weights=buy_fee_total + sell_fee, minlength=n)
+        cash = flow + sum_by(pc, weights=sell - sell_fee - buy, minlength=n)
         return {"buy_fee": buy_fee, "switch_fee": switch_fee, "switch_in": switch_in, "switch_out": switch_out,
                 "sell_fee": sell_fee, "short_fee": short_fee, "min_days": min_days, "after": after,
                 "fees": fees_c, "cash": cash, "lot_sold": sale.sold, "plain_share": plain_share}
@@ -618,14 +623,14 @@ def _price_and_report(universe: Universe, facts: FundFacts, discount: float, set
         x = values / sc[pc]
         w = pairs.target * target_scale[pc]
         terms = lam * (x - w) ** 2 + lin * x
-        return (np.bincount(pc, weights=terms, minlength=n) + settings.cost_aversion * fees_c / sc
+        return (sum_by(pc, weights=terms, minlength=n) + settings.cost_aversion * fees_c / sc
                 + settings.cash_drag * idle / sc)
 
     buy_gross, sell_value = np.round(buy_gross, 2), np.round(sell_value, 2)  # orders are placed in cents
     priced = price(buy_gross, sell_value)
     obj_before = objective(pairs.held, np.zeros(n), np.maximum(flow, 0.0))
     obj_after = objective(priced["after"], priced["fees"], priced["cash"])
-    traded = np.bincount(pc, weights=buy_gross + sell_value, minlength=n) > 0
+    traded = sum_by(pc, weights=buy_gross + sell_value, minlength=n) > 0
     must_trade = flow < 0
     worth = obj_after < obj_before - settings.min_improvement
     keep = active & traded & (worth | must_trade)
@@ -674,7 +679,7 @@ def company_sums(pairs: _Pairs, company: np.ndarray, values: list[np.ndarray], b
         p0, p1 = pairs.first[c0], pairs.first[c1]
         key = (pairs.cust[p0:p1] - c0) * n_comp + comp[p0:p1]
         for o, v in zip(out, values, strict=True):
-            o[p0:p1] = np.bincount(key, weights=v[p0:p1], minlength=(c1 - c0) * n_comp)[key]
+            o[p0:p1] = sum_by(key, weights=v[p0:p1], minlength=(c1 - c0) * n_comp)[key]
     return out
 
 

@@ -70,7 +70,7 @@ def build_outputs(*, universe: Universe, facts, as_of: date, ids: pd.Series, lev
                   turnover_bound: np.ndarray, target_cls: np.ndarray,
                   actual_cls: np.ndarray, obj_before: np.ndarray, obj_after: np.ndarray, scale: np.ndarray,
                   rejects: list[pd.DataFrame], reject_columns: list[str]):
-    from advisor.rebalancing.batch import BatchResult, lot_dates_array, rejects_frame
+    from advisor.rebalancing.batch import BatchResult, lot_dates_array, rejects_frame, sum_by
 
     n = len(ids)
     pc, pf = pairs.cust, pairs.fund
@@ -126,8 +126,8 @@ def build_outputs(*, universe: Universe, facts, as_of: date, ids: pd.Series, lev
     # ---- positions and class weights before / after
     after = np.where(np.abs(priced["after"]) < 1e-6, 0.0, priced["after"])
     k = len(CLASS_NAMES)
-    after_total = np.bincount(pc, weights=after, minlength=n)
-    after_cls = np.bincount(pc * k + pclass, weights=after, minlength=n * k).reshape(n, k)
+    after_total = sum_by(pc, weights=after, minlength=n)
+    after_cls = sum_by(pc * k + pclass, weights=after, minlength=n * k).reshape(n, k)
     after_cls = np.divide(after_cls, after_total[:, None], out=np.zeros_like(after_cls),
                           where=after_total[:, None] > 0)
     drift_after = np.where(after_total > 0, np.abs(after_cls - target_cls).sum(axis=1) / 2, 0.0)
@@ -140,13 +140,13 @@ def build_outputs(*, universe: Universe, facts, as_of: date, ids: pd.Series, lev
     })
 
     # ---- summary per customer
-    per = {a: np.bincount(pc[t_pair], weights=np.where(t_action == i, amount, 0.0), minlength=n)
+    per = {a: sum_by(pc[t_pair], weights=np.where(t_action == i, amount, 0.0), minlength=n)
            for i, a in enumerate(ACTIONS)}
     n_trades = np.bincount(pc[t_pair], minlength=n)
     fees_c = priced["fees"]
     buys = per["buy"] + per["switch_in"]
     sells = per["sell"] + per["switch_out"]
-    short_c = np.bincount(pc[t_pair], weights=short, minlength=n)
+    short_c = sum_by(pc[t_pair], weights=short, minlength=n)
     turnover = np.divide(np.maximum(sells - np.maximum(-flow, 0.0), 0.0), scale, out=np.zeros(n), where=scale > 0)
     summary = pd.DataFrame({
         "customer_id": ids,
@@ -175,6 +175,14 @@ def build_outputs(*, universe: Universe, facts, as_of: date, ids: pd.Series, lev
     summary["reason_en"] = pd.Categorical.from_codes(codes_, categories=[v[1] for v in REASONS.values()])
     return BatchResult(trades=trades, summary=summary, positions=positions, rejects=rejects_frame(rejects),
                        as_of=as_of, universe_version=universe.version)
+
+
+def write_parquet(frame: pd.DataFrame, path: object) -> None:
+    """Parquet without pandas' dtype metadata, so list columns (`lot_dates`) read back anywhere."""
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    pq.write_table(table.replace_schema_metadata(None), path)
 
 
 def customer_json(result, customer_id: str, universe: Universe) -> dict[str, Any]:

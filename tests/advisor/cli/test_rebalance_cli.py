@@ -1,0 +1,97 @@
+"""`advisor rebalance`: a whole book to Parquet with rejects and summary, and one customer as JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from advisor.cli import app
+
+runner = CliRunner()
+AS_OF = "2026-02-13"  # the demo universe's date
+
+
+@pytest.fixture
+def book(tmp_path: Path) -> tuple[Path, Path]:
+    customers = pd.DataFrame({
+        "customer_id": ["A", "B", "C", "D"],
+        "risk_level": ["C3", "C2", "C9", "C4"],
+        "horizon_years": [3.0, 5.0, 2.0, 0.5],
+        "cash": [1000.0, 0.0, 0.0, 50.0],
+        "cash_flow": [0.0, 20_000.0, 0.0, 0.0],
+        "previous_risk_level": ["C3", "C4", "C3", "C4"],
+    })
+    holdings = pd.DataFrame({
+        "customer_id": ["A", "A", "B", "B", "C", "D", "D", "ghost"],
+        "code": ["900026", "900026", "900041", "900005", "900005", "900001", "999999", "900001"],
+        "amount": [60_000.0, 20_000.0, 30_000.0, 10_000.0, 5000.0, 10_000.0, 100.0, 10.0],
+        "purchase_date": ["2024-01-05", "2026-02-10", "2023-06-01", "2025-03-01", "2024-01-01", "2025-01-01",
+                          "2025-01-01", "2025-01-01"],
+    })
+    c_path, h_path = tmp_path / "customers.csv", tmp_path / "holdings.csv"
+    customers.to_csv(c_path, index=False)
+    holdings.to_csv(h_path, index=False)
+    return c_path, h_path
+
+
+def test_batch_writes_trades_summary_and_rejects(book: tuple[Path, Path], tmp_path: Path) -> None:
+    c_path, h_path = book
+    out = tmp_path / "trades.parquet"
+    result = runner.invoke(app, ["rebalance", "--customers", str(c_path), "--holdings", str(h_path),
+                                 "--out", str(out), "--as-of", AS_OF, "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["customers"] == 2  # A and B; C has a bad level, D an unknown fund
+    trades = pd.read_parquet(out)
+    assert set(trades.columns) >= {"customer_id", "code", "action", "amount", "shares", "fee", "lot_dates"}
+    assert set(trades["customer_id"].astype(str)) <= {"A", "B"}
+    # B (lowered from C4 to C2) never buys above R2 and reduces the R3+ fund
+    b = trades[trades["customer_id"] == "B"]
+    assert (b.loc[b["action"].isin(["buy", "switch_in"]), "fund_risk_level"] <= 2).all()
+    assert b.loc[b["code"] == "900041", "action"].isin(["sell", "switch_out"]).all()
+    summary = pd.read_parquet(out.with_name("trades_summary.parquet"))
+    assert {"reason", "reason_zh", "reason_en", "triggers", "fee", "before_cn_equity", "after_cn_equity"} <= set(
+        summary.columns)
+    rejects = pd.read_csv(out.with_name("trades_rejects.csv"))
+    reasons = " ".join(rejects["reason"])
+    assert "risk level" in reasons and "unknown fund code" in reasons and "not in customers" in reasons
+    assert set(rejects["customer_id"]) >= {"C", "D", "ghost"}
+
+
+def test_single_customer_json(tmp_path: Path) -> None:
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps({
+        "customer": {"customer_id": "Z1", "risk_level": "C3", "horizon_years": 3},
+        "holdings": [{"code": "900026", "amount": 50_000, "purchase_date": "2025-01-05"},
+                     {"code": "900005", "amount": 20_000, "purchase_date": "2023-03-01"}],
+        "cash_flow": 5000,
+    }), encoding="utf-8")
+    result = runner.invoke(app, ["rebalance", "--customer-json", str(path), "--as-of", AS_OF, "--json"])
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["customer_id"] == "Z1" and answer["status"] == "trade"
+    assert {t["name"] for t in answer["triggers"]} >= {"drift", "deposit"}
+    assert answer["reason"]["zh"] and answer["reason"]["en"]
+    assert answer["trades"] and all(t["action"] in {"buy", "sell", "switch_in", "switch_out"}
+                                    for t in answer["trades"])
+    assert {c["asset_class"] for c in answer["portfolio"]["classes"]} == {"cash", "bond", "cn_equity",
+                                                                        "global_equity", "gold"}
+    sold = sum(t["amount"] - t["fee"] for t in answer["trades"] if t["action"] in ("sell", "switch_out"))
+    bought = sum(t["amount"] for t in answer["trades"] if t["action"] in ("buy", "switch_in"))
+    assert answer["cash"]["remainder"] == pytest.approx(5000 + sold - bought, abs=0.1)
+
+
+def test_bad_input_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text("{not json", encoding="utf-8")
+    result = runner.invoke(app, ["rebalance", "--customer-json", str(path)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    path.write_text(json.dumps({"customer": {"customer_id": "Q", "risk_level": "C7"}, "holdings": []}))
+    result = runner.invoke(app, ["rebalance", "--customer-json", str(path), "--as-of", AS_OF])
+    assert result.exit_code == 2 and "risk" in result.output.lower()
+    result = runner.invoke(app, ["rebalance", "--customers", "x.csv"])
+    assert result.exit_code == 2 and "--holdings" in result.output
