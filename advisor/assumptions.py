@@ -237,12 +237,17 @@ def _estimate(universe: Universe, config: AssumptionConfig) -> CapitalMarketAssu
     with_history = [c for c in CLASSES if c in history.columns]
     if with_history and len(history) >= TRADING_DAYS // 2:
         block = history[with_history]
-        if len(with_history) > 1:
-            shrunk = risk_models.CovarianceShrinkage(block, returns_data=True, frequency=TRADING_DAYS)
+        # a (near-)constant series — a money-market yield — has no correlation to shrink: it keeps its own
+        # sample variance and zero covariance; the others go through Ledoit–Wolf
+        sample = block.cov().to_numpy() * TRADING_DAYS
+        moving = [c for i, c in enumerate(with_history) if sample[i, i] > 1e-10]
+        for i, c in enumerate(with_history):
+            cov.loc[c, c] = max(sample[i, i], 1e-12)
+        if len(moving) > 1:
+            shrunk = risk_models.CovarianceShrinkage(block[moving], returns_data=True, frequency=TRADING_DAYS)
             est_cov = shrunk.ledoit_wolf(shrinkage_target="constant_correlation")
-        else:
-            est_cov = block.cov() * TRADING_DAYS
-        cov.loc[with_history, with_history] = est_cov.loc[with_history, with_history].to_numpy()
+            if np.isfinite(est_cov.to_numpy()).all():
+                cov.loc[moving, moving] = est_cov.loc[moving, moving].to_numpy()
         hist_mu = expected_returns.mean_historical_return(block, returns_data=True, compounding=False,
                                                           frequency=TRADING_DAYS)
         s = config.return_shrinkage

@@ -57,6 +57,17 @@ def test_proposal_properties_over_random_universes(seed, level, lowest, amount, 
     _check_invariants(universe, proposal, level, lowest, amount)
 
 
+@settings(max_examples=4, deadline=None)
+@given(seed=st.integers(100, 10_000), drop=st.sets(st.sampled_from(list(FundType)), max_size=6),
+       mins=st.lists(st.sampled_from([1.0, 10.0, 100.0, 1000.0, 5000.0]), min_size=1, max_size=4),
+       level=st.integers(1, 5), amount=st.floats(50, 300_000), horizon=st.floats(0, 15))
+def test_properties_hold_on_freshly_drawn_universes(seed, drop, mins, level, amount, horizon):
+    universe = make_universe(seed, drop_types=tuple(drop), random_risk=True, min_purchases=tuple(mins),
+                             n_days=500)
+    proposal = propose(universe, level, amount, horizon, target_return=0.04)
+    _check_invariants(universe, proposal, level, False, amount)
+
+
 def test_deterministic_for_the_same_inputs():
     u = cached_universe(0)
     a = propose(u, "C4", 123_456.78, 4, target_return=0.05).to_dict()
