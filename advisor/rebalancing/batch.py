@@ -20,6 +20,7 @@ each would take 17 minutes; the vectorized solver agrees with cvxpy to 1e-5 (tes
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -500,9 +501,11 @@ def rebalance_batch(universe: Universe, customers: pd.DataFrame, lots: pd.DataFr
     feasible = np.ones(n, dtype=bool)
     turnover_bound = np.zeros(n, dtype=bool)
     active_rows = np.flatnonzero(active)
+    # customers with similar numbers of funds share a chunk: less padding
+    active_rows = active_rows[np.argsort(np.diff(pairs.first)[active_rows], kind="stable")]
     chunk = max(int(settings.chunk_size), 1)
-    for start in range(0, len(active_rows), chunk):
-        rows = active_rows[start:start + chunk]
+
+    def solve_chunk(rows: np.ndarray) -> tuple:  # one padded chunk, independent of the others
         idx, local = _gather(pairs.first, rows)
         slot = pairs.slot[idx]
         width = int(slot.max()) + 1 if len(slot) else 1
@@ -511,13 +514,8 @@ def rebalance_batch(universe: Universe, customers: pd.DataFrame, lots: pd.DataFr
         nc = len(rows)
         sc = scale[rows]
         shape = (nc, width)
-        h = np.zeros(shape)
-        w = np.zeros(shape)
+        h, w, lin_d, rate_d, cap_d, minbuy = (np.zeros(shape) for _ in range(6))
         lam_d = np.ones(shape)
-        lin_d = np.zeros(shape)
-        rate_d = np.zeros(shape)
-        cap_d = np.zeros(shape)
-        minbuy = np.zeros(shape)
         h[local, slot] = pairs.held[idx] / sc[local]
         w[local, slot] = pairs.target[idx] * target_scale[rows][local]
         lam_d[local, slot] = lam[idx]
@@ -537,15 +535,26 @@ def rebalance_batch(universe: Universe, customers: pd.DataFrame, lots: pd.DataFr
                                          turnover_cap=cap_turn, kappa=settings.cost_aversion,
                                          cash_drag=settings.cash_drag)
         sol = optimizer.solve(problem, steps=settings.root_steps)
-        if on_chunk is not None:
-            on_chunk(rows, problem, sol)
         b, u = optimizer.cleanup(problem, sol, sc, minbuy, settings.min_trade, settings.min_holding)
-        buy_gross[idx] = (b * (1.0 + rate_d) * sc[:, None])[local, slot]
-        sell_value[idx] = (u.sum(axis=-1) * sc[:, None])[local, slot]
-        feasible[rows] = sol.feasible
-        turnover_bound[rows] = sol.nu > 0
-        if progress is not None:
-            progress(min(start + chunk, len(active_rows)), len(active_rows))
+        return (rows, idx, (b * (1.0 + rate_d) * sc[:, None])[local, slot],
+                (u.sum(axis=-1) * sc[:, None])[local, slot], problem, sol)
+
+    starts = range(0, len(active_rows), chunk)
+    chunks = (active_rows[s:s + chunk] for s in starts)
+    workers = max(1, min(settings.workers, len(starts)))
+    with ThreadPoolExecutor(max_workers=workers) as pool:  # numpy releases the GIL on large arrays
+        done = 0
+        for rows, idx, buys, sells, problem, sol in (pool.map(solve_chunk, chunks) if workers > 1
+                                                     else map(solve_chunk, chunks)):
+            buy_gross[idx] = buys
+            sell_value[idx] = sells
+            feasible[rows] = sol.feasible
+            turnover_bound[rows] = sol.nu > 0
+            if on_chunk is not None:
+                on_chunk(rows, problem, sol)
+            done += len(rows)
+            if progress is not None:
+                progress(done, len(active_rows))
     if progress is not None and not len(active_rows):
         progress(0, 0)
 

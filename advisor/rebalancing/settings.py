@@ -38,6 +38,7 @@ class RebalanceSettings:
     fee_discount: float | None = None  # None → the universe's (bank discount on subscription)
     root_steps: int = 32  # outer (turnover) root search steps
     chunk_size: int = 32_768
+    workers: int = 2  # threads solving chunks side by side (numpy releases the GIL)
 
     def __post_init__(self) -> None:
         if not 0 < self.suggest_band <= self.urge_band < 1:
