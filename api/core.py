@@ -181,12 +181,18 @@ WORKLIST_FLAGS: dict[str, tuple[tuple[str, ...], float]] = {
     "concentration": (("top_fund", "company", "manager"), 5.0),
     "liquidity": (("liquidity",), 5.0),
 }
+PROFILE_FLAG_WEIGHT = 10.0
+PROFILE_FLAG_COLUMNS = ("flag_level_gap", "flag_behaviour_more_cautious_than_stated",
+                        "flag_behaviour_bolder_than_stated")
+KYC_FACTS = ("age", "annual_income", "financial_assets", "debts", "dependents", "occupation")
 SEVERITY_FACTOR = {"critical": 2.0, "warning": 1.0}
 
 
-def client_flags(universe: Universe, customers: pd.DataFrame, holdings: pd.DataFrame,
-                 today: date) -> dict[str, dict[str, Any]]:
-    """Worklist flags per customer with an urgency score (higher first), from one batch health check."""
+def client_flags(universe: Universe, customers: pd.DataFrame, holdings: pd.DataFrame, today: date,
+                 facts: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
+    """Worklist flags per customer with an urgency score (higher first): one batch health check, plus
+    the automatic profile (KYC facts from the assessment, behaviour from the holdings) disagreeing with
+    the questionnaire level."""
     from advisor.diagnosis import diagnose_frames, diagnosis_context
 
     report, _rejects = diagnose_frames(diagnosis_context(universe), customers, holdings, as_of=today)
@@ -204,4 +210,43 @@ def client_flags(universe: Universe, customers: pd.DataFrame, holdings: pd.DataF
                                  for c in columns if str(rec.get(c)) in SEVERITY_FACTOR}
         details["health_score"] = jsonable(rec.get("health_score"))
         out[str(rec["customer_id"])] = {"flags": flags, "details": details, "urgency": urgency}
+    for cid, info in _profile_disagreements(universe, customers, holdings, today, facts or {}).items():
+        entry = out.setdefault(cid, {"flags": [], "details": {}, "urgency": 0.0})
+        entry["flags"].append("profile_disagreement")
+        entry["details"]["profile_disagreement"] = info
+        entry["urgency"] += PROFILE_FLAG_WEIGHT
+    return out
+
+
+def _profile_disagreements(universe: Universe, customers: pd.DataFrame, holdings: pd.DataFrame, today: date,
+                           facts: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Customers whose inferred profile (risk.profiling) disagrees with their questionnaire level."""
+    import numpy as np
+
+    from risk.profiling import profile_batch
+
+    kyc = pd.DataFrame({"customer_id": customers["customer_id"].astype(str),
+                        "risk_level": customers["risk_level"].astype(str)})
+    for name in KYC_FACTS:
+        kyc[name] = [facts.get(cid, {}).get(name) for cid in kyc["customer_id"]]
+    kyc["age"] = kyc["age"].fillna(customers["age"].astype(float))
+    kyc["occupation"] = kyc["occupation"].astype(object).where(kyc["occupation"].notna(), None)
+    if len(holdings):
+        lots = holdings.assign(level=universe.funds["risk_level"].reindex(holdings["code"]).to_numpy(dtype=float),
+                               days=(pd.Timestamp(today) - pd.to_datetime(holdings["purchase_date"])).dt.days)
+        by = lots.groupby("customer_id")
+        top = by["level"].max()
+        held = lots[lots["level"] == lots["customer_id"].map(top)].groupby("customer_id")["days"].max()
+        kyc["max_risk_held"] = kyc["customer_id"].map(top).map(lambda v: f"R{int(v)}" if v == v else None)
+        kyc["max_risk_held_months"] = kyc["customer_id"].map(held / 30.4)
+        kyc["typical_holding_days"] = kyc["customer_id"].map(by["days"].median())
+    profiles, _rejects = profile_batch(kyc, evidence_text=False)
+    out: dict[str, dict[str, Any]] = {}
+    for rec in profiles.to_dict(orient="records"):
+        raised = [c.removeprefix("flag_") for c in PROFILE_FLAG_COLUMNS if bool(rec.get(c))]
+        if raised:
+            out[str(rec["customer_id"])] = {
+                "inferred_level": f"C{int(rec['inferred_level'])}", "stated_level": f"C{int(rec['stated_level'])}",
+                "level_gap": jsonable(rec.get("level_gap")), "reasons": raised,
+                "confidence": jsonable(np.round(float(rec.get("confidence", 0.0)), 3))}
     return out

@@ -43,7 +43,8 @@ def rm_clients(state: State, session: DbSession, caller: Caller,
         lots = []
         for lot in repositories.holdings_of(session, assessed):
             lots.extend(holding_rows(lot.customer_id, [lot]))
-        flagged = core.client_flags(state.universe, customers_frame(rows), holdings_frame(lots), today)
+        facts = {cid: dict(assessments[cid].facts or {}) for cid in assessed}
+        flagged = core.client_flags(state.universe, customers_frame(rows), holdings_frame(lots), today, facts)
         for cid in assessed:
             info = flagged.get(cid, {"urgency": 0.0, "flags": [], "details": {}})
             a = assessments[cid]

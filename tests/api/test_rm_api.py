@@ -1,0 +1,62 @@
+"""The relationship manager's worklist: only assigned clients, flags a person can verify, urgent first."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.conftest import answers_for, insert_expired_assessment
+
+RM = "rm-worklist"
+
+
+@pytest.fixture(scope="module")
+def db_url(tmp_path_factory):
+    """Worklist logic over one batch; SQLite keeps it quick (storage is covered on both databases)."""
+    return f"sqlite:///{tmp_path_factory.mktemp('rm') / 'advisor.db'}"
+
+
+@pytest.fixture(scope="module")
+def book(client, tokens, db_url):
+    ops = tokens.ops()
+    funds = client.get("/v1/funds?limit=200", headers=ops).json()["items"]
+    r1 = next(f["code"] for f in funds if f["risk_level"] == "R1")
+    r5 = next(f["code"] for f in funds if f["risk_level"] == "R5")
+    qn = client.get("/v1/risk/questionnaire", headers=ops).json()
+    cautious = {q["id"]: min(q["options"], key=lambda o: o["score"])["id"] for q in qn["questions"]}
+    cautious.update({q["id"]: q["options"][2]["id"] for q in qn["questions"] if q["dimension"] == "basic"})
+    for cid in ("wl-calm", "wl-mismatch", "wl-expired", "wl-never"):
+        assert client.put(f"/v1/customers/{cid}", headers=ops, json={"rm_ids": [RM], "age": 45}).status_code == 200
+    client.put("/v1/customers/wl-other", headers=ops, json={"rm_ids": ["rm-someone-else"]})
+    client.post("/v1/customers/wl-calm/risk-assessments", headers=ops, json={"answers": answers_for(client, ops)})
+    client.post("/v1/customers/wl-mismatch/risk-assessments", headers=ops, json={"answers": cautious})
+    insert_expired_assessment(db_url, "wl-expired")
+    client.put("/v1/customers/wl-mismatch/holdings", headers=ops,
+               json={"holdings": [{"code": r5, "amount": 80_000, "purchase_date": "2024-02-01"}]})
+    client.put("/v1/customers/wl-calm/holdings", headers=ops,
+               json={"holdings": [{"code": r1, "amount": 20_000, "purchase_date": "2024-02-01"}]})
+    return client.get("/v1/rm/clients", headers=tokens.rm(RM)).json()
+
+
+def test_only_assigned_clients_are_listed(book):
+    assert {c["customer_id"] for c in book["items"]} == {"wl-calm", "wl-mismatch", "wl-expired", "wl-never"}
+
+
+def test_flags_name_what_a_person_can_see(book):
+    by_id = {c["customer_id"]: c for c in book["items"]}
+    assert "risk_mismatch" in by_id["wl-mismatch"]["flags"]
+    assert "assessment_expired" in by_id["wl-expired"]["flags"]
+    assert by_id["wl-never"]["flags"] == ["assessment_missing"]
+    assert "risk_mismatch" not in by_id["wl-calm"]["flags"]
+
+
+def test_most_urgent_first(book):
+    urgency = [c["urgency"] for c in book["items"]]
+    assert urgency == sorted(urgency, reverse=True)
+    by_id = {c["customer_id"]: c for c in book["items"]}
+    assert by_id["wl-mismatch"]["urgency"] > by_id["wl-calm"]["urgency"]
+
+
+def test_ops_must_name_the_rm(client, tokens):
+    response = client.get("/v1/rm/clients", headers=tokens.ops())
+    assert response.status_code == 422 and response.json()["details"]["field"] == "query.rm_id"
+    assert client.get(f"/v1/rm/clients?rm_id={RM}", headers=tokens.ops()).status_code == 200
