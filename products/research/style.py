@@ -30,7 +30,7 @@ STYLE_NAMES_ZH: dict[str, str] = {
     "cn_large_cap": "A股大盘", "cn_mid_small_cap": "A股中小盘", "cn_bond": "中国债券", "gold": "黄金",
     "us_equity": "美股", "us_tech": "美股科技", "cash": "现金",
 }
-FOREIGN_STYLES = ("us_equity", "us_tech")  # priced in China a day after the foreign close
+FOREIGN_STYLES = ("us_equity", "us_tech")  # may be China-listed ETFs that price the foreign close a day late
 WEEKS_PER_YEAR = 52
 MIN_COVERAGE = 0.8  # share of the window's weeks a fund must have
 DRIFT_YEARS = 3
@@ -47,11 +47,13 @@ def weekly_returns(prices_or_returns: pd.DataFrame, *, are_returns: bool) -> pd.
 
 
 def _style_returns(universe: Universe, last_day: pd.Timestamp) -> tuple[pd.DataFrame, pd.Timestamp]:
-    """Weekly style returns from the benchmark levels known at `last_day`.
+    """Weekly style returns from the benchmark levels known at `last_day`, and the last day they use.
 
-    The foreign styles are China-listed ETFs (513500, 513100): their close on China day T+1 is the first
-    to reflect the US close of day T, which is what a QDII NAV dated T is valued at. Their levels are
-    therefore aligned one trading day earlier (measured on the real data: QDII R² rises ~0.62 → ~0.75).
+    A QDII NAV dated T is valued at the foreign close of T. If the foreign styles are China-listed ETFs
+    (513500, 513100), that close first shows in their price on the next China trading day, so those series
+    are moved one observation earlier; US-dated series (SPY / QQQ) are not moved. The lag per style is the
+    one `products.benchmark.style_lags` detects on the data (a property of the data source, decided once
+    per universe); measured with the China-listed ETFs, the shift raised QDII R² from ~0.62 to ~0.75.
     """
     bench = universe.benchmarks
     missing = [s for s in STYLE_NAMES if s not in bench.columns]
@@ -62,10 +64,31 @@ def _style_returns(universe: Universe, last_day: pd.Timestamp) -> tuple[pd.DataF
     if len(levels) < 2:
         raise BadInputError(f"no style data on or before {last_day.date()}", code="style_basis_missing",
                             details={"as_of": str(last_day.date())})
-    foreign = [s for s in FOREIGN_STYLES if s in levels]
-    levels[foreign] = levels[foreign].shift(-1)
-    levels = levels.iloc[:-1] if len(levels) > 1 else levels  # the last day has no next-day foreign close
-    return weekly_returns(levels, are_returns=False), levels.index[-1]
+    lags = _foreign_lags(universe)
+    for style in FOREIGN_STYLES:
+        if lags.get(style, 0) and style in levels:
+            own = levels[style].dropna()
+            levels[style] = own.shift(-lags[style]).reindex(levels.index)
+    if any(lags.get(style, 0) for style in FOREIGN_STYLES):
+        levels = levels.iloc[:-1]  # the last day has no next-day foreign close yet
+    ends = [levels[c].last_valid_index() for c in STYLE_NAMES]
+    if any(e is None for e in ends):
+        raise BadInputError(f"no style data on or before {last_day.date()}", code="style_basis_missing",
+                            details={"as_of": str(last_day.date())})
+    basis_end = min(ends)  # the last day every style is known: the fund side is cut there too
+    return weekly_returns(levels.loc[:basis_end], are_returns=False), basis_end
+
+
+def _foreign_lags(universe: Universe) -> dict[str, int]:
+    """Observations by which each foreign style trails the QDII NAV calendar (0 when undecidable)."""
+    try:
+        from products.benchmark import style_lags
+    except ImportError:  # pragma: no cover - the analytics package ships it
+        return {}
+    try:
+        return {k: int(v) for k, v in style_lags(universe).items()}
+    except (KeyError, ValueError):
+        return {}
 
 
 def _weeks(window: int) -> int:
