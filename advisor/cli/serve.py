@@ -18,11 +18,13 @@ def _settings(data: Path | None, database_url: str | None = None):
         overrides["data_dir"] = data
     if database_url:
         overrides["database_url"] = database_url
-    try:
-        return Settings(**overrides)
-    except ValueError as err:
-        from products.errors import BadInputError
+    from products.errors import BadInputError
 
+    try:
+        settings = Settings(**overrides)
+        settings.verification_key  # noqa: B018 - a missing key is a settings error, not a crash later
+        return settings
+    except ValueError as err:
         raise BadInputError(f"settings: {err}") from None
 
 
@@ -48,7 +50,6 @@ def register(app: typer.Typer) -> None:
         from api.demo_seed import DEMO_RM, seed_demo
 
         settings = _settings(data, database_url)
-        settings.verification_key  # noqa: B018 - fail before binding the port when no key is set
         if settings.demo and settings.data_dir is None:
             state = build_state(settings.model_copy(update={"warm_up": False}))
             customers = seed_demo(state)
@@ -113,4 +114,7 @@ def register(app: typer.Typer) -> None:
                 session.commit()
             engine.dispose()
             console.print(f"assigned {len(ids)} customer(s) to {sub}")
-        typer.echo(mint_token(settings, role, sub, ttl_minutes))
+        try:
+            typer.echo(mint_token(settings, role, sub, ttl_minutes))
+        except ValueError as err:  # e.g. RS256 without ADVISOR_JWT_PRIVATE_KEY
+            raise BadInputError(f"settings: {err}") from None
