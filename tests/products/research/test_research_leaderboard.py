@@ -7,6 +7,8 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from products.errors import BadInputError
 from products.research import DIMENSIONS, assign_stars, leaderboard
@@ -138,3 +140,20 @@ def test_real_point_in_time_ranking(real_universe):
     assert not set(first[first > pd.Timestamp(as_of)].index) & set(a.index)
     young = first[(first > pd.Timestamp("2019-01-15")) & (first <= pd.Timestamp(as_of))].index
     assert len(young) and not a.loc[young, "rated"].any()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("abc"), st.floats(-1e6, 1e6)), min_size=1, max_size=80))
+def test_star_split_property(rows):
+    groups = pd.Series([g for g, _ in rows])
+    score = pd.Series([s for _, s in rows])
+    stars = assign_stars(score, groups)
+    for g in groups.unique():
+        mask = groups == g
+        n = int(mask.sum())
+        counts = stars[mask].value_counts().reindex([5, 4, 3, 2, 1], fill_value=0).to_numpy()
+        assert np.all(np.abs(counts - np.array(STAR_SPLIT) * n) <= 1.0)
+        # a strictly higher score never gets fewer stars
+        s, k = score[mask].to_numpy(), stars[mask].to_numpy()
+        order = np.argsort(-s, kind="stable")
+        assert np.all(np.diff(k[order]) <= 0)
