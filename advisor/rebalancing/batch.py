@@ -113,23 +113,32 @@ def default_targets(universe: Universe) -> TargetProvider:
 # targets per group
 # ---------------------------------------------------------------------------------------------
 
-def _fund_events(universe: Universe, facts: FundFacts, fund_events: pd.DataFrame | None) -> np.ndarray:
-    """Event name per fund ('' for none): closed / suspended from the status, plus the given events."""
+@lru_cache(maxsize=8)
+def _status_events(universe: Universe) -> np.ndarray:
     status = universe.funds["status"].astype("str").to_numpy()
     event = np.where(status == "closed", "closed", np.where(status == "suspended", "suspended", "")).astype(object)
-    if fund_events is not None and len(fund_events):
-        if not {"code", "event"} <= set(fund_events.columns):
-            raise BadInputError("fund events need the columns code and event", details={"field": "fund_events"})
-        kinds = fund_events["event"].astype("str").str.strip().str.lower()
-        unknown = sorted(set(kinds) - set(FUND_EVENTS))
-        if unknown:
-            raise BadInputError(f"unknown fund event {unknown[0]!r}; expected one of {', '.join(FUND_EVENTS)}",
-                                details={"field": "event"})
-        idx = universe.index_of(fund_events["code"].astype("str").to_numpy())
-        if (idx < 0).any():
-            bad = fund_events["code"].astype("str").to_numpy()[idx < 0][0]
-            raise BadInputError(f"fund event for unknown fund {bad!r}", details={"field": "code", "code": bad})
-        event[idx] = kinds.to_numpy(dtype=object)
+    event.setflags(write=False)
+    return event
+
+
+def _fund_events(universe: Universe, facts: FundFacts, fund_events: pd.DataFrame | None) -> np.ndarray:
+    """Event name per fund ('' for none): closed / suspended from the status, plus the given events."""
+    event = _status_events(universe)
+    if fund_events is None or not len(fund_events):
+        return event
+    event = event.copy()
+    if not {"code", "event"} <= set(fund_events.columns):
+        raise BadInputError("fund events need the columns code and event", details={"field": "fund_events"})
+    kinds = fund_events["event"].astype("str").str.strip().str.lower()
+    unknown = sorted(set(kinds) - set(FUND_EVENTS))
+    if unknown:
+        raise BadInputError(f"unknown fund event {unknown[0]!r}; expected one of {', '.join(FUND_EVENTS)}",
+                            details={"field": "event"})
+    idx = universe.index_of(fund_events["code"].astype("str").to_numpy())
+    if (idx < 0).any():
+        bad = fund_events["code"].astype("str").to_numpy()[idx < 0][0]
+        raise BadInputError(f"fund event for unknown fund {bad!r}", details={"field": "code", "code": bad})
+    event[idx] = kinds.to_numpy(dtype=object)
     return event
 
 
@@ -635,7 +644,9 @@ def _price_and_report(universe: Universe, facts: FundFacts, discount: float, set
         return (sum_by(pc, weights=terms, minlength=n) + settings.cost_aversion * fees_c / sc
                 + settings.cash_drag * idle / sc)
 
-    buy_gross, sell_value = np.round(buy_gross, 2), np.round(sell_value, 2)  # orders are placed in cents
+    # orders are placed in cents: buys rounded down, sales up (never beyond the position), so cash holds
+    buy_gross = np.floor(buy_gross * 100.0 + 1e-6) / 100.0
+    sell_value = np.where(sell_value > 0, np.minimum(np.ceil(sell_value * 100.0 - 1e-6) / 100.0, pairs.held), 0.0)
     priced = price(buy_gross, sell_value)
     obj_before = objective(pairs.held, np.zeros(n), np.maximum(flow, 0.0))
     obj_after = objective(priced["after"], priced["fees"], priced["cash"])

@@ -323,7 +323,7 @@ def cleanup(p: DenseProblem, sol: Solution, scale: np.ndarray, min_buy: np.ndarr
         prefer_exit = can_exit & ((fund_terms(held) <= fund_terms(down)) | withdrawing[r, 0])
         sell[r, c] = np.where(prefer_exit, held, down)
     u = fill_fifo(p.seg_len, sell)
-    floor = np.maximum(min_buy, min_trade) / T
+    floor = (np.maximum(min_buy, min_trade) + 0.01) / T  # a cent of margin: orders are rounded down to cents
     b = np.where(b * (1.0 + p.buy_rate) < floor, 0.0, b)
     for _ in range(3):  # shrink buys to the cash available, then drop those below minimum
         proceeds = (u * (1.0 - p.seg_rate)).sum(axis=(-1, -2)) + p.budget
