@@ -137,13 +137,8 @@ def require_codes_known(universe: Universe, codes: list[str], field: str) -> Non
                             details={"field": field, "codes": unknown[:20]})
 
 
-def today() -> date:
-    return date.today()
-
-
 def parse_date(value: Any) -> date:
     return value if isinstance(value, date) and not isinstance(value, datetime) else date.fromisoformat(str(value)[:10])
-
 
 
 def diagnose_one(universe: Universe, customers: pd.DataFrame, holdings: pd.DataFrame) -> dict[str, Any]:

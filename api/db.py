@@ -101,15 +101,3 @@ def ping(engine: Engine) -> bool:
         return True
     except Exception:
         return False
-
-
-def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A request-scoped session; rolled back on error, always closed."""
-    session = factory()
-    try:
-        yield session
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()

@@ -33,7 +33,6 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = Field(60, ge=1, le=7 * 24 * 60)
     proposal_ttl_minutes: int = Field(30, ge=1, le=7 * 24 * 60)
     max_body_bytes: int = Field(1_000_000, ge=1024)
-    max_holdings: int = Field(500, ge=1, le=10_000)
     warm_up: bool = Field(True, description="compile optimizers and health-check context at start-up")
 
     @field_validator("data_dir", mode="before")
