@@ -176,22 +176,24 @@ def main() -> None:
 
     # baseline: PyPortfolioOpt per customer on a sample of the optimized customers
     samples = [(p, s, i) for _, p, s in chunks for i in range(p.n_customers) if s.feasible[i]][: args.baseline_sample]
-    diffs, t_base = [], 0.0
+    diffs, worse, t_base = [], [], 0.0
     for p, s, i in samples:
         t = time.perf_counter()
         ref = pypfopt_solve(p, i)
         t_base += time.perf_counter() - t
         ours = float(objective(p, s.b, s.u)[i])
         # relative where the optimum is material; optima of ~0 (already on target) are compared absolutely
-        diffs.append(abs(ours - ref) / max(abs(ref), 1e-6))
+        diffs.append(abs(ours - ref) / max(abs(ref), 1e-4))
+        worse.append(ours - ref)
     per_solve = t_base / max(len(samples), 1)
     n_optimized = int((result.summary["reason"] != "within_bands").sum())
     baseline_total = per_solve * n_optimized
     print(f"baseline PyPortfolioOpt: {per_solve * 1e3:.1f} ms per solve on {len(samples)} customers → "
           f"{baseline_total:.0f}s for the {n_optimized:,} customers the engine optimized "
           f"(solve only; engine includes triggers, pricing and reports)")
-    print(f"objective agreement with PyPortfolioOpt: max |ours − theirs| / max(|theirs|, 1e-6) = "
-          f"{max(diffs, default=0):.2e}")
+    print(f"objective agreement with PyPortfolioOpt: max |ours − theirs| / max(|theirs|, 1e-4) = "
+          f"{max(diffs, default=0):.2e}; ours − theirs ranges {min(worse, default=0):.1e} … "
+          f"{max(worse, default=0):.1e} (negative: ours lower, i.e. better)")
     print(f"speed-up: {baseline_total / batch_s:.0f}× (batch vs PyPortfolioOpt loop)")
 
 

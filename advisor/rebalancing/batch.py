@@ -205,6 +205,8 @@ def _reject_frame(table: str, ids: np.ndarray, rows: np.ndarray, field: str, rea
 
 def _levels(values: pd.Series) -> np.ndarray:
     """C1…C5 (or 1…5) as floats, NaN where unreadable; text is parsed once per distinct value."""
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "fiu":
+        return values.to_numpy().astype(float, copy=False)
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
         return values.to_numpy(dtype=float, na_value=np.nan)
     codes, uniques = pd.factorize(values)
@@ -221,6 +223,8 @@ def _numbers(frame: pd.DataFrame, column: str, default: float) -> np.ndarray:
     if column not in frame.columns:
         return np.full(len(frame), default)
     values = frame[column]
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "fiu":
+        return values.to_numpy().astype(float, copy=False)
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
         return values.to_numpy(dtype=float, na_value=np.nan)
     return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
@@ -228,7 +232,8 @@ def _numbers(frame: pd.DataFrame, column: str, default: float) -> np.ndarray:
 
 def _text_ids(values: pd.Series) -> pd.Series:
     out = values if isinstance(values.dtype, pd.StringDtype) else values.astype("str")
-    return out.reset_index(drop=True)
+    plain = isinstance(out.index, pd.RangeIndex) and out.index.start == 0 and out.index.step == 1
+    return out if plain else out.reset_index(drop=True)
 
 
 def sum_by(index: np.ndarray, weights: np.ndarray, minlength: int) -> np.ndarray:
@@ -240,6 +245,11 @@ def _positions(values: pd.Series, value_set: pd.Series) -> np.ndarray:
     """Position of each value in `value_set` (-1 where absent): an Arrow hash join, zero-copy on str columns."""
     import pyarrow.compute as pc
 
+    if len(value_set) <= 16:  # a handful of customers (the API): a dict beats building a hash table
+        lookup: dict[object, int] = {}
+        for i, v in enumerate(value_set.tolist()):
+            lookup.setdefault(v, i)  # the first occurrence, like Arrow's index_in
+        return np.fromiter((lookup.get(v, -1) for v in values.tolist()), dtype=np.int64, count=len(values))
     found = pc.index_in(pa.array(values.array), value_set=pa.array(value_set.array))
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
