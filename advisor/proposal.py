@@ -187,8 +187,8 @@ class _Context:
         if found is None:
             _, data = self.selection(max_level)
             targets = self.models[(model_level, horizon)].weights.reindex(list(CLASSES)).to_numpy()
+            found = construct(data, targets, active, self.config.construction)  # thread-local compiled problem
             with self._lock:
-                found = construct(data, targets, active, self.config.construction)
                 if len(self._constructions) > 4096:
                     self._constructions.clear()
                 self._constructions[key] = found

@@ -220,3 +220,13 @@ def test_no_eligible_fund_at_the_level_is_explained():
     p = propose(u, "C2", 50_000, 3)
     assert p.lines == () and p.cash_remainder == 50_000.0
     assert any(n.code == "no_eligible_fund" for n in p.explanations)
+
+
+def test_threads_share_a_universe_and_get_the_serial_answers():
+    from concurrent.futures import ThreadPoolExecutor
+
+    u = make_universe(34, min_purchases=(100.0, 1000.0))
+    asks = [(lvl, amt, h) for lvl in (2, 3, 4, 5) for amt in (1_500.0, 4_000.0, 60_000.0) for h in (0.5, 5.0)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        parallel = list(pool.map(lambda a: propose(u, *a).to_dict(), asks))
+    assert parallel == [propose(u, *a).to_dict() for a in asks]
