@@ -210,13 +210,25 @@ def _context(universe: Universe, config: ProposalConfig) -> _Context:
     return per_universe[key]
 
 
-def warm_up(universe: Universe, config: ProposalConfig | None = None) -> None:
-    """Precompute everything per universe (models, selections, prepared arrays, full-set weights)."""
-    ctx = _context(universe, config or ProposalConfig())
+WARM_UP_AMOUNTS = tuple(float(round(a, -1)) for a in np.geomspace(1_000, 50_000, 24))
+WARM_UP_YEARS = (0.5, 2.0, 5.0)
+
+
+def warm_up(universe: Universe, config: ProposalConfig | None = None,
+            amounts: tuple[float, ...] = WARM_UP_AMOUNTS) -> None:
+    """Precompute everything per universe: models, selections, prepared arrays, full-set weights, and the
+    re-solved weights for the fund sets small amounts leave (a ladder of `amounts` per level and horizon),
+    so that a typical request never waits for a solver."""
+    config = config or ProposalConfig()
+    ctx = _context(universe, config)
     for max_level in range(1, 6):
         _, data = ctx.selection(max_level)
         for horizon in ("short", "medium", "long"):
             ctx.construction(max_level, max_level, horizon, np.ones(data.n_funds, dtype=bool))
+    for max_level in range(1, 6):
+        for years in WARM_UP_YEARS:
+            for amount in amounts:
+                propose(universe, max_level, amount, years, config=config)
 
 
 # ------------------------------------------------------------------------------------------------

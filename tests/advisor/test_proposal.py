@@ -230,3 +230,17 @@ def test_threads_share_a_universe_and_get_the_serial_answers():
     with ThreadPoolExecutor(max_workers=4) as pool:
         parallel = list(pool.map(lambda a: propose(u, *a).to_dict(), asks))
     assert parallel == [propose(u, *a).to_dict() for a in asks]
+
+
+def test_warm_up_leaves_typical_requests_without_a_solve(monkeypatch):
+    import advisor.proposal as proposal_module
+
+    u = make_universe(35, min_purchases=(100.0, 1000.0))
+    proposal_module.warm_up(u, amounts=(1_000.0, 2_500.0))
+    calls = []
+    original = proposal_module.construct
+    monkeypatch.setattr(proposal_module, "construct", lambda *a, **k: calls.append(1) or original(*a, **k))
+    for level in (2, 4, 5):
+        for amount in (1_000.0, 2_500.0, 30_000.0, 400_000.0):
+            propose(u, level, amount, 5.0)
+    assert calls == []
