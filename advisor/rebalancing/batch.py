@@ -561,9 +561,10 @@ def rebalance_batch(universe: Universe, customers: pd.DataFrame, lots: pd.DataFr
     starts = range(0, len(active_rows), chunk)
     chunks = (active_rows[s:s + chunk] for s in starts)
     workers = max(1, min(settings.workers, len(starts)))
-    with ThreadPoolExecutor(max_workers=workers) as pool:  # numpy releases the GIL on large arrays
+    pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None  # numpy releases the GIL
+    try:
         done = 0
-        for rows, idx, buys, sells, problem, sol in (pool.map(solve_chunk, chunks) if workers > 1
+        for rows, idx, buys, sells, problem, sol in (pool.map(solve_chunk, chunks) if pool is not None
                                                      else map(solve_chunk, chunks)):
             buy_gross[idx] = buys
             sell_value[idx] = sells
@@ -574,6 +575,9 @@ def rebalance_batch(universe: Universe, customers: pd.DataFrame, lots: pd.DataFr
             done += len(rows)
             if progress is not None:
                 progress(done, len(active_rows))
+    finally:
+        if pool is not None:
+            pool.shutdown()
     if progress is not None and not len(active_rows):
         progress(0, 0)
 
