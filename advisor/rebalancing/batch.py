@@ -291,8 +291,9 @@ def _validate_customers(customers: pd.DataFrame) -> tuple[_Customers, np.ndarray
     prev = _levels(customers["previous_risk_level"]) if "previous_risk_level" in customers.columns else level
     rejects: list[pd.DataFrame] = []
     bad = np.zeros(n, dtype=bool)
+    known = (level >= 1) & (level <= 5) & (level == np.round(level))
     checks = (
-        (~np.isin(level, [1, 2, 3, 4, 5]), "risk_level", "unknown risk level; expected C1–C5"),
+        (~known, "risk_level", "unknown risk level; expected C1–C5"),
         (np.isfinite(horizon) & ((horizon < 0) | (horizon > 100)), "horizon_years",
          "horizon_years must be between 0 and 100"),
         (~np.isfinite(flow) & ~np.isnan(flow), "cash_flow", "cash_flow is not finite"),
@@ -303,8 +304,8 @@ def _validate_customers(customers: pd.DataFrame) -> tuple[_Customers, np.ndarray
         if mask.any():
             rejects.append(_reject_frame("customers", ids[mask].to_numpy(dtype=object), rows[mask], field, reason))
             bad |= mask
-    level = np.where(np.isin(level, [1, 2, 3, 4, 5]), level, 1).astype(np.int64)
-    prev = np.where(np.isin(prev, [1, 2, 3, 4, 5]), prev, level).astype(np.int64)
+    level = np.where(known, level, 1).astype(np.int64)
+    prev = np.where((prev >= 1) & (prev <= 5) & (prev == np.round(prev)), prev, level).astype(np.int64)
     horizon = np.where(np.isfinite(horizon), horizon, 3.0)
     bucket = np.where(horizon < 1.0, 0, np.where(horizon <= 3.0, 1, 2)).astype(np.int64)
     data = _Customers(ids=ids, rows=rows, level=level, lowest=lowest, bucket=bucket,

@@ -325,10 +325,13 @@ def cleanup(p: DenseProblem, sol: Solution, scale: np.ndarray, min_buy: np.ndarr
     u = fill_fifo(p.seg_len, sell)
     floor = (np.maximum(min_buy, min_trade) + 0.01) / T  # a cent of margin: orders are rounded down to cents
     b = np.where(b * (1.0 + p.buy_rate) < floor, 0.0, b)
+    proceeds = (u * (1.0 - p.seg_rate)).sum(axis=(-1, -2)) + p.budget
     for _ in range(3):  # shrink buys to the cash available, then drop those below minimum
-        proceeds = (u * (1.0 - p.seg_rate)).sum(axis=(-1, -2)) + p.budget
         spend = (b * (1.0 + p.buy_rate)).sum(axis=-1)
-        factor = np.where(spend > proceeds + 1e-12, np.clip(proceeds / np.where(spend > 0, spend, 1.0), 0, 1), 1.0)
+        over = spend > proceeds + 1e-12
+        if not over.any():
+            break
+        factor = np.where(over, np.clip(proceeds / np.where(spend > 0, spend, 1.0), 0, 1), 1.0)
         b = b * factor[:, None]
         b = np.where(b * (1.0 + p.buy_rate) < floor * (1 - 1e-9), 0.0, b)
     return b, u
