@@ -99,8 +99,9 @@ def diagnose_cmd(
     if as_json:
         print_json(brief)
         return
+    mean = result["health_score"]["mean"]  # None when no customer survived validation
     out.print(f"[bold]{result['customers']:,}[/] customers checked in {result['seconds']['total']:.1f}s → "
-              f"{outcome.report_path}; mean health score {result['health_score']['mean']:.1f}")
+              f"{outcome.report_path}; mean health score {'n/a' if mean is None else f'{mean:.1f}'}")
     out.print(f"rejected: {result['rejected']['customers']} customer rows, {result['rejected']['lots']} lots "
               f"→ {outcome.rejects_path}")
 

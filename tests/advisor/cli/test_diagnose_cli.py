@@ -61,3 +61,33 @@ def test_bad_input_is_a_clear_error_not_a_traceback(tmp_path):
     path.write_text(json.dumps({"risk_level": "C3", "holdings": "none"}))
     result = runner.invoke(app, ["diagnose", "--customer-json", str(path), "--json"])
     assert result.exit_code == 2 and "holdings" in result.output
+
+
+def _write_batch(tmp_path, customers: pd.DataFrame) -> tuple[str, str]:
+    cust = tmp_path / "customers.parquet"
+    hold = tmp_path / "holdings.parquet"
+    customers.to_parquet(cust)
+    pd.DataFrame({"customer_id": pd.Series(["c1"], dtype="str"), "code": ["900042"], "amount": [1000.0],
+                  "purchase_date": pd.to_datetime(["2025-01-02"])}).to_parquet(hold)
+    return str(cust), str(hold)
+
+
+def test_batch_with_no_valid_customer_reports_n_a_and_still_writes_files(tmp_path):
+    """All rows rejected (or an empty table): no mean score to print, but the report and rejects are written."""
+    cases = {
+        "all_rejected": pd.DataFrame({"customer_id": ["c1", "c2"], "risk_level": ["C9", "X"]}),
+        "empty": pd.DataFrame({"customer_id": pd.Series([], dtype="str"), "risk_level": pd.Series([], dtype="str")}),
+    }
+    for name, customers in cases.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        cust, hold = _write_batch(folder, customers)
+        out = folder / "report.parquet"
+        result = runner.invoke(app, ["diagnose", "--customers", cust, "--holdings", hold, "--out", str(out),
+                                     "--as-of", "2026-03-01"])
+        assert result.exit_code == 0, (name, result.output)
+        assert "n/a" in result.stdout and "Traceback" not in result.output
+        assert out.exists() and len(pd.read_parquet(out)) == 0
+        rejects = pd.read_parquet(folder / "report.rejects.parquet")
+        assert (rejects["table"] == "customers").sum() == len(customers)
+        assert (rejects["table"] == "holdings").sum() == 1  # the lot's customer is missing or rejected
