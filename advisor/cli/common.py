@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from products.errors import AdvisorError
+from products.errors import AdvisorError, BadInputError
 from products.universe import Universe
 
 console = Console(stderr=True)
@@ -85,6 +85,17 @@ def handle_errors(func: F) -> F:
             raise typer.Exit(code=2) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def parse_as_of(value: str | None, option: str = "--as-of") -> date | None:
+    """A `YYYY-MM-DD` option as a date (None stays None); anything else is a `BadInputError` naming it."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadInputError(f"{option}: not a date (YYYY-MM-DD): {value!r}",
+                            details={"field": option.lstrip("-").replace("-", "_")}) from None
 
 
 def load(data: Path | None) -> Universe:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,19 +11,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from advisor.cli.common import DataOption, JsonFlag, handle_errors, load, print_json
+from advisor.cli.common import DataOption, JsonFlag, handle_errors, load, parse_as_of, print_json
 from products.errors import BadInputError
 
 out = Console()
-
-
-def parse_as_of(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise BadInputError(f"--as-of: not a date (YYYY-MM-DD): {value!r}", details={"field": "as_of"}) from None
 
 
 def _read_json(path: Path) -> dict[str, Any]:

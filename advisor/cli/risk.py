@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -10,21 +9,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from advisor.cli.common import JsonFlag, handle_errors, print_json
+from advisor.cli.common import JsonFlag, handle_errors, parse_as_of, print_json
 from products.errors import BadInputError
 
 out = Console()
 risk_app = typer.Typer(help="Risk profiling (风险测评): questionnaire, assessment, automatic profiling, suitability.",
                        no_args_is_help=True)
-
-
-def _as_of(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise BadInputError(f"--as-of: not a date (YYYY-MM-DD): {value!r}", details={"field": "as_of"}) from None
 
 
 @risk_app.command("questionnaire")
@@ -66,7 +56,7 @@ def assess_cmd(
     from risk.scoring import assess
 
     parsed = read_answer_file(answers, facts)
-    result = assess(parsed.answers, parsed.facts, today=_as_of(as_of), questionnaire=load_questionnaire(version),
+    result = assess(parsed.answers, parsed.facts, today=parse_as_of(as_of), questionnaire=load_questionnaire(version),
                     customer_id=parsed.customer_id)
     payload = result.to_dict()
     if as_json:
@@ -199,7 +189,7 @@ def reassess_cmd(
     if not isinstance(prev, dict):
         raise BadInputError(f"{previous}: expected a JSON object (an assessment)", details={"file": str(previous)})
     new_facts = read_json_file(facts) if facts is not None else None
-    decision = reassessment_required(prev, new_facts, today=_as_of(as_of))
+    decision = reassessment_required(prev, new_facts, today=parse_as_of(as_of))
     if as_json:
         print_json(decision.to_dict())
         return

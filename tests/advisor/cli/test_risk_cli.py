@@ -118,3 +118,22 @@ def test_confirm_records_or_refuses() -> None:
     code, output = _run("confirm", "--customer-id", "c1", "--product-code", "110011", "--customer-level", "C1",
                         "--product-level", "R2", "--lowest-category")
     assert code == 2 and "blocked" in output
+
+
+def test_as_of_is_parsed_by_the_one_shared_helper(tmp_path: Path) -> None:
+    """`risk` and `diagnose` read --as-of through `advisor.cli.common.parse_as_of`, so both give the same
+    clean error for a bad date."""
+    from datetime import date
+
+    from advisor.cli import common, diagnose
+    from advisor.cli import risk as risk_cli
+
+    assert common.parse_as_of("2026-04-01") == date(2026, 4, 1) and common.parse_as_of(None) is None
+    assert diagnose.parse_as_of is common.parse_as_of and risk_cli.parse_as_of is common.parse_as_of
+    assert not hasattr(risk_cli, "_as_of")
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps(MIDDLE), encoding="utf-8")
+    code, output = _run("assess", "--answers", str(answers), "--as-of", "2026-13-01")
+    assert code == 2 and "--as-of: not a date (YYYY-MM-DD): '2026-13-01'" in output
+    result = runner.invoke(app, ["diagnose", "--customer-json", str(answers), "--as-of", "01/04/2026"])
+    assert result.exit_code == 2 and "--as-of: not a date (YYYY-MM-DD): '01/04/2026'" in result.output
