@@ -12,7 +12,7 @@ Request count and time are bounded (`--duration`, `--max-requests`). Amounts var
   `EfficientFrontier` over the funds the level may hold, `efficient_risk` at the level's volatility and a
   `DiscreteAllocation` of the amount. No storage, no auth: it is the lower bound of that approach.
 
-    python benchmarks/bench_api.py [--duration 10] [--connections 16] [--max-requests 20000]
+    python benchmarks/bench_api.py [--duration 10] [--connections 8] [--workers 2] [--max-requests 20000]
 
 The machine has 2 cores shared by the server, the load generator and whatever else runs: say so when
 recording numbers.
@@ -223,10 +223,10 @@ def load(port: int, path: str, headers: dict[str, str], extra: dict, args: argpa
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of load per server")
-    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--max-requests", type=int, default=20_000, help="asyncio client: cap on requests")
     parser.add_argument("--asyncio", action="store_true", help="use the asyncio client even if wrk exists")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers for both servers")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn workers for both servers (one per core)")
     args = parser.parse_args()
 
     import httpx
