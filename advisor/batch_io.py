@@ -4,7 +4,8 @@ The two tables every batch job (health check, rebalancing, the API's bulk endpoi
 (Parquet or CSV, or a DataFrame already in memory):
 
 ``customers`` — one row per customer
-    ``customer_id`` (str, unique), ``risk_level`` (``C1``…``C5``), ``lowest_category`` (bool, default
+    ``customer_id`` (str, unique), ``risk_level`` (``C1``…``C5``; the numbers ``1``…``5``, as text or an
+    integer column, are read as C1…C5), ``lowest_category`` (bool, default
     False), ``assessment_expires_on`` (date; empty = never assessed), ``age`` (int), ``horizon_years``
     (float), ``monthly_expenses`` (float, yuan), ``cash`` (float, yuan), optional held-away assets
     ``deposits``, ``wealth_products``, ``insurance`` (yuan; an empty ``insurance`` means *not declared*),
@@ -38,6 +39,8 @@ from products.universe import Universe
 
 REJECT_COLUMNS = ["table", "customer_id", "row", "field", "reason"]
 CUSTOMER_LEVELS = {f"C{i}": i for i in range(1, 6)}
+# A level may also be written as its number (an integer column in Parquet, or "3" in text): 3 means C3.
+LEVEL_SPELLINGS = [*CUSTOMER_LEVELS, *(str(i) for i in CUSTOMER_LEVELS.values())]
 HELD_AWAY_COLUMNS = ("deposits", "wealth_products", "insurance")
 CUSTOMER_REQUIRED = ("customer_id", "risk_level")
 HOLDING_REQUIRED = ("customer_id", "code", "purchase_date")
@@ -86,10 +89,10 @@ def read_table(source: PathOrFrame, *, string_columns: tuple[str, ...] = ()) -> 
     return frame
 
 
-def _column_text(column: pd.Series | pa.ChunkedArray, trim: bool) -> pa.Array:
+def _column_text(column: pd.Series | pa.ChunkedArray, trim: bool, *, pad_code: bool = False) -> pa.Array:
     """A text column (pandas or Arrow) as an Arrow string array, NA for empty (see `_text`)."""
     if isinstance(column, pd.Series):
-        return _arrow_strings(_text(column, trim))
+        return _arrow_strings(_text(column, trim, pad_code=pad_code))
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type) or pa.types.is_dictionary(
             column.type):
         array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
@@ -97,7 +100,7 @@ def _column_text(column: pd.Series | pa.ChunkedArray, trim: bool) -> pa.Array:
         if trim:
             array = pc.utf8_trim_whitespace(array)
         return pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
-    return _arrow_strings(_text(column.to_pandas(), trim))
+    return _arrow_strings(_text(column.to_pandas(), trim, pad_code=pad_code))
 
 
 def _column_number(column: pd.Series | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
@@ -113,12 +116,17 @@ def _column_dates(column: pd.Series | pa.ChunkedArray) -> tuple[np.ndarray, np.n
     return _dates(column if isinstance(column, pd.Series) else column.to_pandas(date_as_object=False))
 
 
-def _text(values: pd.Series, trim: bool = True) -> pd.Series:
-    """Text with missing values as NA, trimmed unless `trim` is False (numbers such as fund codes are
-    zero-padded to 6 digits)."""
+def _text(values: pd.Series, trim: bool = True, *, pad_code: bool = False) -> pd.Series:
+    """Text with missing values as NA, trimmed unless `trim` is False. Numbers are written without a
+    decimal point when whole (3.0 → '3'); only a fund code (`pad_code`) is zero-padded to 6 digits, since
+    a code stored as an integer has lost its leading zeros (118 → '000118')."""
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
-        out = values.astype("Int64").astype("str")
-        return out.str.zfill(6).where(values.notna())
+        numbers = values.astype(float)
+        whole = np.isfinite(numbers) & (numbers == numbers.round())
+        out = numbers.astype("str").where(~whole, numbers.where(whole).astype("Int64").astype("str"))
+        if pad_code:
+            out = out.str.zfill(6)
+        return out.where(values.notna())
     array = _arrow_strings(values)
     if trim:
         array = pc.utf8_trim_whitespace(array)
@@ -216,10 +224,10 @@ def read_customers(source: PathOrFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
                 "duplicate customer_id (first row kept)")
 
     level_text = pc.utf8_upper(_arrow_strings(_text(raw["risk_level"], trim)))
-    found = pc.index_in(level_text, value_set=pa.array(list(CUSTOMER_LEVELS))).to_numpy(zero_copy_only=False)
-    level = np.asarray(found, dtype=float) + 1.0
+    found = pc.index_in(level_text, value_set=pa.array(LEVEL_SPELLINGS)).to_numpy(zero_copy_only=False)
+    level = np.asarray(found, dtype=float) % len(CUSTOMER_LEVELS) + 1.0
     bad_level = np.isnan(level)
-    reasons = np.array([f"unknown risk level {v!r}; expected C1–C5" for v in
+    reasons = np.array([f"unknown risk level {v!r}; expected C1–C5 (or 1–5)" for v in
                         level_text.to_pylist()], dtype=object) if bad_level.any() else ""
     rejects.add(bad_level, "risk_level", reasons)
 
@@ -290,7 +298,7 @@ def validate_holdings(source: PathOrFrame, *, universe: Universe | None = None,
                             details={"table": "holdings", "missing": ["shares", "amount"]})
     n = len(raw)
     ids = _column_text(raw["customer_id"], not typed)
-    codes = _column_text(raw["code"], not typed)
+    codes = _column_text(raw["code"], not typed, pad_code=True)
     rejects = _Rejects("holdings", ids)
     rejects.add(ids.is_null().to_numpy(zero_copy_only=False), "customer_id", "customer_id is empty")
     code_missing = codes.is_null().to_numpy(zero_copy_only=False)

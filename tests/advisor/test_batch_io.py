@@ -101,3 +101,29 @@ def test_orphan_lots_are_rejected_with_the_reason():
     kept, rejects = batch_io.reject_orphans(customers, lots, rejected_customers)
     assert kept["customer_id"].tolist() == ["a"]
     assert rejects["reason"].tolist() == ["customer row was rejected", "customer_id not in customers table"]
+
+
+def test_integer_risk_levels_are_read_as_c_levels_and_only_codes_are_zero_padded(tmp_path, demo_universe):
+    """A Parquet with risk_level stored as integers 1–5 means C1–C5 (it used to be zero-padded like a fund
+    code to '000003' and rejected); other levels are rejected with a clear reason; ids are not padded."""
+    path = tmp_path / "customers.parquet"
+    pd.DataFrame({"customer_id": [42, 43, 44, 45], "risk_level": [3, 5, 7, 0]}).to_parquet(path)
+    clean, rejects = batch_io.read_customers(path)
+    assert clean["customer_id"].tolist() == ["42", "43"]
+    assert clean["risk_level"].tolist() == [3, 5]
+    by_row = rejects.set_index("row")
+    assert "'7'" in by_row.loc[2, "reason"] and "C1–C5" in by_row.loc[2, "reason"]
+    assert "000007" not in by_row.loc[2, "reason"] and 3 in by_row.index
+    floats = pd.DataFrame({"customer_id": ["a", "b", "c"], "risk_level": [2.0, 2.5, np.nan]})
+    clean, rejects = batch_io.read_customers(floats)
+    assert clean["risk_level"].tolist() == [2]
+    assert sorted(rejects["row"]) == [1, 2]
+    text = pd.DataFrame({"customer_id": ["a"], "risk_level": ["4"]})
+    assert batch_io.read_customers(text)[0]["risk_level"].tolist() == [4]
+    code = int(str(demo_universe.funds.index[5]))  # codes stored as integers still get their zeros back
+    lots = pd.DataFrame({"customer_id": [7], "code": [code], "amount": [10.0], "purchase_date": ["2025-01-02"]})
+    clean, rejects = batch_io.read_holdings(lots, universe=demo_universe, as_of=AS_OF)
+    assert rejects.empty and clean.loc[0, "code"] == str(demo_universe.funds.index[5])
+    assert clean.loc[0, "customer_id"] == "7"
+    lots["code"] = [118]
+    assert batch_io.read_holdings(lots)[0].loc[0, "code"] == "000118"
