@@ -5,9 +5,10 @@ The two tables every batch job (health check, rebalancing, the API's bulk endpoi
 
 ``customers`` — one row per customer
     ``customer_id`` (str, unique), ``risk_level`` (``C1``…``C5``; the numbers ``1``…``5``, as text or an
-    integer column, are read as C1…C5), ``lowest_category`` (bool, default
-    False), ``assessment_expires_on`` (date; empty = never assessed), ``age`` (int), ``horizon_years``
-    (float), ``monthly_expenses`` (float, yuan), ``cash`` (float, yuan), optional held-away assets
+    integer column, are read as C1…C5), ``lowest_category`` (bool, default False; true makes the
+    customer C1 whatever ``risk_level`` says — the row is kept with ``risk_level`` 1 and
+    ``risk_level_coerced`` True), ``assessment_expires_on`` (date; empty = never assessed), ``age`` (int),
+    ``horizon_years`` (float), ``monthly_expenses`` (float, yuan), ``cash`` (float, yuan), optional held-away assets
     ``deposits``, ``wealth_products``, ``insurance`` (yuan; an empty ``insurance`` means *not declared*),
     ``rm_id`` (str).
 ``holdings`` — one row per lot
@@ -211,7 +212,10 @@ def _require_columns(frame: pd.DataFrame, required: tuple[str, ...], table: str)
 
 
 def read_customers(source: PathOrFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Validated customers (typed columns, `risk_level` as int 1–5) and the rejected rows with reasons."""
+    """Validated customers (typed columns, `risk_level` as int 1–5) and the rejected rows with reasons.
+
+    A lowest-category row is C1 (`risk_level` 1); `risk_level_coerced` flags the rows that stated a
+    higher level and were lowered to C1."""
     raw = read_table(source, string_columns=("customer_id", "risk_level", "rm_id"))
     _require_columns(raw, CUSTOMER_REQUIRED, "customers")
     n = len(raw)
@@ -238,6 +242,11 @@ def read_customers(source: PathOrFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     else:
         lowest = np.zeros(n, dtype=bool)
     out["lowest_category"] = lowest
+    # The lowest category means C1 (R1 products only) whatever level the row states: a "C3 + lowest
+    # category" row is coerced to C1, not rejected, and `risk_level_coerced` records that it was.
+    coerced = lowest & (level > 1)
+    out["risk_level"] = np.where(lowest, 1, out["risk_level"]).astype(np.int8)
+    out["risk_level_coerced"] = coerced
 
     if "assessment_expires_on" in raw.columns:
         expires, bad = _dates(raw["assessment_expires_on"])

@@ -3,7 +3,8 @@
 Pipeline per request (docs/portfolio-methodology.md):
 
 1. Validate the inputs (a `BadInputError` names the field); the customer may hold products up to
-   `risk.suitability.allowed_max_product_level` (R1 only for the lowest category).
+   `risk.suitability.allowed_max_product_level` (R1 only for the lowest category, which is reported as
+   level C1 whatever level came with it, with a `lowest_category_is_c1` note).
 2. Class targets: the model portfolio of that level and horizon bucket (`advisor.model_portfolios`).
 3. Funds: the selection for that R-limit (`advisor.selection`) and the compiled construction QP
    (`advisor.construction`) give fund weights meeting the class targets.
@@ -277,13 +278,19 @@ def propose(universe: Universe, level: int | str, amount: float, horizon_years: 
     config = config or ProposalConfig()
     lvl = parse_level(level)
     amt, years, target, lowest = _validate(amount, horizon_years, target_return, lowest_category, config)
+    notes: list[Note] = []
+    if lowest and lvl > 1:  # the lowest category is C1 whatever level was stated with it
+        notes.append(Note("lowest_category_is_c1",
+                          f"您属于风险承受能力最低类别，按C1处理（仅限R1产品），而非所填的C{lvl}。",
+                          f"The customer is in the lowest risk category, so is treated as C1 (R1 products "
+                          f"only), not the stated C{lvl}."))
+        lvl = 1
     max_r = allowed_max_product_level(lvl, lowest)
     model_level = max_r  # the lowest category gets the C1 (R1-only) model
     horizon = horizon_bucket(years)
     ctx = _context(universe, config)
     amount_cents = to_cents(amt)
     model = ctx.models[(model_level, horizon)]
-    notes: list[Note] = []
 
     allocation: Allocation | None = None
     report: FallbackReport | None = None

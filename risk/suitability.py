@@ -61,10 +61,17 @@ def product_level_int(value: object, field: str = "product_level") -> int:
     return _level_int(value, field, RiskLevel.parse)
 
 
-def allowed_max_product_level(customer_level: int | str | CustomerLevel, lowest_category: bool = False) -> int:
-    """The highest product risk level (1–5) the customer may buy or be recommended."""
+def effective_customer_level(customer_level: int | str | CustomerLevel, lowest_category: bool = False) -> int:
+    """The level (1–5) the customer is treated as: the lowest category is always C1, whatever level was
+    stated alongside it (a "C3 in the lowest category" is a contradiction resolved to the safe side)."""
     level = customer_level_int(customer_level)
     return 1 if lowest_category else level
+
+
+def allowed_max_product_level(customer_level: int | str | CustomerLevel, lowest_category: bool = False) -> int:
+    """The highest product risk level (1–5) the customer may buy or be recommended: R1 for the lowest
+    category, else the customer's level (a Ck customer may buy up to Rk)."""
+    return effective_customer_level(customer_level, lowest_category)
 
 
 def _as_level_array(values: object, field: str) -> np.ndarray:
@@ -199,7 +206,8 @@ def check_portfolio_recommendation(customer_level: object, weights: object, prod
 
 @dataclass(frozen=True)
 class SuitabilityVerdict:
-    """The outcome of one purchase request, for display and audit."""
+    """The outcome of one purchase request, for display and audit (`customer_level` is the effective
+    level: C1 for the lowest category)."""
 
     decision: PurchaseDecision
     customer_level: int
@@ -211,12 +219,12 @@ class SuitabilityVerdict:
         return {"decision": self.decision.value, "customer_level": f"C{self.customer_level}",
                 "product_level": f"R{self.product_level}", "kind": self.kind.value,
                 "lowest_category": self.lowest_category,
-                "allowed_max_product_level": f"R{1 if self.lowest_category else self.customer_level}"}
+                "allowed_max_product_level": f"R{allowed_max_product_level(self.customer_level, self.lowest_category)}"}
 
 
 def assess_purchase(customer_level: object, product_level: object, kind: ProductKind | str = ProductKind.FUND,
                     lowest_category: bool = False) -> SuitabilityVerdict:
-    c = customer_level_int(customer_level)
+    c = effective_customer_level(customer_level, bool(lowest_category))
     r = product_level_int(product_level)
     k = ProductKind(kind) if str(kind) in {x.value for x in ProductKind} else None
     if k is None:
@@ -228,6 +236,6 @@ def assess_purchase(customer_level: object, product_level: object, kind: Product
 __all__ = [
     "SUITABILITY_MATRIX", "CustomerLevel", "ProductKind", "PurchaseDecision", "SuitabilityVerdict",
     "allowed_max_product_level", "assess_purchase", "check_portfolio_recommendation", "check_recommendation",
-    "is_suitable",
+    "effective_customer_level", "is_suitable",
     "portfolio_risk_level", "portfolio_risk_levels", "purchase_decision", "purchase_decisions",
 ]

@@ -7,7 +7,8 @@ assessment has expired, because no advice may be acted on without it.
 
 Kinds and what carries them out:
 ``reassess`` → `advisor risk assess`; ``rebalance`` → `advisor rebalance`; ``proposal`` →
-`advisor propose`; ``fund_swap`` → a same-class swap (`advisor rebalance` with the fund replaced);
+`advisor propose` (with ``--lowest-category`` for a lowest-category customer); ``fund_swap`` → a same-class
+swap (`advisor rebalance` with the fund replaced);
 ``review`` → the relationship manager (no automated executor).
 """
 
@@ -30,7 +31,7 @@ class Action:
     kind: str  # reassess / rebalance / proposal / fund_swap / review
     title_zh: str
     title_en: str
-    command: str  # template of the CLI call that carries it out ({level}, {amount}, {horizon})
+    command: str  # template of the CLI call that carries it out ({level}{lowest}, {amount}, {horizon})
 
 
 ACTIONS: tuple[Action, ...] = (
@@ -39,11 +40,11 @@ ACTIONS: tuple[Action, ...] = (
     Action("reduce_above_level", "rebalance", "调出高于风险等级的基金", "Reduce funds above the risk level",
            "advisor rebalance --customer-json CUSTOMER.json --json"),
     Action("build_cash_reserve", "proposal", "补足3–6个月应急资金", "Build a 3–6 month emergency reserve",
-           "advisor propose --level {level} --amount {shortfall} --horizon-years 0.5 --json"),
+           "advisor propose --level {level}{lowest} --amount {shortfall} --horizon-years 0.5 --json"),
     Action("rebalance_to_model", "rebalance", "按模型组合再平衡", "Rebalance to the model portfolio",
            "advisor rebalance --customer-json CUSTOMER.json --json"),
     Action("diversify", "proposal", "分散配置:按模型组合重新构建", "Diversify with a model-portfolio proposal",
-           "advisor propose --level {level} --amount {amount} --horizon-years {horizon} --json"),
+           "advisor propose --level {level}{lowest} --amount {amount} --horizon-years {horizon} --json"),
     Action("consolidate_duplicates", "fund_swap", "合并重复或高度相似的基金", "Merge duplicate or look-alike funds",
            "advisor rebalance --customer-json CUSTOMER.json --json"),
     Action("replace_weak_funds", "fund_swap", "将表现较差或费率偏高的基金换成同类更优基金",
@@ -52,7 +53,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("switch_share_class", "fund_swap", "长期持有的C类份额转换为A类", "Switch long-held C classes to A",
            "advisor rebalance --customer-json CUSTOMER.json --json"),
     Action("invest_idle_cash", "proposal", "闲置资金按风险等级配置", "Invest idle cash for the risk level",
-           "advisor propose --level {level} --amount {excess} --horizon-years {horizon} --json"),
+           "advisor propose --level {level}{lowest} --amount {excess} --horizon-years {horizon} --json"),
     Action("review_protection", "review", "与客户经理沟通保险保障",
            "Review insurance cover with the relationship manager",
            ""),
@@ -101,6 +102,7 @@ def describe_action(book: Book, i: int, index: int, value: float, findings: list
     expenses = np.nan_to_num(book.monthly_expenses[i])
     numbers = {
         "level": f"C{int(book.allowed_level[i])}",
+        "lowest": " --lowest-category" if book.lowest_category[i] else "",
         "amount": f"{max(book.visible_assets[i] - 3 * expenses, 0):.0f}",
         "horizon": f"{np.nan_to_num(book.horizon_years[i], nan=3.0):g}",
         "shortfall": f"{max(3 * expenses - liquid, 0):.0f}",

@@ -127,3 +127,18 @@ def test_integer_risk_levels_are_read_as_c_levels_and_only_codes_are_zero_padded
     assert clean.loc[0, "customer_id"] == "7"
     lots["code"] = [118]
     assert batch_io.read_holdings(lots)[0].loc[0, "code"] == "000118"
+
+
+def test_lowest_category_rows_are_coerced_to_c1_and_flagged(tmp_path):
+    """risk_level C3 + lowest_category true is a contradiction: the row is kept as C1 (R1 only), flagged."""
+    frame = pd.DataFrame({"customer_id": ["a", "b", "c", "d"], "risk_level": ["C3", "C1", "C5", "C4"],
+                          "lowest_category": ["true", "true", "false", None]})
+    clean, rejects = batch_io.read_customers(frame)
+    assert rejects.empty
+    assert clean["risk_level"].tolist() == [1, 1, 5, 4]
+    assert clean["lowest_category"].tolist() == [True, True, False, False]
+    assert clean["risk_level_coerced"].tolist() == [True, False, False, False]
+    path = tmp_path / "customers.parquet"
+    pd.DataFrame({"customer_id": ["x"], "risk_level": [4], "lowest_category": [True]}).to_parquet(path)
+    clean, _ = batch_io.read_customers(path)
+    assert clean.loc[0, "risk_level"] == 1 and bool(clean.loc[0, "risk_level_coerced"])

@@ -96,6 +96,19 @@ def test_lowest_category_gets_r1_only():
     assert p.strategy_risk_level == 1
 
 
+def test_lowest_category_is_reported_as_c1_with_a_note():
+    """`--level C3 --lowest-category` is a C1 customer: the proposal says C1 and explains why."""
+    u = cached_universe(2)
+    d = propose(u, "C3", 80_000, 10, lowest_category=True).to_dict()
+    assert d["level"] == "C1" and d["lowest_category"] is True
+    assert all(line["risk_level"] == "R1" for line in d["lines"])
+    note = next(n for n in d["explanations"] if n["code"] == "lowest_category_is_c1")
+    assert "C3" in note["en"] and "C1" in note["zh"]
+    plain = propose(u, "C1", 80_000, 10, lowest_category=True).to_dict()
+    assert plain["level"] == "C1" and all(n["code"] != "lowest_category_is_c1" for n in plain["explanations"])
+    assert propose(u, "C3", 80_000, 10).to_dict()["level"] == "C3"
+
+
 @pytest.mark.parametrize("kwargs, field", [
     ({"amount": 0}, "amount"), ({"amount": -5}, "amount"), ({"amount": float("nan")}, "amount"),
     ({"amount": float("inf")}, "amount"), ({"amount": "lots"}, "amount"), ({"amount": 0.001}, "amount"),

@@ -124,3 +124,16 @@ def test_portfolio_recommendation_guard() -> None:
         check_portfolio_recommendation("C3", [0.5, 0.5], [2, 4], codes=["f2", "f4"])
     with pytest.raises(SuitabilityError):
         check_portfolio_recommendation("C4", [0.5, 0.5], [1, 2], lowest_category=True)
+
+
+@pytest.mark.parametrize("level", ["C1", "C2", "C3", "C4", "C5", 3, "进取型"])
+def test_lowest_category_is_c1_and_r1_whatever_level_is_stated(level: object) -> None:
+    """A stated C3 + lowest category is treated as C1 (R1 only) everywhere, including the audit verdict."""
+    from risk.suitability import effective_customer_level
+
+    assert effective_customer_level(level, True) == 1
+    assert allowed_max_product_level(level, lowest_category=True) == 1
+    assert allowed_max_product_level(level, lowest_category=np.bool_(True)) == 1
+    verdict = assess_purchase(level, "R2", "fund", lowest_category=True).to_dict()
+    assert verdict["customer_level"] == "C1" and verdict["allowed_max_product_level"] == "R1"
+    assert verdict["decision"] == "block" and verdict["lowest_category"] is True

@@ -164,3 +164,17 @@ def test_no_action_ever_suggests_a_fund_above_the_customer_level(book):
             if action["command"] and "--level" in action["command"]:
                 assert f"--level C{allowed}" in action["command"]
     assert suggested > 0
+
+
+def test_lowest_category_actions_link_to_c1_with_the_lowest_category_flag(ctx):
+    """A 'C3 + lowest category' customer is C1: proposal links carry --level C1 --lowest-category, and the
+    report says C1."""
+    lots = model_holdings(ctx, 1, 100_000)
+    customer = {**profile("C3", lowest_category=True, cash=400_000), "holdings": lots}
+    report = diagnose_customer(ctx, customer, as_of=AS_OF)
+    assert report["risk_level"] == "C1"
+    commands = [a["command"] for a in report["actions"] if a["command"] and "advisor propose" in a["command"]]
+    assert commands, [a["id"] for a in report["actions"]]
+    assert all("--level C1 --lowest-category" in c for c in commands)
+    plain = diagnose_customer(ctx, {**profile("C1", cash=400_000), "holdings": lots}, as_of=AS_OF)
+    assert all("--lowest-category" not in (a["command"] or "") for a in plain["actions"])
