@@ -53,6 +53,7 @@ def _rank_rows(board: pd.DataFrame) -> list[dict[str, Any]]:
     for code, row in board.iterrows():
         rows.append({
             "code": code, "name": row["name"], "category": row["category"], "fund_type": row["fund_type"],
+            "risk_level": None if pd.isna(row["risk_level"]) else f"R{int(row['risk_level'])}",
             "score": None if pd.isna(row["score"]) else round(float(row["score"]), 4),
             "stars": None if pd.isna(row["stars"]) else int(row["stars"]), "rated": bool(row["rated"]),
             "dimensions": {d: None if pd.isna(row[d]) else round(float(row[d]), 4) for d in DIMENSIONS},
@@ -66,6 +67,8 @@ def rank(
                                                  help="Peer group (e.g. active_equity, bond, index) or fund type.")
                         ] = None,
     top: Annotated[int | None, typer.Option("--top", "-n", min=1, help="Best N per category.")] = None,
+    max_risk: Annotated[str | None, typer.Option(
+        "--max-risk", help="Highest product risk level, e.g. R3 (peer groups mix levels).")] = None,
     as_of: AsOfOption = None,
     weights: Annotated[str | None, typer.Option(
         "--weights", help="Dimension weights, e.g. 'excess_return=2,drawdown_control=1' (others 0).")] = None,
@@ -73,14 +76,22 @@ def rank(
     csv_out: CsvFlag = False,
     data: DataOption = None,
 ) -> None:
-    """The 8-dimension leaderboard (基金大数据榜单): score and 1–5 stars inside each peer group."""
+    """The 8-dimension leaderboard (基金大数据榜单): score and 1–5 stars inside each peer group.
+
+    Stars are earned against the whole peer group; `--max-risk` only hides the funds above a level (so a
+    C3 customer's list never shows R4/R5 funds) and `--top` then counts within what is left."""
+    from products.analytics.report import parse_risk_option
     from products.research import DIMENSIONS, leaderboard
 
+    limit = parse_risk_option(max_risk) if max_risk else None
     universe = load(data)
     board = leaderboard(universe, as_of, _parse_weights(weights))
     as_of_used = board.attrs.get("as_of")
+    board = board.assign(risk_level=universe.funds["risk_level"].reindex(board.index))
     if category:
         board = _category_filter(board, category)
+    if limit is not None:
+        board = board[board["risk_level"] <= int(limit)]
     if top:
         board = board.groupby("category", sort=False, group_keys=False).head(top)
     if json_out:
@@ -88,19 +99,19 @@ def rank(
                     "weights": board.attrs.get("weights"), "funds": _rank_rows(board)})
         return
     if csv_out:
-        flat = board.reset_index()[["code", "name", "category", "fund_type", "score", "stars", "rated",
-                                    *DIMENSIONS]]
+        flat = board.reset_index()[["code", "name", "category", "fund_type", "risk_level", "score", "stars",
+                                    "rated", *DIMENSIONS]]
         flat.to_csv(sys.stdout, index=False, float_format="%.4f")
         return
     table = Table(title=f"Fund leaderboard 基金大数据榜单 as of {as_of_used}",
                   caption="dimensions are peer-group percentiles (100 = best): " + ", ".join(
                       f"{SHORT_LABELS[d]} = {d}" for d in DIMENSIONS))
-    for col in ("code", "name", "category", "score", "stars", *(SHORT_LABELS[d] for d in DIMENSIONS)):
+    for col in ("code", "name", "category", "risk", "score", "stars", *(SHORT_LABELS[d] for d in DIMENSIONS)):
         table.add_column(col, justify="left" if col in ("code", "name", "category") else "right",
                          no_wrap=col in ("code", "stars"))
     for row in _rank_rows(board):
         stars = "unrated" if row["stars"] is None else f"{row['stars']}★"
-        table.add_row(row["code"], row["name"], row["category"],
+        table.add_row(row["code"], row["name"], row["category"], row["risk_level"] or "—",
                       "—" if row["score"] is None else f"{row['score']:.1f}", stars,
                       *("—" if v is None else f"{v:.0f}" for v in row["dimensions"].values()))
     out.print(table)

@@ -8,7 +8,7 @@ assessment has expired, because no advice may be acted on without it.
 Kinds and what carries them out:
 ``reassess`` → `advisor risk assess`; ``rebalance`` → `advisor rebalance`; ``proposal`` →
 `advisor propose` (with ``--lowest-category`` for a lowest-category customer); ``fund_swap`` → a same-class
-swap (`advisor rebalance` with the fund replaced);
+swap (`advisor rebalance` with the fund replaced, or `advisor funds rank --max-risk` for the customer's level);
 ``review`` → the relationship manager (no automated executor).
 """
 
@@ -31,7 +31,7 @@ class Action:
     kind: str  # reassess / rebalance / proposal / fund_swap / review
     title_zh: str
     title_en: str
-    command: str  # template of the CLI call that carries it out ({level}{lowest}, {amount}, {horizon})
+    command: str  # template of the CLI call that carries it out ({level}{lowest}, {amount}, {max_risk} ...)
 
 
 ACTIONS: tuple[Action, ...] = (
@@ -49,7 +49,7 @@ ACTIONS: tuple[Action, ...] = (
            "advisor rebalance --customer-json CUSTOMER.json --json"),
     Action("replace_weak_funds", "fund_swap", "将表现较差或费率偏高的基金换成同类更优基金",
            "Swap weak or expensive funds for better ones of the same kind",
-           "advisor funds rank{category} --top 5 --json"),
+           "advisor funds rank{category} --max-risk {max_risk} --top 5 --json"),
     Action("switch_share_class", "fund_swap", "长期持有的C类份额转换为A类", "Switch long-held C classes to A",
            "advisor rebalance --customer-json CUSTOMER.json --json"),
     Action("invest_idle_cash", "proposal", "闲置资金按风险等级配置", "Invest idle cash for the risk level",
@@ -103,6 +103,7 @@ def describe_action(book: Book, i: int, index: int, value: float, findings: list
     numbers = {
         "level": f"C{int(book.allowed_level[i])}",
         "lowest": " --lowest-category" if book.lowest_category[i] else "",
+        "max_risk": f"R{int(book.allowed_level[i])}",
         "amount": f"{max(book.visible_assets[i] - 3 * expenses, 0):.0f}",
         "horizon": f"{np.nan_to_num(book.horizon_years[i], nan=3.0):g}",
         "shortfall": f"{max(3 * expenses - liquid, 0):.0f}",
@@ -122,8 +123,9 @@ def describe_action(book: Book, i: int, index: int, value: float, findings: list
 def swap_candidates(book: Book, i: int, funds: list[dict[str, Any]], share_class_only: bool = False,
                     per_fund: int = 2) -> list[dict[str, Any]]:
     """Replacements for the funds named, never above what the customer may hold: the A class of a C
-    class (`share_class_only`), else the best-rated funds of the same peer group not already held and
-    not weak (by stars, then running cost)."""
+    class (`share_class_only`), else the `per_fund` best-rated funds of the same peer group within the
+    customer's level, not already held and not weak (by stars, then running cost). The level filter
+    comes before the cut, so unsuitable leaders of a peer group never crowd out suitable ones."""
     ctx = book.ctx
     allowed = int(book.allowed_level[i])
     held = set(book.entry_fund[book.entries_of(i)].tolist())
@@ -139,11 +141,11 @@ def swap_candidates(book: Book, i: int, funds: list[dict[str, Any]], share_class
             pool = [int(ctx.a_sibling[f])] if ctx.a_sibling[f] >= 0 else []
         else:
             same = np.flatnonzero((ctx.category == ctx.category[f]) & (ctx.asset_class == ctx.asset_class[f])
-                                  & ~weak & np.isfinite(ctx.stars))
+                                  & ~weak & np.isfinite(ctx.stars) & (ctx.risk_level <= allowed))
             order = np.lexsort((ctx.running_cost[same], -ctx.stars[same]))
             pool = [int(c) for c in same[order] if c not in held][:per_fund]
         for c in pool:
-            if ctx.risk_level[c] > allowed:
+            if ctx.risk_level[c] > allowed:  # an A sibling above the level (the peer pool is filtered already)
                 continue
             out.append({"replace": fund["code"], "code": str(ctx.codes[c]), "name": str(ctx.names[c]),
                         "risk_level": f"R{int(ctx.risk_level[c])}",

@@ -96,3 +96,19 @@ def test_funds_show_carries_the_research_card():
     assert {"dimensions", "stars", "look_through", "style"} <= set(payload)
     assert set(payload["style"]["weights"]) <= {"cn_large_cap", "cn_mid_small_cap", "cn_bond", "gold",
                                                 "us_equity", "us_tech", "cash"}
+
+
+def test_rank_max_risk_keeps_only_funds_at_or_below_the_level():
+    """Peer groups mix R-levels: `--max-risk R3` (as in `funds list`) hides R4/R5 funds, before `--top`."""
+    everything = json.loads(_run("funds", "rank", "--category", "active_equity", "--json").stdout)["funds"]
+    assert {"R3", "R4"} <= {r["risk_level"] for r in everything}  # the group really is mixed
+    result = _run("funds", "rank", "--category", "active_equity", "--max-risk", "R3", "--top", "2", "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["funds"]
+    suitable = [r["code"] for r in everything if r["risk_level"] in ("R1", "R2", "R3")]
+    assert [r["code"] for r in rows] == suitable[:2]
+    result = _run("funds", "rank", "--max-risk", "R1", "--csv")
+    table = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert table and {r["risk_level"] for r in table} == {"1"}
+    result = _run("funds", "rank", "--max-risk", "R9")
+    assert result.exit_code == 2 and "--max-risk" in result.output

@@ -178,3 +178,31 @@ def test_lowest_category_actions_link_to_c1_with_the_lowest_category_flag(ctx):
     assert all("--level C1 --lowest-category" in c for c in commands)
     plain = diagnose_customer(ctx, {**profile("C1", cash=400_000), "holdings": lots}, as_of=AS_OF)
     assert all("--lowest-category" not in (a["command"] or "") for a in plain["actions"])
+
+
+def test_swap_candidates_filter_by_level_before_taking_the_best(ctx):
+    """In a peer group whose best funds are above the customer's level, the swap still names `per_fund`
+    suitable replacements (the level filter runs before the cut) and the ranking link asks for
+    --max-risk at the customer's level."""
+    with np.errstate(invalid="ignore"):
+        weak = (ctx.stars <= 2) | ctx.bottom_quartile
+    chosen = None
+    for f in np.flatnonzero(weak & (ctx.risk_level <= 3) & ~ctx.money_market):
+        peers = np.flatnonzero((ctx.category == ctx.category[f]) & (ctx.asset_class == ctx.asset_class[f])
+                               & ~weak & np.isfinite(ctx.stars))
+        ranked = peers[np.lexsort((ctx.running_cost[peers], -ctx.stars[peers]))]
+        suitable = ranked[ctx.risk_level[ranked] <= 3]
+        if (ctx.risk_level[ranked[:2]] > 3).any() and len(suitable) >= 2:
+            chosen = (int(f), suitable)
+            break
+    assert chosen is not None, "the demo universe has a peer group led by funds above R3"
+    f, suitable = chosen
+    lots = [*model_holdings(ctx, 3, 150_000),
+            {"code": str(ctx.codes[f]), "amount": 60_000, "purchase_date": "2024-01-01"}]
+    report = diagnose_customer(ctx, {**profile("C3"), "holdings": lots}, as_of=AS_OF)
+    action = next(a for a in report["actions"] if a["id"] == "replace_weak_funds")
+    assert f"--category {ctx.category[f]} --max-risk R3 " in action["command"]
+    held = {lot["code"] for lot in lots}
+    expected = [str(ctx.codes[c]) for c in suitable if str(ctx.codes[c]) not in held][:2]
+    mine = [c["code"] for c in action["candidates"] if c["replace"] == str(ctx.codes[f])]
+    assert mine == expected and all(c["risk_level"] <= "R3" for c in action["candidates"])
