@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,6 +16,7 @@ from rich.table import Table
 from advisor.cli.common import DataOption, JsonFlag, console, handle_errors, load, print_json
 from products.errors import BadInputError
 
+MAX_TURNOVER_CAP = 2.0  # selling and re-buying the whole portfolio twice is never a rebalance
 CUSTOMER_FIELDS = ("customer_id", "risk_level", "lowest_category", "assessment_expires_on", "age", "horizon_years",
                    "monthly_expenses", "cash", "deposits", "wealth_products", "insurance", "rm_id",
                    "previous_risk_level", "last_rebalance_date")
@@ -64,6 +66,10 @@ def _settings(calendar: str, turnover_cap: float | None):
 
     changes: dict[str, Any] = {"calendar": calendar}
     if turnover_cap is not None:
+        if not math.isfinite(turnover_cap) or not 0.0 <= turnover_cap <= MAX_TURNOVER_CAP:
+            raise BadInputError(f"--turnover-cap must be a number between 0 and {MAX_TURNOVER_CAP:g} "
+                                f"(one-way turnover as a fraction of the portfolio), got {turnover_cap!r}",
+                                details={"field": "turnover_cap", "option": "--turnover-cap"})
         changes["turnover_cap"] = turnover_cap
     return DEFAULT_SETTINGS.with_(**changes)
 

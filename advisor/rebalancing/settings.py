@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -48,7 +49,10 @@ class RebalanceSettings:
             raise BadInputError("calendar must be 'quarterly' or 'monthly'", details={"calendar": self.calendar})
         for name in ("cost_aversion", "risk_floor", "cash_drag", "above_level_penalty", "min_trade", "min_holding",
                      "turnover_cap", "min_improvement"):
-            if getattr(self, name) < 0:
+            value = getattr(self, name)
+            if math.isnan(value):
+                raise BadInputError(f"{name} must be a number, got NaN", details={name: value})
+            if value < 0:
                 raise BadInputError(f"{name} must be ≥ 0", details={name: getattr(self, name)})
         if self.cash_drag > self.cost_aversion:
             raise BadInputError("cash_drag must not exceed cost_aversion (the problem would lose convexity)",

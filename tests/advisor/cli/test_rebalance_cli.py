@@ -95,3 +95,13 @@ def test_bad_input_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "risk" in result.output.lower()
     result = runner.invoke(app, ["rebalance", "--customers", "x.csv"])
     assert result.exit_code == 2 and "--holdings" in result.output
+
+
+@pytest.mark.parametrize("cap", ["nan", "inf", "-inf", "-0.1", "2.5"])
+def test_turnover_cap_out_of_range_is_rejected(book: tuple[Path, Path], tmp_path: Path, cap: str) -> None:
+    c_path, h_path = book
+    result = runner.invoke(app, ["rebalance", "--customers", str(c_path), "--holdings", str(h_path),
+                                 "--out", str(tmp_path / "t.parquet"), "--as-of", AS_OF, "--turnover-cap", cap])
+    assert result.exit_code == 2, result.output
+    assert "--turnover-cap" in result.output
+    assert not (tmp_path / "t.parquet").exists()
