@@ -55,11 +55,7 @@ def _style_returns(universe: Universe, last_day: pd.Timestamp) -> tuple[pd.DataF
     one `products.benchmark.style_lags` detects on the data (a property of the data source, decided once
     per universe); measured with the China-listed ETFs, the shift raised QDII R² from ~0.62 to ~0.75.
     """
-    bench = universe.benchmarks
-    missing = [s for s in STYLE_NAMES if s not in bench.columns]
-    if missing:
-        raise BadInputError(f"style basis incomplete: benchmarks lack {missing}", code="style_basis_missing",
-                            details={"missing": missing})
+    bench = _style_basis(universe)
     levels = bench[list(STYLE_NAMES)].sort_index().loc[:last_day].copy()
     if len(levels) < 2:
         raise BadInputError(f"no style data on or before {last_day.date()}", code="style_basis_missing",
@@ -77,6 +73,20 @@ def _style_returns(universe: Universe, last_day: pd.Timestamp) -> tuple[pd.DataF
                             details={"as_of": str(last_day.date())})
     basis_end = min(ends)  # the last day every style is known: the fund side is cut there too
     return weekly_returns(levels.loc[:basis_end], are_returns=False), basis_end
+
+
+def _style_basis(universe: Universe) -> pd.DataFrame:
+    """The benchmark levels, or a clear `style_basis_missing` error when style cannot be computed."""
+    bench = universe.benchmarks
+    if bench is None or bench.empty or bench.dropna(how="all").empty or universe.returns.empty:
+        what = "fund returns" if universe.returns.empty else "style benchmark series (benchmarks table empty or absent)"
+        raise BadInputError(f"style unavailable: the data has no {what} / 缺少风格基准数据，风格分析不可用",
+                            code="style_basis_missing", details={"missing": what})
+    missing = [s for s in STYLE_NAMES if s not in bench.columns]
+    if missing:
+        raise BadInputError(f"style basis incomplete: benchmarks lack {missing}", code="style_basis_missing",
+                            details={"missing": missing})
+    return bench
 
 
 def _foreign_lags(universe: Universe) -> dict[str, int]:
@@ -126,7 +136,8 @@ def _rolling_style(universe: Universe, codes: list[str], window: int, step: int,
                    as_of: pd.Timestamp | None) -> pd.DataFrame:
     weeks = _weeks(window)
     step_weeks = max(1, round(step / 5))
-    last_day = min(universe.returns.index[-1], universe.benchmarks.index[-1])
+    bench = _style_basis(universe)
+    last_day = min(universe.returns.index[-1], bench.index[-1])
     if as_of is not None:
         last_day = min(last_day, as_of)
     styles, basis_end = _style_returns(universe, last_day)
