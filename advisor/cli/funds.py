@@ -202,4 +202,9 @@ def _print_report(report: dict[str, Any]) -> None:
     weights = style.get("weights") or {}
     top_style = ", ".join(f"{k} {v:.0%}" for k, v in sorted(weights.items(), key=lambda kv: -(kv[1] or 0))[:3]
                           if v)
+    if style.get("unavailable"):
+        top_style = "unavailable 不可用"
     out.print(f"research 研究: stars 星级 {'★' * stars if stars else 'unrated 未评级'} · style 风格 {top_style or '—'}")
+    for note in [*(report.get("look_through") or {}).get("notes", []), style.get("unavailable")]:
+        if note:
+            out.print(f"[yellow]note 说明[/] {note}")

@@ -33,6 +33,7 @@ from products.research.leaderboard import (
     peer_groups,
 )
 from products.research.lookthrough import (
+    NO_HOLDINGS_NOTE,
     clean_holdings,
     fund_look_through,
     holdings_overlap,
@@ -81,8 +82,9 @@ def research_card(universe: Universe, code: str, as_of: date | str | pd.Timestam
 
     Keys: `as_of`, `category`, `rated`, `score`, `stars`, `dimensions` (the eight percentiles by name),
     `look_through` {`as_of`, `quarter`, `source`, `equity_share`, `concentration`, `industries`,
-    `top_stocks`, `issues`}, `style` {`weights` by style name, `r_squared`, `drift`, `window_end`,
-    `holdings` {`boards`, `overweight`, `underweight`}}. Missing parts are None / empty, never invented.
+    `top_stocks`, `issues`, `notes`}, `style` {`weights` by style name, `r_squared`, `drift`, `window_end`,
+    `holdings` {`boards`, `overweight`, `underweight`}}. Missing parts are None / empty, never invented;
+    a part the data cannot support (no holdings, no style benchmarks) carries `unavailable` with the reason.
     """
     code = str(code)
     universe.fund(code)  # NotFoundError for unknown codes
@@ -104,11 +106,7 @@ def research_card(universe: Universe, code: str, as_of: date | str | pd.Timestam
     if not card["rated"]:
         card["unrated_reason"] = "under 3 years of history / 成立或数据不足3年"
     card["look_through"] = _look_through_card(universe, code, ts)
-    try:
-        card["style"] = _style_card(universe, code, ts)
-    except BadInputError as err:  # no usable style basis (e.g. a universe without benchmark series)
-        card["style"] = {"weights": {}, "r_squared": None, "drift": None, "window_end": None,
-                         "holdings": None, "unavailable": err.message}
+    card["style"] = _style_card(universe, code, ts)
     return card
 
 
@@ -119,7 +117,7 @@ def _look_through_card(universe: Universe, code: str, as_of: pd.Timestamp | None
     industries = industries[industries > 0].sort_values(ascending=False)
     top = result.top_stocks[result.top_stocks["code"] == code].head(TOP_STOCKS_IN_CARD)
     quarter_end = summary.get("as_of")
-    return {
+    card: dict[str, Any] = {
         "as_of": None if pd.isna(quarter_end) else pd.Timestamp(quarter_end).date().isoformat(),
         "quarter": None if pd.isna(summary.get("quarter")) else str(summary["quarter"]),
         "source": summary.get("source"),
@@ -132,18 +130,29 @@ def _look_through_card(universe: Universe, code: str, as_of: pd.Timestamp | None
             for r in top.itertuples(index=False)
         ],
         "issues": result.issues.to_dict(orient="records"),
+        "notes": list(result.notes),
     }
+    if NO_HOLDINGS_NOTE in result.notes:
+        card["unavailable"] = NO_HOLDINGS_NOTE
+    return card
 
 
 def _style_card(universe: Universe, code: str, as_of: pd.Timestamp | None) -> dict[str, Any]:
-    style = style_analysis(universe, [code], as_of=as_of).loc[code]
-    weights = {s: _num(style[s]) for s in STYLE_NAMES}
-    card: dict[str, Any] = {
-        "weights": weights if any(v is not None for v in weights.values()) else {},
-        "r_squared": _num(style["r_squared"]), "drift": _num(style["drift"]),
-        "window_end": None if pd.isna(style["window_end"]) else pd.Timestamp(style["window_end"]).date().isoformat(),
-        "method": "returns-based style analysis (Sharpe 1992), weekly returns, 52-week window",
-    }
+    """Returns-based style (unavailable without style benchmarks) and holdings tilts (None without holdings)."""
+    card: dict[str, Any] = {"method": "returns-based style analysis (Sharpe 1992), weekly returns, 52-week window"}
+    try:
+        style = style_analysis(universe, [code], as_of=as_of).loc[code]
+    except BadInputError as err:  # no usable style basis (e.g. a universe without benchmark series)
+        card.update({"weights": {}, "r_squared": None, "drift": None, "window_end": None,
+                     "unavailable": err.message})
+    else:
+        weights = {s: _num(style[s]) for s in STYLE_NAMES}
+        card.update({
+            "weights": weights if any(v is not None for v in weights.values()) else {},
+            "r_squared": _num(style["r_squared"]), "drift": _num(style["drift"]),
+            "window_end": None if pd.isna(style["window_end"])
+            else pd.Timestamp(style["window_end"]).date().isoformat(),
+        })
     tilts = holdings_tilts(universe, [code], None, as_of)
     boards = tilts["boards"]
     if code in boards.index and boards.loc[code].notna().any():

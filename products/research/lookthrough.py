@@ -9,8 +9,9 @@ industry and stock exposures aggregated over its funds and the stocks reached th
 
 Holdings are checked before use (`clean_holdings`): duplicate rows are dropped, fund-quarters whose
 weights sum above 100% are excluded, a stock share below the top-10 sum is raised to it, and every such
-fault is reported in `issues`. The fund × stock and stock × bucket matrices are scipy.sparse, so a
-whole quarter (~8,700 funds) is one sparse product.
+fault is reported in `issues`. A universe without holdings (table empty or absent) gives empty results
+and the note `NO_HOLDINGS_NOTE`, never an error. The fund × stock and stock × bucket matrices are
+scipy.sparse, so a whole quarter (~8,700 funds) is one sparse product.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ WEIGHT_TOLERANCE = 0.005  # 0.5 percentage point of rounding in published weight
 DISCLOSURE_LAG_DAYS = 21  # quarterly reports come out within 15 working days of the quarter end
 NON_EQUITY_ASSET_CLASSES = ("cash", "bond", "gold")
 ISSUE_COLUMNS = ["code", "quarter", "check", "severity", "message"]
+NO_HOLDINGS_NOTE = ("no holdings disclosed: the data has no fund holdings, look-through unavailable / "
+                    "数据未提供基金持仓披露，无法穿透")
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class LookThrough:
     top_stocks: pd.DataFrame  # long: code, quarter, rank, stock_code, stock_name, market, industry, weight
     summary: pd.DataFrame  # per fund: quarter, as_of, equity_share, top10_share, top10_of_stock, source
     issues: pd.DataFrame  # faults in the rows that were asked about
+    notes: tuple[str, ...] = ()  # why parts are missing, e.g. NO_HOLDINGS_NOTE
 
 
 def clean_holdings(universe: Universe) -> CleanHoldings:
@@ -68,11 +72,7 @@ def _clean(universe: Universe) -> CleanHoldings:
     """Integer-coded cleaning: strings become categoricals once, so 600k rows move as small ints."""
     raw = universe.holdings
     if raw is None or raw.empty:
-        empty = pd.DataFrame(columns=["quarter", "fund_code", "stock_code", "stock_name", "market", "weight",
-                                      "equity_share", "rank", "quarter_end", "industry", "bucket", "fq_id"])
-        return CleanHoldings(empty, pd.DataFrame(columns=["fund_code", "quarter", "quarter_end", "equity_share",
-                                                          "top10_share", "n_holdings", "fq_id"]),
-                             pd.DataFrame(columns=ISSUE_COLUMNS))
+        return _empty_clean()
     h = pd.DataFrame({col: raw[col].astype(str).astype("category")
                       for col in ("quarter", "fund_code", "stock_code", "stock_name", "market")})
     h["weight"] = pd.to_numeric(raw["weight"], errors="coerce").to_numpy(dtype=float)
@@ -151,6 +151,22 @@ def _clean(universe: Universe) -> CleanHoldings:
         else pd.DataFrame(columns=[*ISSUE_COLUMNS, "found_by"])
     all_issues["found_by"] = all_issues["found_by"].fillna("research") if "found_by" in all_issues else "research"
     return CleanHoldings(h, fq.reset_index(), all_issues[[*ISSUE_COLUMNS, "found_by"]])
+
+
+def _empty_clean() -> CleanHoldings:
+    """No holdings in the universe: typed empty tables, so every look-through answers "none disclosed"."""
+    text = pd.Series(dtype=object)
+    holdings = pd.DataFrame({
+        **{c: pd.Categorical([]) for c in ("quarter", "fund_code", "stock_code", "stock_name", "market")},
+        "weight": pd.Series(dtype=float), "equity_share": pd.Series(dtype=float), "rank": pd.Series(dtype="int64"),
+        "quarter_end": pd.Series(dtype="datetime64[ns]"), "industry": pd.Categorical([]),
+        "bucket": pd.Categorical([]), "fq_id": pd.Series(dtype="int64")})
+    fund_quarters = pd.DataFrame({
+        "fq_id": pd.Series(dtype="int64"), "fund_code": text, "quarter": text,
+        "quarter_end": pd.Series(dtype="datetime64[ns]"), "equity_share": pd.Series(dtype=float),
+        "top10_share": pd.Series(dtype=float), "n_holdings": pd.Series(dtype="int64")})
+    issues = pd.DataFrame({c: pd.Series(dtype=object) for c in [*ISSUE_COLUMNS, "found_by"]})
+    return CleanHoldings(holdings, fund_quarters, issues)
 
 
 def _loader_issues(universe: Universe) -> pd.DataFrame:
@@ -322,7 +338,17 @@ def look_through(universe: Universe, codes: list[str] | None = None, quarter: ob
     issues = clean.issues
     if codes is not None:
         issues = issues[issues["code"].isin(search or [])]
-    return LookThrough(industries, top, summary, issues.reset_index(drop=True))
+    return LookThrough(industries, top, summary, issues.reset_index(drop=True), _notes(clean, no_data))
+
+
+def _notes(clean: CleanHoldings, no_data: list[str]) -> tuple[str, ...]:
+    """Why a look-through is empty: no holdings in the data at all, or none for some of the funds."""
+    if clean.fund_quarters.empty:
+        return (NO_HOLDINGS_NOTE,)
+    if not no_data:
+        return ()
+    shown = ", ".join(no_data[:10]) + (f" and {len(no_data) - 10} more" if len(no_data) > 10 else "")
+    return (f"no holdings disclosed for {shown} / 未披露持仓",)
 
 
 def _industry_matrix(rows: pd.DataFrame, rows_target: np.ndarray, n_funds: int, eq_share: np.ndarray,
@@ -386,12 +412,13 @@ def holdings_overlap(universe: Universe, codes: list[str],
 
     overlap(a, b) = Σ_s min(ŵ_a,s, ŵ_b,s), where ŵ are top-10 weights rescaled to sum to 1: identical
     portfolios overlap 1, disjoint ones 0. Sibling share classes (A/C) are the same portfolio: 1 by
-    definition. Funds without disclosed stocks give NaN.
+    definition. Funds without disclosed stocks give NaN; `attrs["notes"]` says why (e.g. no holdings
+    in the data at all: an all-NaN matrix, siblings aside).
     """
     code_list = list(dict.fromkeys(str(c) for c in codes))
     if not code_list:
         raise BadInputError("holdings_overlap needs at least one fund code", details={"codes": []})
-    matrix, _, _ = _stock_matrix(universe, code_list, to_timestamp(as_of))
+    matrix, _, result = _stock_matrix(universe, code_list, to_timestamp(as_of))
     totals = np.asarray(matrix.sum(axis=1)).ravel()
     scale = np.divide(1.0, totals, out=np.zeros_like(totals), where=totals > 0)
     normalized = sparse.diags(scale) @ matrix
@@ -408,7 +435,9 @@ def holdings_overlap(universe: Universe, codes: list[str],
                 for s in str(siblings.get(c, "") or "").split():
                     if s in pos:
                         out[pos[c], pos[s]] = out[pos[s], pos[c]] = 1.0
-    return pd.DataFrame(out, index=pd.Index(code_list, name="code"), columns=code_list)
+    frame = pd.DataFrame(out, index=pd.Index(code_list, name="code"), columns=code_list)
+    frame.attrs["notes"] = list(result.notes)
+    return frame
 
 
 def _pairwise_min_sum(matrix: sparse.csc_matrix, k: int) -> np.ndarray:
@@ -434,12 +463,14 @@ def _pairwise_min_sum(matrix: sparse.csc_matrix, k: int) -> np.ndarray:
 
 
 def portfolio_look_through(universe: Universe, weights: pd.Series,
-                           as_of: date | str | pd.Timestamp | None = None) -> dict[str, pd.DataFrame | pd.Series]:
+                           as_of: date | str | pd.Timestamp | None = None
+                           ) -> dict[str, pd.DataFrame | pd.Series | list[str]]:
     """Industry and stock exposures of a fund portfolio (weights code → fraction, rescaled to sum 1).
 
     Returns `industries` (bucket → share of the portfolio, sums to 1), `stocks` (stock_code, stock_name,
     industry, exposure as share of the portfolio, n_funds, funds) and `shared_stocks` (stocks reached
-    through two or more funds), plus `funds` (per-fund quarter and source) and `issues`.
+    through two or more funds), plus `funds` (per-fund quarter and source), `issues` and `notes` (why
+    exposures are missing: no holdings disclosed).
     """
     w = pd.Series(weights, dtype=float)
     w.index = w.index.astype(str)
@@ -466,4 +497,4 @@ def portfolio_look_through(universe: Universe, weights: pd.Series,
     }).sort_values("exposure", ascending=False, ignore_index=True)
     shared = stocks[stocks["n_funds"] >= 2].reset_index(drop=True)
     return {"industries": industries, "stocks": stocks, "shared_stocks": shared, "funds": result.summary,
-            "issues": result.issues}
+            "issues": result.issues, "notes": list(result.notes)}

@@ -140,3 +140,21 @@ def test_benchmarks_command_reports_coverage(demo_universe) -> None:
     assert all(f["source"] == "partial" for f in partial["funds"])
     bad = runner.invoke(app, ["funds", "benchmarks", "--source", "guessed"])
     assert bad.exit_code == 2 and "--source" in bad.output
+
+
+@pytest.mark.parametrize(("table", "part", "words"), [("holdings", "look_through", "no holdings disclosed"),
+                                                      ("benchmarks", "style", "style unavailable")])
+def test_show_without_an_optional_table_says_unavailable(demo_universe, tmp_path, table, part, words) -> None:
+    """An empty holdings / benchmarks table: `funds show` still answers, the dependent part says why not."""
+    import pandas as pd
+
+    from products.canonical import write_canonical
+
+    write_canonical(demo_universe, tmp_path)
+    path = tmp_path / f"{table}.parquet"
+    pd.read_parquet(path).iloc[:0].to_parquet(path, index=False)
+    payload = run_json("funds", "show", "900030", "--data", str(tmp_path))
+    assert words in payload[part]["unavailable"]
+    assert payload["metrics"]["annual_return"] is not None
+    text = runner.invoke(app, ["funds", "show", "900030", "--data", str(tmp_path)])
+    assert text.exit_code == 0 and words in " ".join(text.stdout.split())
