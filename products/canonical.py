@@ -4,8 +4,11 @@
 ``funds``, ``fees``, ``nav``, ``holdings``, ``stock_industry``, ``benchmarks`` and ``issues`` Parquet
 files; every file and column is documented in docs/data-format.md. `write_canonical` and
 `read_canonical` round-trip a `Universe` exactly. `read_canonical` checks the schema and raises
-`DataError` naming the file and the missing columns; bad values (unknown fund types, risk levels outside
-1–5, fee tiers that do not ascend) raise `DataError` naming the fund.
+`DataError` naming the file and the missing columns, or `nav.parquet` when it holds no usable return
+(a universe cannot work without returns); bad values (unknown fund types, risk levels outside 1–5, fee
+tiers that do not ascend) raise `DataError` naming the fund. The optional files (holdings,
+stock_industry, benchmarks, issues) may be absent or empty: the features that need them answer
+"unavailable" and everything else works.
 """
 
 from __future__ import annotations
@@ -233,6 +236,9 @@ def read_canonical(path: str | os.PathLike[str]) -> Universe:
     schedules, fee_issues = _schedules(funds, _read_table(root, "fees"))
 
     nav = _read_table(root, "nav")
+    if nav.empty:
+        raise DataError(f"nav.parquet in {root} has no rows: a universe cannot work without returns",
+                        code="data_missing", details={"file": "nav.parquet", "rows": 0})
     nav = nav.assign(code=nav["code"].astype("str"), date=_as_ns(nav["date"]))
     found = [fee_issues, unknown_codes(funds.index, nav["code"], "nav.parquet", "warning")]
     dup = nav.duplicated(["code", "date"], keep="last").to_numpy()
@@ -253,6 +259,10 @@ def read_canonical(path: str | os.PathLike[str]) -> Universe:
         grid[row, col[known]] = nav[name].to_numpy(dtype=float)[known]
         values[name] = pd.DataFrame(grid, index=index, columns=funds.index.rename(None))
     returns, unit = values["daily_return"], values["unit_nav"]
+    if not returns.notna().to_numpy().any():
+        raise DataError(f"nav.parquet in {root} has no daily_return with a readable date for any fund in "
+                        "funds.parquet: a universe cannot work without returns", code="data_missing",
+                        details={"file": "nav.parquet", "rows": len(nav), "funds_with_rows": int(known.sum())})
     unit = pd.DataFrame() if unit.isna().all().all() else unit
     for frame in (returns, unit):
         frame.index.name = None

@@ -10,7 +10,7 @@ import pytest
 
 from products.canonical import FORMAT_VERSION, read_canonical, write_canonical
 from products.errors import DataError
-from products.universe import FUND_COLUMNS, Universe
+from products.universe import BENCHMARK_NAMES, FUND_COLUMNS, HOLDING_COLUMNS, Universe
 
 
 @pytest.fixture(scope="module")
@@ -113,3 +113,41 @@ def test_real_universe_round_trip(real_universe: Universe, tmp_path: Path) -> No
         assert a.equals(b) and list(a.columns) == list(b.columns) and a.index.equals(b.index), name
     assert real_universe.fees.schedules == back.fees.schedules
     assert (real_universe.as_of, real_universe.version) == (back.as_of, back.version)
+
+
+def _empty(path: Path) -> None:
+    pd.read_parquet(path).iloc[:0].to_parquet(path, index=False)
+
+
+def test_empty_nav_is_a_data_error_naming_the_file(canonical_dir: Path) -> None:
+    _empty(canonical_dir / "nav.parquet")
+    with pytest.raises(DataError, match=r"nav\.parquet .* has no rows") as err:
+        read_canonical(canonical_dir)
+    assert err.value.details["file"] == "nav.parquet"
+
+
+def test_nav_for_unlisted_funds_only_is_a_data_error(canonical_dir: Path) -> None:
+    nav = pd.read_parquet(canonical_dir / "nav.parquet")
+    nav.assign(code="999999").drop_duplicates(["code", "date"]).to_parquet(canonical_dir / "nav.parquet",
+                                                                           index=False)
+    with pytest.raises(DataError, match=r"nav\.parquet .* no daily_return .* funds\.parquet"):
+        read_canonical(canonical_dir)
+
+
+@pytest.mark.parametrize("how", ["empty", "deleted"])
+def test_holdings_are_optional(fixture_universe: Universe, canonical_dir: Path, how: str) -> None:
+    """docs/data-format.md: holdings.parquet is optional; empty or absent loads with no holdings."""
+    path = canonical_dir / "holdings.parquet"
+    if how == "empty":
+        _empty(path)
+    else:
+        path.unlink()
+    loaded = read_canonical(canonical_dir)
+    assert loaded.holdings.empty and set(HOLDING_COLUMNS) <= set(loaded.holdings.columns)
+    pd.testing.assert_frame_equal(loaded.returns, fixture_universe.returns, check_freq=False)
+
+
+def test_empty_benchmarks_load_as_no_series(canonical_dir: Path) -> None:
+    _empty(canonical_dir / "benchmarks.parquet")
+    loaded = read_canonical(canonical_dir)
+    assert loaded.benchmarks.empty and list(loaded.benchmarks.columns) == list(BENCHMARK_NAMES)
