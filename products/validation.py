@@ -47,6 +47,15 @@ CHECKS: dict[str, str] = {
     "unparsed_fee": "a fee-table row that could not be parsed; default schedule used",
     "unknown_type": "fund type text not recognized; type inferred",
     "missing_column": "a required column is absent",
+    "data_missing": "a required file is missing or holds no usable rows (e.g. no NAV); the data cannot be loaded",
+    "bad_data": "a file is unreadable or inconsistent; the data cannot be loaded",
+    "optional_table_empty": "an optional table is empty or absent; the features that need it answer unavailable",
+}
+# optional universe tables → what stops working without them (reported by `optional_table_findings`)
+OPTIONAL_TABLE_FEATURES: dict[str, str] = {
+    "holdings": "holdings look-through, overlap and holdings-based style unavailable",
+    "stock_industry": "industry look-through unavailable (stocks unclassified)",
+    "benchmarks": "returns-based style and benchmark-relative metrics unavailable",
 }
 
 
@@ -412,6 +421,17 @@ def nav_long(universe: object) -> pd.DataFrame:
     present = r["daily_return"].notna() | r["unit_nav"].notna()
     out = r.loc[present, ["code", "date", "unit_nav", "daily_return"]]
     return out.sort_values(["code", "date"], kind="stable").reset_index(drop=True)
+
+
+def optional_table_findings(universe: object) -> pd.DataFrame:
+    """One `info` finding per optional table (holdings, stock_industry, benchmarks) that is empty or absent."""
+    records = []
+    for name, lost in OPTIONAL_TABLE_FEATURES.items():
+        table = getattr(universe, name, None)
+        if table is None or table.empty or table.dropna(how="all").empty:
+            records.append({"check": "optional_table_empty", "severity": "info", "source": name,
+                            "message": f"{name} is empty or absent: {lost}"})
+    return issues_frame(records)
 
 
 def validate_universe(universe: object, params: ValidationParams = DEFAULT_PARAMS) -> pd.DataFrame:

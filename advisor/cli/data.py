@@ -96,6 +96,21 @@ def _print_findings(issues: pd.DataFrame, limit: int) -> None:
     out.print(table)
 
 
+def _report_unloadable(target: Path, err: DataError, as_json: bool) -> None:
+    """A directory whose data cannot be loaded at all (e.g. no NAV): one error finding naming the file."""
+    from products.validation import issues_frame, summarize
+
+    source = str(err.details.get("file", target))
+    issues = issues_frame([{"check": err.code, "severity": "error", "message": err.message, "source": source}])
+    if as_json:
+        print_json({"path": str(target), "layout": None, "as_of": None, "ok": False,
+                    "counts": {"error": 1, "warning": 0, "info": 0}, "summary": summarize(issues).to_dict("records"),
+                    "findings": issues.to_dict("records")})
+        return
+    _print_findings(issues, 1)
+    out.print(f"[bold red]FAILED[/]: cannot load {target}: {err.message}")
+
+
 @data_app.command("import")
 @handle_errors
 def import_data(
@@ -136,19 +151,30 @@ def check_data(
     fail_on: Annotated[str, typer.Option("--fail-on", help="Exit 1 on: error (default), warning, never.")] = "error",
     as_json: JsonFlag = False,
 ) -> None:
-    """Validate a canonical directory or a raw layout; exit 1 when findings of --fail-on severity exist."""
-    from products.validation import concat_issues, summarize, validate_universe
+    """Validate a canonical directory or a raw layout; exit 1 when findings of --fail-on severity exist.
+
+    Data that cannot be loaded at all (no NAV, an unreadable file) is one error finding and exit 1 whatever
+    --fail-on says; an empty or absent optional table (holdings, benchmarks) is an info finding.
+    """
+    from products.validation import concat_issues, optional_table_findings, summarize, validate_universe
 
     if fail_on not in FAIL_LEVELS:
         raise BadInputError(f"--fail-on must be one of {', '.join(FAIL_LEVELS)}", details={"fail_on": fail_on})
     target = path or data
     if target is None:
         raise BadInputError("give a directory to check (argument, --data or ADVISOR_DATA_DIR)")
-    layout, universe = _load_fresh(target)
+    try:
+        layout, universe = _load_fresh(target)
+    except DataError as err:
+        if err.code in ("data_unrecognized",) or not Path(target).expanduser().exists():
+            raise  # not a data directory at all: a usage error (exit 2), not a finding
+        _report_unloadable(target, err, as_json)
+        raise typer.Exit(code=1) from None
     issues = universe.issues
     if layout == "canonical":  # re-run the checks on the stored data; keep import-time findings too
         fresh = validate_universe(universe)
         issues = concat_issues([issues, fresh]).drop_duplicates(["code", "date", "check", "message"], keep="first")
+    issues = concat_issues([issues, optional_table_findings(universe)])
     summary = summarize(issues)
     counts = issues["severity"].value_counts().reindex(["error", "warning", "info"], fill_value=0)
     failing = {"error": ["error"], "warning": ["error", "warning"], "never": []}[fail_on]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from click.testing import Result
 from typer.testing import CliRunner
 
@@ -81,3 +83,64 @@ def test_clean_errors_not_tracebacks(tmp_path: Path, fixture_small: Path) -> Non
     bad = runner.invoke(app, ["data", "check", str(fixture_small), "--fail-on", "sometimes"])
     assert bad.exit_code == 2 and "--fail-on" in _text(bad)
     assert "Traceback" not in missing.output + nothing.output + busy.output + bad.output
+
+
+# --------------------------------------------------------------------------------------------------
+# A canonical directory whose tables are empty or missing: a clear verdict, never a traceback
+# --------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def canonical_src(fixture_small: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("canon") / "full"
+    assert runner.invoke(app, ["data", "import", str(fixture_small), "--out", str(out)]).exit_code == 0
+    return out
+
+
+def variant(src: Path, tmp_path: Path, table: str, how: str) -> Path:
+    """A copy of `src` with `table`.parquet emptied (same schema) or deleted."""
+    out = tmp_path / f"{table}_{how}"
+    shutil.copytree(src, out)
+    path = out / f"{table}.parquet"
+    if how == "empty":
+        pd.read_parquet(path).iloc[:0].to_parquet(path, index=False)
+    else:
+        path.unlink()
+    return out
+
+
+def test_check_fails_on_empty_nav_naming_the_file(canonical_src: Path, tmp_path: Path) -> None:
+    empty = variant(canonical_src, tmp_path, "nav", "empty")
+    result = runner.invoke(app, ["data", "check", str(empty), "--json"])
+    assert result.exit_code == 1, result.output
+    payload = json.loads(result.stdout)
+    assert payload["ok"] is False and payload["counts"]["error"] == 1
+    assert payload["findings"][0]["source"] == "nav.parquet"
+    assert "no rows" in payload["findings"][0]["message"]
+    table = runner.invoke(app, ["data", "check", str(empty), "--fail-on", "never"])
+    assert table.exit_code == 1 and "FAILED" in table.stdout and "nav.parquet" in _text(table)
+    propose = runner.invoke(app, ["propose", "--level", "C3", "--amount", "100000", "--horizon-years", "3",
+                                  "--data", str(empty)])
+    assert propose.exit_code == 2 and "nav.parquet" in _text(propose)
+    assert "Traceback" not in result.output + table.output + propose.output
+
+
+@pytest.mark.parametrize(("table", "how"), [("holdings", "empty"), ("holdings", "deleted"),
+                                            ("benchmarks", "empty")])
+def test_check_passes_on_empty_optional_tables_and_says_so(canonical_src: Path, tmp_path: Path, table: str,
+                                                           how: str) -> None:
+    path = variant(canonical_src, tmp_path, table, how)
+    result = runner.invoke(app, ["data", "check", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    gaps = [f for f in payload["findings"] if f["check"] == "optional_table_empty"]
+    assert [(g["source"], g["severity"]) for g in gaps] == [(table, "info")]
+    assert "unavailable" in gaps[0]["message"]
+
+
+@pytest.mark.parametrize(("table", "how"), [("holdings", "empty"), ("holdings", "deleted")])
+def test_propose_works_without_holdings(canonical_src: Path, tmp_path: Path, table: str, how: str) -> None:
+    path = variant(canonical_src, tmp_path, table, how)
+    result = runner.invoke(app, ["propose", "--level", "C3", "--amount", "100000", "--horizon-years", "3",
+                                 "--data", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["lines"]
