@@ -172,21 +172,21 @@ def _dimensions(universe: Universe, as_of: pd.Timestamp | None) -> pd.DataFrame:
 def assign_stars(score: pd.Series, groups: pd.Series) -> pd.Series:
     """1–5 stars inside each group by score rank: top 10% 5★, next 22.5% 4★, 35% 3★, 22.5% 2★, 10% 1★.
 
-    The cut points are `n × cumulative share` rounded half up, so each star count is within one fund of
-    its share.
-    Ties in score are broken by code so the result is deterministic. NaN scores stay NaN.
+    The cut points are `n × cumulative share` rounded half up, so with distinct scores each star count is
+    within one fund of its share. Equal scores always get equal stars: a fund's position is the average
+    rank of its tie group (pandas `rank(method="average")`), so a tie straddling a cut goes to the side
+    that holds most of it (the higher star on an even split) — nothing depends on the fund code. NaN
+    scores stay NaN.
     """
     valid = score.notna()
-    frame = pd.DataFrame({"score": score[valid], "group": groups[valid]})
-    frame = frame.rename_axis("code").reset_index().sort_values(["group", "score", "code"],
-                                                                 ascending=[True, False, True])
-    position = frame.groupby("group").cumcount().to_numpy()
-    n = frame.groupby("group")["score"].transform("size").to_numpy()
+    values, group = score[valid], groups[valid]
+    position = (values.groupby(group).rank(method="average", ascending=False) - 1.0).to_numpy()
+    n = values.groupby(group).transform("size").to_numpy()
     cumulative = np.cumsum(STAR_SPLIT)[:-1]  # 0.10, 0.325, 0.675, 0.90
     cuts = np.floor(n[:, None] * cumulative[None, :] + 0.5)  # round half up
     stars = 5 - (position[:, None] >= cuts).sum(axis=1)
     out = pd.Series(np.nan, index=score.index)
-    out.loc[frame["code"].to_numpy()] = stars.astype(float)
+    out[valid.to_numpy()] = stars.astype(float)
     return out
 
 
