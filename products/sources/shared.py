@@ -390,7 +390,9 @@ def assemble_universe(raw: RawLayout, money_funds: Sequence[MoneyFundSpec] = DEF
 
     as_of = raw.nav["date"].max()
     if pd.isna(as_of):
-        raise DataError(f"{raw.source}: no NAV row has a readable date", code="data_missing")
+        nav_file = "fund_nav_daily.csv" if raw.source.startswith("fixture:") else "cn_funds/nav/"
+        raise DataError(f"{raw.source}: no NAV row in {nav_file} has a readable date: a universe cannot work "
+                        "without returns", code="data_missing", details={"file": nav_file})
     nav, nav_issues = clean_nav(raw.nav, as_of, types, params)
     found.append(nav_issues)
 

@@ -75,3 +75,15 @@ def test_garbage_rows_are_reported_not_crashing(fixture_small: Path, tmp_path: P
     assert issues[issues["check"] == "bad_row"]["message"].str.contains("abc").all()
     assert checks[header_len + 3] >= {"non_positive_nav", "duplicate_date"}
     assert universe.returns.loc["2023-01-04", "000628"] == pytest.approx(0.005)
+
+
+def test_empty_nav_file_is_a_data_error_naming_it(fixture_small: Path, tmp_path: Path) -> None:
+    from products.errors import DataError
+
+    root = tmp_path / "fixture"
+    shutil.copytree(fixture_small, root)
+    nav_path = root / "fund_nav_daily.csv"
+    nav_path.write_text(nav_path.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"fund_nav_daily\.csv") as err:
+        load_fixture_layout(root)
+    assert err.value.details["file"] == "fund_nav_daily.csv"
