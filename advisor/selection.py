@@ -33,6 +33,7 @@ from advisor.model_portfolios import EQUITY_CLASSES, TRADABLE_STATUS
 from products.fees import FeeTable
 from products.research import holdings_overlap as research_overlap
 from products.research import leaderboard
+from products.research.lookthrough import NO_HOLDINGS_NOTE
 from products.universe import Universe
 
 DEFAULT_MAX_FUNDS: Mapping[str, int] = MappingProxyType(
@@ -96,7 +97,10 @@ def holdings_overlap(universe: Universe, codes: list[str]) -> pd.DataFrame:
     siblings = universe.funds["sibling_codes"].reindex(codes).fillna("").astype(str)
     known = universe.code_index
     full = list(dict.fromkeys([*codes, *[s for text in siblings for s in text.split() if s in known]]))
-    return research_overlap(universe, full).reindex(index=codes, columns=codes).fillna(0.0)
+    matrix = research_overlap(universe, full)
+    out = matrix.reindex(index=codes, columns=codes).fillna(0.0)
+    out.attrs["notes"] = list(matrix.attrs.get("notes", []))
+    return out
 
 
 def _families(universe: Universe) -> np.ndarray:
@@ -153,7 +157,13 @@ def _select(universe: Universe, max_level: int, policy: SelectionPolicy) -> Sele
         overlap = None
         if cls in EQUITY_CLASSES:
             reps = [str(universe.funds.index[p]) for p in candidates["representative"]]
-            overlap = holdings_overlap(universe, reps).to_numpy()
+            overlap_frame = holdings_overlap(universe, reps)
+            overlap = overlap_frame.to_numpy()
+            if NO_HOLDINGS_NOTE in overlap_frame.attrs.get("notes", []) and not any(
+                    n.code == "overlap_unavailable" for n in notes):
+                notes.append(Note("overlap_unavailable", "数据未提供基金持仓披露，未能检查权益基金之间的持仓重合度。",
+                                  "No fund holdings in the data: the overlap limit between equity funds was not "
+                                  "checked."))
         picked_rows: list[int] = []
         for row_i, (family_id, row) in enumerate(candidates.iterrows()):
             if len(picked_rows) >= limit:

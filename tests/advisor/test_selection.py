@@ -105,3 +105,13 @@ def test_lock_up_funds_are_left_out():
     assert target not in chosen
     loose = select_funds(locked, 5, SelectionPolicy(exclude_lockups=False))
     assert target in {locked.funds.index[p] for m in loose.members for p in m}
+
+
+def test_without_holdings_equity_funds_are_still_selected_with_a_note(universe):
+    import dataclasses
+
+    bare = dataclasses.replace(universe, holdings=universe.holdings.iloc[:0])
+    sel = select_funds(bare, 5, SelectionPolicy())
+    assert sel.class_counts().get("cn_equity", 0) > 0
+    assert [n.code for n in sel.notes].count("overlap_unavailable") == 1
+    assert "overlap_unavailable" not in [n.code for n in select_funds(universe, 5, SelectionPolicy()).notes]
