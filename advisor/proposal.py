@@ -516,12 +516,15 @@ def _explain(ctx: _Context, lvl: int, lowest: bool, horizon: str, years: float, 
                         "均在您可购买的范围内。",
                         f"The portfolio as a whole is rated R{strategy}; every fund is at most R{max_line}, "
                         "within what you may buy."))
+        overlap_checked = not any(n.code == "overlap_unavailable" for n in sel.notes)
+        overlap_zh = "权益基金之间持仓重合度受限；" if overlap_checked else ""
+        overlap_en = ", with limited holdings overlap between equity funds" if overlap_checked else ""
         out.append(Note("selection", "各类资产选用基金大数据榜单中综合评分靠前的基金，同一基金公司不超过"
-                                     f"{ctx.config.selection.max_per_company}只，权益基金之间持仓重合度受限；"
+                                     f"{ctx.config.selection.max_per_company}只，{overlap_zh}"
                                      "A/C份额按您的持有期限比较总费用后选择。",
                         "Funds are the leaderboard's best in each class, at most "
-                        f"{ctx.config.selection.max_per_company} per fund company, with limited holdings "
-                        "overlap between equity funds; A or C share class by total cost over your horizon."))
+                        f"{ctx.config.selection.max_per_company} per fund company{overlap_en}; "
+                        "A or C share class by total cost over your horizon."))
         out.append(Note("fees",
                         f"申购费合计¥{fee_cents / 100:,.2f}（按银行申购费折扣计算，已包含在各基金购买金额中）。",
                         f"Subscription fees total ¥{fee_cents / 100:,.2f} (bank discount applied), included in "

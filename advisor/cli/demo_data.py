@@ -31,7 +31,7 @@ def customers_cmd(
     """Write customers.parquet and holdings.parquet in the batch formats (advisor.batch_io)."""
     import pyarrow.parquet as pq
 
-    from advisor.cli.diagnose import parse_as_of
+    from advisor.cli.common import parse_as_of
     from advisor.demo_customers import generate
 
     universe = load(data)
