@@ -102,3 +102,33 @@ def load(data: Path | None) -> Universe:
     from products.loading import load_universe
 
     return load_universe(data)
+
+
+def read_json_object(path: Path, what: str) -> dict[str, Any]:
+    """One JSON object from `path`; malformed JSON or another type is a BadInputError naming the file."""
+    import json as _json
+
+    from products.errors import BadInputError
+
+    try:
+        payload = _json.loads(path.read_text(encoding="utf-8"))
+    except _json.JSONDecodeError as err:
+        raise BadInputError(f"{path.name} is not valid JSON: {err.msg} (line {err.lineno})",
+                            details={"file": str(path)}) from None
+    if not isinstance(payload, dict):
+        raise BadInputError(f"{path.name} must hold one JSON object ({what})", details={"file": str(path)})
+    return payload
+
+
+def customer_payload(path: Path) -> dict[str, Any]:
+    """A single customer's JSON in either accepted shape, flattened to profile fields + `holdings`.
+
+    Shapes: `{"customer": {...}, "holdings": [...], "cash_flow": 0}` (what rebalancing and the health
+    check's action commands write) or the profile fields at the top level beside `holdings`. In the
+    first shape only the customer and the holdings are taken (`cash_flow` belongs to rebalancing).
+    """
+    payload = read_json_object(path, "a customer's profile fields and a holdings list")
+    customer = payload.get("customer")
+    if isinstance(customer, dict):
+        return {**customer, "holdings": payload.get("holdings", [])}
+    return payload

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,21 +10,18 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from advisor.cli.common import DataOption, JsonFlag, handle_errors, load, parse_as_of, print_json
+from advisor.cli.common import (
+    DataOption,
+    JsonFlag,
+    customer_payload,
+    handle_errors,
+    load,
+    parse_as_of,
+    print_json,
+)
 from products.errors import BadInputError
 
 out = Console()
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise BadInputError(f"{path.name} is not valid JSON: {err.msg} (line {err.lineno})",
-                            details={"file": str(path)}) from None
-    if not isinstance(payload, dict):
-        raise BadInputError(f"{path.name} must hold one JSON object (profile fields and a holdings list)")
-    return payload
 
 
 def _print_customer(report: dict[str, Any]) -> None:
@@ -62,7 +58,7 @@ def diagnose_cmd(
         if customers is not None or holdings is not None:
             raise BadInputError("use either --customer-json or --customers/--holdings, not both")
         ctx = diagnosis_context(load(data))
-        report = diagnose_customer(ctx, _read_json(customer_json), as_of=day)
+        report = diagnose_customer(ctx, customer_payload(customer_json), as_of=day)
         if as_json:
             print_json(report)
         else:

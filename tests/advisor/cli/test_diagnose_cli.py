@@ -51,6 +51,21 @@ def test_single_customer_json(tmp_path):
     assert result.exit_code == 0 and "health score" in result.stdout
 
 
+def test_single_customer_json_in_the_rebalance_shape_gives_the_same_report(tmp_path):
+    customer = {"customer_id": "c1", "risk_level": "C2", "assessment_expires_on": "2027-01-01", "age": 35,
+                "horizon_years": 3, "monthly_expenses": 6000, "cash": 1000}
+    lots = [{"code": "900042", "amount": 50000, "purchase_date": "2025-05-01"}]
+    flat, nested = tmp_path / "flat.json", tmp_path / "nested.json"
+    flat.write_text(json.dumps({**customer, "holdings": lots}))
+    nested.write_text(json.dumps({"customer": customer, "holdings": lots, "cash_flow": 5000}))
+    reports = []
+    for path in (flat, nested):
+        result = runner.invoke(app, ["diagnose", "--customer-json", str(path), "--as-of", "2026-03-01", "--json"])
+        assert result.exit_code == 0, result.output
+        reports.append(json.loads(result.stdout))
+    assert reports[0] == reports[1]
+
+
 def test_bad_input_is_a_clear_error_not_a_traceback(tmp_path):
     path = tmp_path / "bad.json"
     path.write_text("{not json")
