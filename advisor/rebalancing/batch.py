@@ -42,6 +42,7 @@ HORIZON_OF_BUCKET = (0.5, 2.0, 5.0)  # representative years of the short / mediu
 TRADABLE_STATUS = ("open", "limited")
 FUND_EVENTS = ("downgraded", "closed", "dropped", "suspended")
 _CLASS_VOL = {"cash": 0.005, "bond": 0.03, "cn_equity": 0.22, "global_equity": 0.2, "gold": 0.15}
+DRIFT_TOLERANCE = 1e-4  # 0.01 pp: fees and cent rounding move class weights that little on a same-class swap
 REJECT_COLUMNS = ["table", "customer_id", "row", "field", "reason"]
 
 TargetProvider = Callable[[int, float, bool], pd.Series]  # (level, horizon years, lowest category)
@@ -585,7 +586,7 @@ def rebalance_batch(universe: Universe, customers: pd.DataFrame, lots: pd.DataFr
     return _price_and_report(universe, facts, discount, settings, as_of, ids, level, allowed, flow, scale,
                              target_scale, held_total, pairs, pclass, lam, lin, book, held_pos, buy_gross,
                              sell_value, trig, active, feasible, turnover_bound, target_cls, actual_cls, rejects,
-                             frames)
+                             frames, blocked[pf])
 
 
 def _event_details(universe: Universe, pairs: _Pairs, events: np.ndarray, replacement: np.ndarray,
@@ -610,13 +611,14 @@ def _price_and_report(universe: Universe, facts: FundFacts, discount: float, set
                       pclass: np.ndarray, lam: np.ndarray, lin: np.ndarray, book, held_pos: np.ndarray,
                       buy_gross: np.ndarray, sell_value: np.ndarray, trig: Triggers, active: np.ndarray,
                       feasible: np.ndarray, turnover_bound: np.ndarray, target_cls: np.ndarray,
-                      actual_cls: np.ndarray, rejects: list[pd.DataFrame], frames: bool = True
-                      ) -> BatchResult | CoreResult:
+                      actual_cls: np.ndarray, rejects: list[pd.DataFrame], frames: bool = True,
+                      blocked_pair: np.ndarray | None = None) -> BatchResult | CoreResult:
     """Exact fees, switches, the benefit-vs-cost check, and the output tables."""
     from advisor.rebalancing.report import build_outputs
 
     n = len(ids)
     pc, pf = pairs.cust, pairs.fund
+    blocked_pair = np.zeros(len(pc), dtype=bool) if blocked_pair is None else blocked_pair
     # suitability is never broken: no buy above the level, whatever happened upstream
     assert not ((buy_gross > 0) & (facts.risk_level[pf] > allowed[pc])).any(), "buy above the customer's level"
 
@@ -668,7 +670,16 @@ def _price_and_report(universe: Universe, facts: FundFacts, discount: float, set
     traded = sum_by(pc, weights=buy_gross + sell_value, minlength=n) > 0
     must_trade = flow < 0
     worth = obj_after < obj_before - settings.min_improvement
-    keep = active & traded & (worth | must_trade)
+    # the final guard: a kept plan never leaves the allocation further from target than it found it,
+    # except when it reduces holdings above the customer's level (suitability comes first; said in the reason)
+    drift_after = class_drift_after(pairs, pclass, priced["after"], target_cls, n)
+    drift_worse = drift_after > trig.drift_total + DRIFT_TOLERANCE
+    suitability = trig.above_level | trig.lowered_level
+    reduces_above = sum_by(pc, weights=np.where(lin > 0, sell_value, 0.0), minlength=n) > 0
+    # a fund hit by an event (closed, dropped, downgraded) is replaced even if the swap leaves drift slightly wider
+    replaces_event = trig.fund_event & (sum_by(pc, weights=np.where(blocked_pair, sell_value, 0.0), minlength=n) > 0)
+    coherent = ~drift_worse | (suitability & reduces_above) | replaces_event
+    keep = active & traded & ((worth & coherent) | must_trade)
     drop_pairs = ~keep[pc]
     if drop_pairs.any() and (buy_gross[drop_pairs] > 0).any() | (sell_value[drop_pairs] > 0).any():
         # dropped plans are undone customer by customer (every priced quantity is per customer)
@@ -688,8 +699,12 @@ def _price_and_report(universe: Universe, facts: FundFacts, discount: float, set
 
     short_of_cash = must_trade & (priced["cash"] < -0.005)
     reason = np.select(
-        [~(scale >= 0.01), ~active, short_of_cash, keep, traded],
-        [R["empty"], R["within_bands"], R["withdrawal_shortfall"], R["trade"], R["cost_exceeds_benefit"]],
+        [~(scale >= 0.01), ~active, short_of_cash, keep & drift_worse & ~must_trade & ~(suitability & reduces_above),
+         keep & drift_worse & ~must_trade, keep,
+         traded & worth & ~coherent, traded],
+        [R["empty"], R["within_bands"], R["withdrawal_shortfall"], R["trade_fund_event"], R["trade_suitability"],
+         R["trade"],
+         R["drift_not_reduced"], R["cost_exceeds_benefit"]],
         default=R["below_minimum"]).astype(np.int64)
     if not frames:
         return CoreResult(reason=reason, pair_cust=pc, pair_fund=pf, buy_gross=buy_gross, sell_value=sell_value,
@@ -700,6 +715,16 @@ def _price_and_report(universe: Universe, facts: FundFacts, discount: float, set
                          reason=reason, turnover_bound=turnover_bound & keep, target_cls=target_cls,
                          actual_cls=actual_cls, obj_before=obj_before, obj_after=obj_after, scale=scale,
                          rejects=rejects, reject_columns=REJECT_COLUMNS)
+
+
+def class_drift_after(pairs: _Pairs, pclass: np.ndarray, after: np.ndarray, target_cls: np.ndarray, n: int
+                      ) -> np.ndarray:
+    """Total drift Σ|a − t|/2 over asset classes of the fund values `after` (per customer)."""
+    k = len(CLASS_NAMES)
+    total = sum_by(pairs.cust, weights=after, minlength=n)
+    cls = sum_by(pairs.cust * k + pclass, weights=after, minlength=n * k).reshape(n, k)
+    cls = np.divide(cls, total[:, None], out=np.zeros_like(cls), where=total[:, None] > 0)
+    return np.where(total > 0, np.abs(cls - target_cls).sum(axis=1) / 2, 0.0)
 
 
 def company_sums(pairs: _Pairs, company: np.ndarray, values: list[np.ndarray], block: int = 65_536

@@ -163,33 +163,6 @@ class _Prepared:
         return np.einsum("cn,cn->c", b, self.buy_cash) - np.einsum("cnl,cnl->c", u, self.sell_cash)
 
 
-def _bracket_root(func, lo: np.ndarray, hi: np.ndarray, f_lo: np.ndarray, f_hi: np.ndarray, steps: int
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Shrink [lo, hi] around the root of a decreasing function (f(lo) > 0 ≥ f(hi)), vectorized.
-
-    Illinois regula falsi with a bisection every fourth step: the functions here are piecewise linear, so
-    the secant lands on the root as soon as the bracket is inside one linear piece.
-    """
-    last = np.zeros(len(lo), dtype=np.int8)
-    for step in range(steps):
-        if step % 4 == 3:
-            x = 0.5 * (lo + hi)
-        else:
-            denom = f_lo - f_hi
-            x = np.where(denom > 0, (lo * -f_hi + hi * f_lo) / np.where(denom > 0, denom, 1.0), 0.5 * (lo + hi))
-            x = np.clip(x, lo, hi)
-        f = func(x)
-        above = f > 0
-        f_hi = np.where(above & (last == 1), 0.5 * f_hi, f_hi)
-        f_lo = np.where(~above & (last == -1), 0.5 * f_lo, f_lo)
-        lo = np.where(above, x, lo)
-        f_lo = np.where(above, f, f_lo)
-        hi = np.where(above, hi, x)
-        f_hi = np.where(above, f_hi, f)
-        last = np.where(above, 1, -1).astype(np.int8)
-    return lo, hi
-
-
 def _bracket_breakpoints(func, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Binary search over each row's sorted breakpoints for the two neighbours around the root.
 
@@ -252,33 +225,40 @@ def _solve_mu(prep: _Prepared, nu: np.ndarray | None, steps: int
 
 
 def solve(p: DenseProblem, steps: int = 40) -> Solution:
-    """Solve every customer's continuous problem exactly (to root-finding precision)."""
+    """Solve every customer's problem; a binding turnover cap scales the whole move toward the optimum.
+
+    Without the cap each customer's continuous optimum is exact (to root-finding precision). When the
+    optimum sells more than the cap, the plan is the point on the segment from the cash-flow-only plan
+    (no sales for a deposit or no flow, no buys for a withdrawal) to the uncapped optimum where sales meet
+    the cap: every fund moves the same fraction θ of the way. Because the objective, the class weights'
+    distances to target and the FIFO fees are convex along that segment, the capped plan is never worse than
+    the better end in objective, never drifts further than the worse end, and stays cash-feasible. (The
+    exact capped QP instead sells the cheapest-to-sell funds and leaves their buys unfunded, which moved
+    class weights away from target.) `nu` reports θ's complement: > 0 where the cap bound.
+    """
+    del steps
     prep = _Prepared(p)
     nu = np.zeros(p.n_customers)
-    b, u, mu, feasible = _solve_mu(prep, None, steps)
-    over0 = turnover(b, u) - p.turnover_cap
-    over = over0 > 1e-12
+    b, u, mu, feasible = _solve_mu(prep, None, 0)
+    t_opt = turnover(b, u)
+    over = t_opt - p.turnover_cap > 1e-12
     if over.any():
         rows = np.flatnonzero(over)
-        q = prep.take(rows)
-
-        def excess(v: np.ndarray) -> np.ndarray:
-            bm, um, _, _ = _solve_mu(q, v, steps)
-            return turnover(bm, um) - q.turnover_cap
-
-        lo = np.zeros(len(rows))
-        hi = q.base_hi.copy()
-        lo, hi = _bracket_root(excess, lo, hi, over0[rows], excess(hi), steps)  # turnover: rarely binding
-        b_lo, u_lo, mu_lo, _ = _solve_mu(q, lo, steps)
-        b_hi, u_hi, mu_hi, feas_hi = _solve_mu(q, hi, steps)
-        t_lo, t_hi = turnover(b_lo, u_lo), turnover(b_hi, u_hi)
-        gap = t_lo - t_hi
-        theta = np.where(gap > _TOL, np.clip((q.turnover_cap - t_hi) / np.where(gap > _TOL, gap, 1.0), 0, 1), 0.0)
-        b[rows] = theta[:, None] * b_lo + (1 - theta[:, None]) * b_hi
-        u[rows] = theta[:, None, None] * u_lo + (1 - theta[:, None, None]) * u_hi
-        mu[rows] = theta * mu_lo + (1 - theta) * mu_hi
-        nu[rows] = theta * lo + (1 - theta) * hi
-        feasible[rows] = feas_hi
+        base = p.take(rows)
+        withdrawing = base.budget < 0
+        base = DenseProblem(**{**{f.name: getattr(base, f.name) for f in fields(base)},
+                               "seg_len": np.where(withdrawing[:, None, None], base.seg_len, 0.0),
+                               "buy_cap": np.where(withdrawing[:, None], 0.0, base.buy_cap)})
+        b0, u0, _, feas0 = _solve_mu(_Prepared(base), None, 0)
+        s0, s1 = u0.sum(axis=-1), u[rows].sum(axis=-1)
+        t0 = s0.sum(axis=-1)
+        span = t_opt[rows] - t0
+        theta = np.clip(np.divide(p.turnover_cap[rows] - t0, span, out=np.zeros(len(rows)), where=span > _TOL),
+                        0.0, 1.0)
+        b[rows] = b0 + theta[:, None] * (b[rows] - b0)
+        u[rows] = fill_fifo(p.seg_len[rows], s0 + theta[:, None] * (s1 - s0))
+        nu[rows] = 1.0 - theta
+        feasible[rows] = feasible[rows] & np.where(theta > 0, True, feas0)
     return Solution(b=b, u=u, mu=mu + p.cash_drag, nu=nu, feasible=feasible)
 
 

@@ -31,6 +31,21 @@ REASONS: dict[str, tuple[str, str]] = {
     "empty": ("无需调仓：没有持仓，也没有资金转入。", "No trade: nothing is held and no money comes in."),
     "withdrawal_shortfall": ("全部卖出仍不足以支付取现金额，已卖出可卖出的全部持仓。",
                              "Selling everything does not cover the withdrawal; everything sellable is sold."),
+    "trade_suitability": ("建议调仓：减持超出风险等级的持仓（适当性优先），"
+                          "资产配置偏离可能暂时扩大，将在下次检视时修复。",
+                          "Rebalance: holdings above the risk level are reduced (suitability comes first); the "
+                          "allocation drift may widen for now and is repaired at the next review."),
+    "trade_fund_event": ("建议调仓：持有基金发生事件（关闭、降级或移出模型），以同类基金替换；"
+                         "资产配置偏离可能略有变化。",
+                         "Rebalance: a held fund was closed, downgraded or dropped and is replaced by a fund of "
+                         "the same class; the allocation drift may change slightly."),
+    "drift_not_reduced": ("暂不调仓：在换手上限等约束下可执行的交易不会缩小资产配置偏离，不值得支付交易费用。",
+                          "No trade, because the trades possible within the turnover cap and other limits would "
+                          "not reduce the allocation drift, so they are not worth their fees."),
+    "deferred_short_hold": ("暂不卖出：需减持的份额持有不足7天，现在赎回至少收取1.5%赎回费；"
+                            "请停止加仓，满7天后再减持（见备注）。",
+                            "No sale now, because the units to reduce were held under 7 days and would pay at "
+                            "least 1.5% to redeem; stop adding and reduce after day 7 (see the note)."),
 }
 
 TRIGGER_TEXTS: dict[str, tuple[str, str]] = {
@@ -56,7 +71,8 @@ NOTES: dict[str, tuple[str, str]] = {
 
 CLASS_NAMES = tuple(c.value for c in AssetClass)
 REASON_CODES = {name: i for i, name in enumerate(REASONS)}
-TRADE_CODES = (REASON_CODES["trade"], REASON_CODES["withdrawal_shortfall"])
+TRADE_CODES = (REASON_CODES["trade"], REASON_CODES["withdrawal_shortfall"], REASON_CODES["trade_suitability"],
+               REASON_CODES["trade_fund_event"])
 
 
 def _cat(codes: np.ndarray, categories: np.ndarray) -> pd.Categorical:
