@@ -586,7 +586,7 @@ def rebalance_batch(universe: Universe, customers: pd.DataFrame, lots: pd.DataFr
     return _price_and_report(universe, facts, discount, settings, as_of, ids, level, allowed, flow, scale,
                              target_scale, held_total, pairs, pclass, lam, lin, book, held_pos, buy_gross,
                              sell_value, trig, active, feasible, turnover_bound, target_cls, actual_cls, rejects,
-                             frames, blocked[pf])
+                             frames, blocked[pf], lowest)
 
 
 def _event_details(universe: Universe, pairs: _Pairs, events: np.ndarray, replacement: np.ndarray,
@@ -612,7 +612,8 @@ def _price_and_report(universe: Universe, facts: FundFacts, discount: float, set
                       buy_gross: np.ndarray, sell_value: np.ndarray, trig: Triggers, active: np.ndarray,
                       feasible: np.ndarray, turnover_bound: np.ndarray, target_cls: np.ndarray,
                       actual_cls: np.ndarray, rejects: list[pd.DataFrame], frames: bool = True,
-                      blocked_pair: np.ndarray | None = None) -> BatchResult | CoreResult:
+                      blocked_pair: np.ndarray | None = None, lowest: np.ndarray | None = None
+                      ) -> BatchResult | CoreResult:
     """Exact fees, switches, the benefit-vs-cost check, and the output tables."""
     from advisor.rebalancing.report import build_outputs
 
@@ -709,7 +710,8 @@ def _price_and_report(universe: Universe, facts: FundFacts, discount: float, set
     if not frames:
         return CoreResult(reason=reason, pair_cust=pc, pair_fund=pf, buy_gross=buy_gross, sell_value=sell_value,
                           fees=priced["fees"], cash=priced["cash"], triggers=trig.mask())
-    return build_outputs(universe=universe, facts=facts, as_of=as_of, ids=ids, level=level, flow=flow,
+    return build_outputs(universe=universe, facts=facts, as_of=as_of, ids=ids, level=level,
+                         lowest=np.zeros(n, dtype=bool) if lowest is None else lowest, flow=flow,
                          held_total=held_total, pairs=pairs, pclass=pclass, buy_gross=buy_gross,
                          sell_value=sell_value, priced=priced, book=book, held_pos=held_pos, trig=trig,
                          reason=reason, turnover_bound=turnover_bound & keep, target_cls=target_cls,

@@ -79,7 +79,7 @@ def _cat(codes: np.ndarray, categories: np.ndarray) -> pd.Categorical:
     return pd.Categorical.from_codes(codes.astype(np.int64), categories=pd.Index(categories).astype("str"))
 
 
-def build_outputs(*, universe: Universe, facts, as_of: date, ids: pd.Series, level: np.ndarray,
+def build_outputs(*, universe: Universe, facts, as_of: date, ids: pd.Series, level: np.ndarray, lowest: np.ndarray,
                   flow: np.ndarray, held_total: np.ndarray, pairs, pclass: np.ndarray, buy_gross: np.ndarray,
                   sell_value: np.ndarray, priced: dict[str, np.ndarray], book, held_pos: np.ndarray,
                   trig, reason: np.ndarray,  # int codes into REASONS
@@ -167,6 +167,7 @@ def build_outputs(*, universe: Universe, facts, as_of: date, ids: pd.Series, lev
     summary = pd.DataFrame({
         "customer_id": ids,
         "risk_level": level.astype(np.int8),
+        "lowest_category": lowest.astype(bool),  # 最低风险承受能力类别: buys nothing above R1
         "status": pd.Categorical.from_codes(np.where(np.isin(reason, TRADE_CODES), 0, 1),
                                             categories=["trade", "no_trade"]),
         "severity": pd.Categorical.from_codes(trig.severity, categories=["none", "suggest", "urge"]),
@@ -243,7 +244,8 @@ def customer_json(result, customer_id: str, universe: Universe) -> dict[str, Any
         reason_zh += f"当前偏离 {float(s['drift_before']):.1%}。"
     return {
         "customer_id": str(customer_id), "as_of": result.as_of, "universe_version": result.universe_version,
-        "risk_level": f"C{int(s['risk_level'])}", "status": str(s["status"]), "severity": str(s["severity"]),
+        "risk_level": f"C{int(s['risk_level'])}", "lowest_category": bool(s["lowest_category"]),
+        "status": str(s["status"]), "severity": str(s["severity"]),
         "triggers": [{"name": t, "zh": TRIGGER_TEXTS[t][0], "en": TRIGGER_TEXTS[t][1],
                       **({"detail": str(s["fund_events"])} if t == "fund_event" else {})} for t in fired],
         "reason": {"code": str(s["reason"]), "zh": reason_zh, "en": reason_en},

@@ -105,3 +105,36 @@ def test_turnover_cap_out_of_range_is_rejected(book: tuple[Path, Path], tmp_path
     assert result.exit_code == 2, result.output
     assert "--turnover-cap" in result.output
     assert not (tmp_path / "t.parquet").exists()
+
+
+def test_lowest_category_is_reported_and_never_buys_above_r1(tmp_path: Path) -> None:
+    path = tmp_path / "low.json"
+    path.write_text(json.dumps({
+        "customer": {"customer_id": "L1", "risk_level": "C1", "lowest_category": True, "horizon_years": 3},
+        "holdings": [{"code": "900026", "amount": 30_000, "purchase_date": "2024-01-05"},
+                     {"code": "900005", "amount": 20_000, "purchase_date": "2023-03-01"}],
+        "cash_flow": 50_000,
+    }), encoding="utf-8")
+    result = runner.invoke(app, ["rebalance", "--customer-json", str(path), "--as-of", AS_OF, "--json"])
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["lowest_category"] is True
+    buys = [t for t in answer["trades"] if t["action"] in ("buy", "switch_in")]
+    assert buys and all(t["fund_risk_level"] == "R1" for t in buys)
+    assert any(t["code"] == "900026" and t["action"] in ("sell", "switch_out") for t in answer["trades"])
+    # the batch summary carries the flag too
+    customers = pd.DataFrame({"customer_id": ["L1", "N1"], "risk_level": ["C1", "C3"],
+                              "lowest_category": [True, False], "cash_flow": [50_000.0, 50_000.0]})
+    holdings = pd.DataFrame({"customer_id": ["L1", "N1"], "code": ["900005", "900005"],
+                             "amount": [20_000.0, 20_000.0], "purchase_date": ["2023-03-01", "2023-03-01"]})
+    customers.to_csv(tmp_path / "c.csv", index=False)
+    holdings.to_csv(tmp_path / "h.csv", index=False)
+    out = tmp_path / "t.parquet"
+    result = runner.invoke(app, ["rebalance", "--customers", str(tmp_path / "c.csv"), "--holdings",
+                                 str(tmp_path / "h.csv"), "--out", str(out), "--as-of", AS_OF])
+    assert result.exit_code == 0, result.output
+    summary = pd.read_parquet(out.with_name("t_summary.parquet")).set_index("customer_id")
+    assert bool(summary.loc["L1", "lowest_category"]) and not bool(summary.loc["N1", "lowest_category"])
+    trades = pd.read_parquet(out)
+    low_buys = trades[(trades["customer_id"] == "L1") & trades["action"].isin(["buy", "switch_in"])]
+    assert len(low_buys) and (low_buys["fund_risk_level"] <= 1).all()
