@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
 
@@ -34,6 +34,7 @@ from advisor.rebalancing.lots import build_lot_book, fifo_segments, sell_fifo
 from advisor.rebalancing.settings import DEFAULT_SETTINGS, RebalanceSettings
 from advisor.rebalancing.triggers import Triggers, evaluate
 from products.errors import BadInputError, DataError
+from products.fees import SHORT_HOLD_DAYS
 from products.taxonomy import ASSET_CLASSES
 from products.universe import Universe
 
@@ -463,6 +464,7 @@ def rebalance_batch(universe: Universe, customers: pd.DataFrame, lots: pd.DataFr
     locked = lots["locked"].fillna(False).to_numpy(dtype=bool) if "locked" in lots.columns else None
     book = build_lot_book(renumber[lot_cust[keep_lot]], fund_idx[keep_lot], value[keep_lot], pdate[keep_lot],
                           days[keep_lot], universe.fees, None if locked is None else locked[keep_lot])
+    book, deferred = _hold_back_short_lots(universe, facts, book, flow, allowed, as_of64)
     held_cust, held_fund, held_value = book.pair_cust, book.pair_fund, book.pair_value
 
     # ---- targets per group
@@ -586,7 +588,40 @@ def rebalance_batch(universe: Universe, customers: pd.DataFrame, lots: pd.DataFr
     return _price_and_report(universe, facts, discount, settings, as_of, ids, level, allowed, flow, scale,
                              target_scale, held_total, pairs, pclass, lam, lin, book, held_pos, buy_gross,
                              sell_value, trig, active, feasible, turnover_bound, target_cls, actual_cls, rejects,
-                             frames, blocked[pf], lowest)
+                             frames, blocked[pf], lowest, deferred)
+
+
+def _hold_back_short_lots(universe: Universe, facts: FundFacts, book, flow: np.ndarray, allowed: np.ndarray,
+                          as_of64: np.datetime64) -> tuple[object, dict[str, np.ndarray]]:
+    """Lots under 7 days whose fee falls on day 7 are not sold now (unless a withdrawal must be paid).
+
+    Waiting a few days always costs less than the ≥ 1.5% short-holding fee, so no rebalance reason
+    (drift, an above-level holding, a fund event) justifies it. Per customer, the held-back value above the
+    customer's level, the fee now and on day 7, and the first day all of it can be sold are returned for
+    the "stop adding; reduce after day 7" note.
+    """
+    n = len(flow)
+    short = book.holding_days < SHORT_HOLD_DAYS
+    none = {"value": np.zeros(n), "fee_now": np.zeros(n), "fee_then": np.zeros(n),
+            "sell_after": np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")}
+    if not short.any():
+        return book, none
+    later = universe.fees.redemption_rate(book.fund_idx, np.full(len(book.value), float(SHORT_HOLD_DAYS)))
+    wait = short & book.sellable & (book.rate > later + 1e-12) & (flow[book.cust] >= 0)
+    if not wait.any():
+        return book, none
+    book = replace(book, sellable=book.sellable & ~wait)
+    above = wait & (facts.risk_level[book.fund_idx] > allowed[book.cust])
+    cust = book.cust[above]
+    value = book.value[above]
+    none["value"] = sum_by(cust, weights=value, minlength=n)
+    none["fee_now"] = sum_by(cust, weights=value * book.rate[above], minlength=n)
+    none["fee_then"] = sum_by(cust, weights=value * later[above], minlength=n)
+    wait_days = np.zeros(n)
+    np.maximum.at(wait_days, cust, SHORT_HOLD_DAYS - book.holding_days[above])
+    none["sell_after"] = np.where(none["value"] > 0, as_of64 + np.ceil(wait_days).astype("timedelta64[D]"),
+                                  np.datetime64("NaT"))
+    return book, none
 
 
 def _event_details(universe: Universe, pairs: _Pairs, events: np.ndarray, replacement: np.ndarray,
@@ -612,8 +647,8 @@ def _price_and_report(universe: Universe, facts: FundFacts, discount: float, set
                       buy_gross: np.ndarray, sell_value: np.ndarray, trig: Triggers, active: np.ndarray,
                       feasible: np.ndarray, turnover_bound: np.ndarray, target_cls: np.ndarray,
                       actual_cls: np.ndarray, rejects: list[pd.DataFrame], frames: bool = True,
-                      blocked_pair: np.ndarray | None = None, lowest: np.ndarray | None = None
-                      ) -> BatchResult | CoreResult:
+                      blocked_pair: np.ndarray | None = None, lowest: np.ndarray | None = None,
+                      deferred: dict[str, np.ndarray] | None = None) -> BatchResult | CoreResult:
     """Exact fees, switches, the benefit-vs-cost check, and the output tables."""
     from advisor.rebalancing.report import build_outputs
 
@@ -699,13 +734,17 @@ def _price_and_report(universe: Universe, facts: FundFacts, discount: float, set
     from advisor.rebalancing.report import REASON_CODES as R
 
     short_of_cash = must_trade & (priced["cash"] < -0.005)
+    if deferred is None:
+        deferred = {"value": np.zeros(n), "fee_now": np.zeros(n), "fee_then": np.zeros(n),
+                    "sell_after": np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")}
+    deferred_any = deferred["value"] > 0
     reason = np.select(
         [~(scale >= 0.01), ~active, short_of_cash, keep & drift_worse & ~must_trade & ~(suitability & reduces_above),
          keep & drift_worse & ~must_trade, keep,
-         traded & worth & ~coherent, traded],
+         deferred_any, traded & worth & ~coherent, traded],
         [R["empty"], R["within_bands"], R["withdrawal_shortfall"], R["trade_fund_event"], R["trade_suitability"],
          R["trade"],
-         R["drift_not_reduced"], R["cost_exceeds_benefit"]],
+         R["deferred_short_hold"], R["drift_not_reduced"], R["cost_exceeds_benefit"]],
         default=R["below_minimum"]).astype(np.int64)
     if not frames:
         return CoreResult(reason=reason, pair_cust=pc, pair_fund=pf, buy_gross=buy_gross, sell_value=sell_value,
@@ -715,7 +754,8 @@ def _price_and_report(universe: Universe, facts: FundFacts, discount: float, set
                          held_total=held_total, pairs=pairs, pclass=pclass, buy_gross=buy_gross,
                          sell_value=sell_value, priced=priced, book=book, held_pos=held_pos, trig=trig,
                          reason=reason, turnover_bound=turnover_bound & keep, target_cls=target_cls,
-                         actual_cls=actual_cls, obj_before=obj_before, obj_after=obj_after, scale=scale,
+                         actual_cls=actual_cls, deferred=deferred, obj_before=obj_before, obj_after=obj_after,
+                         scale=scale,
                          rejects=rejects, reject_columns=REJECT_COLUMNS)
 
 

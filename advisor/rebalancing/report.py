@@ -84,7 +84,8 @@ def build_outputs(*, universe: Universe, facts, as_of: date, ids: pd.Series, lev
                   sell_value: np.ndarray, priced: dict[str, np.ndarray], book, held_pos: np.ndarray,
                   trig, reason: np.ndarray,  # int codes into REASONS
                   turnover_bound: np.ndarray, target_cls: np.ndarray,
-                  actual_cls: np.ndarray, obj_before: np.ndarray, obj_after: np.ndarray, scale: np.ndarray,
+                  actual_cls: np.ndarray, deferred: dict[str, np.ndarray],
+                  obj_before: np.ndarray, obj_after: np.ndarray, scale: np.ndarray,
                   rejects: list[pd.DataFrame], reject_columns: list[str]):
     from advisor.rebalancing.batch import BatchResult, lot_dates_array, rejects_frame, sum_by
 
@@ -181,6 +182,9 @@ def build_outputs(*, universe: Universe, facts, as_of: date, ids: pd.Series, lev
         "cost_bps": np.divide(fees_c * 1e4, scale, out=np.zeros(n), where=scale > 0),
         "turnover": turnover, "turnover_capped": turnover_bound,
         "objective_before": obj_before, "objective_after": obj_after, "n_trades": n_trades,
+        # above-level units held under 7 days: not sold now, reduce from `deferred_sell_after`
+        "deferred_value": deferred["value"], "deferred_fee_now": deferred["fee_now"],
+        "deferred_fee_then": deferred["fee_then"], "deferred_sell_after": deferred["sell_after"],
     })
     for j, name in enumerate(CLASS_NAMES):
         summary[f"before_{name}"] = actual_cls[:, j]
@@ -238,6 +242,16 @@ def customer_json(result, customer_id: str, universe: Universe) -> dict[str, Any
         notes.append(dict(zip(("zh", "en"), NOTES["turnover_cap"], strict=True)))
     if float(s["short_hold_fee"]) > 0:
         notes.append(dict(zip(("zh", "en"), NOTES["short_hold_fee"], strict=True)))
+    if float(s["deferred_value"]) > 0:
+        day = pd.Timestamp(s["deferred_sell_after"]).date().isoformat()
+        value, now, then = float(s["deferred_value"]), float(s["deferred_fee_now"]), float(s["deferred_fee_then"])
+        notes.append({
+            "zh": f"超出风险等级的持仓中有¥{value:,.2f}持有不足7天：请停止加仓，{day}（满7天）后再减持，"
+                  f"届时赎回费约¥{then:,.2f}，而现在卖出需¥{now:,.2f}。",
+            "en": f"¥{value:,.2f} of the holdings above the risk level was bought under 7 days ago: stop adding, "
+                  f"and reduce from {day} (day 7), when the redemption fee is about ¥{then:,.2f} instead of "
+                  f"¥{now:,.2f} today.",
+            "sell_after": day, "fee_now": round(now, 2), "fee_then": round(then, 2)})
     reason_zh, reason_en = REASONS[str(s["reason"])]
     if s["reason"] == "cost_exceeds_benefit":
         reason_en += f" Drift is {float(s['drift_before']):.1%}."

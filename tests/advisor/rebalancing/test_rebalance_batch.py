@@ -257,3 +257,42 @@ def test_batch_solver_matches_cvxpy_on_sampled_customers(universe, targets) -> N
             assert ours[row] == pytest.approx(ref, rel=1e-4, abs=1e-9)
             compared += 1
     assert compared >= 20
+
+
+def test_above_level_lot_under_7_days_waits_for_day_7_with_the_fee_then_and_now(universe, targets) -> None:
+    """A C3 with ¥100k of an R4 fund bought 3 days ago: not sold now at ≥ 1.5%, but from day 7."""
+    from advisor.rebalancing.report import customer_json
+
+    funds = universe.funds
+    r4 = next(c for c in funds[(funds["risk_level"] == 4) & (funds["status"] == "open")
+                               & (funds["fund_type"].astype(str) != "money_market")].index)
+    lots = [*on_target_lots(universe, targets, "s1", 3, 200_000.0, days=1000), ("s1", r4, 100_000.0, 3)]
+    result = run(universe, targets, [{"customer_id": "s1", "risk_level": "C3"}], lots)
+    t = result.trades
+    assert t.loc[(t["code"] == r4) & t["action"].isin(["sell", "switch_out"])].empty
+    assert (t["min_holding_days"].dropna() >= 7).all() and (t["short_hold_fee"] == 0).all()
+    s = result.summary.iloc[0]
+    assert "above_level" in s["triggers"]
+    rate_now = universe.fees.redemption_rate(universe.index_of([r4]), np.array([3.0]))[0]
+    rate_then = universe.fees.redemption_rate(universe.index_of([r4]), np.array([7.0]))[0]
+    assert rate_now >= 0.015 > rate_then
+    assert s["deferred_value"] == pytest.approx(100_000.0)
+    assert s["deferred_fee_now"] == pytest.approx(100_000.0 * rate_now)
+    assert s["deferred_fee_then"] == pytest.approx(100_000.0 * rate_then)
+    assert pd.Timestamp(s["deferred_sell_after"]).date() == AS_OF + pd.Timedelta(days=4)
+    if s["status"] == "no_trade":
+        assert s["reason"] == "deferred_short_hold"
+    answer = customer_json(result, "s1", universe)
+    note = next(n for n in answer["notes"] if "sell_after" in n)
+    assert note["sell_after"] == (AS_OF + pd.Timedelta(days=4)).isoformat()
+    assert "停止加仓" in note["zh"] and "stop adding" in note["en"] and f"{note['fee_then']:,.2f}" in note["en"]
+
+
+def test_withdrawal_may_still_sell_a_young_lot_and_shows_its_fee(universe, targets) -> None:
+    funds = universe.funds
+    eq = next(c for c in funds[(funds["risk_level"] == 3) & (funds["status"] == "open")
+                               & (funds["fund_type"].astype(str) != "money_market")].index)
+    result = run(universe, targets, [{"customer_id": "w2", "risk_level": "C3", "cash_flow": -9_000.0}],
+                 [("w2", eq, 10_000.0, 2)])
+    sold = result.trades[result.trades["action"].isin(["sell", "switch_out"])]
+    assert sold["amount"].sum() >= 9_000 and (sold["short_hold_fee"] > 0).all()
