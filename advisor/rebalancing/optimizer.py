@@ -20,8 +20,9 @@ tests): the problem is separable across funds except for the two coupling constr
 by Lagrangian duality. For multipliers (μ, ν) each fund's minimizer has a closed form (a clipped
 shrinkage through the FIFO segments). The cash used is a decreasing piecewise-linear function of μ
 whose breakpoints are known in closed form, so μ is found exactly by a binary search over the sorted
-breakpoints (log2 of ~100 evaluations) and a linear interpolation inside the final bracket. The
-turnover cap, which rarely binds, adds an outer search on ν (Illinois regula falsi). Everything is
+breakpoints (log2 of ~100 evaluations) and a linear interpolation inside the final bracket. Where the
+turnover cap binds, the plan is scaled back along the segment from the cash-flow-only plan to the
+uncapped optimum (one more solve; see `solve`), so the capped move stays coherent. Everything is
 vectorized over the customers of a chunk. Arrays are padded: customers × fund slots × FIFO segments.
 
 After the continuous solve, `cleanup` enforces minimum trade, minimum remaining holding (or a full exit),

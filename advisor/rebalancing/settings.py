@@ -37,7 +37,7 @@ class RebalanceSettings:
     min_improvement: float = 1e-6  # objective gain below which trading is not worth it
     drawdown_tolerance: tuple[float, ...] = field(default=DEFAULT_DRAWDOWN_TOLERANCE)
     fee_discount: float | None = None  # None → the universe's (bank discount on subscription)
-    root_steps: int = 24  # outer (turnover) root search steps
+    root_steps: int = 24  # unused since the capped plan is a scaled move (kept for callers that set it)
     chunk_size: int = 32_768
     workers: int = 2  # threads solving chunks side by side (numpy releases the GIL)
 
