@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from datetime import date
 from pathlib import Path
@@ -13,7 +12,16 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from advisor.cli.common import DataOption, JsonFlag, console, handle_errors, load, print_json
+from advisor.cli.common import (
+    DataOption,
+    JsonFlag,
+    console,
+    handle_errors,
+    load,
+    parse_as_of,
+    print_json,
+    read_json_object,
+)
 from products.errors import BadInputError
 
 MAX_TURNOVER_CAP = 2.0  # selling and re-buying the whole portfolio twice is never a rebalance
@@ -24,13 +32,7 @@ CUSTOMER_FIELDS = ("customer_id", "risk_level", "lowest_category", "assessment_e
 
 def read_customer_json(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, float]:
     """`{"customer": {...}, "holdings": [...], "cash_flow": 0}` (or the customer's fields at top level)."""
-    try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise BadInputError(f"{path.name} is not valid JSON: {err.msg} (line {err.lineno})",
-                            details={"path": str(path)}) from None
-    if not isinstance(payload, dict):
-        raise BadInputError(f"{path.name}: expected a JSON object with customer and holdings")
+    payload = read_json_object(path, "a customer and a holdings list")
     customer = payload.get("customer", {k: v for k, v in payload.items() if k in CUSTOMER_FIELDS})
     if not isinstance(customer, dict) or "customer_id" not in customer or "risk_level" not in customer:
         raise BadInputError(f"{path.name}: the customer needs customer_id and risk_level",
@@ -121,11 +123,7 @@ def register(app: typer.Typer) -> None:
         from advisor.rebalancing import rebalance_book, rebalance_customer
         from advisor.rebalancing.report import write_parquet
 
-        try:
-            day = date.fromisoformat(as_of) if as_of else date.today()
-        except ValueError:
-            raise BadInputError(f"--as-of must be a date YYYY-MM-DD, got {as_of!r}", details={"field": "as_of"}
-                                ) from None
+        day = parse_as_of(as_of) or date.today()
         settings = _settings(calendar, turnover_cap)
         events = _read_events(fund_events)
         if customer_json is not None:
