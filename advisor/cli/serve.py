@@ -56,9 +56,12 @@ def register(app: typer.Typer) -> None:
             state.engine.dispose()
             ttl = 12 * 60
             console.print("[bold]demo tokens[/] (valid 12 h; send as `Authorization: Bearer <token>`):")
-            console.print(f"  customer {customers[0]}: {mint_token(settings, 'customer', customers[0], ttl)}")
-            console.print(f"  rm {DEMO_RM} ({', '.join(customers)}): {mint_token(settings, 'rm', DEMO_RM, ttl)}")
-            console.print(f"  ops demo-ops: {mint_token(settings, 'ops', 'demo-ops', ttl)}")
+            # soft_wrap: a token must stay on one line to be copied whole, whatever the terminal width
+            console.print(f"  customer {customers[0]}: {mint_token(settings, 'customer', customers[0], ttl)}",
+                          soft_wrap=True)
+            console.print(f"  rm {DEMO_RM} ({', '.join(customers)}): {mint_token(settings, 'rm', DEMO_RM, ttl)}",
+                          soft_wrap=True)
+            console.print(f"  ops demo-ops: {mint_token(settings, 'ops', 'demo-ops', ttl)}", soft_wrap=True)
         console.print(f"serving on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
         if workers > 1:
             import os
