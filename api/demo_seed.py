@@ -14,6 +14,7 @@ from api.models import RiskAssessment
 from api.state import AppState
 
 DEMO_RM = "demo-rm"
+AGE_BAND_STARTS = (18, 31, 41, 51, 65, 75)  # the questionnaire's age options: <18, 18–30, …, 75+
 # customer id → (option picked on every question, facts, holdings as (risk level wanted, amount, days held))
 DEMO_CUSTOMERS: dict[str, tuple[str, dict, list[tuple[int, float, int]]]] = {
     "demo-c1": ("B", {"age": 58, "cash": 20_000.0, "monthly_expenses": 6_000.0, "horizon_years": 1.0},
@@ -53,6 +54,8 @@ def _assess(session: Session, state: AppState, cid: str, pick: str, age: int) ->
     for q in qn.questions:
         ids = [o.id for o in q.options]
         answers[q.id] = pick if pick in ids else ids[-1]
+        if q.dimension == "basic" and len(ids) == len(AGE_BAND_STARTS) + 1:  # the age question: answer truthfully
+            answers[q.id] = ids[sum(age >= start for start in AGE_BAND_STARTS)]
     now = repositories.utcnow()
     result = core.assess(answers, {"age": age}, qn, cid, now)
     repositories.add_assessment(session, RiskAssessment(
