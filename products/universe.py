@@ -126,6 +126,7 @@ class Universe:
         return self.returns.loc[: pd.Timestamp(as_of)]
 
     def total_return_index(self) -> pd.DataFrame:
-        """Growth of 1 yuan from each fund's first observation (NaN before it)."""
-        r = self.returns
-        return (1.0 + r.fillna(0.0)).cumprod().where(r.notna().cummax())
+        """Growth of 1 yuan from each fund's first observation (NaN before it); see `products.analytics`."""
+        from products.analytics import total_return_index  # analytics imports this module
+
+        return total_return_index(self.returns)
