@@ -130,8 +130,7 @@ def swap_candidates(book: Book, i: int, funds: list[dict[str, Any]], share_class
     allowed = int(book.allowed_level[i])
     held = set(book.entry_fund[book.entries_of(i)].tolist())
     position = ctx.universe.code_index
-    with np.errstate(invalid="ignore"):
-        weak = (ctx.stars <= 2) | ctx.bottom_quartile
+    weak = ctx.weak
     out: list[dict[str, Any]] = []
     for fund in funds:
         f = position.get(fund["code"])

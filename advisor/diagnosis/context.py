@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from products.research.quality import quality_from_leaderboard
 from products.taxonomy import ASSET_CLASSES, AssetClass
 from products.universe import BENCHMARK_NAMES, Universe
 
@@ -172,7 +173,8 @@ class DiagnosisContext:
     manager_names: np.ndarray
     running_cost: np.ndarray  # yearly fraction
     stars: np.ndarray  # float, NaN unrated
-    bottom_quartile: np.ndarray  # bool
+    bottom_quartile: np.ndarray  # bool, bottom share of the rated peer group
+    weak: np.ndarray  # bool, `products.research.quality` (the rule selection and rebalancing use too)
     category: np.ndarray  # leaderboard peer group ("" unknown), for `advisor funds rank --category`
     industry: np.ndarray  # F × I fractions of NAV (named industries only)
     industry_names: np.ndarray
@@ -291,17 +293,9 @@ def _categories(leaderboard: pd.DataFrame, codes: pd.Index) -> np.ndarray:
     return board["category"].fillna("").astype("str").to_numpy(dtype=object)
 
 
-def _stars_and_quartile(leaderboard: pd.DataFrame, codes: pd.Index) -> tuple[np.ndarray, np.ndarray]:
-    board = _aligned(leaderboard, codes)
-    stars = board["stars"].to_numpy(dtype=float) if "stars" in board.columns else np.full(len(codes), np.nan)
-    bottom = np.zeros(len(codes), dtype=bool)
-    if "score" in board.columns:
-        rated = board["rated"].fillna(False).astype(bool) if "rated" in board.columns else board["score"].notna()
-        score = board["score"].where(rated)
-        group = board["category"].fillna("") if "category" in board.columns else pd.Series("", index=codes)
-        pct = score.groupby(group).rank(pct=True)
-        bottom = (pct <= 0.25).fillna(False).to_numpy(dtype=bool)
-    return stars, bottom
+def _quality(leaderboard: pd.DataFrame, codes: pd.Index) -> pd.DataFrame:
+    """Stars, bottom-share flag and `weak` from the one quality rule (`products.research.quality`)."""
+    return quality_from_leaderboard(leaderboard, codes)
 
 
 def _industry_matrix(industries: pd.DataFrame, codes: pd.Index) -> tuple[np.ndarray, np.ndarray]:
@@ -401,7 +395,8 @@ def build_context(universe: Universe, research: ResearchInputs | None = None,
     first_manager = funds.get("managers", pd.Series("", index=codes)).fillna("").astype("str").str.split().str[0]
     manager, manager_names = _codes_of(first_manager)
 
-    stars, bottom = _stars_and_quartile(research.leaderboard, codes)
+    quality = _quality(research.leaderboard, codes)
+    stars = quality["stars"].to_numpy(dtype=float)
     industry, industry_names = _industry_matrix(research.industries, codes)
     stock_exposure, stock_names = _stock_matrix(research.stocks, codes)
     overlap_frame = research.overlap
@@ -433,7 +428,8 @@ def build_context(universe: Universe, research: ResearchInputs | None = None,
         is_c_class=share_class == "C", a_sibling=a_sibling, family=family,
         company=company, company_names=company_names, manager=manager, manager_names=manager_names,
         running_cost=np.asarray(universe.fees.running_cost, dtype=float),
-        stars=stars, bottom_quartile=bottom, category=_categories(research.leaderboard, codes),
+        stars=stars, bottom_quartile=quality["bottom"].to_numpy(dtype=bool),
+        weak=quality["weak"].to_numpy(dtype=bool), category=_categories(research.leaderboard, codes),
         industry=industry, industry_names=industry_names,
         stock_exposure=stock_exposure, stock_names=stock_names,
         overlap=overlap, correlation=correlation,

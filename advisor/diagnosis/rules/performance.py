@@ -125,14 +125,12 @@ class WeakFunds(Rule):
     title_zh = "持有评级较差的基金"
     title_en = "Funds rated 1–2 stars or bottom quartile"
     action = "replace_weak_funds"
-    max_stars: int = 2
     info: float = 1e-9
     warning: float = 0.20
     critical: float = 0.50
 
     def weak(self, book: Book) -> np.ndarray:
-        with np.errstate(invalid="ignore"):
-            return ((book.ctx.stars <= self.max_stars) | book.ctx.bottom_quartile) & ~book.ctx.money_market
+        return book.ctx.weak  # the one quality rule (`products.research.quality`), shared with selection
 
     def evaluate(self, book: Book) -> Outcome:
         if not book.ctx.has_stars:

@@ -184,8 +184,7 @@ def test_swap_candidates_filter_by_level_before_taking_the_best(ctx):
     """In a peer group whose best funds are above the customer's level, the swap still names `per_fund`
     suitable replacements (the level filter runs before the cut) and the ranking link asks for
     --max-risk at the customer's level."""
-    with np.errstate(invalid="ignore"):
-        weak = (ctx.stars <= 2) | ctx.bottom_quartile
+    weak = ctx.weak
     chosen = None
     for f in np.flatnonzero(weak & (ctx.risk_level <= 3) & ~ctx.money_market):
         peers = np.flatnonzero((ctx.category == ctx.category[f]) & (ctx.asset_class == ctx.asset_class[f])
