@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from proposals_synthetic import make_universe
 
 from advisor.assumptions import (
     CLASSES,
@@ -17,6 +16,7 @@ from advisor.assumptions import (
 )
 from products.errors import BadInputError
 from products.taxonomy import FundType
+from tests.advisor.proposals_synthetic import make_universe
 
 
 @pytest.fixture(scope="module")

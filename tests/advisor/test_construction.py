@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from proposals_synthetic import cached_universe, make_universe
 
 from advisor import construction
 from advisor.assumptions import CLASSES
@@ -25,6 +24,7 @@ from advisor.construction import (
 from advisor.fallback import StepFailed
 from advisor.selection import select_funds
 from products.taxonomy import FundType
+from tests.advisor.proposals_synthetic import cached_universe, make_universe
 
 TARGETS = np.array([0.1, 0.35, 0.35, 0.1, 0.1])
 

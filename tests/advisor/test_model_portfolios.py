@@ -7,7 +7,6 @@ import itertools
 
 import numpy as np
 import pytest
-from proposals_synthetic import make_universe
 from scipy.stats import norm
 
 from advisor.assumptions import CLASSES, AssumptionConfig, estimate_assumptions
@@ -25,6 +24,7 @@ from advisor.model_portfolios import (
 )
 from products.errors import BadInputError
 from products.taxonomy import FundType
+from tests.advisor.proposals_synthetic import make_universe
 
 
 @pytest.fixture(scope="module")

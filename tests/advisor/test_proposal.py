@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from proposals_synthetic import cached_universe, make_universe
 from scipy.stats import lognorm
 
 from advisor.proposal import (
@@ -23,6 +22,7 @@ from advisor.proposal import (
 from products.analytics import compute_metrics
 from products.errors import BadInputError
 from products.taxonomy import FundType
+from tests.advisor.proposals_synthetic import cached_universe, make_universe
 
 
 def _cents(x: float) -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from proposals_synthetic import make_universe
 
 from advisor.selection import (
     SelectionPolicy,
@@ -14,6 +13,7 @@ from advisor.selection import (
     select_funds,
 )
 from products.universe import Universe
+from tests.advisor.proposals_synthetic import make_universe
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from diagnosis_helpers import AS_OF
 
 from advisor.demo_customers import generate
 from advisor.diagnosis import default_rules, diagnose_customer, diagnose_frames
+from tests.advisor.diagnosis.diagnosis_helpers import AS_OF
 
 PROFILE = ("customer_id", "risk_level", "lowest_category", "assessment_expires_on", "age", "horizon_years",
            "monthly_expenses", "cash", "deposits", "wealth_products", "insurance", "rm_id")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from diagnosis_helpers import AS_OF, model_holdings, profile
 
 from advisor.diagnosis import diagnose_customer
+from tests.advisor.diagnosis.diagnosis_helpers import AS_OF, model_holdings, profile
 
 SERIOUS = ("warning", "critical")
 

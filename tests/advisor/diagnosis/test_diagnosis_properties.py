@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-from diagnosis_helpers import AS_OF
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from advisor.diagnosis import default_rules, diagnose_customer
+from tests.advisor.diagnosis.diagnosis_helpers import AS_OF
 
 # checks whose value is a share, a count, a level or a ratio: the same for a customer three times as rich
 # (not the C-class check: subscription fees are tiered by amount)

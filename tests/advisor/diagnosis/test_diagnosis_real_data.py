@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from diagnosis_helpers import AS_OF, profile
 
 from advisor import batch_io
 from advisor.diagnosis import diagnose_customer
 from advisor.diagnosis.context import INTERIM_MODEL_TARGETS, ModelInputs, ResearchInputs, build_context
 from products.taxonomy import ASSET_CLASSES
+from tests.advisor.diagnosis.diagnosis_helpers import AS_OF, profile
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,12 @@ import json
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from diagnosis_helpers import AS_OF, model_holdings, profile
 
 from advisor.demo_customers import generate
 from advisor.diagnosis import diagnose_customer, diagnose_frames
 from advisor.diagnosis.batch import diagnose_files
 from products.errors import BadInputError
+from tests.advisor.diagnosis.diagnosis_helpers import AS_OF, model_holdings, profile
 
 
 def spoiled(ctx):

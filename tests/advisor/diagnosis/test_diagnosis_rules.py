@@ -7,7 +7,6 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 import pytest
-from diagnosis_helpers import AS_OF, model_holdings, profile
 
 from advisor.demo_customers import generate
 from advisor.diagnosis import default_rules, diagnose_customer, prepare, run_rules
@@ -18,6 +17,7 @@ from advisor.diagnosis.rules.cost import CClassHeldLong
 from advisor.diagnosis.rules.risk import PortfolioRiskAboveLevel
 from advisor.diagnosis.score import FAMILY_WEIGHTS, RISK_CRITICAL_CAP
 from risk.suitability import portfolio_risk_levels
+from tests.advisor.diagnosis.diagnosis_helpers import AS_OF, model_holdings, profile
 
 
 @pytest.fixture(scope="module")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from rebalance_helpers import simple_targets
 
 from products.loading import load_universe
+from tests.advisor.rebalancing.rebalance_helpers import simple_targets
 
 
 @pytest.fixture(scope="session")

@@ -7,12 +7,12 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rebalance_helpers import AS_OF, lots_frame, on_target_lots
 
 from advisor.rebalancing import rebalance_batch
 from advisor.rebalancing.optimizer import objective as model_objective
 from advisor.rebalancing.optimizer import reference_solve
 from advisor.rebalancing.settings import DEFAULT_SETTINGS
+from tests.advisor.rebalancing.rebalance_helpers import AS_OF, lots_frame, on_target_lots
 
 
 def run(universe, targets, customers: list[dict], lots: list[tuple], **kw):
