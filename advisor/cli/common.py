@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import json
-import math
 import sys
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-import numpy as np
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from products.errors import AdvisorError, BadInputError
+from products.serialization import dumps
+from products.serialization import jsonable as to_jsonable  # noqa: F401 - the one encoder, old name
 from products.universe import Universe
 
 console = Console(stderr=True)
@@ -32,40 +30,8 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def to_jsonable(value: Any) -> Any:
-    """Convert numpy / pandas / dates / NaN into plain JSON values (NaN and inf become null)."""
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [to_jsonable(v) for v in value.tolist()]
-    if isinstance(value, pd.Timestamp | datetime | date):
-        if pd.isna(value):
-            return None
-        if isinstance(value, datetime) and value.time() == datetime.min.time():
-            return value.date().isoformat()
-        return value.isoformat()
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is pd.NaT or (not isinstance(value, str | bytes) and _is_scalar_na(value)):
-        return None
-    if hasattr(value, "to_dict") and callable(value.to_dict):
-        return to_jsonable(value.to_dict())
-    return value
-
-
-def _is_scalar_na(value: Any) -> bool:
-    try:
-        return bool(pd.isna(value)) if np.ndim(value) == 0 else False
-    except (TypeError, ValueError):
-        return False
-
-
 def print_json(payload: Any) -> None:
-    sys.stdout.write(json.dumps(to_jsonable(payload), ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.write(dumps(payload) + "\n")
 
 
 def handle_errors(func: F) -> F:
