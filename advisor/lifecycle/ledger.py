@@ -1,0 +1,360 @@
+"""The transaction ledger (交易流水): read, validate, and turn into priced events, lots and cost basis.
+
+Batch format ``ledger`` — one row per confirmed transaction, append-only (Parquet, CSV or a frame):
+
+``customer_id``, ``date`` (the NAV date the transaction was confirmed at), ``code``, ``kind``, and per kind:
+
+=====================  ========================================================  ==================
+kind (or 中文)          amount (yuan)                                              shares
+=====================  ========================================================  ==================
+subscription 申购       gross amount paid, fee included (外扣法)                   shares confirmed
+redemption 赎回         net cash received, after the fee                           shares redeemed
+switch_out 转换转出     net value moved to the other fund, after the fee           shares switched out
+switch_in 转换转入      value arriving from the other fund, before this side's fee shares confirmed
+dividend_cash 现金分红  cash paid                                                  —
+dividend_reinvest 红利再投资  dividend reinvested                                   shares added
+=====================  ========================================================  ==================
+
+Optional: ``fee`` (yuan, default 0), ``nav`` (the confirmed unit NAV), ``txn_id`` (unique per customer:
+a repeated id is rejected, so re-sending a feed never double counts), ``plan_id`` (the SIP plan of a
+debit). Either of amount and shares may be left out where the other and the NAV determine it.
+
+Rows that cannot be used are returned as rejects (``table, customer_id, row, field, reason``) and the
+rest goes on: unknown fund or kind, a date after the as-of date or before the fund's first NAV, negative
+numbers, a fee above the amount, a repeated txn_id, and a redemption or switch-out of more shares than
+the customer held at that moment.
+
+Stored holdings stay valid input (`events_from_lots`): a lot becomes one estimated purchase whose cost
+is its value today divided by the fund's total return since the purchase date (dividends taken as
+reinvested) plus the subscription fee the fee table charges on that amount; every number that depends
+on it says ``cost_basis_estimated``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from advisor import batch_io
+from advisor.lifecycle.prices import TOTAL, PriceTable, epoch_days
+from products.errors import BadInputError
+from products.universe import Universe
+
+KINDS: tuple[str, ...] = ("subscription", "redemption", "switch_out", "switch_in", "dividend_cash",
+                          "dividend_reinvest")
+SUBSCRIPTION, REDEMPTION, SWITCH_OUT, SWITCH_IN, DIVIDEND_CASH, DIVIDEND_REINVEST = range(len(KINDS))
+KIND_ALIASES: dict[str, int] = {
+    **{k: i for i, k in enumerate(KINDS)},
+    "申购": SUBSCRIPTION, "认购": SUBSCRIPTION, "定投": SUBSCRIPTION, "sip": SUBSCRIPTION, "buy": SUBSCRIPTION,
+    "赎回": REDEMPTION, "sell": REDEMPTION,
+    "转换转出": SWITCH_OUT, "转换转入": SWITCH_IN,
+    "现金分红": DIVIDEND_CASH, "红利再投资": DIVIDEND_REINVEST, "红利再投": DIVIDEND_REINVEST,
+}
+KIND_NAMES_ZH = ("申购", "赎回", "转换转出", "转换转入", "现金分红", "红利再投资")
+LEDGER_REQUIRED = ("customer_id", "date", "code", "kind")
+LEDGER_COLUMNS = ("customer_id", "txn_id", "date", "code", "kind", "amount", "shares", "fee", "nav", "plan_id")
+BUY_KINDS = (SUBSCRIPTION, SWITCH_IN, DIVIDEND_REINVEST)
+SELL_KINDS = (REDEMPTION, SWITCH_OUT)
+SHARE_EPS = 1e-6
+
+
+@dataclass
+class Events:
+    """Priced ledger events sorted by (customer, fund, day, input order): the one input of the returns engine.
+
+    `units` are signed share changes in the position's price mode (`mode`, see `advisor.lifecycle.prices`);
+    cash columns are yuan and never negative."""
+
+    cust: np.ndarray  # int64 customer row
+    fund: np.ndarray  # int64 universe position
+    day: np.ndarray  # int64 epoch day
+    kind: np.ndarray  # int8, index into KINDS
+    units: np.ndarray  # float64, + buys, − sells
+    cash_in: np.ndarray  # yuan into the position (subscription gross, switch-in value)
+    cash_out: np.ndarray  # yuan out of the position (redemption net, switch-out net, cash dividend)
+    fee_in: np.ndarray  # fees on money coming in (subscription, switch-in)
+    fee_out: np.ndarray  # fees on money going out (redemption, switch-out)
+    income: np.ndarray  # dividends (cash or reinvested)
+    cost: np.ndarray  # cost a buy adds to the position (amount paid, value switched in, dividend reinvested)
+    mode: np.ndarray  # int8 price mode of the position
+    estimated: np.ndarray  # bool: derived from a lot, not a ledger row
+    row: np.ndarray  # int64 source row (-1 for lots)
+    plan: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))  # plan_id or None
+
+    def __len__(self) -> int:
+        return len(self.cust)
+
+    @classmethod
+    def empty(cls) -> Events:
+        z = np.zeros(0)
+        i = np.zeros(0, dtype=np.int64)
+        return cls(i, i, i, np.zeros(0, np.int8), z, z, z, z, z, z, z, np.zeros(0, np.int8), np.zeros(0, bool), i,
+                   np.zeros(0, dtype=object))
+
+    def take(self, index: np.ndarray) -> Events:
+        return Events(**{name: getattr(self, name)[index] for name in self.__dataclass_fields__})
+
+    @staticmethod
+    def concat(parts: list[Events]) -> Events:
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return Events.empty()
+        return Events(**{name: np.concatenate([getattr(p, name) for p in parts])
+                         for name in Events.__dataclass_fields__})
+
+    def sorted(self) -> Events:
+        order = np.lexsort((self.row, self.day, self.fund, self.cust))
+        return self.take(order)
+
+
+# ---------------------------------------------------------------------------------------------
+# reading the ledger
+# ---------------------------------------------------------------------------------------------
+
+@dataclass
+class LedgerRows:
+    """Validated ledger rows as events, with the customer ids they belong to and the rejects."""
+
+    events: Events
+    customer_id: pa.Array  # per event (before mapping to customer rows)
+    txn_id: pa.Array
+    rejects: pd.DataFrame
+
+
+def read_ledger(source: batch_io.PathOrFrame, universe: Universe, prices: PriceTable,
+                as_of: date) -> LedgerRows:
+    """Read and validate a ledger table (see the module docstring); bad rows become rejects."""
+    raw, typed = batch_io.read_arrow(source, string_columns=("customer_id", "code", "kind", "txn_id", "plan_id"))
+    names = list(raw.columns) if isinstance(raw, pd.DataFrame) else raw.column_names
+    missing = [c for c in LEDGER_REQUIRED if c not in names]
+    if missing:
+        raise BadInputError(f"ledger table is missing column(s) {', '.join(missing)}", code="missing_columns",
+                            details={"table": "ledger", "missing": missing})
+    n = len(raw)
+    trim = not typed
+    ids = batch_io._column_text(raw["customer_id"], trim)
+    rejects = batch_io._Rejects("ledger", ids)
+    rejects.add(ids.is_null().to_numpy(zero_copy_only=False), "customer_id", "customer_id is empty")
+    codes = batch_io._column_text(raw["code"], trim, pad_code=True)
+    code_missing = codes.is_null().to_numpy(zero_copy_only=False)
+    rejects.add(code_missing, "code", "fund code is empty")
+    fund = batch_io.fund_index(universe, codes)
+    rejects.add((fund < 0) & ~code_missing, "code", "unknown fund code")
+
+    kind_text = pc.utf8_lower(batch_io._column_text(raw["kind"], True))
+    spellings = list(KIND_ALIASES)
+    found = pc.index_in(kind_text, value_set=pa.array(spellings)).to_numpy(zero_copy_only=False)
+    found = np.asarray(found, dtype=float)
+    kind = np.full(n, -1, dtype=np.int8)
+    known = ~np.isnan(found)
+    kind[known] = np.array([KIND_ALIASES[s] for s in spellings], dtype=np.int8)[found[known].astype(np.int64)]
+    rejects.add(~known, "kind", f"unknown kind; expected one of {', '.join(KINDS)}")
+
+    day_values, bad_date = batch_io._column_dates(raw["date"])
+    rejects.add(bad_date | np.isnat(day_values), "date", "date is missing or not a date")
+    day = np.where(np.isnat(day_values), 0, (day_values.astype("datetime64[D]") - np.datetime64("1970-01-01", "D"))
+                   .astype(np.int64))
+    rejects.add(day > epoch_days(np.array([np.datetime64(as_of, "D")]))[0], "date", f"date after {as_of}")
+    safe_fund = np.maximum(fund, 0)
+    rejects.add((fund >= 0) & (day < prices.first_day[safe_fund]), "date", "date before the fund's first NAV")
+
+    numbers: dict[str, np.ndarray] = {}
+    for name in ("amount", "shares", "fee", "nav"):
+        if name in names:
+            values, bad = batch_io._column_number(raw[name])
+            rejects.add(bad, name, f"{name} is not a number")
+            rejects.add(~np.isfinite(values) & ~np.isnan(values), name, f"{name} is not finite")
+            rejects.add(values < 0, name, f"negative {name}")
+        else:
+            values = np.full(n, np.nan)
+        numbers[name] = values
+    amount, shares, fee, nav = numbers["amount"], numbers["shares"], numbers["fee"], numbers["nav"]
+    fee = np.nan_to_num(fee)
+    rejects.add(nav == 0, "nav", "nav must be positive")
+    txn = batch_io._column_text(raw["txn_id"], trim) if "txn_id" in names else pa.nulls(n, pa.string())
+    plan = (batch_io._column_text(raw["plan_id"], trim).to_numpy(zero_copy_only=False) if "plan_id" in names
+            else np.full(n, None, dtype=object))
+
+    needs_amount = np.isin(kind, (SUBSCRIPTION, DIVIDEND_CASH))
+    rejects.add(needs_amount & ~(amount > 0), "amount", "amount must be given and positive for this kind")
+    rejects.add(np.isin(kind, (*SELL_KINDS, SWITCH_IN, DIVIDEND_REINVEST)) & np.isnan(amount) & ~(shares > 0),
+                "shares", "give shares or amount")
+    rejects.add(np.isin(kind, (SUBSCRIPTION, SWITCH_IN)) & (fee > np.nan_to_num(amount, nan=np.inf)), "fee",
+                "fee larger than the amount")
+    if "txn_id" in names:
+        key = pc.binary_join_element_wise(ids, txn, "\x1f")
+        first_seen = batch_io.positions_in(key, key)
+        rejects.add((first_seen != np.arange(n)) & ~txn.is_null().to_numpy(zero_copy_only=False), "txn_id",
+                    "duplicate txn_id for this customer (first row kept)")
+
+    mode = prices.default_mode(safe_fund)
+    price = prices.price(mode, day, safe_fund)
+    unit_price = prices.price(0, day, safe_fund)
+    recorded_nav = np.where(np.isfinite(nav), nav, np.where(prices.money_market[safe_fund], 1.0, unit_price))
+    # shares in the position's price mode: money-market shares (1.00 each) are re-expressed in total-return
+    # units, so the daily income that arrives as new shares is in the price instead
+    to_units = np.where(mode == TOTAL, recorded_nav / price, 1.0)
+    kind_safe = np.where(kind >= 0, kind, 0)
+    units, cash_in, cash_out, fee_in, fee_out, income, cost = _flows(kind_safe, amount, shares, fee, recorded_nav,
+                                                                     to_units)
+    rejects.add(~np.isfinite(units) | ~np.isfinite(cash_in) | ~np.isfinite(cash_out), "shares",
+                "shares or amount cannot be derived (no NAV on that date)")
+
+    keep = ~rejects.bad
+    ev = Events(cust=np.zeros(n, dtype=np.int64), fund=safe_fund.astype(np.int64), day=day.astype(np.int64),
+                kind=kind_safe.astype(np.int8), units=units, cash_in=cash_in, cash_out=cash_out, fee_in=fee_in,
+                fee_out=fee_out, income=income, cost=cost, mode=mode.astype(np.int8),
+                estimated=np.zeros(n, dtype=bool), row=np.arange(n, dtype=np.int64), plan=plan)
+    rows = np.flatnonzero(keep)
+    events = ev.take(rows)
+    mask = pa.array(keep)
+    return LedgerRows(events=events, customer_id=ids.filter(mask), txn_id=txn.filter(mask),
+                      rejects=rejects.frame())
+
+
+def _flows(kind: np.ndarray, amount: np.ndarray, shares: np.ndarray, fee: np.ndarray, nav: np.ndarray,
+           to_units: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Units and yuan flows per row from what the row gives (missing amount or shares derived at `nav`)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        buy_shares = np.where(np.isfinite(shares), shares, (amount - fee) / nav)
+        buy_amount = np.where(np.isfinite(amount), amount, shares * nav + fee)
+        sell_shares = np.where(np.isfinite(shares), shares, (amount + fee) / nav)
+        sell_amount = np.where(np.isfinite(amount), amount, shares * nav - fee)
+        reinvest_amount = np.where(np.isfinite(amount), amount, shares * nav)
+        reinvest_shares = np.where(np.isfinite(shares), shares, amount / nav)
+    zero = np.zeros(len(kind))
+    is_buy = (kind == SUBSCRIPTION) | (kind == SWITCH_IN)
+    is_sell = (kind == REDEMPTION) | (kind == SWITCH_OUT)
+    is_reinvest = kind == DIVIDEND_REINVEST
+    is_cash_div = kind == DIVIDEND_CASH
+    shares_delta = np.select([is_buy, is_sell, is_reinvest], [buy_shares, -sell_shares, reinvest_shares], 0.0)
+    units = shares_delta * to_units
+    cash_in = np.where(is_buy, buy_amount, zero)
+    cash_out = np.select([is_sell, is_cash_div], [sell_amount, amount], 0.0)
+    fee_in = np.where(is_buy, fee, zero)
+    fee_out = np.where(is_sell, fee, zero)
+    income = np.select([is_reinvest, is_cash_div], [reinvest_amount, amount], 0.0)
+    cost = np.select([is_buy, is_reinvest], [buy_amount, reinvest_amount], 0.0)
+    return units, cash_in, cash_out, fee_in, fee_out, income, cost
+
+
+def reject_oversells(events: Events) -> tuple[Events, Events]:
+    """(kept, dropped): sorted events without the sells that take a position below zero at that moment.
+
+    Repeats until consistent: dropping one sell can only raise the balance after it."""
+    dropped: list[Events] = []
+    while len(events):
+        pos_start = _group_starts(events.cust, events.fund)
+        balance = _segment_cumsum(events.units, pos_start)
+        bad = (events.units < 0) & (balance < -SHARE_EPS * np.maximum(1.0, np.abs(events.units)))
+        if not bad.any():
+            break
+        # only the first offending sell of each position: the ones after it may be fine once it is gone
+        first_bad = bad & _first_in_segment(bad, np.cumsum(pos_start) - 1)
+        dropped.append(events.take(np.flatnonzero(first_bad)))
+        events = events.take(np.flatnonzero(~first_bad))
+    return events, Events.concat(dropped)
+
+
+def _first_in_segment(mask: np.ndarray, segment: np.ndarray) -> np.ndarray:
+    """True at the first True of `mask` within each segment id run."""
+    idx = np.flatnonzero(mask)
+    out = np.zeros(len(mask), dtype=bool)
+    if len(idx):
+        seg = segment[idx]
+        first = np.r_[True, seg[1:] != seg[:-1]]
+        out[idx[first]] = True
+    return out
+
+
+def _group_starts(*keys: np.ndarray) -> np.ndarray:
+    """Bool per row: a new group starts here (keys sorted)."""
+    n = len(keys[0])
+    start = np.zeros(n, dtype=bool)
+    if n:
+        start[0] = True
+        for key in keys:
+            start[1:] |= key[1:] != key[:-1]
+    return start
+
+
+def _segment_cumsum(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Cumulative sum restarting at every `starts` row."""
+    total = np.cumsum(values)
+    if not len(values):
+        return total
+    begin = np.flatnonzero(starts)
+    offset = np.repeat(total[begin] - values[begin], np.diff(np.r_[begin, len(values)]))
+    return total - offset
+
+
+# ---------------------------------------------------------------------------------------------
+# lots (stored holdings) as estimated events
+# ---------------------------------------------------------------------------------------------
+
+def events_from_lots(universe: Universe, prices: PriceTable, cust: np.ndarray, fund: np.ndarray,
+                     shares: np.ndarray, amount: np.ndarray, purchase_day: np.ndarray) -> Events:
+    """One estimated purchase per lot, priced at the dividend-adjusted price (see the module docstring).
+
+    `amount` (current value) is used where `shares` is missing. A purchase date before the fund's first
+    NAV is moved to that first NAV (the estimate says so through `estimated`)."""
+    fund = np.asarray(fund, dtype=np.int64)
+    last = np.full(len(fund), prices.last_day)
+    last_price = prices.price(TOTAL, last, fund)
+    units = np.where(np.isfinite(shares), shares, amount / last_price)
+    day = np.maximum(np.asarray(purchase_day, dtype=np.int64), prices.first_day[fund])
+    day = np.minimum(day, prices.last_day)
+    net = units * prices.price(TOTAL, day, fund)
+    rate, flat = universe.fees.subscription_rate(fund, net, universe.fee_discount)
+    gross = np.where(np.isnan(flat), net * (1.0 + rate), net + np.nan_to_num(flat))
+    zero = np.zeros(len(fund))
+    return Events(cust=np.asarray(cust, dtype=np.int64), fund=fund, day=day, kind=np.zeros(len(fund), np.int8),
+                  units=units, cash_in=gross, cash_out=zero, fee_in=gross - net, fee_out=zero, income=zero,
+                  cost=gross, mode=np.full(len(fund), TOTAL, dtype=np.int8), estimated=np.ones(len(fund), bool),
+                  row=np.full(len(fund), -1, dtype=np.int64), plan=np.full(len(fund), None, dtype=object))
+
+
+# ---------------------------------------------------------------------------------------------
+# FIFO lots and cost basis
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class OpenLots:
+    """The lots still held after first-in-first-out sales, one row per buy with shares left."""
+
+    cust: np.ndarray
+    fund: np.ndarray
+    day: np.ndarray  # purchase day
+    units: np.ndarray  # remaining
+    cost: np.ndarray  # remaining cost (yuan, fees included)
+    mode: np.ndarray
+    estimated: np.ndarray
+
+
+def open_lots(events: Events) -> OpenLots:
+    """FIFO end state per (customer, fund) of sorted events: sales consume the oldest buys first.
+
+    With no sale ever exceeding the balance (`reject_oversells`), the end state equals taking the total
+    sold from the earliest lots: remaining_i = min(units_i, max(0, bought up to and including i − sold))."""
+    if not len(events):
+        z = np.zeros(0)
+        i = np.zeros(0, dtype=np.int64)
+        return OpenLots(i, i, i, z, z, np.zeros(0, np.int8), np.zeros(0, bool))
+    starts = _group_starts(events.cust, events.fund)
+    position = np.cumsum(starts) - 1
+    sold = np.bincount(position, weights=np.where(events.units < 0, -events.units, 0.0))
+    buys = np.flatnonzero(events.units > 0)
+    bought = _segment_cumsum(np.where(events.units > 0, events.units, 0.0), starts)[buys]
+    units = events.units[buys]
+    remaining = np.minimum(units, np.maximum(0.0, bought - sold[position[buys]]))
+    remaining = np.where(remaining > SHARE_EPS, remaining, 0.0)
+    cost = events.cost[buys] * np.divide(remaining, units, out=np.zeros_like(units), where=units > 0)
+    keep = remaining > 0
+    b = buys[keep]
+    return OpenLots(cust=events.cust[b], fund=events.fund[b], day=events.day[b], units=remaining[keep],
+                    cost=cost[keep], mode=events.mode[b], estimated=events.estimated[b])
