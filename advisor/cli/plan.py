@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from advisor.cli.common import DataOption, JsonFlag, handle_errors, load, print_json
+from advisor.cli.common import (
+    DataOption,
+    JsonFlag,
+    handle_errors,
+    load,
+    parse_as_of,
+    print_json,
+    read_json_object,
+)
+from products.errors import BadInputError
 
 out = Console(width=120)
 plan_app = typer.Typer(help="After the purchase: goals (目标规划), SIP plans (定投), returns (收益), "
@@ -46,7 +58,107 @@ def goal_cmd(
     out.print(result["explanation_en"])
 
 
+CustomersOption = Annotated[Path | None, typer.Option("--customers", help="Customers table (Parquet or CSV).")]
+HoldingsOption = Annotated[Path | None, typer.Option("--holdings", help="Holdings lots (used where a customer has "
+                                                                         "no ledger rows).")]
+LedgerOption = Annotated[Path | None, typer.Option("--ledger", help="Transaction ledger (Parquet or CSV).")]
+CustomerJsonOption = Annotated[Path | None, typer.Option(
+    "--customer-json", help="One customer: profile fields with holdings and/or ledger lists.")]
+AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Valuation date YYYY-MM-DD (default: today; "
+                                                                 "prices are the latest on or before it).")]
+
+
+def progress_bar() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    TimeRemainingColumn(), console=Console(stderr=True))
+
+
+def one_customer_book(data: Path | None, path: Path, as_of: str | None):
+    from advisor.lifecycle.book import customer_tables, load_book
+
+    universe = load(data)
+    customers, holdings, ledger = customer_tables(read_json_object(path, "a customer with holdings or a ledger"))
+    if holdings is None and ledger is None:
+        raise BadInputError("the customer JSON needs a holdings or a ledger list", details={"field": "ledger"})
+    book = load_book(universe, customers, holdings=holdings, ledger=ledger,
+                     as_of=parse_as_of(as_of) or date.today())
+    bad_customer = book.rejects[book.rejects["table"] == "customers"]
+    if len(bad_customer):
+        first = bad_customer.iloc[0]
+        raise BadInputError(f"{first['field']}: {first['reason']}", details={"field": first["field"]})
+    return book
+
+
+def rejected_rows(book) -> list[dict]:
+    rows = book.rejects[book.rejects["table"] != "customers"]
+    return [{"table": t, "row": int(r), "field": f, "reason": why}
+            for t, r, f, why in zip(rows["table"], rows["row"], rows["field"], rows["reason"], strict=True)]
+
+
+def returns_cmd(
+    customers: CustomersOption = None,
+    holdings: HoldingsOption = None,
+    ledger: LedgerOption = None,
+    out_path: Annotated[Path | None, typer.Option("--out", help="Per-customer returns Parquet (per fund beside it: "
+                                                                "<stem>.funds.parquet; rejects: "
+                                                                "<stem>.rejects.parquet).")] = None,
+    customer_json: CustomerJsonOption = None,
+    as_of: AsOfOption = None,
+    chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Customers per chunk.")] = 100_000,
+    data: DataOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Returns (持有收益, TWR, XIRR since inception / YTD / 1 year, fees): a batch or one customer."""
+    from advisor.lifecycle.report import customer_returns
+
+    if customer_json is not None:
+        book = one_customer_book(data, customer_json, as_of)
+        report = customer_returns(book, 0)
+        report["rejected_rows"] = rejected_rows(book)
+        if as_json:
+            print_json(report)
+        else:
+            _print_returns(report)
+        return
+    if customers is None or out_path is None or (holdings is None and ledger is None):
+        raise BadInputError("batch mode needs --customers, --holdings and/or --ledger, and --out "
+                            "(or use --customer-json FILE)")
+    from advisor.lifecycle.nightly import write_returns
+
+    universe = load(data)
+    with progress_bar() as progress:
+        task = progress.add_task("reading and validating", total=None)
+        summary = write_returns(universe, customers, out_path, holdings=holdings, ledger=ledger,
+                                as_of=parse_as_of(as_of) or date.today(), chunk_size=chunk_size,
+                                on_start=lambda n: progress.update(task, description="returns", total=n, completed=0),
+                                on_progress=lambda k: progress.advance(task, k))
+    if as_json:
+        print_json(summary)
+    else:
+        out.print(f"[bold]{summary['customers']:,}[/] customers → {summary['out']} (funds: {summary['funds_out']}); "
+                  f"rejected rows: {summary['rejected']} → {summary['rejects_out']}; {summary['seconds']:.1f}s")
+
+
+def _print_returns(report: dict) -> None:
+    w = report["windows"]
+
+    def pct(x: float | None) -> str:
+        return "n/a" if x is None else f"{100 * x:.2f}%"
+
+    out.print(f"[bold]{report['customer_id']}[/] as of {report['as_of']}: market value ¥{report['market_value']:,.2f}, "
+              f"持有收益 ¥{report['holding_gain'] or 0:,.2f} ({pct(report['holding_return'])}), "
+              f"累计收益 ¥{report['total_gain'] or 0:,.2f}, fees ¥{report['fees'] or 0:,.2f}"
+              + (" [yellow](cost basis estimated)[/]" if report["cost_basis_estimated"] else ""))
+    for name, label in (("inception", "since inception"), ("ytd", "year to date"), ("1y", "1 year")):
+        out.print(f"  {label:16} TWR {pct(w[name]['twr']):>9}  XIRR {pct(w[name]['xirr']):>9}  "
+                  f"gain ¥{(w[name]['gain'] or 0):,.2f}")
+    for fund in report["funds"]:
+        out.print(f"  {fund['code']} {fund['name']}: ¥{fund['market_value']:,.2f}, 持有收益 "
+                  f"¥{fund['holding_gain'] or 0:,.2f} ({pct(fund['holding_return'])})")
+
+
 def register(app: typer.Typer) -> None:
     """Add `advisor plan …` to the main app."""
     plan_app.command("goal")(handle_errors(goal_cmd))
+    plan_app.command("returns")(handle_errors(returns_cmd))
     app.add_typer(plan_app, name="plan")

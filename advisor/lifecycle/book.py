@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,7 @@ import pandas as pd
 from advisor import batch_io
 from advisor.lifecycle.ledger import Events, events_from_lots, read_ledger, reject_oversells
 from advisor.lifecycle.prices import PriceTable, price_table
+from products.errors import BadInputError
 from products.universe import Universe
 
 
@@ -47,6 +49,46 @@ class LifecycleBook:
         events.cust = events.cust - lo
         return LifecycleBook(self.universe, self.prices, self.customers.iloc[lo:hi].reset_index(drop=True), events,
                              batch_io.empty_rejects(), self.as_of)
+
+
+PROFILE_FIELDS = ("customer_id", "risk_level", "lowest_category", "assessment_expires_on", "age", "horizon_years",
+                  "monthly_expenses", "cash", "deposits", "wealth_products", "insurance", "rm_id")
+
+
+def customer_tables(payload: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:
+    """(customers, holdings or None, ledger or None) from one customer's JSON: profile fields, optional
+    `holdings` (lots) and `ledger` (transactions) lists."""
+    if not isinstance(payload, dict):
+        raise BadInputError("customer JSON must be an object with profile fields, holdings and/or ledger")
+    unknown = set(payload) - set(PROFILE_FIELDS) - {"holdings", "ledger"}
+    if unknown:
+        raise BadInputError(f"unknown field(s) in customer JSON: {', '.join(sorted(unknown))}",
+                            details={"field": sorted(unknown)[0]})
+    profile = {k: payload[k] for k in PROFILE_FIELDS if k in payload}
+    profile.setdefault("customer_id", "customer")
+    profile.setdefault("risk_level", "C3")
+    cid = str(profile["customer_id"])
+    customers = pd.DataFrame([{k: (str(v) if k in ("customer_id", "risk_level", "rm_id") and v is not None else v)
+                               for k, v in profile.items()}])
+    tables: list[pd.DataFrame | None] = []
+    for name, columns in (("holdings", ("code", "shares", "amount", "purchase_date")),
+                          ("ledger", ("txn_id", "date", "code", "kind", "amount", "shares", "fee", "nav", "plan_id"))):
+        rows = payload.get(name)
+        if rows is None:
+            tables.append(None)
+            continue
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise BadInputError(f"{name} must be a list of objects", details={"field": name})
+        frame = pd.DataFrame([{"customer_id": cid, **{k: r.get(k) for k in columns}} for r in rows],
+                             columns=["customer_id", *columns])
+        for column in ("shares", "amount", "fee", "nav"):
+            if column in frame.columns:
+                frame[column] = pd.to_numeric(frame[column], errors="coerce").where(frame[column].notna())
+        for column in ("code", "kind", "txn_id", "plan_id"):
+            if column in frame.columns:
+                frame[column] = frame[column].map(lambda v: None if v is None else str(v)).astype(object)
+        tables.append(frame)
+    return customers, tables[0], tables[1]
 
 
 def load_book(universe: Universe, customers: batch_io.PathOrFrame, *, holdings: batch_io.PathOrFrame | None = None,
