@@ -6,10 +6,10 @@ from datetime import date
 
 import numpy as np
 import pytest
-from lifecycle_helpers import brentq_xirr, customers, ledger, tiny_universe
 
 from advisor.lifecycle.book import load_book
 from advisor.lifecycle.returns import compute_returns
+from tests.advisor.lifecycle.lifecycle_helpers import brentq_xirr, customers, ledger, tiny_universe
 
 NAVS = {"100001": {"2024-01-02": 1.00, "2024-03-01": 1.10, "2024-06-03": 0.99, "2024-12-31": 1.05,
                    "2025-02-14": 1.08}}
@@ -75,7 +75,7 @@ def test_a_dividend_counts_as_return_whether_paid_or_reinvested(kind):
     frame = ledger(("a", "2024-01-02", "100001", "subscription", 1000.0, None, 0.0),
                    ("a", "2024-06-04", "100001", kind, dividend,
                     dividend / nav_after if kind == "dividend_reinvest" else None, 0.0))
-    out, result = returns_of(universe, frame)
+    out, _ = returns_of(universe, frame)
     row = out.loc["a"]
     total_return = (1.20 / 1.00) * ((1.10 + 0.10) / 1.20) * (1.21 / 1.10) - 1.0  # the adjusted-return chain
     assert row["twr_inception"] == pytest.approx(total_return, abs=1e-12)
