@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 import numpy as np
 import pandas as pd
 
-from products.errors import BadInputError, SuitabilityError
+from products.errors import BadInputError, StaleDataError, SuitabilityError
 from products.taxonomy import RiskLevel
 from risk.config import DEFAULT_CONFIG
 from risk.levels import CustomerLevel, parse_customer_level
@@ -204,6 +205,48 @@ def check_portfolio_recommendation(customer_level: object, weights: object, prod
     return level
 
 
+def check_at_confirmation(*, basis_assessment_id: str, current_assessment_id: str | None,
+                          customer_level: object, lowest_category: bool, expires_on: date | None,
+                          product_levels: object, today: date, codes: Sequence[str] | None = None) -> int:
+    """May these product levels be executed for this customer now? The one rule every confirmation uses.
+
+    A stored recommendation (a proposal, a rebalancing plan) was made against one assessment
+    (`basis_assessment_id`). At confirmation it may be executed only when that assessment is still the
+    customer's current one, has not expired (`risk.validity`: valid strictly before `expires_on`), and every
+    product to be bought (`product_levels`, with `codes` for the message) is within the current level —
+    R1 only for the lowest category. Returns the allowed maximum product level; raises StaleDataError
+    (`assessment_required`, `assessment_expired`, `assessment_changed`) or SuitabilityError (`above_level`).
+    Sales are not checked here: reducing a holding never breaks suitability.
+    """
+    from risk.validity import is_valid
+
+    if current_assessment_id is None or expires_on is None:
+        raise StaleDataError("no valid risk assessment on file; the customer must be assessed first (请先完成风险测评)",
+                             code="assessment_required", details={"basis_assessment_id": basis_assessment_id})
+    if not is_valid(expires_on, today):
+        raise StaleDataError(f"the risk assessment expired on {expires_on}; the customer must be re-assessed "
+                             "(风险测评已过期)", code="assessment_expired",
+                             details={"expires_on": expires_on.isoformat(), "assessment_id": current_assessment_id})
+    if str(current_assessment_id) != str(basis_assessment_id):
+        raise StaleDataError("the customer was re-assessed after this recommendation was made; request a new one "
+                             "(风险测评已更新，请重新生成方案)", code="assessment_changed",
+                             details={"basis_assessment_id": basis_assessment_id,
+                                      "current_assessment_id": current_assessment_id})
+    allowed = allowed_max_product_level(customer_level, lowest_category)
+    raw = np.atleast_1d(np.asarray(product_levels, dtype=object))
+    if raw.size == 0:  # nothing to buy (a plan of sales only)
+        return allowed
+    levels = np.atleast_1d(_as_level_array(raw.tolist(), "product_levels"))
+    bad = np.flatnonzero(levels > allowed)
+    if bad.size:
+        names = [codes[i] if codes is not None else f"#{i}" for i in bad.tolist()]
+        raise SuitabilityError(
+            f"{len(names)} product(s) above the customer's current maximum R{allowed}: "
+            + ", ".join(f"{n} (R{int(levels[i])})" for n, i in zip(names, bad.tolist(), strict=True)),
+            code="above_level", details={"allowed_max_product_level": allowed, "products": names})
+    return allowed
+
+
 @dataclass(frozen=True)
 class SuitabilityVerdict:
     """The outcome of one purchase request, for display and audit (`customer_level` is the effective
@@ -235,7 +278,8 @@ def assess_purchase(customer_level: object, product_level: object, kind: Product
 
 __all__ = [
     "SUITABILITY_MATRIX", "CustomerLevel", "ProductKind", "PurchaseDecision", "SuitabilityVerdict",
-    "allowed_max_product_level", "assess_purchase", "check_portfolio_recommendation", "check_recommendation",
+    "allowed_max_product_level", "assess_purchase", "check_at_confirmation", "check_portfolio_recommendation",
+    "check_recommendation",
     "effective_customer_level", "is_suitable",
     "portfolio_risk_level", "portfolio_risk_levels", "purchase_decision", "purchase_decisions",
 ]

@@ -137,3 +137,30 @@ def test_lowest_category_is_c1_and_r1_whatever_level_is_stated(level: object) ->
     verdict = assess_purchase(level, "R2", "fund", lowest_category=True).to_dict()
     assert verdict["customer_level"] == "C1" and verdict["allowed_max_product_level"] == "R1"
     assert verdict["decision"] == "block" and verdict["lowest_category"] is True
+
+
+def test_check_at_confirmation_one_rule_for_every_stored_recommendation() -> None:
+    from datetime import date
+
+    from products.errors import StaleDataError
+    from risk.suitability import check_at_confirmation
+
+    today = date(2026, 6, 1)
+    ok = dict(basis_assessment_id="a1", current_assessment_id="a1", customer_level="C3", lowest_category=False,
+              expires_on=date(2026, 12, 1), today=today)
+    assert check_at_confirmation(**ok, product_levels=["R1", 3, "R2"], codes=["x", "y", "z"]) == 3
+    assert check_at_confirmation(**ok, product_levels=[]) == 3  # sales only
+    with pytest.raises(StaleDataError) as err:
+        check_at_confirmation(**{**ok, "current_assessment_id": "a2"}, product_levels=["R1"])
+    assert err.value.code == "assessment_changed"
+    with pytest.raises(StaleDataError) as err:  # valid strictly before the expiry day
+        check_at_confirmation(**{**ok, "expires_on": today}, product_levels=["R1"])
+    assert err.value.code == "assessment_expired"
+    with pytest.raises(StaleDataError) as err:
+        check_at_confirmation(**{**ok, "current_assessment_id": None, "expires_on": None}, product_levels=["R1"])
+    assert err.value.code == "assessment_required"
+    with pytest.raises(SuitabilityError) as err:
+        check_at_confirmation(**ok, product_levels=["R2", "R4"], codes=["110011", "000001"])
+    assert err.value.code == "above_level" and err.value.details["products"] == ["000001"]
+    with pytest.raises(SuitabilityError):  # the lowest category: R1 only, whatever level is stated
+        check_at_confirmation(**{**ok, "lowest_category": True}, product_levels=["R2"])
