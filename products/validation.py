@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from products.taxonomy import ASSET_CLASS_OF_TYPE
+
 ISSUE_COLUMNS = ["code", "date", "row", "check", "severity", "message", "source"]
 SEVERITIES = ("error", "warning", "info")
 
@@ -28,7 +30,7 @@ CHECKS: dict[str, str] = {
     "bad_date": "unparseable NAV date; row dropped",
     "missing_nav": "unit NAV missing (daily return kept)",
     "non_positive_nav": "unit NAV ≤ 0; unit NAV ignored",
-    "missing_return": "daily return missing; derived from unit NAV where possible",
+    "missing_return": "daily return missing, or stated 0.00 while the unit NAV moved; taken from the unit-NAV ratio",
     "bad_row": "a row that could not be parsed at all; dropped",
     "duplicate_date": "the same date appears twice for a fund; last row kept",
     "unordered_dates": "a date earlier than the row before it; rows sorted",
@@ -36,7 +38,7 @@ CHECKS: dict[str, str] = {
     "weekly_stretch": "a stretch of weekly (not daily) observations",
     "stale": "the series ends more than stale_days before as_of",
     "implausible_move": "one-period return beyond the plausible limit for the fund type",
-    "dividend": "unit NAV fell more than the dividend-adjusted return: a distribution (dividend/split)",
+    "dividend": "a distribution (dividend/split): the stated return disagrees with the unit-NAV fall and is kept",
     "unit_nav_jump": "unit NAV rose more than the dividend-adjusted return (data error or reverse split)",
     "duplicate_holding": "the same position reported twice; duplicate dropped",
     "repeated_stock_code": "one stock code at several ranks of a fund-quarter (placeholder code); kept",
@@ -72,9 +74,22 @@ class ValidationParams:
     max_daily_move_qdii: float = 0.25  # foreign markets have no limits (and gold/commodity funds)
     dividend_tolerance: float = 0.002  # unit-NAV change vs daily return; covers 4-decimal rounding
     holdings_tolerance: float = 0.005  # weights are rounded to 0.01% of NAV; 10 of them
+    # A stated 0.00 beside a unit-NAV fall is a missing return unless the fall is beyond this many
+    # standard deviations of the fund's own recent daily returns (scaled by √ weekdays in the interval):
+    # such a fall is no market move, it is a distribution paid on a flat day (bond funds' monthly dividends).
+    distribution_zscore: float = 6.0
+    volatility_window: int = 60  # trailing observations for that (robust) standard deviation
+    volatility_min_obs: int = 20  # fewer: the type's prior daily volatility (`PRIOR_DAILY_VOLATILITY`)
+    zero_move_tolerance: float = 0.0005  # a stated 0.00 means |r| < 0.005 %; a larger NAV move is a return
 
 
 DEFAULT_PARAMS = ValidationParams()
+# Daily volatility assumed for a fund with too little history of its own (by fund type; others 1.2%);
+# a quarter of it is the floor of a fund's own estimate (a series of flat 0.00 days says little).
+PRIOR_DAILY_VOLATILITY: dict[str, float] = {"money_market": 0.0002, "bond": 0.001, "bond_index": 0.001,
+                                            "convertible": 0.006, "mixed_bond": 0.003, "fof": 0.004}
+DEFAULT_PRIOR_DAILY_VOLATILITY = 0.012
+VOLATILITY_FLOOR_SHARE = 0.25
 _WIDE_MOVE_TYPES = ("qdii_equity", "qdii_other", "gold", "commodity")
 
 
@@ -172,10 +187,13 @@ def clean_nav(nav: pd.DataFrame, as_of: pd.Timestamp | None = None,
     `nav` columns: code, date (datetime, NaT if unparseable), unit_nav, daily_return (fraction, the
     dividend-adjusted return), optionally row (source line) and source (file); rows of one fund are
     contiguous (one file per fund, or any order for a single table: they are grouped first).
-    Clean rows have a date, no duplicate (code, date), and a daily return: where the source has none,
-    or says exactly 0 while the unit NAV rose (or moved at all across a weekly interval, as in the early
-    weekly stretches of the Eastmoney tables), the return is taken from the unit-NAV change (reported as
-    `missing_return`). A 0 beside a fall on a daily interval is left alone: that is a distribution.
+    Clean rows have a date, no duplicate (code, date), and a daily return. Where the source has none,
+    or states exactly 0.00 while the unit NAV moved (the first NAV after a gap — foreign holidays of QDII
+    funds, weekly stretches — often carries 0.00), the return is missing and is taken from the unit-NAV
+    ratio, whatever its sign (reported as `missing_return`). The one exception is a fall too large to be
+    a market move: beyond `distribution_zscore` standard deviations of the fund's recent returns over the
+    interval, a 0.00 beside a fall is a distribution paid on a flat day and stays 0 (`dividend`).
+    Distributions otherwise are days whose non-zero stated return disagrees with the unit-NAV ratio.
     """
     nav = nav.reset_index(drop=True)
     if "row" not in nav:
@@ -224,13 +242,20 @@ def clean_nav(nav: pd.DataFrame, as_of: pd.Timestamp | None = None,
         implied = unit / _shift(unit, first) - 1.0
     ret = nav["daily_return"].to_numpy(dtype=float)
     no_ret = np.isnan(ret) & ~first
-    # A 0 return beside a unit-NAV rise cannot be a distribution; beside a fall it is one on a daily
-    # interval (flat market, dividend paid) but a missing return inside weekly stretches.
-    gap_days = (nav["date"].to_numpy(dtype="datetime64[ns]") - _shift(nav["date"].to_numpy(
-        dtype="datetime64[ns]"), first)).astype("timedelta64[D]").astype(float)
+    # A stated 0.00 beside a unit-NAV move is a missing return (the move is the return), unless the move
+    # is a fall no market could make over the interval: then it is a distribution on a flat day.
     moved = np.nan_to_num(implied)
-    zero_ret = (ret == 0) & ~first & ((moved > params.dividend_tolerance)
-                                      | ((moved < -params.dividend_tolerance) & (gap_days >= params.weekly_min_days)))
+    zero_moved = (ret == 0) & ~first & (np.abs(moved) > params.zero_move_tolerance)
+    z_score = _move_zscore(nav, code_ids, first, ret, implied, fund_types, params)
+    zero_ret = zero_moved & ~((moved < -params.dividend_tolerance) & (z_score < -params.distribution_zscore))
+    # The row after such a 0.00 (often an extra year-end valuation) may state its return from the NAV
+    # before it, spanning both rows: then its own return is missing too (else the move counts twice).
+    anchor = _shift(pd.Series(np.where(zero_ret, np.nan, unit)).groupby(code_ids).ffill().to_numpy(), first)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        spanning = unit / anchor - 1.0
+    spans = (~first & (_shift(zero_ret.astype(float), first) == 1) & ~zero_ret & ~np.isnan(ret)
+             & (np.abs(ret - spanning) <= params.dividend_tolerance)
+             & (np.abs(np.nan_to_num(implied) - ret) > params.dividend_tolerance))
     found.append(_frame(no_ret, nav, "missing_return", "warning",
                         lambda i: np.where(np.isfinite(implied[i]), "daily return missing; taken from unit NAV "
                                            "change", "daily return missing and not derivable; left empty"),
@@ -238,11 +263,79 @@ def clean_nav(nav: pd.DataFrame, as_of: pd.Timestamp | None = None,
     found.append(_frame(zero_ret, nav, "missing_return", "warning",
                         lambda i: [f"daily return 0 while unit NAV moved {x}%; taken from unit NAV change"
                                    for x in _fmt(implied[i] * 100, 2)], nav["source"]))
-    fixed = np.where(no_ret | zero_ret, implied, ret)
+    found.append(_frame(spans, nav, "missing_return", "warning",
+                        lambda i: [f"stated return {a}% spans the 0.00 row before it; taken from unit NAV change "
+                                   f"({b}%)" for a, b in zip(_fmt(ret[i] * 100, 2), _fmt(implied[i] * 100, 2),
+                                                             strict=True)], nav["source"]))
+    fixed = np.where(no_ret | zero_ret | spans, implied, ret)
     nav["daily_return"] = np.where(first & np.isnan(fixed), 0.0, fixed)
 
     found.append(nav_findings(nav, as_of, fund_types, params, code_ids=code_ids))
     return nav, concat_issues(found)
+
+
+def _move_zscore(nav: pd.DataFrame, code_ids: np.ndarray, first: np.ndarray, ret: np.ndarray,
+                 implied: np.ndarray, fund_types: Mapping[str, str] | pd.Series | None,
+                 params: ValidationParams) -> np.ndarray:
+    """Each row's unit-NAV move beyond its asset class's move (`_peer_moves`), in daily standard deviations
+    of the fund scaled by √(weekdays since the previous row). The deviation is robust (1.4826 × the median
+    absolute return of the `volatility_window` rows before, same fund; a stated 0.00 counts as its
+    unit-NAV move), so the distributions themselves do not inflate it; floored at a quarter of the type's
+    prior, which stands in for a short history."""
+    x = np.where((ret == 0) & np.isfinite(implied), implied, ret)
+    x[first] = np.nan
+    absolute = pd.Series(np.abs(x))
+    rolling = absolute.groupby(code_ids, sort=True).rolling(params.volatility_window, min_periods=1)
+    median = _shift(rolling.median().to_numpy(), first)
+    count = _shift(rolling.count().to_numpy(), first)
+    types = pd.Series(fund_types) if fund_types is not None else pd.Series(dtype=object)
+    prior = nav["code"].map(types.map(PRIOR_DAILY_VOLATILITY)).fillna(DEFAULT_PRIOR_DAILY_VOLATILITY)
+    prior = prior.to_numpy(dtype=float)
+    sigma = np.where(count >= params.volatility_min_obs,
+                     np.fmax(1.4826 * median, VOLATILITY_FLOOR_SHARE * prior), prior)
+    dates = nav["date"].to_numpy(dtype="datetime64[D]")
+    prev = _shift(nav["date"].to_numpy(dtype="datetime64[ns]"), first).astype("datetime64[D]")
+    weekdays = np.ones(len(x))
+    ok = ~np.isnat(prev)
+    weekdays[ok] = np.maximum(np.busday_count(prev[ok], dates[ok]), 1)
+    peers = _peer_moves(nav, first, np.where(ret == 0, np.nan, ret), types)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (implied - peers) / (sigma * np.sqrt(weekdays))
+
+
+def _peer_moves(nav: pd.DataFrame, first: np.ndarray, stated: np.ndarray, types: pd.Series) -> np.ndarray:
+    """The move of the fund's asset class over each row's interval: the median stated return of the
+    class's funds, compounded from the previous row's date to this row's (0 where no fund reported).
+    A fall the whole market shared (the 2015 crash, a foreign market after a holiday) is no distribution."""
+    class_of = {code: str(ASSET_CLASS_OF_TYPE.get(t, "other")) for code, t in types.items()}
+    classes = nav["code"].map(class_of).astype(object).fillna("other")
+    class_ids, class_names = pd.factorize(classes)
+    days = nav["date"].to_numpy(dtype="datetime64[ns]")
+    day_ids, day_index = pd.factorize(days, sort=True)
+    median = pd.DataFrame({"c": class_ids, "d": day_ids, "r": stated}).groupby(["d", "c"])["r"].median()
+    grid = np.zeros((len(day_index), len(class_names)))
+    d_pos, c_pos = (median.index.get_level_values(i).to_numpy() for i in (0, 1))
+    grid[d_pos, c_pos] = np.nan_to_num(np.log1p(median.to_numpy()))
+    level = np.cumsum(grid, axis=0)
+    prev_day = _shift(day_ids.astype(float), first)
+    ok = ~np.isnan(prev_day)
+    out = np.zeros(len(nav))
+    out[ok] = np.expm1(level[day_ids[ok], class_ids[ok]] - level[prev_day[ok].astype(np.int64), class_ids[ok]])
+    return out
+
+
+def return_repairs(issues: pd.DataFrame) -> pd.DataFrame:
+    """Per fund: how many returns were missing (taken from the unit-NAV ratio) and how many days were
+    distributions (the stated return kept, the unit NAV fell by the amount paid) — from load findings."""
+    cols = ["missing_returns", "distributions"]
+    if issues is None or issues.empty:
+        return pd.DataFrame(columns=cols, dtype="int64").rename_axis("code")
+    kinds = issues.loc[issues["check"].isin(["missing_return", "dividend"]) & (issues["code"] != "")]
+    table = pd.crosstab(kinds["code"], kinds["check"]).reindex(columns=["missing_return", "dividend"],
+                                                                fill_value=0)
+    table.columns = cols
+    table.index.name = "code"
+    return table.astype("int64")
 
 
 def nav_findings(nav: pd.DataFrame, as_of: pd.Timestamp | None = None,
@@ -312,7 +405,9 @@ def nav_findings(nav: pd.DataFrame, as_of: pd.Timestamp | None = None,
 
     found.append(_frame(~first & (diff < -params.dividend_tolerance), nav, "dividend", "info",
                         lambda i: [m + f": distribution of about {d} per unit"
-                                   for m, d in zip(describe(i, ""), _fmt(per_unit[i], 4), strict=True)], src))
+                                   + (" (stated 0.00 on a fall no market move explains)" if x == 0 else "")
+                                   for m, d, x in zip(describe(i, ""), _fmt(per_unit[i], 4), r[i], strict=True)],
+                        src))
     found.append(_frame(~first & (diff > params.dividend_tolerance), nav, "unit_nav_jump", "warning",
                         lambda i: describe(i, ": unit NAV rose more than the return"), src))
     return concat_issues(found)

@@ -171,6 +171,21 @@ def data_warnings(metrics: dict[str, Any]) -> list[dict[str, str]]:
     return warnings
 
 
+def return_quality(universe: Universe, code: str) -> dict[str, Any]:
+    """How the fund's total return was built from its NAV table: returns that were missing (a 0.00 or
+    nothing beside a unit-NAV move, taken from the unit-NAV ratio) and distributions (stated return kept)."""
+    found = universe.issues
+    if found is None or found.empty:
+        return {"missing_returns_repaired": 0, "distributions": 0, "distribution_dates": []}
+    mine = found[found["code"] == code]
+    dividends = mine.loc[mine["check"] == "dividend", "date"].dropna()
+    return {
+        "missing_returns_repaired": int((mine["check"] == "missing_return").sum()),
+        "distributions": len(dividends),
+        "distribution_dates": [d.date().isoformat() for d in sorted(dividends)],
+    }
+
+
 def fund_report(universe: Universe, code: str, *, start: pd.Timestamp | None = None,
                 end: pd.Timestamp | None = None, risk_free: float = 0.0) -> dict[str, Any]:
     """Profile, fees, metrics, rolling summary and benchmark of one fund (raises NotFoundError)."""
@@ -205,6 +220,7 @@ def fund_report(universe: Universe, code: str, *, start: pd.Timestamp | None = N
         "metrics": metric_row,
         "rolling": rolling,
         "warnings": warnings,
+        "data_quality": return_quality(universe, code),
         "benchmark": parse_benchmark(row.get("benchmark_text", ""), row["fund_type"]).to_dict(),
         "as_of": universe.as_of,
         "data_version": universe.version,

@@ -12,6 +12,7 @@ from products.validation import (
     clean_holdings,
     clean_nav,
     issues_frame,
+    return_repairs,
     summarize,
     unknown_codes,
     validate_universe,
@@ -74,11 +75,46 @@ def test_dividend_is_info_and_the_adjusted_return_is_kept() -> None:
     assert clean["daily_return"].iloc[1] == 0.002
 
 
-def test_zero_return_beside_a_fall_on_a_daily_interval_stays_a_dividend() -> None:
-    nav = _nav([("A", "2024-06-03", 1.50, 0.0), ("A", "2024-06-04", 1.40, 0.0)])
-    clean, issues = clean_nav(nav)
+def _history(code: str, daily_sd: float, n: int = 80, seed: int = 0) -> list[tuple]:
+    """n business days of a fund whose stated returns agree with its unit NAV (sd `daily_sd`)."""
+    rng = np.random.default_rng(seed)
+    rows, nav_level = [], 1.0
+    for day in pd.bdate_range("2024-01-01", periods=n):
+        r = round(float(rng.normal(0, daily_sd)), 4)
+        nav_level *= 1 + r
+        rows.append((code, day.strftime("%Y-%m-%d"), nav_level, r))
+    return rows
+
+
+def test_zero_after_a_gap_is_a_missing_return_whatever_its_sign() -> None:
+    # a QDII-like fund moving ~1% a day: after a 4-day foreign holiday the NAV fell 1.5% with a stated 0.00
+    rows = _history("Q", 0.01)
+    last_nav = rows[-1][2]
+    rows.append(("Q", "2024-05-01", last_nav * 0.985, 0.0))
+    clean, issues = clean_nav(_nav(rows), fund_types={"Q": "qdii_equity"})
+    assert _checks(issues) == ["missing_return"]
+    assert clean["daily_return"].iloc[-1] == pytest.approx(-0.015)
+    growth = (1 + clean["daily_return"].iloc[1:]).prod()
+    assert growth == pytest.approx(clean["unit_nav"].iloc[-1] / clean["unit_nav"].iloc[0], rel=1e-9)
+
+
+def test_zero_beside_a_fall_no_market_explains_is_a_distribution() -> None:
+    # a bond fund moving ~0.02% a day pays 0.5% on a flat day: stated 0.00, unit NAV −0.5%
+    rows = _history("B", 0.0002)
+    last_nav = rows[-1][2]
+    rows.append(("B", "2024-04-23", last_nav * 0.995, 0.0))
+    clean, issues = clean_nav(_nav(rows), fund_types={"B": "bond"})
     assert _checks(issues) == ["dividend"]
-    assert clean["daily_return"].iloc[1] == 0.0
+    assert "stated 0.00" in issues["message"].iloc[0]
+    assert clean["daily_return"].iloc[-1] == 0.0
+
+
+def test_return_repairs_count_both_kinds_per_fund() -> None:
+    rows = [*_history("Q", 0.01), ("Q", "2024-05-01", 0.5, 0.0)]  # a -50 % fall: a distribution
+    rows += [*_history("R", 0.01, seed=1), ("R", "2024-05-01", 2.0, 0.0)]  # a rise with 0.00: missing
+    _, issues = clean_nav(_nav(rows), fund_types={"Q": "equity", "R": "equity"})
+    table = return_repairs(issues)
+    assert table.loc["Q"].tolist() == [0, 1] and table.loc["R"].tolist() == [1, 0]
 
 
 def test_unit_nav_jump_gap_weekly_stale_and_implausible() -> None:
