@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from products.fees import SHORT_HOLD_DAYS, FeeTable
 
@@ -102,8 +103,9 @@ def fifo_segments(book: LotBook) -> Segments:
         empty = np.zeros(0)
         return Segments(np.zeros(0, np.int64), np.zeros(0, np.int64), empty, empty)
     pair = book.pair_of_lot
-    # running max of the rate inside each pair: offset by the pair number (rates are < 1)
-    monotone = np.round(np.maximum.accumulate(book.rate + pair) - pair, 12)
+    # running max of the rate inside each pair, exact (an offset trick would round differently with the
+    # pair's position, so a customer's fees would depend on the other customers of the batch)
+    monotone = np.round(pd.Series(book.rate).groupby(pair, sort=False).cummax().to_numpy(), 12)
     start = np.ones(len(pair), dtype=bool)
     start[1:] = (pair[1:] != pair[:-1]) | (np.abs(monotone[1:] - monotone[:-1]) > 1e-12)
     first = np.flatnonzero(start)
@@ -135,9 +137,9 @@ def sell_fifo(book: LotBook, pair_sell_value: np.ndarray) -> FifoSale:
         return FifoSale(np.zeros(0), np.zeros(0), z, z, np.full(book.n_pairs, np.nan))
     pair = book.pair_of_lot
     free = np.where(book.sellable, book.value, 0.0)
-    cum = np.cumsum(free)
-    pair_base = (cum - free)[book.pair_start[:-1]]
-    before = cum - free - pair_base[pair]  # sellable value of older lots of the same pair
+    # sellable value of older lots of the same pair: a running sum inside each pair (a difference of
+    # book-wide running sums would round with the size of the whole batch)
+    before = pd.Series(free).groupby(pair, sort=False).cumsum().to_numpy() - free
     want = np.asarray(pair_sell_value, dtype=float)[pair]
     sold = np.clip(want - before, 0.0, free)
     sold = np.where(sold < 0.005, 0.0, sold)  # float dust below half a cent does not touch a lot
