@@ -28,8 +28,6 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from pypfopt import expected_returns, risk_models
-from pypfopt.black_litterman import BlackLittermanModel
 
 from products.errors import BadInputError
 from products.taxonomy import ASSET_CLASSES, AssetClass
@@ -236,6 +234,8 @@ def _estimate(universe: Universe, config: AssumptionConfig) -> CapitalMarketAssu
     mu = prior.copy()
     with_history = [c for c in CLASSES if c in history.columns]
     if with_history and len(history) >= TRADING_DAYS // 2:
+        from pypfopt import expected_returns, risk_models  # loads on first use (fast cold starts)
+
         block = history[with_history]
         # a (near-)constant series — a money-market yield — has no correlation to shrink: it keeps its own
         # sample variance and zero covariance; the others go through Ledoit–Wolf
@@ -278,6 +278,8 @@ def _black_litterman(prior: pd.Series, cov: pd.DataFrame, views: tuple[View, ...
         if view.relative_to is not None:
             p[row, CLASSES.index(view.relative_to)] = -1.0
         q[row] = view.expected_return
+    from pypfopt.black_litterman import BlackLittermanModel
+
     model = BlackLittermanModel(cov, pi=prior, P=p, Q=q, omega="idzorek",
                                 view_confidences=[v.confidence for v in views], tau=tau)
     return model.bl_returns().reindex(list(CLASSES)).astype(float)

@@ -24,10 +24,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-import cvxpy as cp
 import numpy as np
 import pandas as pd
-from sklearn.covariance import ledoit_wolf
 
 from advisor.assumptions import CLASSES
 from advisor.fallback import FallbackReport, Note, Step, StepFailed, run_chain
@@ -92,6 +90,8 @@ def fund_covariance(universe: Universe, positions: np.ndarray) -> np.ndarray:
     values = block.where(~started | block.notna(), 0.0).dropna(how="any").to_numpy(dtype=float)
     if len(values) < 60:
         values = universe.returns.iloc[:, positions].fillna(0.0).to_numpy(dtype=float)
+    from sklearn.covariance import ledoit_wolf  # solver libraries load on first use (fast cold starts)
+
     cov, _ = ledoit_wolf(values)
     return cov * 252.0
 
@@ -143,6 +143,8 @@ class CompiledConstruction:
     """
 
     def __init__(self, n_slots: int, n_industries: int, n_stocks: int, alpha: float):
+        import cvxpy as cp
+
         self.shape = (n_slots, n_industries, n_stocks)
         self.alpha = alpha
         n, g, h = self.shape
@@ -180,6 +182,8 @@ class CompiledConstruction:
             getattr(self, name).value = value
 
     def solve(self, solver: str, relaxed: bool = False) -> np.ndarray:
+        import cvxpy as cp
+
         problem = self.relaxed if relaxed else self.strict
         kwargs = OSQP_SETTINGS if solver == "OSQP" else CLARABEL_SETTINGS
         problem.solve(solver=solver, warm_start=False, **kwargs)
@@ -308,6 +312,8 @@ def reference_solve(data: SelectionData, targets: np.ndarray, active: np.ndarray
     t, _ = effective_targets(targets, data, active)
     shape = problem_shape(data)
     values, _, anchor = _parameters(data, t, active, policy, shape)
+    import cvxpy as cp
+
     n = data.n_funds
     w = cp.Variable(n)
     cov = data.covariance[:n, :n]

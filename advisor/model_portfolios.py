@@ -24,10 +24,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-import cvxpy as cp
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from advisor.assumptions import CLASSES, AssumptionConfig, CapitalMarketAssumptions, estimate_assumptions
 from advisor.fallback import FallbackReport, Note, Step, StepFailed, run_chain
@@ -156,6 +154,9 @@ def _solve_model(cma: CapitalMarketAssumptions, policy: ModelPolicy, level: int,
     mu = cma.expected_returns.reindex(list(CLASSES)).to_numpy()
     sigma = cma.covariance.loc[list(CLASSES), list(CLASSES)].to_numpy()
     chol = np.linalg.cholesky(sigma + 1e-12 * np.eye(len(CLASSES)))
+    import cvxpy as cp  # solver libraries load on first use (fast cold starts from the context cache)
+    from scipy.stats import norm
+
     w = cp.Variable(len(CLASSES))
     risk = cp.norm(chol.T @ w, 2)
     utility = mu @ w - budget.risk_aversion / 2.0 * cp.sum_squares(chol.T @ w)
@@ -213,6 +214,8 @@ def _build_one(cma: CapitalMarketAssumptions, policy: ModelPolicy, level: int, h
     sigma = cma.covariance.loc[list(CLASSES), list(CLASSES)].to_numpy()
     exp_ret = float(mu @ weights)
     vol = float(np.sqrt(max(weights @ sigma @ weights, 0.0)))
+    from scipy.stats import norm
+
     z = float(norm.pdf(norm.ppf(policy.cvar_confidence)) / (1.0 - policy.cvar_confidence))
     return ModelPortfolio(level, horizon, pd.Series(weights, index=list(CLASSES)), exp_ret, vol,
                           z * vol - exp_ret, report)
