@@ -15,6 +15,7 @@ Fund choice follows each universe's own funds, so the same generator runs agains
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -30,6 +31,7 @@ TIER_SHARES = np.array([0.55, 0.33, 0.09, 0.025, 0.005])
 LEVEL_SHARES = np.array([0.12, 0.30, 0.33, 0.18, 0.07])
 HORIZONS = np.array([0.5, 1.0, 2.0, 3.0, 5.0, 10.0])
 HORIZON_SHARES = np.array([0.10, 0.20, 0.20, 0.25, 0.15, 0.10])
+DEFAULT_CHUNK = 250_000  # customers generated at once by `generate_chunks` (~0.3 GB of working memory)
 
 
 @dataclass(frozen=True)
@@ -46,8 +48,8 @@ class DemoRates:
     lowest_category_of_c1: float = 0.03
 
 
-def _ids(prefix: str, n: int, width: int) -> pa.Array:
-    numbers = pc.utf8_lpad(pa.array(np.arange(1, n + 1, dtype=np.int64)).cast(pa.string()), width, "0")
+def _ids(prefix: str, n: int, width: int, start: int = 0) -> pa.Array:
+    numbers = pc.utf8_lpad(pa.array(np.arange(start + 1, start + n + 1, dtype=np.int64)).cast(pa.string()), width, "0")
     return pc.binary_join_element_wise(pa.scalar(prefix), numbers, "")
 
 
@@ -56,9 +58,10 @@ def _date_array(as_of: date, days_before: np.ndarray) -> pa.Array:
     return pa.array(epoch_days.astype(np.int32), type=pa.int32()).cast(pa.date32())
 
 
-def generate(universe: Universe, n: int, seed: int = 0, as_of: date | None = None,
-             mean_holdings: float = 6.0, rates: DemoRates | None = None) -> tuple[pa.Table, pa.Table]:
-    """(customers, holdings) as Arrow tables in the batch formats of `advisor.batch_io`."""
+def generate(universe: Universe, n: int, seed: int | Sequence[int] = 0, as_of: date | None = None,
+             mean_holdings: float = 6.0, rates: DemoRates | None = None, start: int = 0) -> tuple[pa.Table, pa.Table]:
+    """(customers, holdings) as Arrow tables in the batch formats of `advisor.batch_io`; customer ids and
+    RM assignments continue from `start` (so chunks of a streamed book never reuse an id)."""
     rates = rates or DemoRates()
     as_of = as_of or date.today()
     rng = np.random.default_rng(seed)
@@ -88,7 +91,7 @@ def generate(universe: Universe, n: int, seed: int = 0, as_of: date | None = Non
     wealth = np.where(rng.random(n) < 0.25, np.round(assets * rng.gamma(1.0, 0.8, n), 2), 0.0)
     insured = rng.random(n)
     insurance = np.where(insured < 0.45, np.round(50_000 + assets * 0.1, -2), np.where(insured < 0.6, 0.0, np.nan))
-    customer_ids = _ids("C", n, 9)
+    customer_ids = _ids("C", n, 9, start)
     customers = pa.table({
         "customer_id": customer_ids,
         "risk_level": pc.binary_join_element_wise(pa.scalar("C"), pa.array(level).cast(pa.string()), ""),
@@ -102,7 +105,7 @@ def generate(universe: Universe, n: int, seed: int = 0, as_of: date | None = Non
         "wealth_products": pa.array(wealth),
         "insurance": pa.array(insurance, from_pandas=True),
         "rm_id": pc.binary_join_element_wise(pa.scalar("RM"), pc.utf8_lpad(
-            pa.array(np.arange(n) // 13_000 + 1).cast(pa.string()), 5, "0"), ""),
+            pa.array((start + np.arange(n)) // 13_000 + 1).cast(pa.string()), 5, "0"), ""),
     })
 
     # ---- lots ---------------------------------------------------------------------------------
@@ -160,6 +163,18 @@ def generate(universe: Universe, n: int, seed: int = 0, as_of: date | None = Non
         "purchase_date": _date_array(as_of, days),
     })
     return customers, holdings
+
+
+def generate_chunks(universe: Universe, n: int, seed: int = 0, as_of: date | None = None,
+                    mean_holdings: float = 6.0, rates: DemoRates | None = None,
+                    chunk_size: int = DEFAULT_CHUNK) -> Iterator[tuple[pa.Table, pa.Table]]:
+    """The same kind of book as `generate`, for any `n`, as chunks of at most `chunk_size` customers:
+    memory stays bounded by one chunk. The first chunk is exactly `generate(universe, chunk, seed)`, so a
+    book no larger than one chunk equals `generate`'s; chunk k draws from the seed sequence (seed, k)."""
+    as_of = as_of or date.today()
+    for k, lo in enumerate(range(0, n, chunk_size)):
+        yield generate(universe, min(chunk_size, n - lo), seed=seed if k == 0 else (seed, k), as_of=as_of,
+                       mean_holdings=mean_holdings, rates=rates, start=lo)
 
 
 def _sibling_index(universe: Universe) -> np.ndarray:

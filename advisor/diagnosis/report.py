@@ -105,6 +105,26 @@ class SummaryBuilder:
             if k == 1:
                 self.first_action_counts += counts
 
+    def state(self) -> dict[str, Any]:
+        """The accumulated counts as plain JSON (a partition's part of a partitioned run's summary)."""
+        return {"n": self.n, "score_sum": self.score_sum, "score_hist": self.score_hist.tolist(),
+                "family_sums": dict(self.family_sums),
+                "severity_counts": {r: c.tolist() for r, c in self.severity_counts.items()},
+                "action_counts": self.action_counts.tolist(), "first_action_counts": self.first_action_counts.tolist()}
+
+    def merge(self, state: dict[str, Any]) -> None:
+        """Add another builder's `state()` (summaries of partitions merge exactly: counts add up)."""
+        self.n += int(state["n"])
+        self.score_sum += float(state["score_sum"])
+        self.score_hist += np.asarray(state["score_hist"], dtype=np.int64)
+        for family, value in state["family_sums"].items():
+            self.family_sums[family] = self.family_sums.get(family, 0.0) + float(value)
+        for rule, counts in state["severity_counts"].items():
+            self.severity_counts.setdefault(rule, np.zeros(len(SEVERITY_LABELS), dtype=np.int64))
+            self.severity_counts[rule] += np.asarray(counts, dtype=np.int64)
+        self.action_counts += np.asarray(state["action_counts"], dtype=np.int64)
+        self.first_action_counts += np.asarray(state["first_action_counts"], dtype=np.int64)
+
     def _quantile(self, q: float) -> float:
         if self.n == 0:
             return float("nan")
