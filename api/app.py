@@ -32,11 +32,13 @@ shape `{code, message, details}`; `details.field` names the offending input."""
 
 
 def build_state(settings: Settings, universe: Universe | None = None) -> AppState:
-    from products.loading import load_universe
+    from advisor.context_cache import warm_universe
 
     engine = make_engine(settings.database_url)
     migrate(engine)
-    universe = universe if universe is not None else load_universe(settings.data_dir)
+    # the universe with its research context from the context cache; with warm_up, a missing cache is built
+    # and stored, so the next worker (and every CLI command, nightly worker) starts in about a second
+    universe = universe if universe is not None else warm_universe(settings.data_dir, build=settings.warm_up)
     state = AppState(settings=settings, engine=engine, sessions=make_session_factory(engine), universe=universe,
                      questionnaire=core.load_questionnaire(), model_version=core.model_version())
     if settings.warm_up:

@@ -55,7 +55,15 @@ def demo_universe():
     return build()
 
 
+@pytest.fixture(scope="session")
+def context_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The research context cache of this test session (never the developer's ~/.cache)."""
+    return tmp_path_factory.mktemp("context-cache")
+
+
 @pytest.fixture(autouse=True)
-def _no_data_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests choose their data explicitly; a developer's ADVISOR_DATA_DIR must not leak in."""
+def _no_data_env(monkeypatch: pytest.MonkeyPatch, context_cache_dir: Path) -> None:
+    """Tests choose their data explicitly; a developer's ADVISOR_DATA_DIR must not leak in, and context
+    caches go to the session's temporary directory."""
     monkeypatch.delenv("ADVISOR_DATA_DIR", raising=False)
+    monkeypatch.setenv("ADVISOR_CACHE_DIR", str(context_cache_dir))

@@ -65,9 +65,11 @@ def parse_as_of(value: str | None, option: str = "--as-of") -> date | None:
 
 
 def load(data: Path | None) -> Universe:
-    from products.loading import load_universe
+    """The universe of `--data` with its research context: from the context cache when it was built
+    (`advisor cache build`), so a one-shot command starts in about a second."""
+    from advisor.context_cache import warm_universe
 
-    return load_universe(data)
+    return warm_universe(data)
 
 
 def read_json_object(path: Path, what: str) -> dict[str, Any]:
