@@ -179,6 +179,9 @@ def partition_cmd(
     book: Annotated[Path, typer.Option("--out", help="Directory of the partitioned book to write.")],
     partitions: Annotated[int | None, typer.Option(
         "--partitions", min=1, help="Number of partitions (default: about 50,000 customers each).")] = None,
+    table: Annotated[list[str] | None, typer.Option(
+        "--table", help="Another per-customer table to partition with the book, name=FILE (repeatable), e.g. "
+                        "ledger=ledger.parquet; jobs read it with JobContext.table(name).")] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a book already in --out.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
@@ -190,7 +193,13 @@ def partition_cmd(
     if partitions is None:
         rows = pq.ParquetFile(customers).metadata.num_rows if customers.suffix.lower() in (".parquet", ".pq") else 0
         partitions = suggested_partitions(rows)
-    manifest = partition_flat_book(customers, holdings, book, partitions, overwrite=overwrite)
+    extra: dict[str, Path] = {}
+    for item in table or []:
+        name, sep, path = item.partition("=")
+        if not sep or not name.strip() or not path.strip():
+            raise BadInputError(f"--table: expected name=FILE, got {item!r}", details={"field": "table"})
+        extra[name.strip()] = Path(path.strip())
+    manifest = partition_flat_book(customers, holdings, book, partitions, overwrite=overwrite, tables=extra)
     if as_json:
         print_json(manifest)
         return

@@ -6,6 +6,9 @@ Layout (hive-style, so pyarrow, Dask and Spark read it as a dataset)::
     BOOK/customers/part=17/part-0.parquet   the customers whose id hashes to partition 17
     BOOK/holdings/part=17/part-0.parquet    their lots (same columns as `advisor.batch_io`)
 
+Other per-customer tables a job needs (a ledger, goals, SIP plans, alert history …) are partitioned the same
+way, `BOOK/<table>/part=N/`, and read by a job with `JobContext.table(name)`.
+
 Every customer's lots are in the customer's partition, so a partition is a complete, independent book:
 the nightly jobs run one partition at a time in bounded memory, anywhere. A partition directory may hold
 several Parquet files (a Spark job writes one per task); they are read in name order.
@@ -51,6 +54,7 @@ HASH_NAME = "pandas.util.hash_array(customer_id) % partitions"
 MAX_PARTITIONS = 4096
 DEFAULT_CUSTOMERS_PER_PARTITION = 50_000
 _PART_DIR = re.compile(r"^part=(\d+)$")
+_TABLE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 EMPTY_SCHEMAS = {
     "customers": pa.schema([("customer_id", pa.string()), ("risk_level", pa.string())]),
@@ -104,6 +108,7 @@ class Book:
     root: Path
     partitions: tuple[int, ...]
     manifest: dict[str, Any]
+    tables: tuple[str, ...] = TABLES  # customers, holdings, then any other per-customer table
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> Book:
@@ -122,7 +127,10 @@ class Book:
             except json.JSONDecodeError as err:
                 raise DataError(f"{root / MANIFEST} is not valid JSON: {err.msg}", code="bad_format",
                                 details={"path": str(root / MANIFEST)}) from None
-        found = sorted({int(m.group(1)) for t in TABLES for d in (root / t).iterdir()
+        tables = (*TABLES, *sorted(d.name for d in root.iterdir() if d.is_dir() and d.name not in TABLES
+                                   and not d.name.startswith((".", "_"))
+                                   and any(_PART_DIR.match(c.name) for c in d.iterdir() if c.is_dir())))
+        found = sorted({int(m.group(1)) for t in tables for d in (root / t).iterdir()
                         if d.is_dir() and (m := _PART_DIR.match(d.name))})
         if "partitions" in manifest:
             declared = range(int(manifest["partitions"]))
@@ -134,7 +142,7 @@ class Book:
         if not found:
             raise DataError(f"{root} has no partitions (customers/part=N/ directories)", code="bad_format",
                             details={"path": str(root)})
-        return cls(root, tuple(found), manifest)
+        return cls(root, tuple(found), manifest, tables)
 
     @property
     def customers(self) -> int | None:
@@ -145,11 +153,15 @@ class Book:
         folder = partition_dir(self.root, table, partition)
         return sorted(folder.glob("*.parquet")) if folder.is_dir() else []
 
-    def read_table(self, table: str, partition: int) -> pa.Table:
-        """One table of one partition (all its files); an empty table with the batch columns if none."""
+    def read_table(self, table: str, partition: int) -> pa.Table | None:
+        """One table of one partition (all its files); an empty table if the partition has none of its rows;
+        None for a table the book does not have."""
+        if table not in self.tables:
+            return None
         files = self.files(table, partition)
         if not files:
-            return EMPTY_SCHEMAS[table].empty_table()
+            schema = EMPTY_SCHEMAS.get(table, pa.schema([(KEY, pa.string())]))
+            return schema.empty_table()
         parts = [pq.read_table(f) for f in files]
         if len(parts) == 1:
             return parts[0]
@@ -189,7 +201,7 @@ class BookWriter:
         self._buffered = 0
         self._writers: dict[tuple[str, int], pq.ParquetWriter] = {}
         self._schemas: dict[str, pa.Schema] = {}
-        self._rows = dict.fromkeys(TABLES, 0)
+        self._rows: dict[str, int] = dict.fromkeys(TABLES, 0)
         self._part_rows = {t: np.zeros(self.partitions, dtype=np.int64) for t in TABLES}
         self._manifest: dict[str, Any] | None = None
         _raise_open_files_limit(2 * self.partitions + 64)
@@ -213,7 +225,11 @@ class BookWriter:
         self.write_table("holdings", holdings)
 
     def write_table(self, name: str, table: pa.Table | pd.DataFrame) -> None:
-        """Add a chunk of one table ("customers" or "holdings")."""
+        """Add a chunk of one table: "customers", "holdings" or any other per-customer table (a ledger,
+        goals …) with a `customer_id` column, partitioned the same way."""
+        if not _TABLE_NAME.match(name):
+            raise BadInputError(f"table name {name!r}: use lower-case letters, digits and underscores",
+                                details={"field": "table"})
         if not isinstance(table, pa.Table):
             table = pa.Table.from_pandas(table, preserve_index=False)
         self._add(name, table)
@@ -225,6 +241,8 @@ class BookWriter:
             raise BadInputError(f"{name} table has no {KEY} column", code="missing_columns",
                                 details={"table": name, "missing": [KEY]})
         n = table.num_rows
+        self._rows.setdefault(name, 0)
+        self._part_rows.setdefault(name, np.zeros(self.partitions, dtype=np.int64))
         if SOURCE_ROW not in table.column_names:
             table = table.append_column(SOURCE_ROW, pa.array(np.arange(self._rows[name], self._rows[name] + n,
                                                                        dtype=np.int64)))
@@ -264,8 +282,8 @@ class BookWriter:
         if self._manifest is not None:
             return self._manifest
         self._flush()
-        for name in TABLES:
-            schema = self._schemas.get(name, EMPTY_SCHEMAS[name])
+        for name in [*TABLES, *(t for t in self._rows if t not in TABLES)]:
+            schema = self._schemas.get(name, EMPTY_SCHEMAS.get(name, pa.schema([(KEY, pa.string())])))
             self._schemas[name] = schema
             for p in range(self.partitions):
                 self._writer(name, p)
@@ -275,7 +293,8 @@ class BookWriter:
         manifest = {
             "format": BOOK_FORMAT, "format_version": BOOK_FORMAT_VERSION, "key": KEY, "hash": HASH_NAME,
             "partitions": self.partitions, "customers": self._rows["customers"], "lots": self._rows["holdings"],
-            "largest_partition": {t: int(self._part_rows[t].max(initial=0)) for t in TABLES},
+            "largest_partition": {t: int(rows.max(initial=0)) for t, rows in self._part_rows.items()},
+            "tables": {t: rows for t, rows in self._rows.items() if t not in TABLES},
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"), "source": self.source,
         }
         self.root.mkdir(parents=True, exist_ok=True)
@@ -306,9 +325,9 @@ def _conform(table: pa.Table, schema: pa.Schema, name: str) -> pa.Table:
 def _remove_book(root: Path) -> None:
     import shutil
 
-    for name in TABLES:
-        if (root / name).exists():
-            shutil.rmtree(root / name)
+    for folder in root.iterdir() if root.is_dir() else []:
+        if folder.is_dir() and (folder.name in TABLES or any(_PART_DIR.match(c.name) for c in folder.iterdir())):
+            shutil.rmtree(folder)
     (root / MANIFEST).unlink(missing_ok=True)
 
 
@@ -347,7 +366,8 @@ def _batches(path: str | os.PathLike[str], batch_rows: int, table: str) -> Itera
     if suffix == ".csv" or path.name.endswith(".csv.gz"):
         import pyarrow.csv as pacsv
 
-        text = ("customer_id", "risk_level", "rm_id") if table == "customers" else ("customer_id", "code")
+        text = {"customers": ("customer_id", "risk_level", "rm_id"), "holdings": ("customer_id", "code")}.get(
+            table, ("customer_id",))
         reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=64 << 20),
                                 convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in text},
                                                                      strings_can_be_null=True))
@@ -359,13 +379,16 @@ def _batches(path: str | os.PathLike[str], batch_rows: int, table: str) -> Itera
 
 def partition_flat_book(customers: str | os.PathLike[str], holdings: str | os.PathLike[str],
                         root: str | os.PathLike[str], partitions: int, *, batch_rows: int = 1_000_000,
-                        overwrite: bool = False) -> dict[str, Any]:
-    """Split flat customers / holdings files (Parquet or CSV) into a partitioned book, streaming both.
+                        overwrite: bool = False,
+                        tables: dict[str, str | os.PathLike[str]] | None = None) -> dict[str, Any]:
+    """Split flat customers / holdings files (Parquet or CSV) — and any other per-customer `tables`
+    (name → file, each with a customer_id column) — into a partitioned book, streaming every file.
 
     `source_row` keeps each row's position in its file, so rejects name the rows of the original files."""
-    source = {"customers": str(Path(customers).resolve()), "holdings": str(Path(holdings).resolve())}
+    files = {"customers": customers, "holdings": holdings, **(tables or {})}
+    source = {name: str(Path(path).resolve()) for name, path in files.items()}
     with BookWriter(root, partitions, source=source, overwrite=overwrite) as writer:
-        for name, path in (("customers", customers), ("holdings", holdings)):
+        for name, path in files.items():
             for chunk in _batches(path, batch_rows, name):
                 writer.write_table(name, chunk)
         return writer.close()

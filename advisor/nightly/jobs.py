@@ -29,6 +29,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from advisor.nightly.book import Book
 from products.errors import BadInputError
 from products.universe import Universe
 
@@ -50,6 +51,12 @@ class JobContext:
     options: Mapping[str, Any] = field(default_factory=dict)
     partition: int = 0
     threads: int = 1
+    book: Book | None = None
+
+    def table(self, name: str) -> pa.Table | None:
+        """This partition's rows of another per-customer table of the book (`BOOK/<name>/part=N/`: a ledger,
+        goals, alert history …), or None when the book has no such table."""
+        return None if self.book is None else self.book.read_table(name, self.partition)
 
 
 @dataclass

@@ -95,7 +95,7 @@ def run_partition(spec: RunSpec, partition: int, universe: Universe | None = Non
         ready = time.perf_counter()
         customers, holdings = book.read(partition)
         read = time.perf_counter()
-        ctx = JobContext(universe, date.fromisoformat(spec.as_of), spec.options, partition, spec.threads)
+        ctx = JobContext(universe, date.fromisoformat(spec.as_of), spec.options, partition, spec.threads, book)
         result = job.run(ctx, customers, holdings)
         computed = time.perf_counter()
         rows: dict[str, int] = {}
@@ -165,7 +165,7 @@ def partition_signature(book: Book, partition: int) -> str:
     """Changes when a file of the partition changes (names, sizes, modification times) — a cheap stat:
     a partition whose input was repaired or replaced is run again."""
     h = hashlib.sha256()
-    for table in ("customers", "holdings"):
+    for table in book.tables:
         for path in book.files(table, partition):
             stat = path.stat()
             h.update(f"{table}/{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())

@@ -91,3 +91,28 @@ def test_book_errors_are_clear(tmp_path, nightly_universe):
     with pytest.raises(BadInputError, match="not in the book"):
         book.read(99)
     assert suggested_partitions(10_000_000) == 200 and suggested_partitions(1) == 1
+
+
+def test_other_per_customer_tables_are_partitioned_with_their_customers(flat_book, tmp_path):
+    import pyarrow.parquet as pq
+
+    from advisor.nightly.jobs import JobContext
+
+    ids = flat_book.customers["customer_id"].to_pylist()[:400]
+    ledger = pa.table({"customer_id": ids * 2, "amount": np.arange(800, dtype=float)})
+    pq.write_table(ledger, tmp_path / "ledger.parquet")
+    partition_flat_book(flat_book.customers_file, flat_book.holdings_file, tmp_path / "b", 5,
+                        tables={"ledger": tmp_path / "ledger.parquet"})
+    book = Book.open(tmp_path / "b")
+    assert book.tables == ("customers", "holdings", "ledger")
+    total = 0
+    for p in book.partitions:
+        rows = JobContext(None, flat_book.as_of, partition=p, book=book).table("ledger")
+        total += rows.num_rows
+        assert set(partition_of(rows["customer_id"], 5)) <= {p}
+        assert set(rows["customer_id"].to_pylist()) <= set(book.read(p)[0]["customer_id"].to_pylist())
+    assert total == 800
+    assert JobContext(None, flat_book.as_of, partition=0, book=book).table("goals") is None
+    with pytest.raises(BadInputError, match="table name"):
+        partition_flat_book(flat_book.customers_file, flat_book.holdings_file, tmp_path / "c", 5,
+                            tables={"Bad Name": tmp_path / "ledger.parquet"})
