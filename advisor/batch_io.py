@@ -35,6 +35,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from advisor import limits
 from products.errors import BadInputError, DataError
 from products.universe import Universe
 
@@ -255,17 +256,20 @@ def read_customers(source: PathOrFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         expires = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
     out["assessment_expires_on"] = expires
 
-    numeric_rules = (
-        ("age", 0.0, 130.0, np.nan), ("horizon_years", 0.0, 100.0, np.nan),
-        ("monthly_expenses", 0.0, np.inf, np.nan), ("cash", 0.0, np.inf, 0.0),
-        ("deposits", 0.0, np.inf, 0.0), ("wealth_products", 0.0, np.inf, 0.0), ("insurance", 0.0, np.inf, np.nan),
+    money = limits.MAX_MONEY
+    numeric_rules = (  # name, low, high, default, low bound exclusive
+        ("age", 0.0, 130.0, np.nan, False), ("horizon_years", 0.0, limits.MAX_HORIZON_YEARS, np.nan, True),
+        ("monthly_expenses", 0.0, money, np.nan, False), ("cash", 0.0, money, 0.0, False),
+        ("deposits", 0.0, money, 0.0, False), ("wealth_products", 0.0, money, 0.0, False),
+        ("insurance", 0.0, money, np.nan, False),
     )
-    for name, low, high, default in numeric_rules:
+    for name, low, high, default, exclusive in numeric_rules:
         if name in raw.columns:
             values, bad = _number(raw[name])
             rejects.add(bad, name, f"{name} is not a number")
-            rejects.add(~np.isnan(values) & ((values < low) | (values > high)), name,
-                        f"{name} must be between {low:g} and {high:g}")
+            below = (values <= low) if exclusive else (values < low)
+            rejects.add(~np.isnan(values) & (below | (values > high)), name,
+                        f"{name} must be {'more than' if exclusive else 'at least'} {low:g} and at most {high:,.0f}")
             if not np.isnan(default):
                 values = np.where(np.isnan(values), default, values)
         else:

@@ -27,6 +27,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+from advisor import limits
 from advisor.assumptions import CLASSES, AssumptionConfig, CapitalMarketAssumptions, estimate_assumptions
 from advisor.fallback import FallbackReport, Note, Step, StepFailed, run_chain
 from products.errors import BadInputError
@@ -116,14 +117,8 @@ def parse_level(level: object, field_name: str = "level") -> int:
 
 
 def horizon_bucket(horizon_years: object) -> str:
-    """'short' (< 1 year), 'medium' (1–3 years), 'long' (> 3 years)."""
-    try:
-        years = float(horizon_years)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise BadInputError("horizon_years must be a number of years", details={"field": "horizon_years"}) from None
-    if not np.isfinite(years) or years < 0 or years > 100:
-        raise BadInputError("horizon_years must be between 0 and 100", details={"field": "horizon_years",
-                                                                               "value": str(horizon_years)})
+    """'short' (< 1 year), 'medium' (1–3 years), 'long' (> 3 years); limits in `advisor.limits`."""
+    years = limits.horizon_years(horizon_years)
     return "short" if years < 1.0 else ("medium" if years <= 3.0 else "long")
 
 

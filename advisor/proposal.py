@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from advisor import limits
 from advisor.allocation import Allocation, below_minimum, discretize, ideal_paid, to_cents
 from advisor.assumptions import CLASSES, AssumptionConfig, CapitalMarketAssumptions, estimate_assumptions
 from advisor.construction import (
@@ -68,7 +69,7 @@ MIN_HISTORY_DAYS = 366  # calendar days: past performance must cover more than o
 @dataclass(frozen=True)
 class ProposalConfig:
     small_amount: float = 1_000.0  # below this: a single cash or bond fund
-    max_amount: float = 1e10
+    max_amount: float = limits.MAX_MONEY
     model: ModelPolicy = field(default_factory=ModelPolicy)
     assumptions: AssumptionConfig = field(default_factory=AssumptionConfig)
     selection: SelectionPolicy = field(default_factory=SelectionPolicy)
@@ -238,30 +239,12 @@ def warm_up(universe: Universe, config: ProposalConfig | None = None,
 
 def _validate(amount: object, horizon_years: object, target_return: object, lowest_category: object,
               config: ProposalConfig) -> tuple[float, float, float | None, bool]:
-    try:
-        amt = float(amount)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise BadInputError("amount must be a number of yuan", details={"field": "amount"}) from None
-    if not math.isfinite(amt) or amt <= 0:
-        raise BadInputError("amount must be a positive number of yuan", details={"field": "amount",
-                                                                                  "value": str(amount)})
+    amt = limits.money(amount, "amount")
     if amt > config.max_amount:
         raise BadInputError(f"amount above the supported maximum {config.max_amount:,.0f}",
                             details={"field": "amount"})
-    if to_cents(amt) <= 0:
-        raise BadInputError("amount must be at least one cent", details={"field": "amount"})
-    horizon_bucket(horizon_years)
-    years = float(horizon_years)  # type: ignore[arg-type]
-    target: float | None = None
-    if target_return is not None:
-        try:
-            target = float(target_return)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            raise BadInputError("target_return must be a yearly fraction like 0.05",
-                                details={"field": "target_return"}) from None
-        if not math.isfinite(target) or not -0.5 < target < 1.0:
-            raise BadInputError("target_return must be a yearly fraction between -0.5 and 1 (0.05 = 5%)",
-                                details={"field": "target_return", "value": str(target_return)})
+    years = limits.horizon_years(horizon_years)
+    target = limits.target_return(target_return)
     if not isinstance(lowest_category, bool | np.bool_):
         raise BadInputError("lowest_category must be true or false", details={"field": "lowest_category"})
     return amt, years, target, bool(lowest_category)

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from advisor import limits
 from advisor.rebalancing import costs, optimizer
 from advisor.rebalancing.lots import build_lot_book, fifo_segments, sell_fifo
 from advisor.rebalancing.settings import DEFAULT_SETTINGS, RebalanceSettings
@@ -296,8 +297,8 @@ def _validate_customers(customers: pd.DataFrame) -> tuple[_Customers, np.ndarray
     known = (level >= 1) & (level <= 5) & (level == np.round(level))
     checks = (
         (~known, "risk_level", "unknown risk level; expected C1–C5"),
-        (np.isfinite(horizon) & ((horizon < 0) | (horizon > 100)), "horizon_years",
-         "horizon_years must be between 0 and 100"),
+        (np.isfinite(horizon) & ((horizon <= 0) | (horizon > limits.MAX_HORIZON_YEARS)), "horizon_years",
+         f"horizon_years must be more than 0 and at most {limits.MAX_HORIZON_YEARS:g} years"),
         (~np.isfinite(flow) & ~np.isnan(flow), "cash_flow", "cash_flow is not finite"),
         (ids.duplicated().to_numpy() if n > 1 else np.zeros(n, dtype=bool), "customer_id",
          "duplicate customer_id (first row kept)"),

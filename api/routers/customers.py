@@ -11,7 +11,7 @@ from api import core, repositories
 from api.auth import Role, check_customer_access, require_role
 from api.deps import Caller, DbSession, State
 from api.errors import responses
-from api.schemas.common import ID_PATTERN, CustomerId, StrictModel
+from api.schemas.common import ID_PATTERN, CustomerId, HorizonYears, StrictModel
 from api.schemas.portfolio import HoldingIn
 
 router = APIRouter(prefix="/v1", tags=["customers"])
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/v1", tags=["customers"])
 
 class CustomerIn(StrictModel):
     age: int | None = Field(None, ge=18, le=120)
-    horizon_years: float | None = Field(None, gt=0, le=50)
+    horizon_years: HorizonYears | None = None
     monthly_expenses: float | None = Field(None, ge=0, le=1e9)
     cash: float | None = Field(None, ge=0, le=1e9)
     deposits: float | None = Field(None, ge=0, le=1e9)

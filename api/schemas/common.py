@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from advisor import limits
 
 ID_PATTERN = r"^[A-Za-z0-9_.\-]{1,64}$"
 FUND_CODE_PATTERN = r"^[A-Za-z0-9]{1,16}$"
@@ -14,6 +16,22 @@ UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 CustomerId = Annotated[str, Path(pattern=ID_PATTERN, description="customer id (letters, digits, _ . -)")]
 FundCode = Annotated[str, Path(pattern=FUND_CODE_PATTERN, description="fund code, e.g. 000001")]
 ProposalId = Annotated[str, Path(pattern=UUID_PATTERN, description="proposal id (UUID)")]
+
+
+def _whole_cents(value: float) -> float:
+    if not limits.is_whole_cents(value):
+        raise ValueError("must have at most two decimals (whole fen)")
+    return value
+
+
+# Money and horizons: the bounds of `advisor.limits`, so the schema and the core refuse the same values.
+Money = Annotated[float, Field(gt=0, le=limits.MAX_MONEY, description="yuan, at most two decimals"),
+                  AfterValidator(_whole_cents)]
+MoneyOrZero = Annotated[float, Field(ge=0, le=limits.MAX_MONEY, description="yuan, at most two decimals"),
+                        AfterValidator(_whole_cents)]
+HorizonYears = Annotated[float, Field(gt=0, le=limits.MAX_HORIZON_YEARS, description="investment horizon in years")]
+TargetReturn = Annotated[float, Field(ge=limits.TARGET_RETURN_MIN, le=limits.TARGET_RETURN_MAX,
+                                      description="yearly target return as a fraction, e.g. 0.05")]
 
 
 class StrictModel(BaseModel):

@@ -7,15 +7,14 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from api.schemas.common import FUND_CODE_PATTERN, StrictModel
-
-MAX_VALUE = 1_000_000_000.0
+from advisor.limits import MAX_MONEY as MAX_VALUE
+from api.schemas.common import FUND_CODE_PATTERN, HorizonYears, MoneyOrZero, StrictModel
 
 
 class HoldingIn(StrictModel):
     code: str = Field(pattern=FUND_CODE_PATTERN)
     shares: float | None = Field(None, ge=0, le=MAX_VALUE * 10)
-    amount: float | None = Field(None, ge=0, le=MAX_VALUE, description="current value, yuan")
+    amount: MoneyOrZero | None = Field(None, description="current value, yuan")
     purchase_date: date = Field(ge=date(1990, 1, 1))
 
     @model_validator(mode="after")
@@ -29,13 +28,13 @@ class PortfolioIn(StrictModel):
     """Holdings (or none to use the stored ones) and the customer's declared facts."""
 
     holdings: list[HoldingIn] | None = Field(None, max_length=500)
-    cash: float | None = Field(None, ge=0, le=MAX_VALUE)
-    deposits: float | None = Field(None, ge=0, le=MAX_VALUE)
-    wealth_products: float | None = Field(None, ge=0, le=MAX_VALUE)
-    insurance: float | None = Field(None, ge=0, le=MAX_VALUE)
+    cash: MoneyOrZero | None = None
+    deposits: MoneyOrZero | None = None
+    wealth_products: MoneyOrZero | None = None
+    insurance: MoneyOrZero | None = None
     age: int | None = Field(None, ge=18, le=120)
-    horizon_years: float | None = Field(None, gt=0, le=50)
-    monthly_expenses: float | None = Field(None, ge=0, le=MAX_VALUE)
+    horizon_years: HorizonYears | None = None
+    monthly_expenses: MoneyOrZero | None = None
 
 
 class RebalanceIn(PortfolioIn):

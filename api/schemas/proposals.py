@@ -7,15 +7,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import FUND_CODE_PATTERN, StrictModel
-
-MAX_AMOUNT = 1_000_000_000.0  # one billion yuan: far above retail, below float trouble
+from api.schemas.common import FUND_CODE_PATTERN, HorizonYears, Money, StrictModel, TargetReturn
 
 
 class ProposalIn(StrictModel):
-    amount: float = Field(gt=0, le=MAX_AMOUNT, description="yuan to invest")
-    horizon_years: float = Field(gt=0, le=50, description="investment horizon in years")
-    target_return: float | None = Field(None, ge=-0.5, le=1.0, description="yearly target return, e.g. 0.05")
+    amount: Money = Field(description="yuan to invest, at most two decimals")
+    horizon_years: HorizonYears
+    target_return: TargetReturn | None = None
 
 
 class ProposalOut(BaseModel):

@@ -156,5 +156,9 @@ def test_bad_horizon_names_the_field(bad):
 
 
 def test_horizon_buckets():
-    assert [horizon_bucket(x) for x in (0, 0.99, 1, 3, 3.01, 30)] == [
+    assert [horizon_bucket(x) for x in (0.01, 0.99, 1, 3, 3.01, 50)] == [
         "short", "short", "medium", "medium", "long", "long"]
+    for bad in (0, -1, 50.5, float("nan"), "x", True):
+        with pytest.raises(BadInputError) as err:
+            horizon_bucket(bad)
+        assert err.value.details["field"] == "horizon_years"
