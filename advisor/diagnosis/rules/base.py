@@ -59,8 +59,9 @@ class Explanation:
 def grade(value: np.ndarray, *, info: float | None = None, warning: float | None = None,
           critical: float | None = None, higher_is_worse: bool = True) -> np.ndarray:
     """Severity per value from ascending (or, with `higher_is_worse=False`, descending) thresholds;
-    NaN grades OK (not evaluated)."""
-    v = np.asarray(value, dtype=float)
+    NaN grades OK (not evaluated). Values are compared at 1e-9 so that a ratio that is mathematically
+    on a threshold (0.35 of a portfolio, however it is scaled) grades the same after float rounding."""
+    v = np.round(np.asarray(value, dtype=float), 9)
     sign = 1.0 if higher_is_worse else -1.0
     out = np.zeros(v.shape, dtype=np.int8)
     with np.errstate(invalid="ignore"):

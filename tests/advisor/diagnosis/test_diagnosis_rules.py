@@ -205,3 +205,11 @@ def test_swap_candidates_filter_by_level_before_taking_the_best(ctx):
     expected = [str(ctx.codes[c]) for c in suitable if str(ctx.codes[c]) not in held][:2]
     mine = [c["code"] for c in action["candidates"] if c["replace"] == str(ctx.codes[f])]
     assert mine == expected and all(c["risk_level"] <= "R3" for c in action["candidates"])
+
+
+def test_a_value_on_a_threshold_grades_the_same_after_float_rounding():
+    """0.35 of a portfolio is on the critical threshold whether computed as 0.35 or 0.3499999999999999."""
+    from advisor.diagnosis.rules.base import grade
+
+    values = np.array([0.35, 0.3499999999999999, 0.35000000000000003, 0.349, np.nan])
+    assert grade(values, warning=0.2, critical=0.35).tolist() == [3, 3, 3, 2, 0]
