@@ -31,6 +31,7 @@ from advisor.assumptions import CLASSES
 from advisor.fallback import FallbackReport, Note, Step, StepFailed, run_chain
 from advisor.selection import Selection
 from products.research import fund_look_through
+from products.taxonomy import asset_class_name
 from products.universe import Universe
 
 COV_WINDOW_DAYS = 756
@@ -226,11 +227,13 @@ def effective_targets(targets: np.ndarray, data: SelectionData, active: np.ndarr
             return t, notes
         sink = int(candidates[np.argmax(t[candidates])])
     t[sink] += moved
-    names = [CLASSES[i] for i in np.where(empty)[0]]
-    notes.append(Note("class_moved", f"{'、'.join(names)}类别暂无符合您风险等级或起购条件的基金，"
-                                      f"其{moved:.0%}的目标比例已转入{CLASSES[sink]}类别。",
-                      f"No eligible fund for {', '.join(names)} at your risk level or amount; its {moved:.0%} "
-                      f"target moved to {CLASSES[sink]}."))
+    moved_classes = [CLASSES[i] for i in np.where(empty)[0]]
+    names_zh = "、".join(asset_class_name(c, "zh") for c in moved_classes)
+    names_en = ", ".join(asset_class_name(c, "en") for c in moved_classes)
+    notes.append(Note("class_moved", f"{names_zh}暂无符合您风险等级或起购条件的基金，"
+                                      f"其{moved:.0%}的目标比例已转入{asset_class_name(CLASSES[sink], 'zh')}。",
+                      f"No eligible fund for {names_en} at your risk level or amount; its {moved:.0%} "
+                      f"target moved to {asset_class_name(CLASSES[sink], 'en')}."))
     return t, notes
 
 

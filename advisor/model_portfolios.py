@@ -33,6 +33,7 @@ from advisor.fallback import FallbackReport, Note, Step, StepFailed, run_chain
 from products.errors import BadInputError
 from products.taxonomy import AssetClass
 from products.universe import Universe
+from risk.levels import CUSTOMER_LEVEL_NAMES_ZH
 
 MODEL_VERSION = "mp-2026.11-1"
 LEVELS: tuple[int, ...] = (1, 2, 3, 4, 5)
@@ -40,7 +41,7 @@ HORIZONS: tuple[str, ...] = ("short", "medium", "long")
 HORIZON_LABELS: dict[str, tuple[str, str]] = {
     "short": ("1年以内", "under 1 year"), "medium": ("1–3年", "1–3 years"), "long": ("3年以上", "over 3 years"),
 }
-LEVEL_NAMES_ZH = {1: "保守型", 2: "稳健型", 3: "平衡型", 4: "成长型", 5: "进取型"}
+LEVEL_NAMES_ZH = CUSTOMER_LEVEL_NAMES_ZH  # one list of level names (risk.levels)
 EQUITY_CLASSES = (AssetClass.CN_EQUITY.value, AssetClass.GLOBAL_EQUITY.value)
 TRADABLE_STATUS = ("open", "limited")
 

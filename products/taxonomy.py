@@ -109,6 +109,19 @@ ASSET_CLASS_NAMES_ZH: dict[AssetClass, str] = {
     AssetClass.GLOBAL_EQUITY: "海外权益类",
     AssetClass.GOLD: "黄金商品类",
 }
+ASSET_CLASS_NAMES_EN: dict[AssetClass, str] = {
+    AssetClass.CASH: "cash",
+    AssetClass.BOND: "bonds",
+    AssetClass.CN_EQUITY: "Chinese equity",
+    AssetClass.GLOBAL_EQUITY: "global equity",
+    AssetClass.GOLD: "gold",
+}
+
+
+def asset_class_name(asset_class: str | AssetClass, lang: str = "zh") -> str:
+    """The reader's name of an asset class (`lang` "zh" or "en"), never its code."""
+    key = AssetClass(asset_class)
+    return (ASSET_CLASS_NAMES_ZH if lang == "zh" else ASSET_CLASS_NAMES_EN)[key]
 
 ASSET_CLASS_OF_TYPE: dict[FundType, AssetClass] = {
     FundType.MONEY_MARKET: AssetClass.CASH,

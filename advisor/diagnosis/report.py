@@ -16,7 +16,7 @@ from advisor.diagnosis.score import FAMILY_WEIGHTS, RISK_CRITICAL_CAP
 if TYPE_CHECKING:
     from advisor.diagnosis.engine import DiagnosisResult
 
-SCORE_BANDS = ((85, "healthy", "健康"), (70, "fair", "良好"), (60, "needs_attention", "需关注"),
+SCORE_BANDS = ((85, "healthy", "健康"), (70, "fair", "一般"), (60, "needs_attention", "需关注"),
                (0, "unhealthy", "需调整"))
 
 

@@ -30,6 +30,16 @@ STYLE_NAMES_ZH: dict[str, str] = {
     "cn_large_cap": "A股大盘", "cn_mid_small_cap": "A股中小盘", "cn_bond": "中国债券", "gold": "黄金",
     "us_equity": "美股", "us_tech": "美股科技", "cash": "现金",
 }
+STYLE_NAMES_EN: dict[str, str] = {
+    "cn_large_cap": "China large caps", "cn_mid_small_cap": "China mid and small caps", "cn_bond": "China bonds",
+    "gold": "gold", "us_equity": "US equity", "us_tech": "US tech", "cash": "cash",
+}
+
+
+def style_label(name: str, lang: str = "zh") -> str:
+    """The reader's name of a style series (`lang` "zh" or "en"); an unnamed series shows its benchmark name."""
+    names = STYLE_NAMES_ZH if lang == "zh" else STYLE_NAMES_EN
+    return names.get(name) or BENCHMARK_NAMES.get(name, name)
 FOREIGN_STYLES = ("us_equity", "us_tech")  # may be China-listed ETFs that price the foreign close a day late
 WEEKS_PER_YEAR = 52
 MIN_COVERAGE = 0.8  # share of the window's weeks a fund must have

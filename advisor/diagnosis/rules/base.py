@@ -35,7 +35,7 @@ SEVERITY_ZH = ("正常", "提示", "关注", "严重")
 
 FAMILIES: tuple[str, ...] = ("risk", "allocation", "concentration", "look_through", "style", "performance",
                              "cost", "liquidity", "protection")
-FAMILY_NAMES_ZH = {"risk": "风险匹配", "allocation": "资产配置", "concentration": "集中度", "look_through": "持仓穿透",
+FAMILY_NAMES_ZH = {"risk": "风险匹配", "allocation": "资产配置", "concentration": "集中度", "look_through": "持仓透视",
                    "style": "投资风格", "performance": "业绩表现", "cost": "费用成本", "liquidity": "流动性",
                    "protection": "保障与覆盖"}
 

@@ -19,14 +19,13 @@ from advisor.diagnosis.rules.base import (
     pct,
 )
 from risk.config import DEFAULT_CONFIG
-
-LEVEL_ZH = {1: "保守型", 2: "稳健型", 3: "平衡型", 4: "成长型", 5: "进取型"}
+from risk.levels import CUSTOMER_LEVEL_NAMES_ZH
 
 
 def _who(book: Book, i: int) -> tuple[str, str]:
     level = int(book.level[i])
     lowest = bool(book.lowest_category[i])
-    zh = f"{LEVEL_ZH[level]}(C{level}{',最低风险承受类别' if lowest else ''})"
+    zh = f"{CUSTOMER_LEVEL_NAMES_ZH[level]}（C{level}{'，属于风险承受能力最低类别' if lowest else ''}）"
     en = f"C{level}{' (lowest category)' if lowest else ''}"
     return zh, en
 

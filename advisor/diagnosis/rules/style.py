@@ -13,6 +13,7 @@ import numpy as np
 
 from advisor.diagnosis.book import Book
 from advisor.diagnosis.rules.base import Explanation, Outcome, Rule, fund_entry, grade, names_en, names_zh, pct
+from products.research.style import style_label
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,8 @@ class StyleGap(Rule):
         actual = book.style_exposure[i]
         model = book.ctx.model_style[book.allowed_level[i] - 1, book.bucket[i]]
         order = np.argsort(-np.abs(actual - model))[:3]
-        zh = "、".join(f"{names[k]} {pct(actual[k])}(模型{pct(model[k])})" for k in order)
-        en = ", ".join(f"{names[k]} {pct(actual[k])} (model {pct(model[k])})" for k in order)
+        zh = "、".join(f"{style_label(names[k], 'zh')}{pct(actual[k])}(模型组合{pct(model[k])})" for k in order)
+        en = ", ".join(f"{style_label(names[k], 'en')} {pct(actual[k])} (model {pct(model[k])})" for k in order)
         entries = book.entries_of(i)
         return Explanation(f"组合的收益风格与同等级模型组合相差{pct(value)}:{zh}。",
                            f"The portfolio's return style is {pct(value)} away from the model for this level: {en}.",
