@@ -24,6 +24,7 @@ import pandas as pd
 
 from products.errors import AdvisorError, DataError
 from products.fees import FeeSchedule, FeeTable, RedemptionTier, SubscriptionTier, default_schedule
+from products.risk_rating import apply_risk_floor
 from products.taxonomy import AssetClass, FundType
 from products.universe import BENCHMARK_NAMES, FUND_COLUMNS, HOLDING_COLUMNS, INDUSTRY_COLUMNS, Universe
 from products.validation import ISSUE_COLUMNS, concat_issues, issues_frame, unknown_codes
@@ -288,6 +289,8 @@ def read_canonical(path: str | os.PathLike[str]) -> Universe:
         benchmarks.index.name = None
         benchmarks.columns.name = None
 
+    funds, floor_found = apply_risk_floor(funds, returns, as_of=returns.index[-1])
+    found.append(floor_found)
     stored = _read_table(root, "issues")
     issues = concat_issues([issues_frame(stored) if stored is not None else None, *found])
     as_of = date.fromisoformat(str(manifest["as_of"])[:10])

@@ -41,7 +41,7 @@ FUND_COLUMNS: dict[str, str] = {
     "fund_type": "products.taxonomy.FundType value",
     "asset_class": "products.taxonomy.AssetClass value",
     "risk_level": "product risk level 1–5 (R1–R5)",
-    "risk_source": "where the risk level came from: shelf / manager / type_default",
+    "risk_source": "where the risk level came from: shelf / manager / type_default / stale_shelf / measured_risk",
     "aum_yi": "latest size in 亿元 (100 million yuan), NaN if unknown",
     "benchmark_text": "业绩比较基准 as published",
     "status": "open / suspended / closed / limited",

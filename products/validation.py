@@ -46,6 +46,8 @@ CHECKS: dict[str, str] = {
     "bad_weight": "holding weight missing or negative; row dropped",
     "unknown_code": "a code in holdings or fees that is not in the fund list",
     "profile_missing": "NAV without a fund profile; profile inferred",
+    "stale_shelf_row": "a shelf row describes another product (name or type changed); type defaults used",
+    "risk_raised": "a risk rating too low for the measured 3-year volatility; raised",
     "unparsed_fee": "a fee-table row that could not be parsed; default schedule used",
     "unknown_type": "fund type text not recognized; type inferred",
     "missing_column": "a required column is absent",

@@ -19,8 +19,10 @@ Decisions (documented in docs/data-format.md):
   the SW2021 L1 name only; older rows and 采掘 keep their code without names;
 * benchmarks: the ETF prices named per `BENCHMARK_NAMES`, chained before the ETF's first date onto the
   沪深300 / 中证500 price indices (2005–); `cash` is the money-market yield index;
-* fees and risk levels come from the shelf table where its code matches (risk_source ``shelf``), else
-  the type defaults (``type_default``); three modeled money-market funds are appended.
+* fees and risk levels come from the shelf table where its code matches and the row still describes the
+  fund (risk_source ``shelf``), else the type defaults (``type_default``; ``stale_shelf`` never below the
+  stale row's rating); a rating too low for the measured volatility is raised (``measured_risk``), see
+  `products.risk_rating`; three modeled money-market funds are appended.
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ import pyarrow.csv as pacsv
 from products.errors import BadInputError, DataError
 from products.fees import FeeSchedule, FeeTable, default_minimum_purchase, default_schedule
 from products.money_market import DEFAULT_MONEY_FUNDS, MoneyFundSpec, cash_index, money_market_funds, shibor_yields
-from products.sources.shelf import ShelfTable, parse_shelf
+from products.risk_rating import apply_risk_floor, shelf_row_applies
+from products.sources.shelf import ShelfEntry, ShelfTable, parse_shelf
 from products.taxonomy import ASSET_CLASS_OF_TYPE, DEFAULT_RISK_OF_TYPE, FundType, parse_fund_type, share_class_of
 from products.universe import BENCHMARK_NAMES, FUND_COLUMNS, HOLDING_COLUMNS, INDUSTRY_COLUMNS, Universe
 from products.validation import (
@@ -401,8 +404,12 @@ def assemble_universe(raw: RawLayout, money_funds: Sequence[MoneyFundSpec] = DEF
     returns.index.name = unit_nav.index.name = None
     returns.columns.name = unit_nav.columns.name = None
 
-    funds = _fund_table(profiles, types, nav, raw.shelf)
-    schedules = _schedules(funds, raw.shelf)
+    entries, stale, shelf_found = _current_shelf(raw.shelf, profiles, types)
+    found.append(shelf_found)
+    funds = _fund_table(profiles, types, nav, entries, stale)
+    schedules = _schedules(funds, entries)
+    funds, floor_found = apply_risk_floor(funds, returns.reindex(columns=funds.index), as_of)
+    found.append(floor_found)
 
     mm = money_market_funds(returns.index, money_funds, override=raw.yield_override) if money_funds else None
     if mm is not None:
@@ -433,7 +440,31 @@ def assemble_universe(raw: RawLayout, money_funds: Sequence[MoneyFundSpec] = DEF
     )
 
 
-def _fund_table(profiles: pd.DataFrame, types: pd.Series, nav: pd.DataFrame, shelf: ShelfTable | None) -> pd.DataFrame:
+def _current_shelf(shelf: ShelfTable | None, profiles: pd.DataFrame, types: pd.Series
+                   ) -> tuple[dict[str, ShelfEntry], dict[str, int], pd.DataFrame]:
+    """The purchasable shelf rows that still describe their fund, the ratings of the stale ones (a floor:
+    the fund's rating never drops below them) and a `stale_shelf_row` finding per stale row."""
+    if shelf is None:
+        return {}, {}, issues_frame()
+    current, stale, records = {}, {}, []
+    for code, entry in shelf.purchasable().items():
+        if code not in profiles.index:
+            continue
+        applies, reason = shelf_row_applies(entry.name, entry.type_text, str(profiles.at[code, "name"]),
+                                            str(types.get(code, "")), str(profiles.at[code, "company"]))
+        if applies:
+            current[code] = entry
+            continue
+        if entry.risk_level is not None:
+            stale[code] = int(entry.risk_level)
+        records.append({"code": code, "check": "stale_shelf_row", "severity": "warning", "source": "zs_fee.csv",
+                        "message": f"{reason}: shelf rating, fees and SIP minimum not used; type defaults apply, "
+                                   "never below the shelf rating"})
+    return current, stale, issues_frame(records)
+
+
+def _fund_table(profiles: pd.DataFrame, types: pd.Series, nav: pd.DataFrame, entries: dict[str, ShelfEntry],
+                stale: dict[str, int]) -> pd.DataFrame:
     codes = profiles.index
     ftypes = types.reindex(codes)
     first_nav = nav.groupby("code")["date"].min().reindex(codes)
@@ -450,12 +481,13 @@ def _fund_table(profiles: pd.DataFrame, types: pd.Series, nav: pd.DataFrame, she
     funds["sibling_codes"] = _siblings(funds)
     funds["fund_type"] = ftypes.astype(str)
     funds["asset_class"] = [ASSET_CLASS_OF_TYPE[FundType(t)].value for t in ftypes]
-    entries = shelf.purchasable() if shelf is not None else {}
     shelf_risk = pd.Series({c: e.risk_level for c, e in entries.items() if e.risk_level is not None},
                            dtype=float).reindex(codes)
     default_risk = pd.Series([int(DEFAULT_RISK_OF_TYPE[FundType(t)]) for t in ftypes], index=codes, dtype=float)
-    funds["risk_level"] = shelf_risk.fillna(default_risk).astype("int64")
-    funds["risk_source"] = np.where(shelf_risk.notna(), "shelf", "type_default")
+    stale_risk = pd.Series(stale, dtype=float).reindex(codes)
+    funds["risk_level"] = shelf_risk.fillna(np.fmax(default_risk, stale_risk)).astype("int64")
+    funds["risk_source"] = np.where(shelf_risk.notna(), "shelf", np.where(codes.isin(list(stale)), "stale_shelf",
+                                                                          "type_default"))
     funds["aum_yi"] = pd.to_numeric(profiles["aum_yi"], errors="coerce").astype(float)
     funds["benchmark_text"] = profiles["benchmark_text"].astype(str)
     funds["status"] = "open"
@@ -469,8 +501,7 @@ def _fund_table(profiles: pd.DataFrame, types: pd.Series, nav: pd.DataFrame, she
     return funds[list(FUND_COLUMNS)]
 
 
-def _schedules(funds: pd.DataFrame, shelf: ShelfTable | None) -> list[FeeSchedule]:
-    entries = shelf.purchasable() if shelf is not None else {}
+def _schedules(funds: pd.DataFrame, entries: dict[str, ShelfEntry]) -> list[FeeSchedule]:
     out = []
     for code, ftype, cls in zip(funds.index, funds["fund_type"], funds["share_class"], strict=True):
         entry = entries.get(code)

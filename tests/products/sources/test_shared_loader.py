@@ -30,7 +30,7 @@ def test_universe_shape(real_universe, shared_data: Path) -> None:
     assert funds[["name", "fund_type", "asset_class", "risk_level", "risk_source", "status", "min_purchase",
                   "min_sip"]].notna().all().all()
     assert funds["risk_level"].between(1, 5).all()
-    assert set(funds["risk_source"]) == {"shelf", "type_default"}
+    assert set(funds["risk_source"]) <= {"shelf", "type_default", "stale_shelf", "measured_risk"}
     assert real_universe.unit_nav.shape == real_universe.returns.shape
 
 
