@@ -6,6 +6,10 @@ import importlib
 
 import typer
 
+from advisor.cli import help_format
+
+help_format.install()
+
 app = typer.Typer(
     name="advisor",
     help="Robo-advisory service for Chinese retail banks (智能投顾): data, funds, risk, proposals, "

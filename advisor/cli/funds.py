@@ -11,7 +11,8 @@ from rich.table import Table
 from advisor.cli.common import DataOption, JsonFlag, handle_errors, load, print_json
 from products.errors import BadInputError
 
-funds_app = typer.Typer(help="The fund universe: list, show, rank (基金).", no_args_is_help=True)
+funds_app = typer.Typer(help="The fund universe (基金): list, show, benchmarks, rank, lookthrough, overlap, style.",
+                        no_args_is_help=True)
 out = Console()
 
 
