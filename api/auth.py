@@ -108,6 +108,15 @@ def is_assigned(session: Session | Connection, rm_id: str, customer_id: str) -> 
     return row is not None
 
 
+def may_access(session: Session | Connection, principal: Principal, customer_id: str) -> bool:
+    """True when the caller may act on `customer_id` (see `check_customer_access`)."""
+    if principal.role is Role.OPS:
+        return True
+    if principal.role is Role.CUSTOMER:
+        return principal.sub == customer_id
+    return is_assigned(session, principal.sub, customer_id)
+
+
 def check_customer_access(session: Session | Connection, principal: Principal, customer_id: str) -> None:
     """Raise 403 unless the caller may act on `customer_id`."""
     if principal.role is Role.OPS:

@@ -130,6 +130,25 @@ def product_level_of(universe: Universe, code: str) -> int:
     return int(universe.funds["risk_level"].iloc[universe.code_index[code]])
 
 
+def execution_levels(universe: Universe, codes: list[str], recorded: list[object]) -> list[int]:
+    """The risk level each planned purchase is executed at: the higher of the level recorded in the plan
+    and the fund's level in today's universe (a fund re-rated since counts at its new level). A fund no
+    longer in the universe cannot be bought: 409 `fund_unavailable`."""
+    from products.errors import StaleDataError
+    from risk.suitability import product_level_int
+
+    missing = [c for c in codes if c not in universe.code_index]
+    if missing:
+        raise StaleDataError(f"fund(s) {', '.join(missing[:5])} are no longer offered; request a new plan",
+                             code="fund_unavailable", details={"codes": missing[:20]})
+    levels = universe.funds["risk_level"].to_numpy()
+    out = []
+    for code, old in zip(codes, recorded, strict=True):
+        now = int(levels[universe.code_index[code]])
+        out.append(max(now, product_level_int(old, "risk_level")) if old is not None else now)
+    return out
+
+
 def require_codes_known(universe: Universe, codes: list[str], field: str) -> None:
     unknown = [c for c in codes if c not in universe.code_index]
     if unknown:

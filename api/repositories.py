@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Row, bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api.clock import business_today, utcnow
 from api.models import (
     Confirmation,
     Customer,
@@ -24,10 +25,7 @@ from api.models import (
     RiskAssessment,
     RmAssignment,
 )
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from risk.validity import is_valid
 
 
 def new_id() -> str:
@@ -139,7 +137,8 @@ def latest_assessments(session: Session, customer_ids: Sequence[str]) -> dict[st
 
 
 def is_expired(assessment: RiskAssessment | Row, today: date | None = None) -> bool:
-    return assessment.expires_on < (today or utcnow().date())
+    """The core's validity rule (`risk.validity`): valid strictly before `expires_on`, on the business date."""
+    return not is_valid(assessment.expires_on, today or business_today())
 
 
 # --- proposals and confirmations (append-only) --------------------------------------------------

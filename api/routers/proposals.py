@@ -10,12 +10,14 @@ from sqlalchemy import Connection, Row
 from sqlalchemy.orm import Session
 
 from api import core, repositories
-from api.auth import Principal, check_customer_access
+from api.auth import Principal, check_customer_access, may_access
+from api.clock import business_today
 from api.deps import Caller, DbSession, State
 from api.errors import ApiError, responses
 from api.models import Confirmation, Proposal
 from api.schemas.common import CustomerId, ProposalId
 from api.schemas.proposals import ConfirmationOut, OrderInstruction, ProposalIn, ProposalOut
+from risk.suitability import check_at_confirmation
 
 router = APIRouter(prefix="/v1", tags=["proposals"])
 
@@ -77,10 +79,11 @@ async def create_proposal(customer_id: CustomerId, body: ProposalIn, state: Stat
 
 
 def load_proposal(session: Session, caller: Principal, proposal_id: str) -> Proposal:
+    """The proposal if the caller may see it; a foreign proposal answers 404 exactly like an unknown id,
+    so its existence and owner are not disclosed."""
     row = repositories.get_proposal(session, proposal_id)
-    if row is None:
+    if row is None or not may_access(session, caller, row.customer_id):
         raise ApiError(404, "proposal_not_found", f"no proposal {proposal_id}", {"proposal_id": proposal_id})
-    check_customer_access(session, caller, row.customer_id)
     return row
 
 
@@ -139,7 +142,7 @@ def recorded_answer(session: Session, proposal_id: str, key: str, response: Resp
                         **responses(401, 403, 404, 409, 422)},
              summary="Confirm a proposal: order instructions recorded exactly once per proposal")
 def confirm_proposal(proposal_id: ProposalId, idempotency_key: IdempotencyKey, response: Response,
-                     session: DbSession, caller: Caller) -> ConfirmationOut:
+                     state: State, session: DbSession, caller: Caller) -> ConfirmationOut:
     row = load_proposal(session, caller, proposal_id)
     answer = recorded_answer(session, proposal_id, idempotency_key, response)
     if answer is not None:
@@ -147,7 +150,18 @@ def confirm_proposal(proposal_id: ProposalId, idempotency_key: IdempotencyKey, r
     if repositories.as_utc(row.expires_at) <= repositories.utcnow():
         raise ApiError(409, "proposal_expired", "the proposal has expired; request a new one (方案已过期)",
                        {"proposal_id": proposal_id, "expires_at": repositories.as_utc(row.expires_at).isoformat()})
-    valid_assessment(session, row.customer_id)
+    lines = row.body.get("lines") or []
+    if not lines:
+        raise ApiError(409, "proposal_empty", "the proposal has no fund to buy, so there is nothing to confirm "
+                       "(方案中没有可购买的基金)", {"proposal_id": proposal_id})
+    codes = [str(line["code"]) for line in lines]
+    levels = core.execution_levels(state.universe, codes, [line.get("risk_level") for line in lines])
+    current = repositories.current_assessment(session, row.customer_id)
+    check_at_confirmation(basis_assessment_id=row.assessment_id, current_assessment_id=current and current.id,
+                          customer_level=current.level if current else 1,
+                          lowest_category=bool(current.lowest_category) if current else True,
+                          expires_on=current.expires_on if current else None, product_levels=levels,
+                          today=business_today(), codes=codes)
     confirmation_id = repositories.new_id()
     record = Confirmation(id=confirmation_id, proposal_id=row.id, idempotency_key=idempotency_key,
                           customer_id=row.customer_id, universe_version=row.universe_version,

@@ -63,8 +63,9 @@ def test_bad_proposal_input_names_the_field(client, tokens):
         assert response.json()["details"]["field"] == field
 
 
-def make_proposal(client, tokens, cid: str) -> dict:
-    assess(client, tokens, cid)
+def make_proposal(client, tokens, cid: str, assessed: bool = False) -> dict:
+    if not assessed:
+        assess(client, tokens, cid)
     response = client.post(f"/v1/customers/{cid}/proposals", headers=tokens.customer(cid), json=BODY)
     assert response.status_code == 201, response.text
     return response.json()
@@ -103,7 +104,7 @@ def test_confirm_needs_a_well_formed_idempotency_key(client, tokens):
 
 def test_key_reused_for_another_proposal_is_refused(client, tokens):
     cid = new_customer_id()
-    p1, p2 = make_proposal(client, tokens, cid), make_proposal(client, tokens, cid)
+    p1, p2 = make_proposal(client, tokens, cid), make_proposal(client, tokens, cid, assessed=True)
     headers = {**tokens.customer(cid), "Idempotency-Key": "shared-" + cid}
     assert client.post(f"/v1/proposals/{p1['id']}/confirm", headers=headers).status_code == 201
     reused = client.post(f"/v1/proposals/{p2['id']}/confirm", headers=headers)
@@ -179,3 +180,46 @@ def test_mismatch_refused_for_wealth_products_and_lowest_category(client, tokens
     refused = client.post(f"/v1/customers/{lowest}/mismatch-acknowledgements", headers=tokens.customer(lowest),
                           json={"product_code": high_risk_fund(client, tokens, 1), "acknowledged": True})
     assert refused.status_code == 403
+
+
+def confirm(client, tokens, cid: str, pid: str, key: str):
+    return client.post(f"/v1/proposals/{pid}/confirm", headers={**tokens.customer(cid), "Idempotency-Key": key})
+
+
+def test_confirmation_rechecks_suitability_against_the_current_assessment(client, tokens, db_url):
+    """A proposal made at the boldest level is not executed after the customer re-assessed to the
+    lowest category: no order for an R4/R5 fund is created."""
+    cid = new_customer_id()
+    assert assess(client, tokens, cid, pick="E")["level"] == "C5"
+    response = client.post(f"/v1/customers/{cid}/proposals", headers=tokens.customer(cid),
+                           json={"amount": 500_000, "horizon_years": 10})
+    proposal = response.json()
+    assert max(int(line["risk_level"][1]) for line in proposal["proposal"]["lines"]) >= 4
+    refused = client.post(f"/v1/customers/{cid}/risk-assessments", headers=tokens.customer(cid),
+                          json={"refused": True})
+    assert refused.json()["lowest_category"] is True
+    answer = confirm(client, tokens, cid, proposal["id"], "after-reassess-" + cid)
+    assert answer.status_code == 409 and answer.json()["code"] == "assessment_changed", answer.text
+    assert count(db_url, "SELECT count(*) FROM confirmations WHERE customer_id = :c", c=cid) == 0
+
+
+def test_proposal_without_lines_cannot_be_confirmed(client, tokens, db_url):
+    cid = new_customer_id()
+    assess(client, tokens, cid)
+    tiny = client.post(f"/v1/customers/{cid}/proposals", headers=tokens.customer(cid),
+                       json={"amount": 1, "horizon_years": 2}).json()
+    assert tiny["proposal"]["lines"] == []
+    answer = confirm(client, tokens, cid, tiny["id"], "empty-" + cid)
+    assert answer.status_code == 409 and answer.json()["code"] == "proposal_empty"
+    assert count(db_url, "SELECT count(*) FROM confirmations WHERE customer_id = :c", c=cid) == 0
+
+
+def test_foreign_proposal_is_404_like_an_unknown_one(client, tokens):
+    owner, stranger = new_customer_id(), new_customer_id()
+    proposal = make_proposal(client, tokens, owner)
+    for response in (client.get(f"/v1/proposals/{proposal['id']}", headers=tokens.customer(stranger)),
+                     confirm(client, tokens, stranger, proposal["id"], "foreign-" + stranger),
+                     client.get(f"/v1/proposals/{proposal['id']}", headers=tokens.rm("rm-not-assigned"))):
+        assert response.status_code == 404, response.text
+        assert response.json()["code"] == "proposal_not_found"
+        assert owner not in response.text
