@@ -201,11 +201,10 @@ def _issue_rows(rows: pd.DataFrame, check: str, severity: str, message: str) -> 
 
 
 def _point_in_time_industry(h: pd.DataFrame, stock_industry: pd.DataFrame) -> np.ndarray:
-    """SW L1 of each holding row: the latest classification effective on or before the quarter end.
-
-    Where that classification has no SW2021 L1 name (old SW2014 codes), the earliest later known one is
-    used: industries rarely change and a later label beats none (this is the only look-ahead). Solved on
-    the distinct (stock, quarter) pairs, then spread back to the rows.
+    """SW L1 of each holding row: the classification with the latest effective date on or before the
+    quarter end — never a row dated after it (no look-ahead). SW2014 codes already carry their SW2021
+    level-1 name (`products.sw_crosswalk`). Solved on the distinct (stock, quarter) pairs, then spread
+    back to the rows.
     """
     if stock_industry is None or stock_industry.empty:
         return np.full(len(h), None, dtype=object)
@@ -225,9 +224,7 @@ def _point_in_time_industry(h: pd.DataFrame, stock_industry: pd.DataFrame) -> np
     si = si[si["stock_code"].isin(left["stock_code"].unique())]
     back = pd.merge_asof(left, si, left_on="quarter_end", right_on="effective_date", by="stock_code",
                          direction="backward")
-    fwd = pd.merge_asof(left, si.dropna(subset=["sw_l1"]), left_on="quarter_end", right_on="effective_date",
-                        by="stock_code", direction="forward")
-    found = back["sw_l1"].where(back["sw_l1"].notna(), fwd["sw_l1"])
+    found = back["sw_l1"].where(back["sw_l1"].notna() & (back["sw_l1"].astype(str) != "None"))
     lookup = pd.Series(found.to_numpy(dtype=object), index=left["pair"].to_numpy())
     return lookup.reindex(pair).to_numpy(dtype=object)
 

@@ -14,9 +14,9 @@ Decisions (documented in docs/data-format.md):
   type from the name (or from volatility), conservative type-default risk, reported `profile_missing`;
 * holdings of **all** funds in the file are kept (look-through of ~8,700 funds a quarter); duplicate
   positions are dropped and fund-quarters whose weights sum above 100% excluded (`products.validation`);
-* SW industry rows from 2021-07-01 carry SW2021 codes (L1–L3 names); rows from 2014 to mid-2021 carry
-  SW2014 codes whose L1 code survives in SW2021 (renamed successors, e.g. 电气设备 → 电力设备): they get
-  the SW2021 L1 name only; older rows and 采掘 keep their code without names;
+* SW industry rows from 2021-07-30 carry SW2021 codes (L1–L3 names); earlier rows carry SW2014 codes
+  (also those dated before 2014: the file was built in 2015) mapped to SW2021 L1 names by the crosswalk
+  in `products.sw_crosswalk`; codes of older SW vintages get no name (a later row supersedes them);
 * benchmarks: the ETF prices named per `BENCHMARK_NAMES`, chained before the ETF's first date onto the
   沪深300 / 中证500 price indices (2005–); `cash` is the money-market yield index;
 * fees and risk levels come from the shelf table where its code matches and the row still describes the
@@ -44,6 +44,7 @@ from products.fees import FeeSchedule, FeeTable, default_minimum_purchase, defau
 from products.money_market import DEFAULT_MONEY_FUNDS, MoneyFundSpec, cash_index, money_market_funds, shibor_yields
 from products.risk_rating import apply_risk_floor, shelf_row_applies
 from products.sources.shelf import ShelfEntry, ShelfTable, parse_shelf
+from products.sw_crosswalk import scheme_of, sw2014_l1_name
 from products.taxonomy import ASSET_CLASS_OF_TYPE, DEFAULT_RISK_OF_TYPE, FundType, parse_fund_type, share_class_of
 from products.universe import BENCHMARK_NAMES, FUND_COLUMNS, HOLDING_COLUMNS, INDUSTRY_COLUMNS, Universe
 from products.validation import (
@@ -67,12 +68,6 @@ ETF_OF_BENCHMARK = {"cn_large_cap": "510300.SH", "cn_mid_small_cap": "510500.SH"
 US_ETF_OF_BENCHMARK = {"us_equity": "SPY", "us_tech": "QQQ"}
 US_ETF_FILE = "us_etf_prices.csv"
 INDEX_BEFORE_ETF = {"cn_large_cap": "000300.XSHG.csv", "cn_mid_small_cap": "000905.XSHG.csv"}
-SW2021_START = pd.Timestamp("2021-07-01")
-SW2014_START = pd.Timestamp("2014-01-01")
-# SW2014 level-1 codes whose industry continues in SW2021 under the same code (some renamed).
-SW2014_L1_SURVIVING = frozenset({"11", "22", "23", "24", "27", "28", "33", "34", "35", "36", "37", "41", "42",
-                                 "43", "45", "46", "48", "49", "51", "61", "62", "63", "64", "65", "71", "72",
-                                 "73"})
 PROFILE_FIELDS = {"基金名称": "name", "基金全称": "full_name", "基金公司": "company", "基金经理": "managers",
                   "成立时间": "inception", "最新规模": "aum_text", "基金类型": "type_text",
                   "业绩比较基准": "benchmark_text"}
@@ -221,31 +216,33 @@ def _holdings_from_raw(raw: pd.DataFrame, source: str) -> tuple[pd.DataFrame, pd
 
 
 def read_sw_industry(sw_dir: Path) -> pd.DataFrame:
-    """Point-in-time SW industry → `INDUSTRY_COLUMNS` + industry_code, classification (sw2021/sw2014/sw_legacy)."""
+    """Point-in-time SW industry → `INDUSTRY_COLUMNS` + industry_code, classification (sw2021/sw2014/sw_legacy).
+
+    Every row gets its SW2021 level-1 name: SW2021 codes from `sw2021_codes.csv` (with L2/L3), SW2014 codes
+    through `products.sw_crosswalk` (L1 only), older codes none (each such stock has a later row).
+    """
     hist = pd.read_csv(sw_dir / "stock_industry_history.csv", dtype=str)
     codes = pd.read_csv(sw_dir / "sw2021_codes.csv", dtype=str)
     names = dict(zip(codes["行业代码"], zip(codes["一级行业名称"], codes["二级行业名称"], codes["三级行业名称"],
                                           strict=True), strict=True))
     effective = pd.to_datetime(hist["计入日期"].str[:10], format="%Y-%m-%d", errors="coerce")
     code = hist["行业代码"].astype(str).str.strip()
-    klass = np.where(effective >= SW2021_START, "sw2021", np.where(effective >= SW2014_START, "sw2014",
-                                                                     "sw_legacy"))
+    klass = scheme_of(code, effective)
     l1_code = code.str[:2] + "0000"
     l2_code = code.str[:4] + "00"
 
     def level(keys: pd.Series, i: int) -> pd.Series:
         return keys.map(lambda k: names.get(k, (None, None, None))[i])
 
-    is21 = klass == "sw2021"
-    surviving = (klass == "sw2014") & code.str[:2].isin(SW2014_L1_SURVIVING).to_numpy()
-    l1 = level(l1_code, 0).where(is21 | surviving)
+    is21 = (klass == "sw2021").to_numpy()
+    l1 = level(l1_code, 0).where(is21, sw2014_l1_name(code).where(klass == "sw2014"))
     l2 = level(l2_code, 1).where(is21)
     l3 = level(code, 2).where(is21)
     out = pd.DataFrame({"stock_code": hist["股票代码"].astype(str),
                         "effective_date": effective.astype("datetime64[ns]"),
                         "sw_l1": l1.astype("str"), "sw_l2": l2.astype("str"), "sw_l3": l3.astype("str"),
                         "industry_code": code, "classification": klass})
-    out = out.loc[out["effective_date"].notna()]
+    out = out.loc[out["effective_date"].notna()].drop_duplicates(["stock_code", "effective_date", "industry_code"])
     return out.sort_values(["stock_code", "effective_date"], kind="stable").reset_index(drop=True)
 
 
