@@ -19,6 +19,7 @@ from api.middleware import BodySizeLimit
 from api.routers import customers, funds, health, mismatch, portfolio, proposals, risk, rm
 from api.settings import Settings
 from api.state import AppState
+from api.web import install_pages
 from products.universe import Universe
 
 log = logging.getLogger("api")
@@ -70,5 +71,6 @@ def create_app(settings: Settings | None = None, universe: Universe | None = Non
     install_error_handlers(app)
     for module in (health, risk, funds, proposals, mismatch, portfolio, rm, customers):
         app.include_router(module.router)
+    install_pages(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

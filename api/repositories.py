@@ -136,6 +136,12 @@ def latest_assessments(session: Session, customer_ids: Sequence[str]) -> dict[st
     return latest
 
 
+def assessments_of(session: Session, customer_id: str) -> list[RiskAssessment]:
+    """Every assessment of the customer, newest first (the risk-profile history)."""
+    return list(session.scalars(select(RiskAssessment).where(RiskAssessment.customer_id == customer_id)
+                                .order_by(RiskAssessment.created_at.desc(), RiskAssessment.id.desc())))
+
+
 def is_expired(assessment: RiskAssessment | Row, today: date | None = None) -> bool:
     """The core's validity rule (`risk.validity`): valid strictly before `expires_on`, on the business date."""
     return not is_valid(assessment.expires_on, today or business_today())

@@ -10,10 +10,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from advisor.diagnosis.actions import ACTIONS
+from advisor.diagnosis.rules.allocation import actual_class_weights
 from advisor.diagnosis.rules.base import FAMILIES, FAMILY_NAMES_ZH, SEVERITY_LABELS
 from advisor.diagnosis.score import FAMILY_WEIGHTS, RISK_CRITICAL_CAP
+from products.taxonomy import ASSET_CLASSES
 
 if TYPE_CHECKING:
+    from advisor.diagnosis.book import Book
     from advisor.diagnosis.engine import DiagnosisResult
 
 SCORE_BANDS = ((85, "healthy", "健康"), (70, "fair", "一般"), (60, "needs_attention", "需关注"),
@@ -60,9 +63,33 @@ def customer_report(result: DiagnosisResult, i: int) -> dict[str, Any]:
             "performance": {k: _finite(v[i]) for k, v in perf.items()},
             "model_performance": {k: float(v[book.allowed_level[i] - 1, book.bucket[i]])
                                   for k, v in ctx.model_metrics.items()},
+            "allocation": _allocation(book, i),
+            "style": _style(book, i),
         },
         "notes": list(result.notes),
     }
+
+
+def _allocation(book: Book, i: int) -> dict[str, dict[str, float | None]]:
+    """Asset-class weights of the investable portfolio against the model, as the drift checks measure them."""
+    actual = actual_class_weights(book)[i]
+    target = book.model_class_targets()[i]
+    return {"actual": {c.value: _finite(actual[k]) for k, c in enumerate(ASSET_CLASSES)},
+            "target": {c.value: float(target[k]) for k, c in enumerate(ASSET_CLASSES)}}
+
+
+def _style(book: Book, i: int) -> dict[str, Any] | None:
+    """Style weights of the fund portfolio and of the level's model (the style-gap check's two sides)."""
+    if not book.ctx.has_style:
+        return None
+    names = [str(n) for n in book.ctx.style_names]
+    model = book.ctx.model_style[book.allowed_level[i] - 1, book.bucket[i]]
+    known = np.isfinite(book.ctx.style).all(axis=1)
+    entries = book.entries_of(i)
+    covered = float(book.entry_weight[entries][known[book.entry_fund[entries]]].sum()) if len(
+        book.entry_fund[entries]) else 0.0
+    return {"portfolio": {n: _finite(book.style_exposure[i, k]) for k, n in enumerate(names)},
+            "model": {n: _finite(model[k]) for k, n in enumerate(names)}, "coverage": covered}
 
 
 def _finite(value: float) -> float | None:
