@@ -78,23 +78,3 @@ def curves(universe: Universe, mixes: dict[str, pd.Series], years: float = 3.0) 
                            annual_volatility=float(metrics["annual_volatility"]),
                            max_drawdown=float(metrics["max_drawdown"]))
     return out
-
-
-def lot_returns(universe: Universe, codes: list[str], purchase_dates: list[pd.Timestamp]) -> list[float | None]:
-    """Total return of each fund from the close of its purchase date to the universe's last date
-    (dividends reinvested); None when the purchase is on or after the last date or the fund has no NAV."""
-    index = total_return_index(universe.returns[[c for c in dict.fromkeys(codes) if c in universe.returns.columns]])
-    out: list[float | None] = []
-    last = index.index[-1] if len(index.index) else None
-    for code, bought in zip(codes, purchase_dates, strict=True):
-        if code not in index.columns or last is None or bought >= last:
-            out.append(None)
-            continue
-        series = index[code]
-        before = series.loc[:bought].dropna()
-        base = float(before.iloc[-1]) if len(before) else float(series.dropna().iloc[0]) if series.notna().any() \
-            else float("nan")
-        now = float(series.dropna().iloc[-1]) if series.notna().any() else float("nan")
-        value = now / base - 1.0 if np.isfinite(base) and base > 0 and np.isfinite(now) else None
-        out.append(value)
-    return out

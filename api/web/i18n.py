@@ -94,17 +94,27 @@ TEXT: dict[str, tuple[str, str]] = {
     "product_risk": ("产品风险", "Product risk"),
     "value": ("市值（元）", "Value (¥)"),
     "weight": ("占比", "Weight"),
-    "purchased": ("买入日期", "Bought"),
+    "purchased": ("首次买入", "First bought"),
     "days_held": ("持有天数", "Days held"),
-    "return_since": ("买入以来收益率", "Return since purchase"),
+    "return_since": ("持有收益率", "Holding return"),
     "gain": ("持有收益（元）", "Gain (¥)"),
     "total": ("合计", "Total"),
     "no_holdings": ("客户目前没有基金持仓。", "The customer holds no funds."),
-    "return_note": ("收益率按基金复权净值（分红再投资）自买入日计算至数据日期，"
-                    "持有收益按当前市值倒推买入成本；买入日晚于数据日期的持仓暂无收益数据。",
-                    "Returns follow each fund's dividend-adjusted NAV from the purchase date to the data date; "
-                    "the gain backs the cost out of today's value. Lots bought after the data date have no "
-                    "return yet."),
+    "return_note": ("持有收益＝市值－持仓成本（含申购费）；时间加权收益衡量所持基金本身的表现，不受买入时点和金额影响；"
+                    "年化资金加权收益（内部收益率）反映客户实际的投资体验。",
+                    "Holding gain = value − cost (subscription fees included); the time-weighted return measures "
+                    "the funds themselves, whatever the timing and size of purchases; the annualized "
+                    "money-weighted return (IRR) is the customer's own experience."),
+    "cost_estimated": ("未接入交易流水，持仓成本按买入日期的净值估算。",
+                       "Without the transaction ledger, the cost is estimated from the NAV on the purchase dates."),
+    "market_value": ("总市值（元）", "Market value (¥)"),
+    "holding_gain": ("持有收益（元）", "Holding gain (¥)"),
+    "twr_inception": ("累计收益率（时间加权）", "Return since first purchase (time-weighted)"),
+    "xirr_inception": ("年化收益率（资金加权）", "Annualized return (money-weighted)"),
+    "twr_ytd": ("今年以来", "Year to date"),
+    "twr_1y": ("近一年", "Last 12 months"),
+    "cost_basis": ("持仓成本（元）", "Cost (¥)"),
+    "days": ("{n}天", "{n} days"),
     "other_assets": ("其他资产：现金{cash}元、存款{deposits}元、银行理财{wealth}元、保险保额{insurance}元。",
                      "Other assets: cash ¥{cash}, deposits ¥{deposits}, wealth products ¥{wealth}, "
                      "insurance cover ¥{insurance}."),

@@ -46,7 +46,7 @@ class Review:
     model_version: str
     generated_at: datetime
     holdings: list[dict[str, Any]] = field(default_factory=list)
-    totals: dict[str, float] = field(default_factory=dict)
+    totals: dict[str, Any] = field(default_factory=dict)  # the customer's returns (advisor.lifecycle)
     diagnosis: dict[str, Any] | None = None
     look_through: dict[str, Any] | None = None
     value_curves: dict[str, Curve] | None = None
@@ -84,10 +84,11 @@ def build_review(state: AppState, session: Session, customer_id: str, today: dat
                     model_version=state.model_version, generated_at=repositories.utcnow())
     lots = repositories.holdings_of(session, [customer_id])
     holdings = holdings_frame(holding_rows(customer_id, lots))
-    review.holdings, review.totals = _holdings(universe, holdings, today)
+    customers = customers_frame([customer_row(customer_id, customer, latest)]) if latest is not None else None
+    review.holdings, review.totals = _holdings(universe, customers if customers is not None else
+                                               _unassessed(customer_id), holdings, today)
     weights = _fund_weights(review.holdings)
-    if latest is not None:
-        customers = customers_frame([customer_row(customer_id, customer, latest)])
+    if customers is not None:
         review.diagnosis = core.diagnose_one(universe, customers, holdings)
     if not weights.empty:
         review.look_through = _look_through(universe, weights)
@@ -101,7 +102,6 @@ def build_review(state: AppState, session: Session, customer_id: str, today: dat
     mixes = {"portfolio": weights, "model": model_weights} if not weights.empty else {}
     review.value_curves = curves.curves(universe, mixes) if mixes else None
     if len(holdings):
-        customers = customers_frame([customer_row(customer_id, customer, latest)])
         review.plan = core.rebalance_one(universe, customers, holdings, 0.0)
     review.proposal_amount = _proposal_amount(amount, review.totals, facts)
     review.proposal = core.propose(universe, level, review.proposal_amount, horizon, None, lowest)
@@ -120,39 +120,42 @@ def _assessment(row: RiskAssessment, today: date) -> dict[str, Any]:
             "questionnaire_version": row.questionnaire_version, "created_by_role": row.created_by_role}
 
 
-def _holdings(universe: Any, holdings: pd.DataFrame, today: date) -> tuple[list[dict[str, Any]], dict[str, float]]:
-    """One row per lot: fund facts, value (shares × latest NAV, else the amount), days held, return and gain."""
+def _holdings(universe: Any, customers: pd.DataFrame, holdings: pd.DataFrame,
+              today: date) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """One row per fund with the after-purchase numbers of `advisor.lifecycle` (market value, cost basis,
+    holding gain and return, time- and money-weighted returns), plus the fund's facts and first purchase."""
     if holdings.empty:
-        return [], {"value": 0.0, "gain": 0.0}
-    from advisor.batch_io import value_lots
+        return [], {"market_value": 0.0, "holding_gain": 0.0}
+    from advisor.lifecycle.book import load_book
+    from advisor.lifecycle.report import customer_returns
 
-    valued = value_lots(universe, holdings, as_of=today)
-    codes = valued["code"].astype(str).tolist()
-    returns = curves.lot_returns(universe, codes, list(pd.to_datetime(valued["purchase_date"])))
+    returns = customer_returns(load_book(universe, customers, holdings=holdings, as_of=today), 0)
     funds = universe.funds
-    total = float(valued["value"].fillna(0.0).sum())
-    rows, gain_total = [], 0.0
-    for (_, lot), ret in zip(valued.iterrows(), returns, strict=True):
-        code = str(lot["code"])
-        value = float(lot["value"]) if pd.notna(lot["value"]) else 0.0
-        gain = value * ret / (1.0 + ret) if ret is not None and ret > -1.0 else None
-        gain_total += gain or 0.0
-        known = code in funds.index
-        rows.append({"code": code, "name": str(funds.at[code, "name"]) if known else code,
-                     "asset_class": str(funds.at[code, "asset_class"]) if known else "",
-                     "risk_level": f"R{int(funds.at[code, 'risk_level'])}" if known else "",
-                     "value": value, "weight": value / total if total > 0 else 0.0,
-                     "purchase_date": pd.Timestamp(lot["purchase_date"]).date(), "days": int(lot["holding_days"]),
-                     "return": ret, "gain": gain})
-    rows.sort(key=lambda r: -r["value"])
-    return rows, {"value": total, "gain": gain_total}
+    first = holdings.groupby("code")["purchase_date"].min()
+    total = float(returns.get("market_value") or 0.0)
+    rows = []
+    for fund in returns["funds"]:
+        code = str(fund["code"])
+        if not fund.get("units") and not fund.get("market_value"):
+            continue  # sold out (only a ledger can say so); not a holding
+        bought = pd.Timestamp(first[code]).date() if code in first.index else None
+        rows.append({**fund, "asset_class": str(funds.at[code, "asset_class"]) if code in funds.index else "",
+                     "risk_level": f"R{int(funds.at[code, 'risk_level'])}" if code in funds.index else "",
+                     "weight": float(fund["market_value"] or 0.0) / total if total > 0 else 0.0,
+                     "first_purchase": bought, "days": (today - bought).days if bought else None})
+    return rows, returns
+
+
+def _unassessed(customer_id: str) -> pd.DataFrame:
+    """A customers row for the returns of a client without an assessment (returns do not use the level)."""
+    return pd.DataFrame({"customer_id": [customer_id], "risk_level": ["C1"]})
 
 
 def _fund_weights(holdings: list[dict[str, Any]]) -> pd.Series:
     if not holdings:
         return pd.Series(dtype=float)
     frame = pd.DataFrame(holdings)
-    return frame.groupby("code")["value"].sum().astype(float).loc[lambda s: s > 0]
+    return frame.groupby("code")["market_value"].sum().astype(float).loc[lambda s: s > 0]
 
 
 def _model_weights(universe: Any, level: int, horizon: float, lowest: bool) -> pd.Series:
@@ -178,5 +181,5 @@ def _proposal_amount(amount: float | None, totals: dict[str, float], facts: dict
     """The RM's amount, else what the customer has invested plus cash at the bank (at least ¥1,000)."""
     if amount is not None:
         return float(amount)
-    base = float(totals.get("value", 0.0)) + float(facts.get("cash") or 0.0)
+    base = float(totals.get("market_value") or 0.0) + float(facts.get("cash") or 0.0)
     return max(MIN_PROPOSAL_AMOUNT, round(base / 100.0) * 100.0)

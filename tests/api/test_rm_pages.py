@@ -208,24 +208,30 @@ def test_the_record_shown_is_the_proposals_backtest(client, rm, book, settings):
     assert (review.record.dates[-1] - review.record.dates[0]).days > 365
 
 
-def test_lot_returns_follow_the_dividend_adjusted_nav(client, rm, book):
+def test_holdings_are_the_after_purchase_returns(client, rm, book):
+    """The holdings table shows what `advisor plan returns` computes for the same lots (advisor.lifecycle)."""
     from datetime import date
 
-    import numpy as np
-
+    from advisor.lifecycle.book import customer_tables, load_book
+    from advisor.lifecycle.report import customer_returns
     from api.web.review import build_review
 
     state = client.app.state.advisor
     with state.sessions() as session:
         review = build_review(state, session, book.mixed, date.today())
-    returns = state.universe.returns
-    for lot in review.holdings:
-        series = returns[lot["code"]]
-        after = series[series.index > np.datetime64(lot["purchase_date"])].dropna()
-        expected = float(np.prod(1.0 + after.to_numpy()) - 1.0)
-        assert lot["return"] == pytest.approx(expected, rel=1e-9, abs=1e-12)
-        assert lot["gain"] == pytest.approx(lot["value"] * expected / (1 + expected))
-    assert sum(lot["weight"] for lot in review.holdings) == pytest.approx(1.0)
+    lots = client.get(f"/v1/customers/{book.mixed}/holdings", headers=rm).json()["holdings"]
+    customers, holdings, _ = customer_tables({"customer_id": book.mixed, "risk_level": "C3", "holdings": lots})
+    expected = customer_returns(load_book(state.universe, customers, holdings=holdings, as_of=date.today()), 0)
+    by_code = {f["code"]: f for f in expected["funds"]}
+    assert {h["code"] for h in review.holdings} == {lot["code"] for lot in lots}
+    for row in review.holdings:
+        for key in ("market_value", "cost_basis", "holding_gain", "holding_return"):
+            assert row[key] == by_code[row["code"]][key], (row["code"], key)
+    assert sum(h["weight"] for h in review.holdings) == pytest.approx(1.0)
+    assert review.totals["market_value"] == pytest.approx(sum(h["market_value"] for h in review.holdings), abs=0.02)
+    text = " ".join(visible(client.get(f"/rm/clients/{book.mixed}", headers=rm).text).parts)
+    for row in review.holdings:
+        assert f"{row['market_value']:,.2f}" in text and f"{row['holding_gain']:,.2f}" in text
 
 
 def test_no_strategy_without_a_valid_assessment(client, rm, book):
