@@ -58,6 +58,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "page_prev": ("上一页", "Previous"),
     "page_next": ("下一页", "Next"),
     "as_of": ("数据日期", "As of"),
+    "review_date": ("检视日期{today}，基金净值数据截至{as_of}。", "Reviewed on {today}; fund prices as of {as_of}."),
     # client review
     "client_review": ("客户检视", "Client review"),
     "back_to_worklist": ("返回客户清单", "Back to the worklist"),

@@ -106,7 +106,8 @@ def worklist_page(request: Request, state: State, session: DbSession, caller: Pa
     if caller.role is Role.RM:
         rm_id = caller.sub
     context: dict[str, Any] = {"q": q, "flag": flag, "level": level, "rm_id": rm_id, "items": [], "total": 0,
-                               "page": 1, "pages": 1, "today": repositories.utcnow().date()}
+                               "page": 1, "pages": 1, "today": repositories.utcnow().date(),
+                               "universe_as_of": str(state.universe.as_of)}
     if rm_id is None:
         return render(request, tr, "worklist.html", {**context, "ops_pick_rm": True}, principal=caller)
     items = worklist(state, session, rm_id, context["today"])
@@ -118,8 +119,7 @@ def worklist_page(request: Request, state: State, session: DbSession, caller: Pa
         return f"/rm?{urlencode({k: v for k, v in dict(request.query_params, page=n).items() if v})}"
 
     context.update(items=shown[(page - 1) * PAGE_SIZE: page * PAGE_SIZE], total=len(items), matched=len(shown),
-                   page=page, pages=pages, flags_seen=sorted({f for c in items for f in c.flags}),
-                   universe_as_of=str(state.universe.as_of), page_url=page_url)
+                   page=page, pages=pages, flags_seen=sorted({f for c in items for f in c.flags}), page_url=page_url)
     return render(request, tr, "worklist.html", context, principal=caller)
 
 

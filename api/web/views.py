@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
+import pickle
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -14,6 +19,26 @@ from products.taxonomy import ASSET_CLASSES
 BEIJING = timezone(timedelta(hours=8), "CST")  # China keeps one offset all year
 
 
+CHART_CACHE_SIZE = 256  # rendered charts kept (~10-40 kB each): a phone and a desktop view, a report, a reload
+_CHARTS: OrderedDict[str, str] = OrderedDict()
+_CHARTS_LOCK = threading.Lock()
+
+
+def cached_chart(draw: Callable[..., str], *args: Any, **kwargs: Any) -> str:
+    """`draw(*args, **kwargs)`, remembered by the hash of its inputs (the same data draws the same chart)."""
+    key = hashlib.sha256(pickle.dumps((draw.__name__, args, kwargs), protocol=5)).hexdigest()
+    with _CHARTS_LOCK:
+        if key in _CHARTS:
+            _CHARTS.move_to_end(key)
+            return _CHARTS[key]
+    svg = draw(*args, **kwargs)
+    with _CHARTS_LOCK:
+        _CHARTS[key] = svg
+        while len(_CHARTS) > CHART_CACHE_SIZE:
+            _CHARTS.popitem(last=False)
+    return svg
+
+
 def review_charts(review: Review, tr: Translator) -> dict[str, str]:
     """Chart name → inline SVG; a chart whose data is missing is absent (the template says why)."""
     out: dict[str, str] = {}
@@ -21,32 +46,34 @@ def review_charts(review: Review, tr: Translator) -> dict[str, str]:
     allocation = portfolio.get("allocation")
     if allocation and any(v is not None for v in allocation["actual"].values()):
         classes = [str(c) for c in ASSET_CLASSES]
-        out["allocation"] = charts.grouped_bars(
-            "allocation", tr.t("allocation_vs_model"), [tr.label("asset_class", c) for c in classes],
+        out["allocation"] = cached_chart(
+            charts.grouped_bars, "allocation", tr.t("allocation_vs_model"),
+            [tr.label("asset_class", c) for c in classes],
             {tr.t("current"): [allocation["actual"].get(c) or 0.0 for c in classes],
              tr.t("model"): [allocation["target"].get(c) or 0.0 for c in classes]})
     look = review.look_through
     if look and look["industries"]:
-        out["industries"] = charts.grouped_bars(
-            "industries", tr.t("industries"), [name for name, _ in look["industries"]],
+        out["industries"] = cached_chart(
+            charts.grouped_bars, "industries", tr.t("industries"), [name for name, _ in look["industries"]],
             {tr.t("portfolio"): [share for _, share in look["industries"]]}, colors=(charts.BARS,))
     style = portfolio.get("style")
     if style and any(v is not None for v in style["portfolio"].values()):
         names = list(style["portfolio"])
-        out["style"] = charts.grouped_bars(
-            "style", tr.t("style"), [tr.label("style", n) for n in names],
+        out["style"] = cached_chart(
+            charts.grouped_bars, "style", tr.t("style"), [tr.label("style", n) for n in names],
             {tr.t("current"): [style["portfolio"].get(n) or 0.0 for n in names],
              tr.t("model"): [style["model"].get(n) or 0.0 for n in names]})
     if review.value_curves:
         labels = {"portfolio": tr.t("portfolio"), "model": tr.t("model")}
         first = next(iter(review.value_curves.values()))
-        out["value"] = charts.value_and_drawdown(
-            "value", tr.t("value_curve"), first.dates,
+        out["value"] = cached_chart(
+            charts.value_and_drawdown, "value", tr.t("value_curve"), first.dates,
             {labels[k]: c.growth for k, c in review.value_curves.items()},
             {labels[k]: c.drawdown for k, c in review.value_curves.items()}, tr.t("drawdown"))
     if review.record is not None:
-        out["record"] = charts.value_and_drawdown(
-            "record", tr.t("record"), review.record.dates, {tr.t("strategy"): review.record.growth},
+        out["record"] = cached_chart(
+            charts.value_and_drawdown, "record", tr.t("record"), review.record.dates,
+            {tr.t("strategy"): review.record.growth},
             {tr.t("strategy"): review.record.drawdown}, tr.t("drawdown"), colors=(charts.MODEL,))
     return out
 
