@@ -51,6 +51,31 @@ def seed(client, ops: dict[str, str], n: int) -> list[str]:
     return ids
 
 
+def bulk_book(state, template_id: str, n: int, rm_id: str) -> None:
+    """`n` more clients for `rm_id`, copies of one seeded client (its assessment and lots), written in bulk."""
+    from api import repositories
+    from api.models import Customer, Holding, RiskAssessment, RmAssignment
+
+    with state.sessions() as session:
+        assessment = repositories.latest_assessment(session, template_id)
+        lots = repositories.holdings_of(session, [template_id])
+        now = repositories.utcnow()
+        for i in range(n):
+            cid = f"bulk-{i:06d}"
+            session.add(Customer(id=cid, age=40 + i % 30, cash=5_000.0 * (i % 9), deposits=0.0, wealth_products=0.0,
+                                 insurance=0.0, horizon_years=1 + i % 5, created_at=now, updated_at=now))
+            session.add(RmAssignment(rm_id=rm_id, customer_id=cid, created_at=now))
+            session.add(RiskAssessment(id=repositories.new_id(), customer_id=cid, level=1 + i % 5,
+                                       score=assessment.score, lowest_category=False, assessed_at=now,
+                                       expires_on=assessment.expires_on, questionnaire_version="v1",
+                                       answers={}, facts={}, result={}, created_by_role="ops", created_by="bench",
+                                       created_at=now))
+            for lot in lots:
+                session.add(Holding(customer_id=cid, code=lot.code, shares=lot.shares,
+                                    amount=(lot.amount or 0.0) * (1 + i % 4), purchase_date=lot.purchase_date))
+        session.commit()
+
+
 def timed(call, repeat: int) -> tuple[float, object]:
     call()
     times, out = [], None
@@ -65,6 +90,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clients", type=int, default=40)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--book", type=int, default=2000, help="a second RM's book size for the worklist at scale")
     parser.add_argument("--echarts", type=Path, default=None, help="path to echarts.min.js to measure")
     args = parser.parse_args()
 
@@ -117,6 +143,14 @@ def main() -> None:
         t_charts, drawn = timed(lambda: review_charts(review, translator("zh")), args.repeat)
         print(f"  of which: review data {t_review * 1000:.0f} ms, {len(drawn)} charts {t_charts * 1000:.0f} ms "
               f"({t_charts / max(len(drawn), 1) * 1000:.0f} ms each, matplotlib {charts.matplotlib.__version__})")
+
+        if args.book:
+            bulk_book(state, richest, args.book, "bench-big-rm")
+            big = {"Authorization": f"Bearer {mint_token(settings, Role.RM, 'bench-big-rm')}"}
+            t_big_api, _ = timed(lambda: client.get("/v1/rm/clients?limit=500", headers=big), max(1, args.repeat // 2))
+            t_big, page = timed(lambda: client.get("/rm", headers=big), max(1, args.repeat // 2))
+            print(f"worklist of {args.book:,} clients: JSON {t_big_api * 1000:.0f} ms, page {t_big * 1000:.0f} ms "
+                  f"({len(page.content):,} B, 50 a page)")
 
         print("\n== report PDF ==")
         t_ours, pdf = timed(lambda: client.get(f"/rm/clients/{richest}/report.pdf", headers=rm), args.repeat)
