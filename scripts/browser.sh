@@ -3,6 +3,7 @@
 #   chromium       headless browser for the page tests (pages, console errors, screenshots)
 #   fonts-noto-cjk Chinese glyphs for pages, charts and the PDF report (without it: boxes)
 #   poppler-utils  pdftotext / pdfinfo, to check the PDF report's pages and text
+#   pango, harfbuzz-subset  the libraries WeasyPrint renders the PDF report with (the server needs them too)
 # Idempotent: installs only what is missing. Prints the Chromium path on stdout.
 set -euo pipefail
 
@@ -13,6 +14,9 @@ missing=()
 [ -n "$(find_chromium)" ] || missing+=(chromium)
 have_cjk_font || missing+=(fonts-noto-cjk)
 command -v pdftotext >/dev/null || missing+=(poppler-utils)
+have_lib() { ldconfig -p 2>/dev/null | grep -q "$1"; }
+have_lib libpangoft2-1.0.so.0 || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
+have_lib libharfbuzz-subset.so.0 || missing+=(libharfbuzz-subset0)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "installing from the Debian packages: ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
