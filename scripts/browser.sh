@@ -8,13 +8,13 @@
 set -euo pipefail
 
 find_chromium() { command -v chromium || command -v chromium-browser || true; }
-have_cjk_font() { fc-list :lang=zh 2>/dev/null | grep -q .; }
+have_cjk_font() { fc-list :lang=zh 2>/dev/null | grep . >/dev/null; }
 
 missing=()
 [ -n "$(find_chromium)" ] || missing+=(chromium)
 have_cjk_font || missing+=(fonts-noto-cjk)
 command -v pdftotext >/dev/null || missing+=(poppler-utils)
-have_lib() { ldconfig -p 2>/dev/null | grep -q "$1"; }
+have_lib() { ldconfig -p 2>/dev/null | grep "$1" >/dev/null; }
 have_lib libpangoft2-1.0.so.0 || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
 have_lib libharfbuzz-subset.so.0 || missing+=(libharfbuzz-subset0)
 if [ "${#missing[@]}" -gt 0 ]; then
