@@ -11,6 +11,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from api import core, repositories
+from api.clock import business_today
 from api.portfolio_input import customer_row, customers_frame, holding_rows, holdings_frame
 from api.schemas.portfolio import RmClient
 from api.state import AppState
@@ -20,7 +21,7 @@ MISSING_ASSESSMENT_URGENCY = 100.0
 
 def worklist(state: AppState, session: Session, rm_id: str, today: date | None = None) -> list[RmClient]:
     """Every client assigned to `rm_id`, most urgent first (ties by customer id)."""
-    today = today or repositories.utcnow().date()
+    today = today or business_today()
     return rank_clients(state, session, repositories.assigned_customers(session, rm_id), rm_id, today)
 
 

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api import repositories
 from api.auth import Role, require_role
+from api.clock import business_today
 from api.deps import Caller, DbSession, State
 from api.errors import ApiError, responses
 from api.schemas.common import ID_PATTERN
@@ -31,6 +31,6 @@ def rm_clients(state: State, session: DbSession, caller: Caller,
         rm_id = caller.sub
     elif rm_id is None:
         raise ApiError(422, "validation_error", "query.rm_id: required for ops", {"field": "query.rm_id"})
-    today = repositories.utcnow().date()
+    today = business_today()
     items = worklist(state, session, rm_id, today)
     return RmClientsOut(rm_id=rm_id, as_of=today, items=items[:limit])

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from api import repositories
 from api.auth import Principal, Role, check_customer_access
+from api.clock import business_today
 from api.deps import DbSession, State
 from api.errors import ApiError
 from api.schemas.common import ID_PATTERN, CustomerId
@@ -106,7 +107,7 @@ def worklist_page(request: Request, state: State, session: DbSession, caller: Pa
     if caller.role is Role.RM:
         rm_id = caller.sub
     context: dict[str, Any] = {"q": q, "flag": flag, "level": level, "rm_id": rm_id, "items": [], "total": 0,
-                               "page": 1, "pages": 1, "today": repositories.utcnow().date(),
+                               "page": 1, "pages": 1, "today": business_today(),
                                "universe_as_of": str(state.universe.as_of)}
     if rm_id is None:
         return render(request, tr, "worklist.html", {**context, "ops_pick_rm": True}, principal=caller)
@@ -140,7 +141,7 @@ def client_review(state: Any, session: Session, caller: Principal, customer_id: 
 @router.get("/clients/{customer_id}", response_class=HTMLResponse)
 def client_page(request: Request, customer_id: CustomerId, state: State, session: DbSession, caller: PageCaller,
                 tr: Lang, amount: Amount = None) -> HTMLResponse:
-    review = client_review(state, session, caller, customer_id, amount, repositories.utcnow().date())
+    review = client_review(state, session, caller, customer_id, amount, business_today())
     return render(request, tr, "client.html", {"r": review, "charts": review_charts(review, tr)}, principal=caller)
 
 
@@ -148,7 +149,7 @@ def client_page(request: Request, customer_id: CustomerId, state: State, session
 def report_page(request: Request, customer_id: CustomerId, state: State, session: DbSession, caller: PageCaller,
                 tr: Lang, kind: Annotated[str, Query(pattern="^(checkup|proposal)$")] = "checkup",
                 amount: Amount = None) -> HTMLResponse:
-    review = client_review(state, session, caller, customer_id, amount, repositories.utcnow().date())
+    review = client_review(state, session, caller, customer_id, amount, business_today())
     return render(request, tr, "report.html", report_context(review, tr, kind, caller), principal=caller)
 
 
@@ -158,7 +159,7 @@ def report_pdf(request: Request, customer_id: CustomerId, state: State, session:
                amount: Amount = None) -> Response:
     from api.web.pdf import html_to_pdf
 
-    review = client_review(state, session, caller, customer_id, amount, repositories.utcnow().date())
+    review = client_review(state, session, caller, customer_id, amount, business_today())
     context = report_context(review, tr, kind, caller)
     html = templates.get_template("report.html").render({
         "request": request, "tr": tr, "t": tr.t, "label": tr.label, "lang": tr.lang, "principal": caller,

@@ -8,16 +8,14 @@ import pickle
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import Any
 
+from api.clock import BUSINESS_TZ
 from api.web import charts
 from api.web.i18n import Translator
 from api.web.review import Review
 from products.taxonomy import ASSET_CLASSES
-
-BEIJING = timezone(timedelta(hours=8), "CST")  # China keeps one offset all year
-
 
 CHART_CACHE_SIZE = 256  # rendered charts kept (~10-40 kB each): a phone and a desktop view, a report, a reload
 _CHARTS: OrderedDict[str, str] = OrderedDict()
@@ -95,7 +93,7 @@ def day(value: Any) -> str:
     if value is None:
         return "—"
     if isinstance(value, datetime):
-        return value.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+        return value.astimezone(BUSINESS_TZ).strftime("%Y-%m-%d %H:%M")
     if isinstance(value, date):
         return value.isoformat()
     return str(value)[:10]
@@ -103,7 +101,7 @@ def day(value: Any) -> str:
 
 def local_date(value: datetime) -> str:
     """The calendar date in Beijing (what a report is dated)."""
-    return value.astimezone(BEIJING).date().isoformat()
+    return value.astimezone(BUSINESS_TZ).date().isoformat()
 
 
 def trend(value: Any) -> str:
