@@ -146,11 +146,18 @@ TEXT: dict[str, tuple[str, str]] = {
                    "summing to 100%); covers {coverage} of the holdings."),
     "no_style": ("所持基金历史过短，无法做风格分析。", "The funds' history is too short for a style analysis."),
     "value_curve": ("组合净值与回撤", "Portfolio value and drawdown"),
-    "value_curve_note": ("以当前持仓比例回看{start}至{end}（每日再平衡）：年化收益{ret}，"
-                         "年化波动{vol}，最大回撤{mdd}；同期模型组合年化收益{mret}，最大回撤{mmdd}。",
+    "value_curve_note": ("以当前持仓比例回看{start}至{end}（每日再平衡）："
+                         "年化收益{ret}，年化波动{vol}，最大回撤{mdd}。",
                          "Today's holdings held at constant weights from {start} to {end} (rebalanced daily): "
-                         "{ret} a year, volatility {vol}, max drawdown {mdd}; the model portfolio {mret} a year, "
-                         "max drawdown {mmdd}."),
+                         "{ret} a year, volatility {vol}, max drawdown {mdd}."),
+    "value_curve_model": ("同期模型组合年化收益{ret}，年化波动{vol}，最大回撤{mdd}。",
+                          " The model portfolio over the same days: {ret} a year, volatility {vol}, max drawdown "
+                          "{mdd}."),
+    "checkup_needs_assessment": ("客户尚未完成风险测评：财富体检需按客户的风险等级和投资期限对照模型组合，"
+                                 "请先邀请客户完成风险测评。",
+                                 "The customer has no risk assessment: the check-up measures the portfolio against "
+                                 "the model for the customer's level and horizon. Invite the customer to take the "
+                                 "questionnaire first."),
     "no_value_curve": ("所持基金在数据日期前不足一年的净值历史，无法绘制净值曲线。",
                        "The funds have less than a year of NAV history before the data date; no value curve."),
     "drawdown": ("回撤", "Drawdown"),

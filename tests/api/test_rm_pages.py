@@ -243,6 +243,9 @@ def test_no_strategy_without_a_valid_assessment(client, rm, book):
         assert 'id="chart-record"' not in page.text and "一键配置方案" not in text
     expired = " ".join(visible(client.get(f"/rm/clients/{book.expired}", headers=rm).text).parts)
     assert "风险测评已过期" in expired and "发现的问题" in expired  # the health check is still shown
+    assert "同期模型组合" not in expired  # no model beside the curve either
+    never = " ".join(visible(client.get(f"/rm/clients/{book.never}", headers=rm).text).parts)
+    assert "财富体检需按客户的风险等级" in never
 
 
 def test_chinese_pages_carry_no_code_identifiers(client, rm, book):
