@@ -62,7 +62,8 @@ def register(app: typer.Typer) -> None:
             console.print(f"  rm {DEMO_RM} ({', '.join(customers)}): {mint_token(settings, 'rm', DEMO_RM, ttl)}",
                           soft_wrap=True)
             console.print(f"  ops demo-ops: {mint_token(settings, 'ops', 'demo-ops', ttl)}", soft_wrap=True)
-        console.print(f"serving on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
+        console.print(f"serving on http://{host}:{port}  (docs: http://{host}:{port}/docs, "
+                      f"RM workspace: http://{host}:{port}/rm/login)")
         if workers > 1:
             import os
 
