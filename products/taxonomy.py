@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import re
 from enum import IntEnum, StrEnum
+from typing import TYPE_CHECKING
 
 from products.errors import BadInputError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 
 class FundType(StrEnum):
@@ -259,3 +264,41 @@ def share_class_of(name: str) -> str:
     """
     match = re.search(r"(?<![A-Za-z0-9])([A-EHIY])$", name.strip())
     return match.group(1) if match else ""
+
+
+def share_class_families(funds: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(family id per fund, position of the A class for each C-class fund or -1) from `sibling_codes`.
+
+    Share classes of one fund (A/C/…) list each other in `sibling_codes`; a family is a connected group.
+    The health check (C class held long) and rebalancing (switch to the cheaper class) both use this.
+    """
+    import numpy as np
+    import pandas as pd
+
+    n = len(funds)
+    position = {code: i for i, code in enumerate(funds.index)}
+    parent = np.arange(n)
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = int(parent[i])
+        return i
+
+    siblings = funds.get("sibling_codes", pd.Series("", index=funds.index)).fillna("").astype("str")
+    for i, text in enumerate(siblings.to_numpy()):
+        for code in text.split():
+            j = position.get(code)
+            if j is not None:
+                parent[root(i)] = root(j)
+    family = np.array([root(i) for i in range(n)], dtype=np.int32)
+    share_class = funds.get("share_class", pd.Series("", index=funds.index)).fillna("").astype("str").to_numpy()
+    a_sibling = np.full(n, -1, dtype=np.int32)
+    first_a: dict[int, int] = {}
+    for i in range(n):
+        if share_class[i] == "A":
+            first_a.setdefault(int(family[i]), i)
+    for i in range(n):
+        if share_class[i] == "C":
+            a_sibling[i] = first_a.get(int(family[i]), -1)
+    return family, a_sibling

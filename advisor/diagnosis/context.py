@@ -230,34 +230,10 @@ def _codes_of(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _siblings(funds: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """(family id per fund, position of the A sibling for C-class funds or -1)."""
-    n = len(funds)
-    position = {code: i for i, code in enumerate(funds.index)}
-    parent = np.arange(n)
+    """(family id per fund, position of the A sibling for C-class funds or -1): `products.taxonomy`'s rule."""
+    from products.taxonomy import share_class_families
 
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = int(parent[i])
-        return i
-
-    siblings = funds.get("sibling_codes", pd.Series("", index=funds.index)).fillna("").astype("str")
-    for i, text in enumerate(siblings.to_numpy()):
-        for code in text.split():
-            j = position.get(code)
-            if j is not None:
-                parent[root(i)] = root(j)
-    family = np.array([root(i) for i in range(n)], dtype=np.int32)
-    share_class = funds.get("share_class", pd.Series("", index=funds.index)).fillna("").astype("str").to_numpy()
-    a_sibling = np.full(n, -1, dtype=np.int32)
-    first_a: dict[int, int] = {}
-    for i in range(n):
-        if share_class[i] == "A":
-            first_a.setdefault(int(family[i]), i)
-    for i in range(n):
-        if share_class[i] == "C":
-            a_sibling[i] = first_a.get(int(family[i]), -1)
-    return family, a_sibling
+    return share_class_families(funds)
 
 
 def _correlation(returns: pd.DataFrame, min_days: int = 120) -> np.ndarray:

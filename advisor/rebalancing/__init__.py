@@ -1,8 +1,9 @@
-"""Rebalancing suggestions (调仓建议): fee-aware, suitability-safe, for one customer and for a whole book.
+"""Rebalancing suggestions (调仓建议) a banker would sign: asset classes first, held funds kept unless they
+have a reason of their own to go, no churn, minimums honoured, every trade with its reason.
 
-Entry points: `rebalance_book` (raw batch tables → trades, summary, rejects), `rebalance_customer`
-(a batch of one → the single-customer JSON), `rebalance_batch` (already valued lots).
-See docs/rebalancing.md for the formulation.
+Entry points: `rebalance_book` (raw batch tables → trades, summary, rejects, lots after),
+`rebalance_customer` (a batch of one → the single-customer JSON), `rebalance_batch` (already valued lots;
+the entry point the simulator and the distributed nightly run call). See docs/rebalancing.md.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ def rebalance_book(universe: Universe, customers: Any, holdings: Any, *, as_of: 
     extra = [c for c in ("cash_flow", "previous_risk_level", "last_rebalance_date") if c in raw_customers.columns]
     if extra:
         clean_c = clean_c.join(raw_customers[extra], on="row")
+    if "assessment_expires_on" not in raw_customers.columns:  # not given: the caller vouches for validity
+        clean_c = clean_c.drop(columns="assessment_expires_on", errors="ignore")
     clean_h, rej_h = read_holdings(holdings, universe=universe, as_of=as_of)
     clean_h, rej_o = reject_orphans(clean_c, clean_h, rej_c)
     lots = value_lots(universe, clean_h, as_of=as_of)
@@ -45,7 +48,7 @@ def rebalance_book(universe: Universe, customers: Any, holdings: Any, *, as_of: 
     # customers whose lots were rejected while reading must not be rebalanced on a partial picture
     bad_ids = set(rej_h["customer_id"].dropna().astype(str))
     parts = [r for r in (rej_c, rej_h, rej_o, result.rejects) if len(r)]
-    summary, trades, positions = result.summary, result.trades, result.positions
+    summary, trades, positions, lots_after = result.summary, result.trades, result.positions, result.lots_after
     if bad_ids:
         skip = summary["customer_id"].isin(bad_ids)
         skipped = summary.loc[skip, "customer_id"].to_numpy(dtype=object)
@@ -55,9 +58,11 @@ def rebalance_book(universe: Universe, customers: Any, holdings: Any, *, as_of: 
         summary = summary.loc[~skip].reset_index(drop=True)
         trades = trades.loc[~trades["customer_id"].astype("str").isin(bad_ids)].reset_index(drop=True)
         positions = positions.loc[~positions["customer_id"].astype("str").isin(bad_ids)].reset_index(drop=True)
+        if lots_after is not None:
+            lots_after = lots_after.loc[~lots_after["customer_id"].isin(bad_ids)].reset_index(drop=True)
     rejects = pd.concat(parts, ignore_index=True) if parts else result.rejects
     return BatchResult(trades=trades, summary=summary, positions=positions, rejects=rejects, as_of=result.as_of,
-                       universe_version=result.universe_version)
+                       universe_version=result.universe_version, lots_after=lots_after)
 
 
 def rebalance_customer(universe: Universe, customers: Any, holdings: Any, *, cash_flow: float = 0.0,

@@ -1,329 +1,79 @@
-"""Rebalance a whole book at once: every customer's problem solved together, vectorized.
+"""Rebalance a whole book at once: every customer's plan built, priced and checked together, vectorized.
 
 Pipeline (no per-customer Python loop anywhere):
 
-1. validate customers and lots (bad rows → rejects with reasons, the run goes on);
-2. targets per (level, lowest category, horizon bucket) group — `advisor.proposal.target_fund_weights`
-   — made suitable (funds above the level, closed or hit by an event lose their weight to the best
-   fund of the same class);
-3. (customer, fund) pairs = held funds ∪ target funds, lots sorted FIFO into fee segments;
-4. triggers for every customer; only customers with an actionable trigger are optimized;
-5. the dual-bisection solver (`optimizer.solve`) over padded chunks of customers, then `cleanup`;
-6. exact pricing (tiered subscription, FIFO lot fees, switches inside one company) and the final
-   benefit-vs-cost check: a plan that does not beat "no trade" is dropped, with the reason.
-
-Design choice (measured in benchmarks/bench_rebalance.py): a hand-vectorized solver over customers
-rather than a compiled cvxpy problem re-solved per customer, because a million re-solves at even 1 ms
-each would take 17 minutes; the vectorized solver agrees with cvxpy to 1e-5 (tests).
+1. validate customers and lots (bad rows → rejects with reasons, the run goes on); an expired or missing
+   assessment (when the table gives `assessment_expires_on`) means no trades, status `assessment_expired`;
+2. the model's fund targets per (level, lowest category, horizon bucket), made suitable and free of
+   weak and event funds (`universe_facts.group_targets`);
+3. (customer, fund) pairs = held funds ∪ model funds ∪ cheaper share classes of held C classes;
+4. triggers for every customer (drift of funds + cash above the reserve, cash flows, fund events, holdings
+   above the level); only customers with an actionable trigger get a plan;
+5. the policy (`plan.build_plan`): classes first, held funds kept unless a reason of their own, sizes;
+6. exact pricing (tiers, FIFO lot fees, switches) and the final checks: a plan is kept only when it
+   strictly reduces drift (or reduces holdings above the level, replaces an event fund, pays a
+   withdrawal) and its benefit beats its cost. A plan that fails is retried without the optional
+   replacements (weak funds, share classes), then without the full rebalance (cash flows only).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
-from advisor import limits
-from advisor.rebalancing import costs, optimizer
-from advisor.rebalancing.lots import build_lot_book, fifo_segments, sell_fifo
+from advisor.cash_reserve import investable_cash
+from advisor.rebalancing import costs
+from advisor.rebalancing.inputs import (
+    REJECT_COLUMNS,
+    Customers,
+    dates_or_nat,
+    numbers,
+    positions,
+    reject_frame,
+    text_ids,
+    validate_customers,
+)
+from advisor.rebalancing.lots import LotBook, build_lot_book, fifo_segments
+from advisor.rebalancing.plan import (
+    MODE_NONE,
+    N_CLASSES,
+    R_ABOVE,
+    R_COST,
+    R_EVENT,
+    R_QUALITY,
+    Plan,
+    PlanInputs,
+    build_plan,
+)
+from advisor.rebalancing.pricing import Pairs, Priced, price, sum_by
 from advisor.rebalancing.settings import DEFAULT_SETTINGS, RebalanceSettings
-from advisor.rebalancing.triggers import Triggers, evaluate
-from products.errors import BadInputError, DataError
+from advisor.rebalancing.triggers import evaluate
+from advisor.rebalancing.universe_facts import (
+    CLASS_NAMES,
+    CLASS_VOL,
+    FundFacts,
+    TargetProvider,
+    default_targets,
+    fund_event_names,
+    fund_facts,
+    group_targets,
+)
 from products.fees import SHORT_HOLD_DAYS
-from products.taxonomy import ASSET_CLASSES
 from products.universe import Universe
 
-CLASS_NAMES: tuple[str, ...] = tuple(c.value for c in ASSET_CLASSES)
-HORIZON_OF_BUCKET = (0.5, 2.0, 5.0)  # representative years of the short / medium / long model buckets
-TRADABLE_STATUS = ("open", "limited")
-FUND_EVENTS = ("downgraded", "closed", "dropped", "suspended")
-_CLASS_VOL = {"cash": 0.005, "bond": 0.03, "cn_equity": 0.22, "global_equity": 0.2, "gold": 0.15}
-DRIFT_TOLERANCE = 1e-4  # 0.01 pp: fees and cent rounding move class weights that little on a same-class swap
-REJECT_COLUMNS = ["table", "customer_id", "row", "field", "reason"]
+DRIFT_TOLERANCE = 1e-4  # 0.01 pp: a plan must cut drift by more than this to count as reducing it
+CLASS_LAMBDA_VOL = np.array([CLASS_VOL[c] for c in CLASS_NAMES])
 
-TargetProvider = Callable[[int, float, bool], pd.Series]  # (level, horizon years, lowest category)
+__all__ = ["BatchResult", "CoreResult", "TargetProvider", "rebalance_batch"]
 
-
-# ---------------------------------------------------------------------------------------------
-# universe facts
-# ---------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class FundFacts:
-    """Per-fund arrays the engine needs, aligned with `universe.funds`."""
-
-    risk_level: np.ndarray
-    class_idx: np.ndarray
-    company: np.ndarray  # int codes
-    tradable: np.ndarray
-    min_purchase: np.ndarray
-    variance: np.ndarray  # yearly return variance
-    drawdown: np.ndarray  # from the 1-year peak, ≤ 0
-    nav: np.ndarray  # latest unit NAV
-    base_sub_rate: np.ndarray  # discounted first-tier subscription rate (switch pricing)
-
-
-@lru_cache(maxsize=8)
-def fund_facts(universe: Universe) -> FundFacts:
-    from advisor.batch_io import latest_unit_nav
-
-    funds = universe.funds
-    cls = funds["asset_class"].astype("str").to_numpy()
-    class_idx = pd.Index(CLASS_NAMES).get_indexer(cls)
-    if (class_idx < 0).any():
-        raise DataError("universe has funds with an unknown asset class", details={
-            "codes": list(funds.index[class_idx < 0][:5])})
-    returns = universe.returns.iloc[-756:]
-    vol = (returns.std(ddof=1) * np.sqrt(252)).to_numpy(dtype=float) if len(returns) > 20 else np.full(len(funds),
-                                                                                                      np.nan)
-    default_vol = np.array([_CLASS_VOL[c] for c in cls])
-    vol = np.where(np.isfinite(vol), vol, default_vol)
-    if len(universe.returns) > 1:
-        index = universe.total_return_index().iloc[-252:].ffill()
-        dd = (index.iloc[-1] / index.max() - 1.0).to_numpy(dtype=float)
-        dd = np.where(np.isfinite(dd), np.minimum(dd, 0.0), 0.0)
-    else:
-        dd = np.zeros(len(funds))
-    company = pd.factorize(funds["company"].astype("str"))[0]
-    min_purchase = pd.to_numeric(funds["min_purchase"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
-    return FundFacts(
-        risk_level=funds["risk_level"].to_numpy(dtype=np.int64), class_idx=class_idx.astype(np.int64),
-        company=company.astype(np.int64),
-        tradable=funds["status"].astype("str").isin(TRADABLE_STATUS).to_numpy(),
-        min_purchase=min_purchase, variance=vol**2, drawdown=dd, nav=latest_unit_nav(universe),
-        base_sub_rate=universe.fees.sub_rate[:, 0] * universe.fee_discount,
-    )
-
-
-@lru_cache(maxsize=8)
-def default_targets(universe: Universe) -> TargetProvider:
-    """The proposals engine's fund-level target for a level and horizon."""
-    try:
-        from advisor.proposal import target_fund_weights
-    except ImportError as err:  # pragma: no cover - the proposals module ships with the package
-        raise DataError("fund-level targets are not available (advisor.proposal missing)",
-                        code="targets_missing") from err
-    return lambda level, horizon, lowest: target_fund_weights(universe, level, horizon, lowest_category=lowest)
-
-
-# ---------------------------------------------------------------------------------------------
-# targets per group
-# ---------------------------------------------------------------------------------------------
-
-@lru_cache(maxsize=8)
-def _status_events(universe: Universe) -> np.ndarray:
-    status = universe.funds["status"].astype("str").to_numpy()
-    event = np.where(status == "closed", "closed", np.where(status == "suspended", "suspended", "")).astype(object)
-    event.setflags(write=False)
-    return event
-
-
-def _fund_events(universe: Universe, facts: FundFacts, fund_events: pd.DataFrame | None) -> np.ndarray:
-    """Event name per fund ('' for none): closed / suspended from the status, plus the given events."""
-    event = _status_events(universe)
-    if fund_events is None or not len(fund_events):
-        return event
-    event = event.copy()
-    if not {"code", "event"} <= set(fund_events.columns):
-        raise BadInputError("fund events need the columns code and event", details={"field": "fund_events"})
-    kinds = fund_events["event"].astype("str").str.strip().str.lower()
-    unknown = sorted(set(kinds) - set(FUND_EVENTS))
-    if unknown:
-        raise BadInputError(f"unknown fund event {unknown[0]!r}; expected one of {', '.join(FUND_EVENTS)}",
-                            details={"field": "event"})
-    idx = universe.index_of(fund_events["code"].astype("str").to_numpy())
-    if (idx < 0).any():
-        bad = fund_events["code"].astype("str").to_numpy()[idx < 0][0]
-        raise BadInputError(f"fund event for unknown fund {bad!r}", details={"field": "code", "code": bad})
-    event[idx] = kinds.to_numpy(dtype=object)
-    return event
-
-
-def _group_targets(universe: Universe, facts: FundFacts, provider: TargetProvider, groups: np.ndarray,
-                   blocked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(targets (G, F), replacement fund per (group, fund) or -1) for groups (level, allowed, bucket)."""
-    weights = np.zeros((len(groups), len(universe.funds)))
-    replacement = np.full(weights.shape, -1, dtype=np.int64)
-    key = blocked.tobytes()
-    for g, (level, allowed, bucket) in enumerate(groups.tolist()):
-        weights[g], replacement[g] = _one_group_target(universe, provider, int(level), int(allowed), int(bucket), key)
-    return weights, replacement
-
-
-@lru_cache(maxsize=512)
-def _one_group_target(universe: Universe, provider: TargetProvider, level: int, allowed: int, bucket: int,
-                      blocked_key: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """One group's suitable target and replacements (cached: targets are deterministic per universe)."""
-    facts = fund_facts(universe)
-    blocked = np.frombuffer(blocked_key, dtype=bool)
-    running = universe.fees.running_cost
-    n_funds = len(universe.funds)
-    replacement = np.full(n_funds, -1, dtype=np.int64)
-    raw = provider(level, HORIZON_OF_BUCKET[bucket], allowed < level)
-    w = pd.Series(raw, dtype=float).reindex(universe.funds.index).fillna(0.0).to_numpy()
-    if (w < -1e-12).any() or not np.isfinite(w).all() or w.sum() <= 0:
-        raise DataError(f"target weights for C{level} are invalid", details={"level": int(level)})
-    w = np.maximum(w, 0.0) / w.sum()
-    ok = (facts.risk_level <= allowed) & facts.tradable & ~blocked
-    moved = np.where(ok, 0.0, w)
-    w = np.where(ok, w, 0.0)
-    for k in range(len(CLASS_NAMES)):
-        choice = _replacement(facts, ok, w, running, k)
-        if choice < 0 and k != 0:
-            choice = _replacement(facts, ok, w, running, 0)  # nothing suitable: the cash class
-        in_class = facts.class_idx == k
-        replacement[in_class] = choice
-        mass = moved[in_class].sum()
-        if mass > 0 and choice >= 0:
-            w[choice] += mass
-    w.setflags(write=False)
-    replacement.setflags(write=False)
-    return w, replacement
-
-
-def _replacement(facts: FundFacts, ok: np.ndarray, w: np.ndarray, running: np.ndarray, k: int) -> int:
-    """The fund of class k that takes over: the largest target fund, else the cheapest suitable one."""
-    cand = np.flatnonzero(ok & (facts.class_idx == k))
-    if cand.size == 0:
-        return -1
-    if w[cand].max() > 0:
-        return int(cand[np.argmax(w[cand])])
-    return int(cand[np.lexsort((facts.variance[cand], running[cand]))[0]])
-
-
-# ---------------------------------------------------------------------------------------------
-# input validation
-# ---------------------------------------------------------------------------------------------
-
-def _reject_frame(table: str, ids: np.ndarray, rows: np.ndarray, field: str, reason: object) -> pd.DataFrame:
-    return pd.DataFrame({"table": table, "customer_id": pd.Series(ids, dtype="str"), "row": rows.astype(np.int64),
-                         "field": field, "reason": reason})
-
-
-def _levels(values: pd.Series) -> np.ndarray:
-    """C1…C5 (or 1…5) as floats, NaN where unreadable; text is parsed once per distinct value."""
-    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "fiu":
-        return values.to_numpy().astype(float, copy=False)
-    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
-        return values.to_numpy(dtype=float, na_value=np.nan)
-    codes, uniques = pd.factorize(values)
-    parsed = np.array([_level_of(v) for v in uniques] + [np.nan])
-    return parsed[codes]
-
-
-def _level_of(value: object) -> float:
-    text = str(value).strip().upper().removeprefix("C")
-    return float(text) if text.isdigit() else np.nan
-
-
-def _numbers(frame: pd.DataFrame, column: str, default: float) -> np.ndarray:
-    if column not in frame.columns:
-        return np.full(len(frame), default)
-    values = frame[column]
-    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "fiu":
-        return values.to_numpy().astype(float, copy=False)
-    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
-        return values.to_numpy(dtype=float, na_value=np.nan)
-    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-
-
-def _text_ids(values: pd.Series) -> pd.Series:
-    out = values if isinstance(values.dtype, pd.StringDtype) else values.astype("str")
-    plain = isinstance(out.index, pd.RangeIndex) and out.index.start == 0 and out.index.step == 1
-    return out if plain else out.reset_index(drop=True)
-
-
-def sum_by(index: np.ndarray, weights: np.ndarray, minlength: int) -> np.ndarray:
-    """Weighted bincount that is float even when empty."""
-    return np.bincount(index, weights=weights, minlength=minlength).astype(float, copy=False)
-
-
-def _positions(values: pd.Series, value_set: pd.Series) -> np.ndarray:
-    """Position of each value in `value_set` (-1 where absent): an Arrow hash join, zero-copy on str columns."""
-    import pyarrow.compute as pc
-
-    if len(value_set) <= 16:  # a handful of customers (the API): a dict beats building a hash table
-        lookup: dict[object, int] = {}
-        for i, v in enumerate(value_set.tolist()):
-            lookup.setdefault(v, i)  # the first occurrence, like Arrow's index_in
-        return np.fromiter((lookup.get(v, -1) for v in values.tolist()), dtype=np.int64, count=len(values))
-    found = pc.index_in(pa.array(values.array), value_set=pa.array(value_set.array))
-    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-
-
-def _dates_or_nat(frame: pd.DataFrame, column: str) -> np.ndarray:
-    if column not in frame.columns:
-        return np.full(len(frame), np.datetime64("NaT"), dtype="datetime64[D]")
-    values = frame[column]
-    if isinstance(values.dtype, np.dtype) and values.dtype.kind == "M":
-        return values.to_numpy().astype("datetime64[D]")
-    return pd.to_datetime(values, errors="coerce").to_numpy(dtype="datetime64[D]")
-
-
-@dataclass(frozen=True)
-class _Customers:
-    ids: pd.Series  # str
-    rows: np.ndarray
-    level: np.ndarray
-    lowest: np.ndarray
-    bucket: np.ndarray
-    flow: np.ndarray
-    previous_level: np.ndarray
-    last_review: np.ndarray
-
-
-def _validate_customers(customers: pd.DataFrame) -> tuple[_Customers, np.ndarray, list[pd.DataFrame]]:
-    for col in ("customer_id", "risk_level"):
-        if col not in customers.columns:
-            raise BadInputError(f"customers table is missing column {col}", code="missing_columns",
-                                details={"table": "customers", "missing": [col]})
-    n = len(customers)
-    ids = _text_ids(customers["customer_id"])
-    rows = customers["row"].to_numpy(dtype=np.int64) if "row" in customers.columns else np.arange(n)
-    level = _levels(customers["risk_level"])
-    lowest = (customers["lowest_category"].to_numpy(dtype=bool, na_value=False)
-              if "lowest_category" in customers.columns else np.zeros(n, dtype=bool))
-    horizon = _numbers(customers, "horizon_years", np.nan)
-    flow = _numbers(customers, "cash_flow", 0.0)
-    prev = _levels(customers["previous_risk_level"]) if "previous_risk_level" in customers.columns else level
-    rejects: list[pd.DataFrame] = []
-    bad = np.zeros(n, dtype=bool)
-    known = (level >= 1) & (level <= 5) & (level == np.round(level))
-    checks = (
-        (~known, "risk_level", "unknown risk level; expected C1–C5"),
-        (np.isfinite(horizon) & ((horizon <= 0) | (horizon > limits.MAX_HORIZON_YEARS)), "horizon_years",
-         f"horizon_years must be more than 0 and at most {limits.MAX_HORIZON_YEARS:g} years"),
-        (~np.isfinite(flow) & ~np.isnan(flow), "cash_flow", "cash_flow is not finite"),
-        (ids.duplicated().to_numpy() if n > 1 else np.zeros(n, dtype=bool), "customer_id",
-         "duplicate customer_id (first row kept)"),
-    )
-    for mask, field, reason in checks:
-        if mask.any():
-            rejects.append(_reject_frame("customers", ids[mask].to_numpy(dtype=object), rows[mask], field, reason))
-            bad |= mask
-    level = np.where(known, level, 1).astype(np.int64)
-    prev = np.where((prev >= 1) & (prev <= 5) & (prev == np.round(prev)), prev, level).astype(np.int64)
-    horizon = np.where(np.isfinite(horizon), horizon, 3.0)
-    bucket = np.where(horizon < 1.0, 0, np.where(horizon <= 3.0, 1, 2)).astype(np.int64)
-    data = _Customers(ids=ids, rows=rows, level=level, lowest=lowest, bucket=bucket,
-                      flow=np.nan_to_num(flow, nan=0.0), previous_level=prev,
-                      last_review=_dates_or_nat(customers, "last_rebalance_date"))
-    return data, bad, rejects
-
-
-# ---------------------------------------------------------------------------------------------
-# result
-# ---------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class BatchResult:
-    """Trades (one row per order), one summary row per customer, positions, and rejected rows."""
+    """Trades (one row per order), one summary row per customer, positions, rejected rows, lots after."""
 
     trades: pd.DataFrame
     summary: pd.DataFrame
@@ -331,6 +81,7 @@ class BatchResult:
     rejects: pd.DataFrame
     as_of: date
     universe_version: str
+    lots_after: pd.DataFrame | None = None  # the holdings after the plan, in the holdings input format
 
 
 @dataclass(frozen=True)
@@ -343,34 +94,30 @@ class CoreResult:
     buy_gross: np.ndarray  # yuan paid per pair (fees included)
     sell_value: np.ndarray  # yuan redeemed per pair
     fees: np.ndarray  # (C,)
-    cash: np.ndarray  # (C,) cash left after the plan
+    cash: np.ndarray  # (C,) cash flow + sales − their fees − purchases
     triggers: np.ndarray  # (C,) bit mask over triggers.TRIGGER_NAMES
+    pair_reason: np.ndarray | None = None  # (P,) trade reason codes into plan.TRADE_REASONS
+    status: np.ndarray | None = None  # (C,) codes into report.STATUSES
 
 
-@dataclass
-class _Pairs:
-    """(customer, fund) pairs sorted by customer then fund: held funds ∪ target funds."""
-
-    cust: np.ndarray
-    fund: np.ndarray
-    held: np.ndarray
-    target: np.ndarray  # target weight of the fund for the customer's group
-    first: np.ndarray  # (C + 1,) offsets per customer
-    slot: np.ndarray
-
+# ---------------------------------------------------------------------------------------------
+# pairs
+# ---------------------------------------------------------------------------------------------
 
 def _build_pairs(n_cust: int, held_cust: np.ndarray, held_fund: np.ndarray, held_value: np.ndarray,
-                 group: np.ndarray, group_targets: np.ndarray, n_funds: int) -> tuple[_Pairs, np.ndarray]:
-    """Union of held and target pairs; also the union index of each held pair."""
-    g_rows, g_funds = np.nonzero(group_targets > 0)
-    per_group = np.bincount(g_rows, minlength=len(group_targets))
+                 group: np.ndarray, targets: np.ndarray, extra_cust: np.ndarray, extra_fund: np.ndarray,
+                 n_funds: int) -> tuple[Pairs, np.ndarray]:
+    """Union of held, model and extra pairs; also the union index of each held pair."""
+    g_rows, g_funds = np.nonzero(targets > 0)
+    per_group = np.bincount(g_rows, minlength=len(targets))
     g_first = np.concatenate([[0], np.cumsum(per_group)])
     counts = per_group[group]
     t_cust = np.repeat(np.arange(n_cust), counts)
     offsets = np.cumsum(counts) - counts
     t_fund = g_funds[np.repeat(g_first[group], counts) + (np.arange(counts.sum()) - np.repeat(offsets, counts))]
-    keys = np.concatenate([held_cust * n_funds + held_fund, t_cust * n_funds + t_fund])
-    keys.sort()  # both parts are already sorted: a cheap merge
+    keys = np.concatenate([held_cust * n_funds + held_fund, t_cust * n_funds + t_fund,
+                           extra_cust * n_funds + extra_fund])
+    keys.sort()
     union = keys[np.concatenate([[True], keys[1:] != keys[:-1]])] if len(keys) else keys
     cust = union // n_funds
     fund = union % n_funds
@@ -378,18 +125,8 @@ def _build_pairs(n_cust: int, held_cust: np.ndarray, held_fund: np.ndarray, held
     held = np.zeros(len(union))
     np.add.at(held, held_pos, held_value)
     first = np.searchsorted(cust, np.arange(n_cust + 1))
-    slot = np.arange(len(union)) - first[cust]
-    target = group_targets[group[cust], fund]
-    return _Pairs(cust=cust, fund=fund, held=held, target=target, first=first, slot=slot), held_pos
-
-
-def _gather(first: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Indices of the contiguous runs first[r]:first[r+1] for each r in rows, and the run of each index."""
-    counts = first[rows + 1] - first[rows]
-    local = np.repeat(np.arange(len(rows)), counts)
-    offsets = np.cumsum(counts) - counts
-    idx = np.repeat(first[rows], counts) + (np.arange(counts.sum()) - np.repeat(offsets, counts))
-    return idx, local
+    target = targets[group[cust], fund] if len(targets) else np.zeros(len(union))
+    return Pairs(cust=cust, fund=fund, held=held, target=target, first=first), held_pos
 
 
 # ---------------------------------------------------------------------------------------------
@@ -400,16 +137,16 @@ def rebalance_batch(universe: Universe, customers: pd.DataFrame, lots: pd.DataFr
                     targets: TargetProvider | None = None, fund_events: pd.DataFrame | None = None,
                     as_of: date | None = None, settings: RebalanceSettings = DEFAULT_SETTINGS,
                     progress: Callable[[int, int], None] | None = None,
-                    on_chunk: Callable[[np.ndarray, optimizer.DenseProblem, optimizer.Solution], None] | None = None,
                     frames: bool = True) -> BatchResult | CoreResult:
     """Rebalance every customer of `customers` holding `lots` (valued: `advisor.batch_io.value_lots`).
 
     `customers` needs `customer_id, risk_level`; optional `lowest_category, horizon_years, cash_flow`
-    (deposit > 0, withdrawal < 0, yuan), `previous_risk_level`, `last_rebalance_date`. `lots` needs
-    `customer_id, fund_idx, value, purchase_date, holding_days` (and `row` for reject reporting;
-    optional `locked` for lots under a lock-up that cannot be sold yet). `on_chunk(rows, problem,
-    solution)` sees each solved chunk (customer positions after rejects) — for verification.
-    `frames=False` skips building the output DataFrames and returns the priced arrays (`CoreResult`).
+    (deposit > 0, withdrawal < 0, yuan), `cash` and `monthly_expenses` (cash above `reserve_months` of
+    expenses is part of the portfolio and pays for purchases), `assessment_expires_on` (when the column is
+    given, a customer whose assessment has expired — or was never made — gets no trades),
+    `previous_risk_level`, `last_rebalance_date`. `lots` needs `customer_id, fund_idx, value,
+    purchase_date, holding_days` (and `row` for reject reporting; optional `locked` for lots under a
+    lock-up that cannot be sold yet). `frames=False` returns the priced arrays (`CoreResult`).
     """
     as_of = as_of or universe.as_of
     as_of64 = np.datetime64(as_of, "D")
@@ -417,17 +154,137 @@ def rebalance_batch(universe: Universe, customers: pd.DataFrame, lots: pd.DataFr
     discount = universe.fee_discount if settings.fee_discount is None else settings.fee_discount
     provider = targets or default_targets(universe)
     n_funds = len(universe.funds)
-    cust, bad_cust, rejects = _validate_customers(customers)
-    n_cust = len(cust.ids)
+    cust, bad_cust, rejects = validate_customers(customers)
+    if progress is not None:
+        progress(0, len(cust.ids))
 
-    # ---- lots: validate, map to customers
-    lot_id_series = _text_ids(lots["customer_id"])
+    # ---- lots: validate, map to customers; a customer with an unusable lot is skipped as a whole
+    keep_lot, lot_cust, fund_idx, value, days, pdate = _validate_lots(lots, cust, bad_cust, rejects)
+
+    good = np.flatnonzero(~bad_cust)
+    renumber = np.full(len(cust.ids), -1, dtype=np.int64)
+    renumber[good] = np.arange(len(good))
+    c = _take_customers(cust, good)
+    n = len(good)
+    allowed = np.where(c.lowest, 1, c.level)
+    locked = lots["locked"].fillna(False).to_numpy(dtype=bool) if "locked" in lots.columns else None
+    book = build_lot_book(renumber[lot_cust[keep_lot]], fund_idx[keep_lot], value[keep_lot], pdate[keep_lot],
+                          days[keep_lot], universe.fees, None if locked is None else locked[keep_lot])
+    book, deferred = _hold_back_short_lots(universe, facts, book, c.flow, allowed, as_of64)
+
+    # ---- targets per group (level, allowed level, horizon bucket)
+    events = fund_event_names(universe, fund_events)
+    blocked = (events != "") | facts.weak
+    group_key = c.level * 100 + allowed * 10 + c.bucket
+    uniq_keys, group = np.unique(group_key, return_inverse=True)
+    groups = np.stack([uniq_keys // 100, (uniq_keys // 10) % 10, uniq_keys % 10], axis=1) if n else np.zeros(
+        (0, 3), np.int64)
+    targets_g, replacement = group_targets(universe, provider, groups, blocked)
+
+    # ---- share-class switches worth making (C held long → its cheaper A class)
+    switch_value, sw_cust, sw_fund = _share_class_switches(universe, facts, book, allowed, events, c.horizon,
+                                                           discount, settings)
+    pairs, held_pos = _build_pairs(n, book.pair_cust, book.pair_fund, book.pair_value, group, targets_g,
+                                   sw_cust, sw_fund, n_funds)
+    pc, pf = pairs.cust, pairs.fund
+    k = len(CLASS_NAMES)
+    pclass = facts.class_idx[pf]
+
+    # ---- the portfolio: funds + cash above the reserve (+ the cash flow)
+    held_total = sum_by(pc, pairs.held, n)
+    cash_in = investable_cash(c.cash, c.monthly_expenses, settings.reserve_months)
+    reserve_gap = np.maximum(settings.reserve_months * c.monthly_expenses - c.cash, 0.0)
+    flow = np.where(np.abs(c.flow) < 0.01, 0.0, c.flow)  # less than a cent is no cash flow
+    flow = np.maximum(flow, -(held_total + cash_in))  # cannot withdraw more than is held
+    portfolio = held_total + cash_in
+    class_value = sum_by(pc * k + pclass, pairs.held, n * k).reshape(n, k)
+    class_value[:, 0] += cash_in
+    actual_cls = np.divide(class_value, portfolio[:, None], out=np.zeros_like(class_value),
+                           where=portfolio[:, None] > 0)
+    target_cls_g = (np.stack([sum_by(facts.class_idx, row, k) for row in targets_g]) if len(targets_g)
+                    else np.zeros((0, k)))
+    target_cls = target_cls_g[group] if n else np.zeros((0, k))
+
+    # ---- triggers
+    above = facts.risk_level[pf] > allowed[pc]
+    hit = events[pf] != ""
+    above_value = sum_by(pc, np.where(above, pairs.held, 0.0), n)
+    dd = sum_by(pc, pairs.held * facts.drawdown[pf], n)
+    dd = np.divide(dd, held_total, out=np.zeros(n), where=held_total > 0)
+    trig = evaluate(actual_classes=actual_cls, target_classes=target_cls, held_value=portfolio, cash_flow=flow,
+                    level=c.level, previous_level=c.previous_level, above_level_value=above_value,
+                    event_detail=_event_details(universe, pairs, events, replacement, group, n),
+                    weighted_drawdown=dd, last_review=c.last_review, as_of=as_of64, settings=settings)
+    expired = _expired(c.expires_on, as_of, n)
+    active = trig.actionable & ~expired & (portfolio + np.maximum(flow, 0.0) >= 0.01)
+
+    # ---- the policy, priced and checked; a failed plan is retried with less
+    inp = _plan_inputs(universe, facts, discount, settings, pairs, pclass, book, held_pos, allowed, blocked,
+                       events, switch_value, sw_cust, sw_fund, cash_in + flow, flow, reserve_gap, target_cls,
+                       active)
+    check = _Checker(universe, facts, discount, settings, pairs, pclass, book, held_pos, flow, c.cash,
+                     c.monthly_expenses, target_cls, above | hit, above, hit, active, portfolio)
+    passes = ((np.ones(n, bool), np.ones(n, bool)), (np.zeros(n, bool), np.ones(n, bool)),
+              (np.zeros(n, bool), np.zeros(n, bool)))
+    first: _Verdict | None = None
+    chosen = np.full(n, -1, dtype=np.int64)
+    plans: list[Plan] = []
+    todo = active.copy()
+    for number, (use_optional, allow_full) in enumerate(passes):
+        if not todo.any():
+            break
+        plan = build_plan(replace(inp, active=todo), use_optional, allow_full)
+        verdict = check(plan, todo)
+        plans.append(plan)
+        if first is None:
+            first = verdict
+        chosen = np.where(todo & verdict.keep, number, chosen)
+        todo = todo & ~verdict.keep & verdict.traded
+    plan = _merge(plans, chosen, pc, n, len(pc))
+    final = check(plan, chosen >= 0)
+    if progress is not None:
+        progress(n, n)
+    assert first is not None or n == 0
+    reason = _reasons(final, first, chosen, active, expired, c.expires_on, portfolio, flow, cash_in, deferred, n)
+
+    # suitability is never broken: no buy above the level, whatever happened upstream
+    assert not ((plan.buy > 0) & (facts.risk_level[pf] > allowed[pc])).any(), "buy above the customer's level"
+    if not frames:
+        from advisor.rebalancing.report import status_codes
+
+        return CoreResult(reason=reason, pair_cust=pc, pair_fund=pf, buy_gross=final.buy, sell_value=final.sell,
+                          fees=final.priced.fees, cash=final.priced.cash, triggers=trig.mask(),
+                          pair_reason=np.where((final.buy > 0) | (final.sell > 0), plan.reason, 0).astype(np.int8),
+                          status=status_codes(reason))
+    from advisor.rebalancing.report import build_outputs
+
+    return build_outputs(universe=universe, facts=facts, as_of=as_of, ids=c.ids, level=c.level, lowest=c.lowest,
+                         flow=flow, cash=c.cash, cash_in=cash_in, expenses=c.monthly_expenses,
+                         reserve_months=settings.reserve_months, held_total=held_total, pairs=pairs, pclass=pclass,
+                         buy_gross=final.buy, sell_value=final.sell, pair_reason=plan.reason, priced=final.priced,
+                         book=book, held_pos=held_pos, trig=trig, reason=reason,
+                         capped=plan.capped & (chosen >= 0), mode=np.where(chosen >= 0, plan.mode, MODE_NONE),
+                         target_cls=target_cls, actual_cls=actual_cls, drift_after=final.drift_after,
+                         deferred=deferred, obj_before=final.obj_before, obj_after=final.obj_after,
+                         portfolio=portfolio, rejects=rejects, reject_columns=REJECT_COLUMNS)
+
+
+def _take_customers(cust: Customers, good: np.ndarray) -> Customers:
+    return Customers(ids=cust.ids.iloc[good].reset_index(drop=True), rows=cust.rows[good], level=cust.level[good],
+                     lowest=cust.lowest[good], bucket=cust.bucket[good], flow=cust.flow[good],
+                     previous_level=cust.previous_level[good], last_review=cust.last_review[good],
+                     horizon=cust.horizon[good], cash=cust.cash[good], monthly_expenses=cust.monthly_expenses[good],
+                     expires_on=None if cust.expires_on is None else cust.expires_on[good])
+
+
+def _validate_lots(lots: pd.DataFrame, cust: Customers, bad_cust: np.ndarray, rejects: list[pd.DataFrame]):
+    lot_id_series = text_ids(lots["customer_id"])
     lot_rows = lots["row"].to_numpy(dtype=np.int64) if "row" in lots.columns else np.arange(len(lots))
-    lot_cust = _positions(lot_id_series, cust.ids) if len(lots) else np.zeros(0, np.int64)
+    lot_cust = positions(lot_id_series, cust.ids) if len(lots) else np.zeros(0, np.int64)
     fund_idx = lots["fund_idx"].to_numpy(dtype=np.int64)
-    value = _numbers(lots, "value", np.nan)
-    days = _numbers(lots, "holding_days", np.nan)
-    pdate = _dates_or_nat(lots, "purchase_date")
+    value = numbers(lots, "value", np.nan)
+    days = numbers(lots, "holding_days", np.nan)
+    pdate = dates_or_nat(lots, "purchase_date")
     lot_checks = (
         (lot_cust < 0, "customer_id", "customer_id not in customers table"),
         (fund_idx < 0, "code", "unknown fund code"),
@@ -438,162 +295,228 @@ def rebalance_batch(universe: Universe, customers: pd.DataFrame, lots: pd.DataFr
     for mask, field, reason in lot_checks:
         mask = mask & ~bad_lot
         if mask.any():
-            rejects.append(_reject_frame("holdings", lot_id_series[mask].to_numpy(dtype=object), lot_rows[mask],
-                                         field, reason))
+            rejects.append(reject_frame("holdings", lot_id_series[mask].to_numpy(dtype=object), lot_rows[mask],
+                                        field, reason))
             bad_lot |= mask
-    # a customer with any unusable lot is not rebalanced: trades on a partial picture would be wrong
     spoilt = np.unique(lot_cust[bad_lot & (lot_cust >= 0)])
     if spoilt.size:
         newly = spoilt[~bad_cust[spoilt]]
         if newly.size:
-            rejects.append(_reject_frame("customers", cust.ids.iloc[newly].to_numpy(dtype=object), cust.rows[newly],
-                                         "holdings", "customer skipped: one of their holding rows was rejected"))
+            rejects.append(reject_frame("customers", cust.ids.iloc[newly].to_numpy(dtype=object), cust.rows[newly],
+                                        "holdings", "customer skipped: one of their holding rows was rejected"))
         bad_cust[spoilt] = True
     keep_lot = ~bad_lot & (lot_cust >= 0) & (value > 0)
     keep_lot &= ~bad_cust[np.where(lot_cust >= 0, lot_cust, 0)]
+    return keep_lot, lot_cust, fund_idx, value, days, pdate
 
-    # keep only good customers from here on (positions renumbered)
-    good = np.flatnonzero(~bad_cust)
-    renumber = np.full(n_cust, -1, dtype=np.int64)
-    renumber[good] = np.arange(len(good))
-    ids, level, lowest = cust.ids.iloc[good].reset_index(drop=True), cust.level[good], cust.lowest[good]
-    bucket, flow, prev_level = cust.bucket[good], cust.flow[good], cust.previous_level[good]
-    last_review = cust.last_review[good]
-    n = len(good)
-    allowed = np.where(lowest, 1, level)
 
-    locked = lots["locked"].fillna(False).to_numpy(dtype=bool) if "locked" in lots.columns else None
-    book = build_lot_book(renumber[lot_cust[keep_lot]], fund_idx[keep_lot], value[keep_lot], pdate[keep_lot],
-                          days[keep_lot], universe.fees, None if locked is None else locked[keep_lot])
-    book, deferred = _hold_back_short_lots(universe, facts, book, flow, allowed, as_of64)
-    held_cust, held_fund, held_value = book.pair_cust, book.pair_fund, book.pair_value
+def _expired(expires_on: np.ndarray | None, as_of: date, n: int) -> np.ndarray:
+    """`risk.validity`'s rule: expired on and after the expiry day, or never assessed (NaT); not checked
+    when the customers table has no `assessment_expires_on` column."""
+    if expires_on is None or not n:
+        return np.zeros(n, dtype=bool)
+    from risk.validity import expired_mask
 
-    # ---- targets per group
-    events = _fund_events(universe, facts, fund_events)
-    blocked = events != ""
-    group_key = level * 100 + allowed * 10 + bucket
-    present = np.zeros(600, dtype=bool)
-    present[group_key] = True
-    uniq_keys = np.flatnonzero(present)
-    lookup = np.zeros(600, dtype=np.int64)
-    lookup[uniq_keys] = np.arange(len(uniq_keys))
-    group = lookup[group_key]
-    groups = np.stack([uniq_keys // 100, (uniq_keys // 10) % 10, uniq_keys % 10], axis=1) if n else np.zeros(
-        (0, 3), np.int64)
-    group_targets, replacement = _group_targets(universe, facts, provider, groups, blocked)
+    return expired_mask(expires_on, as_of)
 
-    pairs, held_pos = _build_pairs(n, held_cust, held_fund, held_value, group, group_targets, n_funds)
+
+def _share_class_switches(universe: Universe, facts: FundFacts, book: LotBook, allowed: np.ndarray,
+                          events: np.ndarray, horizon: np.ndarray, discount: float, settings: RebalanceSettings
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per lot-book pair, the value of C-class lots worth switching to the A class (the health check's
+    rule, `costs.share_class_saving`), and the (customer, A fund) pairs to add."""
+    value = np.zeros(book.n_pairs)
+    empty = np.zeros(0, np.int64)
+    if not settings.replace_for_cost or not len(book.value):
+        return value, empty, empty
+    a = facts.a_sibling[book.fund_idx]
+    ok_a = (a >= 0)
+    a_safe = np.maximum(a, 0)
+    ok_a &= facts.tradable[a_safe] & ~facts.weak[a_safe] & (events[a_safe] == "") & (
+        facts.risk_level[a_safe] <= allowed[book.cust])
+    cand = ok_a & book.sellable & (book.holding_days >= settings.cost_saving_min_days)
+    if not cand.any():
+        return value, empty, empty
+    lots = np.flatnonzero(cand)
+    years = np.maximum(horizon[book.cust[lots]], 1.0)
+    saving = costs.share_class_saving(universe.fees, book.fund_idx[lots], a[lots], book.value[lots], years,
+                                      discount, book.rate[lots])
+    worth = lots[saving > 0]
+    if not len(worth):
+        return value, empty, empty
+    pair = book.pair_of_lot[worth]
+    value = np.bincount(pair, weights=book.value[worth], minlength=book.n_pairs)
+    chosen = np.flatnonzero(value > 0)
+    return value, book.pair_cust[chosen], facts.a_sibling[book.pair_fund[chosen]]
+
+
+def _plan_inputs(universe: Universe, facts: FundFacts, discount: float, settings: RebalanceSettings, pairs: Pairs,
+                 pclass: np.ndarray, book: LotBook, held_pos: np.ndarray, allowed: np.ndarray, blocked: np.ndarray,
+                 events: np.ndarray, switch_value: np.ndarray, sw_cust: np.ndarray, sw_fund: np.ndarray,
+                 idle: np.ndarray, flow: np.ndarray, reserve_gap: np.ndarray, target_cls: np.ndarray,
+                 active: np.ndarray) -> PlanInputs:
     pc, pf = pairs.cust, pairs.fund
-    held_total = sum_by(pc, weights=pairs.held, minlength=n)
-    flow = np.where(np.abs(flow) < 0.01, 0.0, flow)  # less than a cent is no cash flow
-    flow = np.maximum(flow, -held_total)  # cannot withdraw more than is held (sales pay fees: see feasible)
-    scale = held_total + np.maximum(flow, 0.0)
-    target_scale = np.divide(held_total + flow, scale, out=np.zeros(n), where=scale > 0)
-
-    # ---- triggers
-    k = len(CLASS_NAMES)
-    pclass = facts.class_idx[pf]
-    actual_cls = sum_by(pc * k + pclass, weights=pairs.held, minlength=n * k).reshape(n, k)
-    actual_cls = np.divide(actual_cls, held_total[:, None], out=np.zeros_like(actual_cls),
-                           where=held_total[:, None] > 0)
-    target_cls_group = np.stack([sum_by(facts.class_idx, weights=row, minlength=k) for row in group_targets]
-                                ) if len(group_targets) else np.zeros((0, k))
-    target_cls = target_cls_group[group] if n else np.zeros((0, k))
-    above = facts.risk_level[pf] > allowed[pc]
-    above_value = sum_by(pc, weights=np.where(above, pairs.held, 0.0), minlength=n)
-    event_detail = _event_details(universe, pairs, events, replacement, group, n)
-    dd = sum_by(pc, weights=pairs.held * facts.drawdown[pf], minlength=n)
-    dd = np.divide(dd, held_total, out=np.zeros(n), where=held_total > 0)
-    trig = evaluate(actual_classes=actual_cls, target_classes=target_cls, held_value=held_total, cash_flow=flow,
-                    level=level, previous_level=prev_level, above_level_value=above_value,
-                    event_detail=event_detail, weighted_drawdown=dd, last_review=last_review, as_of=as_of64,
-                    settings=settings)
-    active = trig.actionable & (scale >= 0.01)
-
-    # ---- per-pair model data
-    lam = facts.variance[pf] + settings.risk_floor**2
-    lin = np.where(above, settings.above_level_penalty, 0.0)
-    can_buy = ~above & facts.tradable[pf] & ~blocked[pf]
-    gap_gross = np.maximum(pairs.target * (held_total + flow)[pc] - pairs.held, 0.0)
-    buy_rate = costs.effective_buy_rate(universe.fees, pf, gap_gross, discount)
+    n, n_pairs = pairs.n_customers, len(pc)
     seg = fifo_segments(book)
     seg_pair = held_pos[seg.pair] if len(seg.pair) else np.zeros(0, np.int64)
-    seg_first = np.searchsorted(seg_pair, np.arange(len(pc) + 1))
-
-    buy_gross = np.zeros(len(pc))
-    sell_value = np.zeros(len(pc))
-    feasible = np.ones(n, dtype=bool)
-    turnover_bound = np.zeros(n, dtype=bool)
-    active_rows = np.flatnonzero(active)
-    # customers with similar numbers of funds share a chunk: less padding
-    active_rows = active_rows[np.argsort(np.diff(pairs.first)[active_rows], kind="stable")]
-    chunk = max(int(settings.chunk_size), 1)
-
-    def solve_chunk(rows: np.ndarray) -> tuple:  # one padded chunk, independent of the others
-        idx, local = _gather(pairs.first, rows)
-        slot = pairs.slot[idx]
-        width = int(slot.max()) + 1 if len(slot) else 1
-        sidx, s_local_pair = _gather(seg_first, idx)
-        depth = int(seg.position[sidx].max()) + 1 if len(sidx) else 1
-        nc = len(rows)
-        sc = scale[rows]
-        shape = (nc, width)
-        h, w, lin_d, rate_d, cap_d, minbuy = (np.zeros(shape) for _ in range(6))
-        lam_d = np.ones(shape)
-        h[local, slot] = pairs.held[idx] / sc[local]
-        w[local, slot] = pairs.target[idx] * target_scale[rows][local]
-        lam_d[local, slot] = lam[idx]
-        lin_d[local, slot] = lin[idx]
-        rate_d[local, slot] = buy_rate[idx]
-        cap_d[local, slot] = np.where(can_buy[idx], np.inf, 0.0)
-        minbuy[local, slot] = facts.min_purchase[pf[idx]]
-        seg_len = np.zeros((nc, width, depth))
-        seg_rate = np.zeros((nc, width, depth))
-        s_row, s_slot = local[s_local_pair], slot[s_local_pair]
-        seg_len[s_row, s_slot, seg.position[sidx]] = seg.value[sidx] / sc[s_row]
-        seg_rate[s_row, s_slot, seg.position[sidx]] = seg.rate[sidx]
-        rho_max = seg_rate.max(axis=(1, 2), initial=0.0)
-        cap_turn = settings.turnover_cap + np.maximum(-flow[rows], 0.0) / sc / (1.0 - rho_max) + 1e-9
-        problem = optimizer.DenseProblem(h=h, w=w, lam=lam_d, lin=lin_d, buy_rate=rate_d, buy_cap=cap_d,
-                                         seg_len=seg_len, seg_rate=seg_rate, budget=flow[rows] / sc,
-                                         turnover_cap=cap_turn, kappa=settings.cost_aversion,
-                                         cash_drag=settings.cash_drag)
-        sol = optimizer.solve(problem, steps=settings.root_steps)
-        b, u = optimizer.cleanup(problem, sol, sc, minbuy, settings.min_trade, settings.min_holding)
-        return (rows, idx, (b * (1.0 + rate_d) * sc[:, None])[local, slot],
-                (u.sum(axis=-1) * sc[:, None])[local, slot], problem, sol)
-
-    starts = range(0, len(active_rows), chunk)
-    chunks = (active_rows[s:s + chunk] for s in starts)
-    workers = max(1, min(settings.workers, len(starts)))
-    pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None  # numpy releases the GIL
-    try:
-        done = 0
-        for rows, idx, buys, sells, problem, sol in (pool.map(solve_chunk, chunks) if pool is not None
-                                                     else map(solve_chunk, chunks)):
-            buy_gross[idx] = buys
-            sell_value[idx] = sells
-            feasible[rows] = sol.feasible
-            turnover_bound[rows] = sol.nu > 0
-            if on_chunk is not None:
-                on_chunk(rows, problem, sol)
-            done += len(rows)
-            if progress is not None:
-                progress(done, len(active_rows))
-    finally:
-        if pool is not None:
-            pool.shutdown()
-    if progress is not None and not len(active_rows):
-        progress(0, 0)
-
-    return _price_and_report(universe, facts, discount, settings, as_of, ids, level, allowed, flow, scale,
-                             target_scale, held_total, pairs, pclass, lam, lin, book, held_pos, buy_gross,
-                             sell_value, trig, active, feasible, turnover_bound, target_cls, actual_cls, rejects,
-                             frames, blocked[pf], lowest, deferred)
+    sellable = sum_by(seg_pair, seg.value, n_pairs)
+    held = pairs.held > 0
+    above = facts.risk_level[pf] > allowed[pc]
+    event = events[pf] != ""
+    forced = np.where(held & above, R_ABOVE, np.where(held & event, R_EVENT, 0)).astype(np.int8)
+    weak = held & facts.weak[pf] & settings.replace_weak
+    cost_value = np.zeros(n_pairs)
+    if len(held_pos):
+        cost_value[held_pos] = switch_value
+    switch_to = np.full(n_pairs, -1, dtype=np.int64)
+    if len(sw_cust):
+        sources = np.flatnonzero(cost_value > 0)
+        dest = np.searchsorted(pc * len(universe.funds) + pf, sw_cust * len(universe.funds) + sw_fund)
+        switch_to[sources] = dest
+    optional = np.where(weak, R_QUALITY, np.where(cost_value > 0, R_COST, 0)).astype(np.int8)
+    optional_value = np.where(weak, sellable, np.minimum(cost_value, sellable))
+    can_buy = ~above & facts.tradable[pf] & ~blocked[pf]
+    total = sum_by(pc, pairs.held, n) + np.maximum(idle, 0.0)
+    gap_gross = np.maximum(pairs.target * total[pc] - pairs.held, np.maximum(cost_value, 1.0))
+    buy_rate = costs.effective_buy_rate(universe.fees, pf, gap_gross, discount)
+    return PlanInputs(
+        pair_cust=pc, pair_class=pclass, held=pairs.held, sellable=sellable, model_weight=pairs.target,
+        can_buy=can_buy, forced=forced, optional=optional, optional_value=optional_value, switch_to=switch_to,
+        buy_rate=buy_rate, min_buy=facts.min_purchase[pf], increment=facts.increment[pf],
+        min_hold=np.maximum(settings.min_holding, facts.min_purchase[pf]), seg_pair=seg_pair, seg_len=seg.value,
+        seg_rate=seg.rate, idle=idle, flow=flow, reserve_gap=reserve_gap, class_target=target_cls, active=active,
+        band=settings.suggest_band, min_trade=settings.min_trade, min_trade_share=settings.min_trade_share,
+        turnover_cap=settings.turnover_cap, min_split=settings.min_split)
 
 
-def _hold_back_short_lots(universe: Universe, facts: FundFacts, book, flow: np.ndarray, allowed: np.ndarray,
-                          as_of64: np.datetime64) -> tuple[object, dict[str, np.ndarray]]:
+# ---------------------------------------------------------------------------------------------
+# checks
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Verdict:
+    buy: np.ndarray
+    sell: np.ndarray
+    priced: Priced
+    traded: np.ndarray
+    keep: np.ndarray
+    worth: np.ndarray
+    reduced: np.ndarray
+    suitability: np.ndarray
+    event: np.ndarray
+    must: np.ndarray
+    drift_after: np.ndarray
+    drift_nothing: np.ndarray
+    obj_before: np.ndarray
+    obj_after: np.ndarray
+
+
+class _Checker:
+    """Prices a plan exactly and decides per customer whether it is worth keeping."""
+
+    def __init__(self, universe: Universe, facts: FundFacts, discount: float, settings: RebalanceSettings,
+                 pairs: Pairs, pclass: np.ndarray, book: LotBook, held_pos: np.ndarray, flow: np.ndarray,
+                 cash: np.ndarray, expenses: np.ndarray, target_cls: np.ndarray, penalized: np.ndarray,
+                 above: np.ndarray, event: np.ndarray, active: np.ndarray, portfolio: np.ndarray):
+        self.universe, self.facts, self.discount, self.settings = universe, facts, discount, settings
+        self.pairs, self.pclass, self.book, self.held_pos = pairs, pclass, book, held_pos
+        self.flow, self.cash, self.expenses, self.target_cls = flow, cash, expenses, target_cls
+        self.penalized, self.above, self.event, self.active = penalized, above, event, active
+        self.portfolio = portfolio
+        self.lam = CLASS_LAMBDA_VOL**2 + settings.risk_floor**2
+        # doing nothing: a deposit waits as cash (a withdrawal cannot wait)
+        self.drift_nothing, self.obj_nothing = self._state(pairs.held, cash + flow, np.zeros(len(flow)))
+
+    def _state(self, after: np.ndarray, cash: np.ndarray, fees: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(drift, objective) of fund values `after` and the customer's total `cash` (the reserve is kept out)."""
+        n, k = len(cash), N_CLASSES
+        pc = self.pairs.cust
+        cls = sum_by(pc * k + self.pclass, after, n * k).reshape(n, k)
+        cls[:, 0] += investable_cash(cash, self.expenses, self.settings.reserve_months)
+        total = cls.sum(axis=1)
+        weights = np.divide(cls, total[:, None], out=np.zeros_like(cls), where=total[:, None] > 0)
+        gap = weights - self.target_cls
+        drift = np.where(total > 0, np.abs(gap).sum(axis=1) / 2, 0.0)
+        bad = np.divide(sum_by(pc, np.where(self.penalized, after, 0.0), n), total, out=np.zeros(n), where=total > 0)
+        scale = np.where(self.portfolio > 0, self.portfolio, 1.0)
+        obj = ((self.lam * gap**2).sum(axis=1) + self.settings.above_level_penalty * bad
+               + self.settings.cost_aversion * fees / scale)
+        return drift, obj
+
+    def __call__(self, plan: Plan, rows: np.ndarray) -> _Verdict:
+        pairs, pc = self.pairs, self.pairs.cust
+        n = len(self.flow)
+        mask = rows[pc]
+        # orders are placed in cents: buys rounded down, sales up (never beyond the position)
+        buy = np.where(mask, np.floor(plan.buy * 100.0 + 1e-6) / 100.0, 0.0)
+        sell = np.where(mask & (plan.sell > 0), np.minimum(np.ceil(plan.sell * 100.0 - 1e-6) / 100.0, pairs.held),
+                        0.0)
+        priced = price(self.universe.fees, self.facts.company, self.facts.base_sub_rate, self.discount, pairs,
+                       self.book, self.held_pos, self.flow, buy, sell)
+        drift_after, obj_after = self._state(priced.after, self.cash + priced.cash, priced.fees)
+        traded = sum_by(pc, buy + sell, n) > 0
+        must = self.active & (self.flow < 0)
+        worth = obj_after < self.obj_nothing - self.settings.min_improvement
+        reduced = drift_after < self.drift_nothing - DRIFT_TOLERANCE
+        suitability = sum_by(pc, np.where(self.above, sell, 0.0), n) > 0
+        event = sum_by(pc, np.where(self.event & ~self.above, sell, 0.0), n) > 0
+        keep = rows & traded & ((worth & (reduced | suitability | event)) | must)
+        return _Verdict(buy=buy, sell=sell, priced=priced, traded=traded, keep=keep, worth=worth, reduced=reduced,
+                        suitability=suitability, event=event, must=must, drift_after=drift_after,
+                        drift_nothing=self.drift_nothing, obj_before=self.obj_nothing,
+                        obj_after=np.where(keep, obj_after, self.obj_nothing))
+
+
+def _merge(plans: list[Plan], chosen: np.ndarray, pc: np.ndarray, n: int, n_pairs: int) -> Plan:
+    """Each customer's plan from the pass that was kept (nothing where none was)."""
+    buy, sell = np.zeros(n_pairs), np.zeros(n_pairs)
+    reason = np.zeros(n_pairs, dtype=np.int8)
+    mode = np.zeros(n, dtype=np.int8)
+    capped = np.zeros(n, dtype=bool)
+    drift_ref = np.zeros(n)
+    for number, plan in enumerate(plans):
+        take = chosen == number
+        if number == 0:
+            drift_ref = plan.drift_ref.copy()
+        if not take.any():
+            continue
+        tp = take[pc]
+        buy = np.where(tp, plan.buy, buy)
+        sell = np.where(tp, plan.sell, sell)
+        reason = np.where(tp, plan.reason, reason).astype(np.int8)
+        mode = np.where(take, plan.mode, mode).astype(np.int8)
+        capped = np.where(take, plan.capped, capped)
+    return Plan(buy=buy, sell=sell, reason=reason, mode=mode, capped=capped, drift_ref=drift_ref)
+
+
+def _reasons(final: _Verdict, first: _Verdict | None, chosen: np.ndarray, active: np.ndarray, expired: np.ndarray,
+             expires_on: np.ndarray | None, portfolio: np.ndarray, flow: np.ndarray, cash_in: np.ndarray,
+             deferred: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """The customer-level reason code (report.REASONS) for each customer."""
+    from advisor.rebalancing.report import REASON_CODES as R
+
+    kept = chosen >= 0
+    f = first if first is not None else final
+    never = np.zeros(n, dtype=bool) if expires_on is None else np.isnat(expires_on)
+    short_of_cash = kept & final.must & (cash_in + final.priced.cash < -0.005)  # more than the free cash
+    reason = np.select(
+        [expired & never, expired, ~(portfolio + np.maximum(flow, 0.0) >= 0.01), ~active,
+         short_of_cash, kept & ~final.reduced & ~final.must & final.suitability,
+         kept & ~final.reduced & ~final.must & final.event, kept,
+         deferred["value"] > 0, f.traded & f.worth & ~f.reduced, f.traded],
+        [R["assessment_missing"], R["assessment_expired"], R["empty"], R["within_bands"],
+         R["withdrawal_shortfall"], R["trade_suitability"], R["trade_fund_event"], R["trade"],
+         R["deferred_short_hold"], R["drift_not_reduced"], R["cost_exceeds_benefit"]],
+        default=R["below_minimum"]).astype(np.int64)
+    return reason
+
+
+# ---------------------------------------------------------------------------------------------
+# lots under 7 days, fund events
+# ---------------------------------------------------------------------------------------------
+
+def _hold_back_short_lots(universe: Universe, facts: FundFacts, book: LotBook, flow: np.ndarray, allowed: np.ndarray,
+                          as_of64: np.datetime64) -> tuple[LotBook, dict[str, np.ndarray]]:
     """Lots under 7 days whose fee falls on day 7 are not sold now (unless a withdrawal must be paid).
 
     Waiting a few days always costs less than the ≥ 1.5% short-holding fee, so no rebalance reason
@@ -615,9 +538,9 @@ def _hold_back_short_lots(universe: Universe, facts: FundFacts, book, flow: np.n
     above = wait & (facts.risk_level[book.fund_idx] > allowed[book.cust])
     cust = book.cust[above]
     value = book.value[above]
-    none["value"] = sum_by(cust, weights=value, minlength=n)
-    none["fee_now"] = sum_by(cust, weights=value * book.rate[above], minlength=n)
-    none["fee_then"] = sum_by(cust, weights=value * later[above], minlength=n)
+    none["value"] = sum_by(cust, value, n)
+    none["fee_now"] = sum_by(cust, value * book.rate[above], n)
+    none["fee_then"] = sum_by(cust, value * later[above], n)
     wait_days = np.zeros(n)
     np.maximum.at(wait_days, cust, SHORT_HOLD_DAYS - book.holding_days[above])
     none["sell_after"] = np.where(none["value"] > 0, as_of64 + np.ceil(wait_days).astype("timedelta64[D]"),
@@ -625,7 +548,7 @@ def _hold_back_short_lots(universe: Universe, facts: FundFacts, book, flow: np.n
     return book, none
 
 
-def _event_details(universe: Universe, pairs: _Pairs, events: np.ndarray, replacement: np.ndarray,
+def _event_details(universe: Universe, pairs: Pairs, events: np.ndarray, replacement: np.ndarray,
                    group: np.ndarray, n: int) -> np.ndarray:
     """'code event → replacement' for each held fund hit by an event, joined per customer."""
     detail = np.full(n, "", dtype=object)
@@ -641,163 +564,12 @@ def _event_details(universe: Universe, pairs: _Pairs, events: np.ndarray, replac
     return detail
 
 
-def _price_and_report(universe: Universe, facts: FundFacts, discount: float, settings: RebalanceSettings,
-                      as_of: date, ids: pd.Series, level: np.ndarray, allowed: np.ndarray, flow: np.ndarray,
-                      scale: np.ndarray, target_scale: np.ndarray, held_total: np.ndarray, pairs: _Pairs,
-                      pclass: np.ndarray, lam: np.ndarray, lin: np.ndarray, book, held_pos: np.ndarray,
-                      buy_gross: np.ndarray, sell_value: np.ndarray, trig: Triggers, active: np.ndarray,
-                      feasible: np.ndarray, turnover_bound: np.ndarray, target_cls: np.ndarray,
-                      actual_cls: np.ndarray, rejects: list[pd.DataFrame], frames: bool = True,
-                      blocked_pair: np.ndarray | None = None, lowest: np.ndarray | None = None,
-                      deferred: dict[str, np.ndarray] | None = None) -> BatchResult | CoreResult:
-    """Exact fees, switches, the benefit-vs-cost check, and the output tables."""
-    from advisor.rebalancing.report import build_outputs
-
-    n = len(ids)
-    pc, pf = pairs.cust, pairs.fund
-    blocked_pair = np.zeros(len(pc), dtype=bool) if blocked_pair is None else blocked_pair
-    # suitability is never broken: no buy above the level, whatever happened upstream
-    assert not ((buy_gross > 0) & (facts.risk_level[pf] > allowed[pc])).any(), "buy above the customer's level"
-
-    def price(buy: np.ndarray, sell: np.ndarray) -> dict[str, np.ndarray]:
-        buy_fee = np.where(buy > 0, costs.buy_fees(universe.fees, pf, buy, discount), 0.0)
-        sale = sell_fifo(book, sell[held_pos] if len(held_pos) else np.zeros(0))
-        sell_fee = np.zeros(len(pc))
-        short_fee = np.zeros(len(pc))
-        min_days = np.full(len(pc), np.nan)
-        if len(held_pos):
-            sell_fee[held_pos] = sale.pair_fee
-            short_fee[held_pos] = sale.pair_short_fee
-            min_days[held_pos] = sale.pair_min_days
-        # switches: inside one company, sale proceeds move into the bought fund at the rate difference
-        proceeds = sell - sell_fee
-        by_key_sell, by_key_buy = company_sums(pairs, facts.company, [proceeds, buy])
-        matched = np.minimum(by_key_sell, by_key_buy)
-        switch_in = np.divide(buy * matched, by_key_buy, out=np.zeros(len(pc)), where=by_key_buy > 0)
-        switch_out = np.divide(sell * matched, by_key_sell, out=np.zeros(len(pc)), where=by_key_sell > 0)
-        out_rate_num, out_rate_den = company_sums(pairs, facts.company,
-                                                  [switch_out * facts.base_sub_rate[pf], switch_out])
-        out_rate = np.divide(out_rate_num, out_rate_den, out=np.zeros(len(pc)), where=out_rate_den > 0)
-        in_rate = np.divide(buy_fee, buy - buy_fee, out=np.zeros(len(pc)), where=buy - buy_fee > 0)
-        switch_fee = costs.switch_in_fees(in_rate, out_rate, switch_in)
-        plain_share = np.divide(buy - switch_in, buy, out=np.zeros(len(pc)), where=buy > 0)
-        buy_fee_total = buy_fee * plain_share + switch_fee
-        net_in = buy - buy_fee_total
-        after = pairs.held + net_in - sell
-        fees_c = sum_by(pc, weights=buy_fee_total + sell_fee, minlength=n)
-        cash = flow + sum_by(pc, weights=sell - sell_fee - buy, minlength=n)
-        return {"buy_fee": buy_fee, "switch_fee": switch_fee, "switch_in": switch_in, "switch_out": switch_out,
-                "sell_fee": sell_fee, "short_fee": short_fee, "min_days": min_days, "after": after,
-                "fees": fees_c, "cash": cash, "lot_sold": sale.sold, "plain_share": plain_share}
-
-    def objective(values: np.ndarray, fees_c: np.ndarray, idle: np.ndarray) -> np.ndarray:
-        sc = np.where(scale > 0, scale, 1.0)
-        x = values / sc[pc]
-        w = pairs.target * target_scale[pc]
-        terms = lam * (x - w) ** 2 + lin * x
-        return (sum_by(pc, weights=terms, minlength=n) + settings.cost_aversion * fees_c / sc
-                + settings.cash_drag * idle / sc)
-
-    # orders are placed in cents: buys rounded down, sales up (never beyond the position), so cash holds
-    buy_gross = np.floor(buy_gross * 100.0 + 1e-6) / 100.0
-    sell_value = np.where(sell_value > 0, np.minimum(np.ceil(sell_value * 100.0 - 1e-6) / 100.0, pairs.held), 0.0)
-    priced = price(buy_gross, sell_value)
-    obj_before = objective(pairs.held, np.zeros(n), np.maximum(flow, 0.0))
-    obj_after = objective(priced["after"], priced["fees"], priced["cash"])
-    traded = sum_by(pc, weights=buy_gross + sell_value, minlength=n) > 0
-    must_trade = flow < 0
-    worth = obj_after < obj_before - settings.min_improvement
-    # the final guard: a kept plan never leaves the allocation further from target than it found it,
-    # except when it reduces holdings above the customer's level (suitability comes first; said in the reason)
-    drift_after = class_drift_after(pairs, pclass, priced["after"], target_cls, n)
-    drift_worse = drift_after > trig.drift_total + DRIFT_TOLERANCE
-    suitability = trig.above_level | trig.lowered_level
-    reduces_above = sum_by(pc, weights=np.where(lin > 0, sell_value, 0.0), minlength=n) > 0
-    # a fund hit by an event (closed, dropped, downgraded) is replaced even if the swap leaves drift slightly wider
-    replaces_event = trig.fund_event & (sum_by(pc, weights=np.where(blocked_pair, sell_value, 0.0), minlength=n) > 0)
-    coherent = ~drift_worse | (suitability & reduces_above) | replaces_event
-    keep = active & traded & ((worth & coherent) | must_trade)
-    drop_pairs = ~keep[pc]
-    if drop_pairs.any() and (buy_gross[drop_pairs] > 0).any() | (sell_value[drop_pairs] > 0).any():
-        # dropped plans are undone customer by customer (every priced quantity is per customer)
-        buy_gross = np.where(drop_pairs, 0.0, buy_gross)
-        sell_value = np.where(drop_pairs, 0.0, sell_value)
-        for name in ("buy_fee", "switch_fee", "switch_in", "switch_out", "sell_fee", "short_fee", "plain_share"):
-            priced[name] = np.where(drop_pairs, 0.0, priced[name])
-        priced["min_days"] = np.where(drop_pairs, np.nan, priced["min_days"])
-        priced["after"] = np.where(drop_pairs, pairs.held, priced["after"])
-        priced["fees"] = np.where(keep, priced["fees"], 0.0)
-        priced["cash"] = np.where(keep, priced["cash"], flow)
-        if len(held_pos):
-            priced["lot_sold"] = np.where(drop_pairs[held_pos[book.pair_of_lot]], 0.0, priced["lot_sold"])
-        obj_after = np.where(keep, obj_after, obj_before)
-
-    from advisor.rebalancing.report import REASON_CODES as R
-
-    short_of_cash = must_trade & (priced["cash"] < -0.005)
-    if deferred is None:
-        deferred = {"value": np.zeros(n), "fee_now": np.zeros(n), "fee_then": np.zeros(n),
-                    "sell_after": np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")}
-    deferred_any = deferred["value"] > 0
-    reason = np.select(
-        [~(scale >= 0.01), ~active, short_of_cash, keep & drift_worse & ~must_trade & ~(suitability & reduces_above),
-         keep & drift_worse & ~must_trade, keep,
-         deferred_any, traded & worth & ~coherent, traded],
-        [R["empty"], R["within_bands"], R["withdrawal_shortfall"], R["trade_fund_event"], R["trade_suitability"],
-         R["trade"],
-         R["deferred_short_hold"], R["drift_not_reduced"], R["cost_exceeds_benefit"]],
-        default=R["below_minimum"]).astype(np.int64)
-    if not frames:
-        return CoreResult(reason=reason, pair_cust=pc, pair_fund=pf, buy_gross=buy_gross, sell_value=sell_value,
-                          fees=priced["fees"], cash=priced["cash"], triggers=trig.mask())
-    return build_outputs(universe=universe, facts=facts, as_of=as_of, ids=ids, level=level,
-                         lowest=np.zeros(n, dtype=bool) if lowest is None else lowest, flow=flow,
-                         held_total=held_total, pairs=pairs, pclass=pclass, buy_gross=buy_gross,
-                         sell_value=sell_value, priced=priced, book=book, held_pos=held_pos, trig=trig,
-                         reason=reason, turnover_bound=turnover_bound & keep, target_cls=target_cls,
-                         actual_cls=actual_cls, deferred=deferred, obj_before=obj_before, obj_after=obj_after,
-                         scale=scale,
-                         rejects=rejects, reject_columns=REJECT_COLUMNS)
-
-
-def class_drift_after(pairs: _Pairs, pclass: np.ndarray, after: np.ndarray, target_cls: np.ndarray, n: int
-                      ) -> np.ndarray:
-    """Total drift Σ|a − t|/2 over asset classes of the fund values `after` (per customer)."""
-    k = len(CLASS_NAMES)
-    total = sum_by(pairs.cust, weights=after, minlength=n)
-    cls = sum_by(pairs.cust * k + pclass, weights=after, minlength=n * k).reshape(n, k)
-    cls = np.divide(cls, total[:, None], out=np.zeros_like(cls), where=total[:, None] > 0)
-    return np.where(total > 0, np.abs(cls - target_cls).sum(axis=1) / 2, 0.0)
-
-
-def company_sums(pairs: _Pairs, company: np.ndarray, values: list[np.ndarray], block: int = 65_536
-                 ) -> list[np.ndarray]:
-    """For each pair, the sum of each value over the customer's pairs in the same fund company."""
-    comp = company[pairs.fund]
-    n_comp = int(company.max(initial=0)) + 1
-    n_cust = len(pairs.first) - 1
-    out = [np.zeros(len(pairs.cust)) for _ in values]
-    for c0 in range(0, n_cust, block):
-        c1 = min(c0 + block, n_cust)
-        p0, p1 = pairs.first[c0], pairs.first[c1]
-        key = (pairs.cust[p0:p1] - c0) * n_comp + comp[p0:p1]
-        for o, v in zip(out, values, strict=True):
-            o[p0:p1] = sum_by(key, weights=v[p0:p1], minlength=(c1 - c0) * n_comp)[key]
-    return out
-
-
-def rejects_frame(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    parts = [p for p in parts if len(p)]
-    if not parts:
-        return pd.DataFrame({c: pd.Series(dtype="str" if c != "row" else "int64") for c in REJECT_COLUMNS})
-    return pd.concat(parts, ignore_index=True)[REJECT_COLUMNS]
-
-
-def lot_dates_array(book, held_pos: np.ndarray, n_pairs: int, lot_sold: np.ndarray) -> pa.Array:
-    """Per pair, the purchase dates of the lots a sale touches (FIFO order), as an Arrow list array."""
-    touched = lot_sold > 0
-    pair_of_lot = held_pos[book.pair_of_lot] if len(lot_sold) else np.zeros(0, np.int64)
-    counts = np.bincount(pair_of_lot[touched], minlength=n_pairs)
-    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
-    values = pa.array(book.purchase_date[touched], type=pa.date32())
-    return pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()), values)
+def class_drift_after(pairs: Pairs, pclass: np.ndarray, after: np.ndarray, cash: np.ndarray,
+                      target_cls: np.ndarray) -> np.ndarray:
+    """Total drift Σ|a − t|/2 over asset classes of fund values `after` plus `cash` (per customer)."""
+    n, k = len(cash), N_CLASSES
+    cls = sum_by(pairs.cust * k + pclass, after, n * k).reshape(n, k)
+    cls[:, 0] += cash
+    total = cls.sum(axis=1)
+    weights = np.divide(cls, total[:, None], out=np.zeros_like(cls), where=total[:, None] > 0)
+    return np.where(total > 0, np.abs(weights - target_cls).sum(axis=1) / 2, 0.0)

@@ -11,6 +11,9 @@ Conventions (domain brief, "Funds: what trading them costs"):
   convex piecewise-linear function of the amount sold — represented exactly in the optimizer.
 * A switch (转换) inside one fund company pays the redemption fee of the fund switched out plus only
   the difference of subscription rates, ``max(0, r_in − r_out)``.
+* Changing share class (C held long → the A class) is worth it when the yearly cost of keeping the C
+  class exceeds, over the customer's horizon, the A class's subscription, running costs and redemption at
+  the horizon plus the C class's redemption today (`share_class_saving`; the health check's rule too).
 
 Every function is vectorized over trades (numpy arrays of equal length).
 """
@@ -54,3 +57,23 @@ def model_cash_need(buy_net: np.ndarray, buy_rate: np.ndarray, sold: np.ndarray,
                     sell_rate: np.ndarray) -> np.ndarray:
     """Cash the plan consumes: gross buys minus sale proceeds after fees (negative: it frees cash)."""
     return (buy_net * (1.0 + buy_rate)).sum(axis=-1) - (sold * (1.0 - sell_rate)).sum(axis=(-1, -2))
+
+
+def share_class_saving(fees: FeeTable, held: np.ndarray, alternative: np.ndarray, value: np.ndarray,
+                       years: np.ndarray, discount: float, redeem_rate_now: np.ndarray | float = 0.0) -> np.ndarray:
+    """Yearly saving (fraction of `value`) of moving `value` from fund `held` to share class `alternative`.
+
+    Keeping costs the held class's running costs over `years`; moving costs the redemption today, the
+    alternative's subscription (tier at `value`, bank discount), its running costs over `years` and its
+    redemption at the horizon. Positive where moving is cheaper over the horizon.
+    """
+    held = np.asarray(held, dtype=np.intp)
+    alt = np.asarray(alternative, dtype=np.intp)
+    value = np.maximum(np.asarray(value, dtype=float), 1.0)
+    years = np.maximum(np.asarray(years, dtype=float), 1e-9)
+    sub_rate, flat = fees.subscription_rate(alt, value, discount)
+    sub_cost = np.where(np.isnan(flat), sub_rate, np.nan_to_num(flat) / value)
+    cost_move = (np.asarray(redeem_rate_now, dtype=float) + sub_cost + fees.running_cost[alt] * years
+                 + fees.redemption_rate(alt, years * 365.0))
+    cost_keep = fees.running_cost[held] * years
+    return (cost_keep - cost_move) / years

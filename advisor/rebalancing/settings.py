@@ -14,32 +14,36 @@ DEFAULT_DRAWDOWN_TOLERANCE: tuple[float, ...] = (0.03, 0.08, 0.15, 0.25, 0.35)
 
 @dataclass(frozen=True)
 class RebalanceSettings:
-    """Every threshold of triggers, optimizer and cleanup in one place (all amounts in yuan).
+    """Every threshold of the policy in one place (amounts in yuan, shares as fractions of the portfolio).
 
-    `cost_aversion` (κ) converts one-off trading costs (fraction of the portfolio) into objective units:
-    the objective is Σ λ_i (x_i − w_i)² + κ · cost / T + δ · idle cash / T, where λ_i = σ_i² +
-    `risk_floor`² is the fund's yearly return variance plus a floor so that bond and cash deviations
-    count too, and δ = `cash_drag` is the yearly return given up per yuan left uninvested. With the
-    defaults a fund is traded back once its gap exceeds κ·(marginal fee rates) / 2λ_i: about 1.5% for
-    an equity fund (σ ≈ 20%) whose sale costs 0.5%, about 1% for a bond fund — inside the 3% band.
+    The portfolio is the funds plus the customer's cash above the emergency reserve (`reserve_months` of
+    expenses, the health check's rule). Drift is Σ|actual − target|/2 over asset classes. A plan is
+    kept only when it strictly reduces drift (or reduces holdings above the level, or replaces a fund hit
+    by an event, or pays a withdrawal) and its benefit beats its cost: the benefit is the fall of
+    Σ λ_k (a_k − t_k)² over classes (λ_k = class volatility² + `risk_floor`²) plus `above_level_penalty`
+    per unit of weight above the level or in an event fund, the cost `cost_aversion` × fees / portfolio.
     """
 
     suggest_band: float = 0.03  # drift (total or any class) from which a rebalance is suggested
     urge_band: float = 0.05  # … and urged
     calendar: Literal["quarterly", "monthly"] = "quarterly"
     cost_aversion: float = 0.25
-    risk_floor: float = 0.10  # yearly volatility floor in the risk weights
-    cash_drag: float = 0.02  # objective per unit weight of cash left idle (deposits get invested)
-    above_level_penalty: float = 0.02  # objective per unit weight held above the customer's level
-    min_trade: float = 100.0  # smallest buy or sell worth placing
+    risk_floor: float = 0.10  # yearly volatility floor in the class risk weights
+    above_level_penalty: float = 0.02  # objective per unit weight held above the level or in an event fund
+    min_trade: float = 100.0  # smallest buy or sell worth placing, yuan …
+    min_trade_share: float = 0.01  # … and as a share of the portfolio (the larger of the two applies)
     min_holding: float = 100.0  # smallest position left after a partial sale (else exit fully)
-    turnover_cap: float = 0.5  # one-way turnover (sales / value) per rebalance, beyond a withdrawal
+    min_split: float = 1000.0  # a class purchase is spread over several model funds only in parts this large
+    turnover_cap: float = 0.5  # one-way turnover (sales / portfolio) per rebalance, beyond a withdrawal
     min_improvement: float = 1e-6  # objective gain below which trading is not worth it
+    reserve_months: float = 3.0  # months of expenses of cash kept out of the portfolio (health check rule)
+    replace_weak: bool = True  # replace weak funds (products.research.quality) when the plan trades anyway
+    replace_for_cost: bool = True  # switch a C class held long to its cheaper A class when the plan trades
+    cost_saving_min_days: int = 365  # … for lots held at least this long (the health check's rule)
     drawdown_tolerance: tuple[float, ...] = field(default=DEFAULT_DRAWDOWN_TOLERANCE)
     fee_discount: float | None = None  # None → the universe's (bank discount on subscription)
-    root_steps: int = 24  # unused since the capped plan is a scaled move (kept for callers that set it)
-    chunk_size: int = 32_768
-    workers: int = 2  # threads solving chunks side by side (numpy releases the GIL)
+    chunk_size: int = 262_144  # customers planned together (bounds memory on big books)
+    workers: int = 2  # threads planning chunks side by side (numpy releases the GIL)
 
     def __post_init__(self) -> None:
         if not 0 < self.suggest_band <= self.urge_band < 1:
@@ -47,20 +51,20 @@ class RebalanceSettings:
                                 details={"suggest_band": self.suggest_band, "urge_band": self.urge_band})
         if self.calendar not in ("quarterly", "monthly"):
             raise BadInputError("calendar must be 'quarterly' or 'monthly'", details={"calendar": self.calendar})
-        for name in ("cost_aversion", "risk_floor", "cash_drag", "above_level_penalty", "min_trade", "min_holding",
-                     "turnover_cap", "min_improvement"):
+        for name in ("cost_aversion", "risk_floor", "above_level_penalty", "min_trade", "min_trade_share",
+                     "min_holding", "min_split", "turnover_cap", "min_improvement", "reserve_months"):
             value = getattr(self, name)
-            if math.isnan(value):
-                raise BadInputError(f"{name} must be a number, got NaN", details={name: value})
+            if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+                raise BadInputError(f"{name} must be a number", details={"field": name})
             if value < 0:
-                raise BadInputError(f"{name} must be ≥ 0", details={name: getattr(self, name)})
-        if self.cash_drag > self.cost_aversion:
-            raise BadInputError("cash_drag must not exceed cost_aversion (the problem would lose convexity)",
-                                details={"cash_drag": self.cash_drag, "cost_aversion": self.cost_aversion})
+                raise BadInputError(f"{name} must be ≥ 0", details={"field": name, name: value})
+        if self.min_trade_share >= 0.5:
+            raise BadInputError("min_trade_share must be below 0.5", details={"field": "min_trade_share"})
         if self.risk_floor <= 0:
-            raise BadInputError("risk_floor must be > 0 (it keeps the problem strictly convex)")
+            raise BadInputError("risk_floor must be > 0", details={"field": "risk_floor"})
         if len(self.drawdown_tolerance) != 5:
-            raise BadInputError("drawdown_tolerance needs one value per level C1…C5")
+            raise BadInputError("drawdown_tolerance needs one value per level C1…C5",
+                                details={"field": "drawdown_tolerance"})
 
     def with_(self, **changes: object) -> RebalanceSettings:
         return replace(self, **changes)  # type: ignore[arg-type]

@@ -11,17 +11,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from advisor.cash_reserve import RESERVE_MONTHS, emergency_reserve
 from advisor.diagnosis.book import CASH_CLASS, Book
 from advisor.diagnosis.rules.base import Explanation, Outcome, Rule, grade, pct
 from products.taxonomy import ASSET_CLASS_NAMES_ZH, ASSET_CLASSES
-
-RESERVE_MONTHS = 3.0
 
 
 def actual_class_weights(book: Book, reserve_months: float = RESERVE_MONTHS) -> np.ndarray:
     """n × 5 weights of the investable portfolio (NaN rows when there is nothing to measure)."""
     values = book.class_values.copy()
-    reserve = np.minimum(book.cash, reserve_months * np.nan_to_num(book.monthly_expenses))
+    reserve = emergency_reserve(book.cash, book.monthly_expenses, reserve_months)
     values[:, CASH_CLASS] -= reserve
     total = values.sum(axis=1, keepdims=True)
     return np.divide(values, total, out=np.full_like(values, np.nan), where=total > 1e-6)

@@ -12,6 +12,7 @@ import numpy as np
 
 from advisor.diagnosis.book import Book
 from advisor.diagnosis.rules.base import Explanation, Outcome, Rule, fund_entry, grade, names_en, names_zh, pct
+from advisor.rebalancing.costs import share_class_saving
 from products.fees import SHORT_HOLD_DAYS, SHORT_HOLD_MIN_RATE
 
 
@@ -80,11 +81,9 @@ class CClassHeldLong(Rule):
         a = sibling[lots]
         value = book.lot_value[lots]
         years = np.maximum(np.nan_to_num(book.horizon_years[book.lot_customer[lots]], nan=3.0), self.min_years)
-        sub_rate, flat = fees.subscription_rate(a, value, ctx.universe.fee_discount)
-        sub_cost = np.where(np.isnan(flat), sub_rate, np.nan_to_num(flat) / np.maximum(value, 1.0))
-        cost_a = sub_cost + fees.running_cost[a] * years + fees.redemption_rate(a, years * 365.0)
-        cost_c = fees.running_cost[book.lot_fund[lots]] * years
-        saving = (cost_c - cost_a) / years
+        held = book.lot_fund[lots]
+        saving = share_class_saving(fees, held, a, value, years, ctx.universe.fee_discount,
+                                    fees.redemption_rate(held, book.lot_days[lots]))
         out[lots] = np.maximum(saving, 0.0)
         return out
 
