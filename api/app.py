@@ -16,7 +16,7 @@ from api import core
 from api.db import make_engine, make_session_factory, migrate
 from api.errors import install_error_handlers
 from api.middleware import BodySizeLimit
-from api.routers import customers, funds, health, mismatch, portfolio, proposals, risk, rm
+from api.routers import customers, funds, health, mismatch, portfolio, proposals, rebalance, risk, rm
 from api.settings import Settings
 from api.state import AppState
 from api.web import install_pages
@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None, universe: Universe | None = Non
     app = FastAPI(title="Robo-advisor API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
                   docs_url="/docs", openapi_url="/openapi.json")
     install_error_handlers(app)
-    for module in (health, risk, funds, proposals, mismatch, portfolio, rm, customers):
+    for module in (health, risk, funds, proposals, mismatch, portfolio, rebalance, rm, customers):
         app.include_router(module.router)
     install_pages(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

@@ -169,6 +169,17 @@ def diagnose_one(universe: Universe, customers: pd.DataFrame, holdings: pd.DataF
     return jsonable(diagnose_customer(diagnosis_context(universe), payload))
 
 
+def rebalance_orders(universe: Universe, trades: list[dict[str, Any]], confirmation_id: str,
+                     customer_id: str) -> list[dict[str, Any]]:
+    """Order instructions (redeem, switch inside one company, subscribe) for a confirmed plan's trades."""
+    from advisor.rebalancing.orders import order_instructions
+
+    codes = {str(t["code"]) for t in trades}
+    companies = {c: str(universe.funds["company"].iloc[universe.code_index[c]]) for c in codes
+                 if c in universe.code_index}
+    return jsonable(order_instructions(trades, companies, confirmation_id, customer_id))
+
+
 def rebalance_one(universe: Universe, customers: pd.DataFrame, holdings: pd.DataFrame,
                   cash_flow: float) -> dict[str, Any]:
     """Rebalancing trades for a batch of one, as the issue-7 single-customer JSON."""

@@ -1,8 +1,9 @@
 """Storage models (SQLAlchemy 2). Kept apart from the API schemas in `api/schemas/`.
 
-Audit records — risk assessments, proposals, confirmations (orders) and mismatch acknowledgements — are
-append-only: the service has no update or delete path for them, and each row carries who created it,
-when, and the questionnaire / universe / model versions that produced it. Customers, relationship-manager
+Audit records — risk assessments, proposals, confirmations (orders), rebalancing plans and their
+confirmations, and mismatch acknowledgements — are append-only: the service has no update or delete path
+for them, and each row carries who created it, when, and the questionnaire / universe / model versions that
+produced it. Customers, relationship-manager
 assignments and held positions are reference data that the bank's systems keep current.
 """
 
@@ -150,6 +151,55 @@ class Confirmation(Actor, Base):
     universe_version: Mapped[str] = mapped_column(String(32))
     model_version: Mapped[str] = mapped_column(String(32))
     questionnaire_version: Mapped[str] = mapped_column(String(32))
+    orders: Mapped[list] = mapped_column(JSON)
+
+
+class RebalancePlan(Actor, Base):
+    """A rebalancing plan (调仓方案) as shown to the customer (append-only, versioned per customer).
+
+    `version` counts the customer's plans (1, 2, …; unique per customer, enforced by the database); only the
+    newest version may be confirmed, before `expires_at`, while `assessment_id` is still the customer's
+    current assessment.
+    """
+
+    __tablename__ = "rebalance_plans"
+    __table_args__ = (UniqueConstraint("customer_id", "version", name="uq_rebalance_plans_customer_version"),
+                      Index("ix_rebalance_plans_customer_time", "customer_id", "created_at"))
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    assessment_id: Mapped[str] = mapped_column(ForeignKey("risk_assessments.id"))
+    level: Mapped[int] = mapped_column(Integer)
+    lowest_category: Mapped[bool] = mapped_column(Boolean)
+    plan_status: Mapped[str] = mapped_column(String(24))
+    cash_flow: Mapped[float] = mapped_column(Float)
+    holdings_source: Mapped[str] = mapped_column(String(16))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    universe_version: Mapped[str] = mapped_column(String(32))
+    questionnaire_version: Mapped[str] = mapped_column(String(32))
+    body: Mapped[dict] = mapped_column(JSON)
+
+
+class RebalanceConfirmation(Actor, Base):
+    """A confirmed rebalancing plan and its order instructions — recorded exactly once.
+
+    `plan_id` is unique (a plan becomes orders once); the `Idempotency-Key` is unique per customer (a retry
+    finds the first answer). Both are enforced by the database, so racing retries are safe.
+    """
+
+    __tablename__ = "rebalance_confirmations"
+    __table_args__ = (
+        UniqueConstraint("plan_id", name="uq_rebalance_confirmations_plan_id"),
+        UniqueConstraint("customer_id", "idempotency_key", name="uq_rebalance_confirmations_customer_key"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("rebalance_plans.id"))
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(128))
+    assessment_id: Mapped[str] = mapped_column(String(36))
+    universe_version: Mapped[str] = mapped_column(String(32))
     orders: Mapped[list] = mapped_column(JSON)
 
 

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Connection, Row, bindparam, delete, insert, select
+from sqlalchemy import Connection, Row, bindparam, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,8 @@ from api.models import (
     Holding,
     MismatchAcknowledgement,
     Proposal,
+    RebalanceConfirmation,
+    RebalancePlan,
     RiskAssessment,
     RmAssignment,
 )
@@ -171,6 +173,66 @@ def confirmation_by_key(session: Session, key: str) -> Confirmation | None:
 
 def insert_confirmation(session: Session, row: Confirmation) -> bool:
     """Insert and commit; False when another request already recorded this proposal or key."""
+    session.add(row)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True
+
+
+# --- rebalancing plans and their confirmations (append-only) -----------------------------------
+
+def latest_plan_version(session: Session, customer_id: str) -> int:
+    """The newest plan version of the customer (0 when none)."""
+    value = session.execute(select(func.max(RebalancePlan.version)).where(
+        RebalancePlan.customer_id == customer_id)).scalar()
+    return int(value or 0)
+
+
+def add_plan(session: Session, values: dict, attempts: int = 5) -> RebalancePlan:
+    """Append the customer's next plan version; a racing request that took the number makes this one
+    take the next (the database's unique (customer, version) decides)."""
+    for _ in range(attempts):
+        row = RebalancePlan(**values, version=latest_plan_version(session, values["customer_id"]) + 1)
+        session.add(row)
+        try:
+            session.commit()
+            return row
+        except IntegrityError:
+            session.rollback()
+    raise IntegrityError("could not allocate a plan version", params=None, orig=Exception("busy"))
+
+
+def get_plan(session: Session, plan_id: str) -> RebalancePlan | None:
+    return session.get(RebalancePlan, plan_id)
+
+
+def plans_of(session: Session, customer_id: str, limit: int = 50) -> list[RebalancePlan]:
+    return list(session.scalars(select(RebalancePlan).where(RebalancePlan.customer_id == customer_id)
+                                .order_by(RebalancePlan.version.desc()).limit(limit)))
+
+
+def confirmed_plan_ids(session: Session, plan_ids: Sequence[str]) -> set[str]:
+    if not plan_ids:
+        return set()
+    rows = session.execute(select(RebalanceConfirmation.plan_id).where(
+        RebalanceConfirmation.plan_id.in_(list(plan_ids))))
+    return {r[0] for r in rows}
+
+
+def plan_confirmation(session: Session, plan_id: str) -> RebalanceConfirmation | None:
+    return session.scalars(select(RebalanceConfirmation).where(RebalanceConfirmation.plan_id == plan_id)).first()
+
+
+def plan_confirmation_by_key(session: Session, customer_id: str, key: str) -> RebalanceConfirmation | None:
+    return session.scalars(select(RebalanceConfirmation).where(RebalanceConfirmation.customer_id == customer_id,
+                                                               RebalanceConfirmation.idempotency_key == key)).first()
+
+
+def insert_plan_confirmation(session: Session, row: RebalanceConfirmation) -> bool:
+    """Insert and commit; False when another request already recorded this plan or key."""
     session.add(row)
     try:
         session.commit()

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     jwt_issuer: str = Field("robo-advisor")
     token_ttl_minutes: int = Field(60, ge=1, le=7 * 24 * 60)
     proposal_ttl_minutes: int = Field(30, ge=1, le=7 * 24 * 60)
+    rebalance_plan_ttl_minutes: int = Field(30, ge=1, le=7 * 24 * 60,
+                                            description="minutes a rebalancing plan may be confirmed")
     max_body_bytes: int = Field(1_000_000, ge=1024)
     warm_up: bool = Field(True, description="compile optimizers and health-check context at start-up")
 

@@ -107,6 +107,13 @@ def register(app: typer.Typer) -> None:
             "--summary", help="per-customer summary (.parquet/.csv); default <out>_summary.parquet")] = None,
         rejects: Annotated[Path | None, typer.Option(
             "--rejects", help="rejected rows with reasons (.csv); default <out>_rejects.csv")] = None,
+        positions_out: Annotated[Path | None, typer.Option(
+            "--positions-out", help="holdings after the plan, in the holdings input format (.parquet/.csv): "
+                                    "sold lots reduced first in first out, purchases as new lots dated the trade date")
+                                 ] = None,
+        customers_out: Annotated[Path | None, typer.Option(
+            "--customers-out", help="customers after the plan (cash updated, cash flow done); default "
+                                    "<positions-out>_customers.parquet when --positions-out is given")] = None,
         customer_json: Annotated[Path | None, typer.Option(
             "--customer-json", help="one customer: {customer: {...}, holdings: [...], cash_flow}")] = None,
         fund_events: Annotated[Path | None, typer.Option(
@@ -155,16 +162,70 @@ def register(app: typer.Typer) -> None:
             write_parquet(result.summary, summary_path)
         rejects_path = rejects or out.with_name(out.stem + "_rejects.csv")
         result.rejects.to_csv(rejects_path, index=False)
-        counts = result.summary["reason"].value_counts()
-        payload = {"customers": len(result.summary), "trades": len(result.trades),
-                   "rejected_rows": len(result.rejects), "by_reason": {k: int(v) for k, v in counts.items()},
-                   "total_fee": round(float(result.summary["fee"].sum()), 2), "out": str(out),
-                   "summary": str(summary_path), "rejects": str(rejects_path), "as_of": day.isoformat(),
+        written = _write_after(result, customers, holdings, positions_out, customers_out, day)
+        from advisor.rebalancing.metrics import run_summary
+
+        outcome = run_summary(result.summary, result.trades)
+        payload = {**outcome, "rejected_rows": len(result.rejects), "out": str(out), "summary": str(summary_path),
+                   "rejects": str(rejects_path), **written, "as_of": day.isoformat(),
                    "universe_version": result.universe_version}
         if json_out:
             print_json(payload)
         else:
             console.print(f"{payload['customers']:,} customers → {payload['trades']:,} trades ({out}); "
                           f"{payload['rejected_rows']:,} rejected rows ({rejects_path}); summary {summary_path}")
+            console.print("  status: " + ", ".join(f"{k} {v:.1%}" for k, v in payload["by_status"].items()))
             for reason, count in payload["by_reason"].items():
                 console.print(f"  {reason}: {count:,}")
+            if payload["value_by_trade_reason"]:
+                console.print("  value by trade reason: " + ", ".join(
+                    f"{k} {v:.1%}" for k, v in payload["value_by_trade_reason"].items()))
+            for key, path in written.items():
+                console.print(f"  {key}: {path}")
+
+
+def _write_table(frame: pd.DataFrame, path: Path) -> None:
+    from advisor.rebalancing.report import write_parquet
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".csv":
+        frame.to_csv(path, index=False)
+    else:
+        write_parquet(frame, path)
+
+
+def _write_after(result: Any, customers: Path, holdings: Path, positions_out: Path | None,
+                 customers_out: Path | None, day: date) -> dict[str, str]:
+    """The holdings and customers after the plan, so plans can be chained (run again on them)."""
+    if positions_out is None and customers_out is None:
+        return {}
+    written: dict[str, str] = {}
+    if positions_out is not None and result.lots_after is not None:
+        from advisor.batch_io import read_table
+
+        # customers without a plan (rejected rows) keep their lots as given, so the next run rejects them again
+        raw = read_table(holdings, string_columns=("customer_id", "code"))
+        planned = set(result.summary["customer_id"].astype("str"))
+        untouched = raw.loc[~raw["customer_id"].astype("str").isin(planned)]
+        untouched = untouched.reindex(columns=list(result.lots_after.columns))
+        untouched["purchase_date"] = pd.to_datetime(untouched["purchase_date"], errors="coerce")
+        _write_table(pd.concat([result.lots_after, untouched], ignore_index=True) if len(untouched)
+                     else result.lots_after, positions_out)
+        written["positions_out"] = str(positions_out)
+        customers_out = customers_out or positions_out.with_name(positions_out.stem + "_customers.parquet")
+    if customers_out is not None:
+        from advisor.batch_io import read_table
+
+        table = read_table(customers, string_columns=("customer_id", "risk_level", "rm_id"))
+        after = result.summary.set_index("customer_id")
+        ids = table["customer_id"].astype("str")
+        cash = ids.map(after["cash_after"])
+        table["cash"] = cash.where(cash.notna(), table["cash"] if "cash" in table.columns else 0.0)
+        traded = ids.map(after["status"].astype("str")).eq("trade")
+        last = (pd.to_datetime(table["last_rebalance_date"], errors="coerce") if "last_rebalance_date" in table.columns
+                else pd.Series(pd.NaT, index=table.index, dtype="datetime64[ns]"))
+        table["last_rebalance_date"] = last.where(~traded.to_numpy(), pd.Timestamp(day))
+        table = table.drop(columns=["cash_flow"], errors="ignore")  # the flow has happened
+        _write_table(table, customers_out)
+        written["customers_out"] = str(customers_out)
+    return written

@@ -39,22 +39,19 @@ from advisor.rebalancing.inputs import (
 )
 from advisor.rebalancing.lots import LotBook, build_lot_book, fifo_segments
 from advisor.rebalancing.plan import (
-    MODE_NONE,
     N_CLASSES,
     R_ABOVE,
     R_COST,
     R_EVENT,
     R_QUALITY,
-    Plan,
     PlanInputs,
-    build_plan,
 )
-from advisor.rebalancing.pricing import Pairs, Priced, price, sum_by
+from advisor.rebalancing.pricing import Pairs, sum_by
+from advisor.rebalancing.problem import Problem, Verdict, measure, no_plan, overlay, solve
 from advisor.rebalancing.settings import DEFAULT_SETTINGS, RebalanceSettings
 from advisor.rebalancing.triggers import evaluate
 from advisor.rebalancing.universe_facts import (
     CLASS_NAMES,
-    CLASS_VOL,
     FundFacts,
     TargetProvider,
     default_targets,
@@ -64,9 +61,6 @@ from advisor.rebalancing.universe_facts import (
 )
 from products.fees import SHORT_HOLD_DAYS
 from products.universe import Universe
-
-DRIFT_TOLERANCE = 1e-4  # 0.01 pp: a plan must cut drift by more than this to count as reducing it
-CLASS_LAMBDA_VOL = np.array([CLASS_VOL[c] for c in CLASS_NAMES])
 
 __all__ = ["BatchResult", "CoreResult", "TargetProvider", "rebalance_batch"]
 
@@ -218,54 +212,35 @@ def rebalance_batch(universe: Universe, customers: pd.DataFrame, lots: pd.DataFr
     expired = _expired(c.expires_on, as_of, n)
     active = trig.actionable & ~expired & (portfolio + np.maximum(flow, 0.0) >= 0.01)
 
-    # ---- the policy, priced and checked; a failed plan is retried with less
+    # ---- the policy, priced and checked, for the customers with an actionable trigger only
     inp = _plan_inputs(universe, facts, discount, settings, pairs, pclass, book, held_pos, allowed, blocked,
                        events, switch_value, sw_cust, sw_fund, cash_in + flow, flow, reserve_gap, target_cls,
                        active)
-    check = _Checker(universe, facts, discount, settings, pairs, pclass, book, held_pos, flow, c.cash,
-                     c.monthly_expenses, target_cls, above | hit, above, hit, active, portfolio)
-    passes = ((np.ones(n, bool), np.ones(n, bool)), (np.zeros(n, bool), np.ones(n, bool)),
-              (np.zeros(n, bool), np.zeros(n, bool)))
-    first: _Verdict | None = None
-    chosen = np.full(n, -1, dtype=np.int64)
-    plans: list[Plan] = []
-    todo = active.copy()
-    for number, (use_optional, allow_full) in enumerate(passes):
-        if not todo.any():
-            break
-        plan = build_plan(replace(inp, active=todo), use_optional, allow_full)
-        verdict = check(plan, todo)
-        plans.append(plan)
-        if first is None:
-            first = verdict
-        chosen = np.where(todo & verdict.keep, number, chosen)
-        todo = todo & ~verdict.keep & verdict.traded
-    plan = _merge(plans, chosen, pc, n, len(pc))
-    final = check(plan, chosen >= 0)
+    problem = Problem(pairs=pairs, pclass=pclass, book=book, held_pos=held_pos, inp=inp, flow=flow, cash=c.cash,
+                      expenses=c.monthly_expenses, portfolio=portfolio, above=above, event=hit)
+    final, first, chosen = _solve_active(problem, active, settings, facts, universe.fees, discount)
     if progress is not None:
         progress(n, n)
-    assert first is not None or n == 0
     reason = _reasons(final, first, chosen, active, expired, c.expires_on, portfolio, flow, cash_in, deferred, n)
 
     # suitability is never broken: no buy above the level, whatever happened upstream
-    assert not ((plan.buy > 0) & (facts.risk_level[pf] > allowed[pc])).any(), "buy above the customer's level"
+    assert not ((final.buy > 0) & (facts.risk_level[pf] > allowed[pc])).any(), "buy above the customer's level"
     if not frames:
         from advisor.rebalancing.report import status_codes
 
         return CoreResult(reason=reason, pair_cust=pc, pair_fund=pf, buy_gross=final.buy, sell_value=final.sell,
                           fees=final.priced.fees, cash=final.priced.cash, triggers=trig.mask(),
-                          pair_reason=np.where((final.buy > 0) | (final.sell > 0), plan.reason, 0).astype(np.int8),
-                          status=status_codes(reason))
+                          pair_reason=final.reason.astype(np.int8), status=status_codes(reason))
     from advisor.rebalancing.report import build_outputs
 
     return build_outputs(universe=universe, facts=facts, as_of=as_of, ids=c.ids, level=c.level, lowest=c.lowest,
                          flow=flow, cash=c.cash, cash_in=cash_in, expenses=c.monthly_expenses,
                          reserve_months=settings.reserve_months, held_total=held_total, pairs=pairs, pclass=pclass,
-                         buy_gross=final.buy, sell_value=final.sell, pair_reason=plan.reason, priced=final.priced,
+                         buy_gross=final.buy, sell_value=final.sell, pair_reason=final.reason, priced=final.priced,
                          book=book, held_pos=held_pos, trig=trig, reason=reason,
-                         capped=plan.capped & (chosen >= 0), mode=np.where(chosen >= 0, plan.mode, MODE_NONE),
+                         capped=final.capped, mode=final.mode,
                          target_cls=target_cls, actual_cls=actual_cls, drift_after=final.drift_after,
-                         deferred=deferred, obj_before=final.obj_before, obj_after=final.obj_after,
+                         deferred=deferred, obj_before=final.obj_nothing, obj_after=final.obj_after,
                          portfolio=portfolio, rejects=rejects, reject_columns=REJECT_COLUMNS)
 
 
@@ -390,113 +365,52 @@ def _plan_inputs(universe: Universe, facts: FundFacts, discount: float, settings
 
 
 # ---------------------------------------------------------------------------------------------
-# checks
+# passes over the active customers
 # ---------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class _Verdict:
-    buy: np.ndarray
-    sell: np.ndarray
-    priced: Priced
-    traded: np.ndarray
-    keep: np.ndarray
-    worth: np.ndarray
-    reduced: np.ndarray
-    suitability: np.ndarray
-    event: np.ndarray
-    must: np.ndarray
-    drift_after: np.ndarray
-    drift_nothing: np.ndarray
-    obj_before: np.ndarray
-    obj_after: np.ndarray
+def _solve_active(problem: Problem, active: np.ndarray, settings: RebalanceSettings, facts: FundFacts, fees_table,
+                  discount: float) -> tuple[Verdict, Verdict, np.ndarray]:
+    """(the final verdict for every customer, the first pass's checks, the pass kept per customer or −1).
+
+    Only customers with an actionable trigger are planned for; everyone else keeps their portfolio."""
+    rows = np.flatnonzero(active)
+    base = no_plan(problem)
+    chosen = np.full(problem.n, -1, dtype=np.int64)
+    if not len(rows):
+        return base, base, chosen
+    sub, pair_idx, lot_idx = problem.take(rows)
+    outcome = solve(sub, settings, facts, fees_table, discount)
+    everyone = np.ones(sub.n, dtype=bool)
+    final = overlay(base, outcome.kept, rows, pair_idx, lot_idx, everyone, sub)
+    first = replace(base, **{name: _spread(getattr(base, name), getattr(outcome.first, name), rows)
+                             for name in ("traded", "worth", "reduced")})
+    chosen[rows] = outcome.chosen
+    # customers without a plan: drift and objective as they stand (a deposit waiting as cash)
+    idle = ~active
+    if idle.any():
+        drift, obj = measure(problem, settings, problem.pairs.held, problem.cash + problem.flow,
+                             np.zeros(problem.n))
+        final = replace(final, drift_after=np.where(idle, drift, final.drift_after),
+                        drift_nothing=np.where(idle, drift, final.drift_nothing),
+                        obj_nothing=np.where(idle, obj, final.obj_nothing),
+                        obj_after=np.where(idle, obj, final.obj_after))
+    return final, first, chosen
 
 
-class _Checker:
-    """Prices a plan exactly and decides per customer whether it is worth keeping."""
-
-    def __init__(self, universe: Universe, facts: FundFacts, discount: float, settings: RebalanceSettings,
-                 pairs: Pairs, pclass: np.ndarray, book: LotBook, held_pos: np.ndarray, flow: np.ndarray,
-                 cash: np.ndarray, expenses: np.ndarray, target_cls: np.ndarray, penalized: np.ndarray,
-                 above: np.ndarray, event: np.ndarray, active: np.ndarray, portfolio: np.ndarray):
-        self.universe, self.facts, self.discount, self.settings = universe, facts, discount, settings
-        self.pairs, self.pclass, self.book, self.held_pos = pairs, pclass, book, held_pos
-        self.flow, self.cash, self.expenses, self.target_cls = flow, cash, expenses, target_cls
-        self.penalized, self.above, self.event, self.active = penalized, above, event, active
-        self.portfolio = portfolio
-        self.lam = CLASS_LAMBDA_VOL**2 + settings.risk_floor**2
-        # doing nothing: a deposit waits as cash (a withdrawal cannot wait)
-        self.drift_nothing, self.obj_nothing = self._state(pairs.held, cash + flow, np.zeros(len(flow)))
-
-    def _state(self, after: np.ndarray, cash: np.ndarray, fees: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(drift, objective) of fund values `after` and the customer's total `cash` (the reserve is kept out)."""
-        n, k = len(cash), N_CLASSES
-        pc = self.pairs.cust
-        cls = sum_by(pc * k + self.pclass, after, n * k).reshape(n, k)
-        cls[:, 0] += investable_cash(cash, self.expenses, self.settings.reserve_months)
-        total = cls.sum(axis=1)
-        weights = np.divide(cls, total[:, None], out=np.zeros_like(cls), where=total[:, None] > 0)
-        gap = weights - self.target_cls
-        drift = np.where(total > 0, np.abs(gap).sum(axis=1) / 2, 0.0)
-        bad = np.divide(sum_by(pc, np.where(self.penalized, after, 0.0), n), total, out=np.zeros(n), where=total > 0)
-        scale = np.where(self.portfolio > 0, self.portfolio, 1.0)
-        obj = ((self.lam * gap**2).sum(axis=1) + self.settings.above_level_penalty * bad
-               + self.settings.cost_aversion * fees / scale)
-        return drift, obj
-
-    def __call__(self, plan: Plan, rows: np.ndarray) -> _Verdict:
-        pairs, pc = self.pairs, self.pairs.cust
-        n = len(self.flow)
-        mask = rows[pc]
-        # orders are placed in cents: buys rounded down, sales up (never beyond the position)
-        buy = np.where(mask, np.floor(plan.buy * 100.0 + 1e-6) / 100.0, 0.0)
-        sell = np.where(mask & (plan.sell > 0), np.minimum(np.ceil(plan.sell * 100.0 - 1e-6) / 100.0, pairs.held),
-                        0.0)
-        priced = price(self.universe.fees, self.facts.company, self.facts.base_sub_rate, self.discount, pairs,
-                       self.book, self.held_pos, self.flow, buy, sell)
-        drift_after, obj_after = self._state(priced.after, self.cash + priced.cash, priced.fees)
-        traded = sum_by(pc, buy + sell, n) > 0
-        must = self.active & (self.flow < 0)
-        worth = obj_after < self.obj_nothing - self.settings.min_improvement
-        reduced = drift_after < self.drift_nothing - DRIFT_TOLERANCE
-        suitability = sum_by(pc, np.where(self.above, sell, 0.0), n) > 0
-        event = sum_by(pc, np.where(self.event & ~self.above, sell, 0.0), n) > 0
-        keep = rows & traded & ((worth & (reduced | suitability | event)) | must)
-        return _Verdict(buy=buy, sell=sell, priced=priced, traded=traded, keep=keep, worth=worth, reduced=reduced,
-                        suitability=suitability, event=event, must=must, drift_after=drift_after,
-                        drift_nothing=self.drift_nothing, obj_before=self.obj_nothing,
-                        obj_after=np.where(keep, obj_after, self.obj_nothing))
+def _spread(base: np.ndarray, values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    out = base.copy()
+    out[rows] = values
+    return out
 
 
-def _merge(plans: list[Plan], chosen: np.ndarray, pc: np.ndarray, n: int, n_pairs: int) -> Plan:
-    """Each customer's plan from the pass that was kept (nothing where none was)."""
-    buy, sell = np.zeros(n_pairs), np.zeros(n_pairs)
-    reason = np.zeros(n_pairs, dtype=np.int8)
-    mode = np.zeros(n, dtype=np.int8)
-    capped = np.zeros(n, dtype=bool)
-    drift_ref = np.zeros(n)
-    for number, plan in enumerate(plans):
-        take = chosen == number
-        if number == 0:
-            drift_ref = plan.drift_ref.copy()
-        if not take.any():
-            continue
-        tp = take[pc]
-        buy = np.where(tp, plan.buy, buy)
-        sell = np.where(tp, plan.sell, sell)
-        reason = np.where(tp, plan.reason, reason).astype(np.int8)
-        mode = np.where(take, plan.mode, mode).astype(np.int8)
-        capped = np.where(take, plan.capped, capped)
-    return Plan(buy=buy, sell=sell, reason=reason, mode=mode, capped=capped, drift_ref=drift_ref)
-
-
-def _reasons(final: _Verdict, first: _Verdict | None, chosen: np.ndarray, active: np.ndarray, expired: np.ndarray,
+def _reasons(final: Verdict, first: Verdict, chosen: np.ndarray, active: np.ndarray, expired: np.ndarray,
              expires_on: np.ndarray | None, portfolio: np.ndarray, flow: np.ndarray, cash_in: np.ndarray,
              deferred: dict[str, np.ndarray], n: int) -> np.ndarray:
     """The customer-level reason code (report.REASONS) for each customer."""
     from advisor.rebalancing.report import REASON_CODES as R
 
     kept = chosen >= 0
-    f = first if first is not None else final
+    f = first
     never = np.zeros(n, dtype=bool) if expires_on is None else np.isnat(expires_on)
     short_of_cash = kept & final.must & (cash_in + final.priced.cash < -0.005)  # more than the free cash
     reason = np.select(
@@ -517,10 +431,11 @@ def _reasons(final: _Verdict, first: _Verdict | None, chosen: np.ndarray, active
 
 def _hold_back_short_lots(universe: Universe, facts: FundFacts, book: LotBook, flow: np.ndarray, allowed: np.ndarray,
                           as_of64: np.datetime64) -> tuple[LotBook, dict[str, np.ndarray]]:
-    """Lots under 7 days whose fee falls on day 7 are not sold now (unless a withdrawal must be paid).
+    """Lots under 7 days are not sold now (unless a withdrawal must be paid).
 
     Waiting a few days always costs less than the ≥ 1.5% short-holding fee, so no rebalance reason
-    (drift, an above-level holding, a fund event) justifies it. Per customer, the held-back value above the
+    (drift, an above-level holding, a fund event) justifies it; money-market lots wait too, so what a plan
+    just bought is never sold by the next run the same week. Per customer, the held-back value above the
     customer's level, the fee now and on day 7, and the first day all of it can be sold are returned for
     the "stop adding; reduce after day 7" note.
     """
@@ -531,11 +446,11 @@ def _hold_back_short_lots(universe: Universe, facts: FundFacts, book: LotBook, f
     if not short.any():
         return book, none
     later = universe.fees.redemption_rate(book.fund_idx, np.full(len(book.value), float(SHORT_HOLD_DAYS)))
-    wait = short & book.sellable & (book.rate > later + 1e-12) & (flow[book.cust] >= 0)
+    wait = short & book.sellable & (flow[book.cust] >= 0)
     if not wait.any():
         return book, none
     book = replace(book, sellable=book.sellable & ~wait)
-    above = wait & (facts.risk_level[book.fund_idx] > allowed[book.cust])
+    above = wait & (facts.risk_level[book.fund_idx] > allowed[book.cust]) & (book.rate > later + 1e-12)
     cust = book.cust[above]
     value = book.value[above]
     none["value"] = sum_by(cust, value, n)

@@ -30,6 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 N_CLASSES = 5
 CASH = 0  # position of the cash class in products.taxonomy.ASSET_CLASSES
@@ -95,14 +96,20 @@ def _sum(index: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
     return np.bincount(index, weights=weights, minlength=size).astype(float, copy=False)
 
 
+def grouped_cumsum(values: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Running sum inside each run of equal `group` values (elements of a group contiguous), exact per
+    group: a difference of batch-wide running sums would round with the position in the batch, and a
+    customer's plan must not depend on which other customers share it."""
+    if not len(values):
+        return np.zeros(0)
+    return pd.Series(values).groupby(group, sort=False).cumsum().to_numpy()
+
+
 def fifo_fee(inp: PlanInputs, amount: np.ndarray) -> np.ndarray:
     """Redemption fee per pair of selling `amount` (P,) first in, first out, from the sellable lots."""
     if not len(inp.seg_pair):
         return np.zeros(len(amount))
-    cum = np.cumsum(inp.seg_len)
-    start = np.flatnonzero(np.r_[True, inp.seg_pair[1:] != inp.seg_pair[:-1]])
-    base = np.repeat((cum - inp.seg_len)[start], np.diff(np.r_[start, len(cum)]))
-    before = cum - inp.seg_len - base
+    before = grouped_cumsum(inp.seg_len, inp.seg_pair) - inp.seg_len
     sold = np.clip(amount[inp.seg_pair] - before, 0.0, inp.seg_len)
     return _sum(inp.seg_pair, sold * inp.seg_rate, len(amount))
 
@@ -148,10 +155,7 @@ def _group_order(group: np.ndarray, *keys: np.ndarray) -> np.ndarray:
 
 
 def _exclusive_cumsum(group_sorted: np.ndarray, values_sorted: np.ndarray) -> np.ndarray:
-    cum = np.cumsum(values_sorted)
-    start = np.r_[True, group_sorted[1:] != group_sorted[:-1]] if len(group_sorted) else np.zeros(0, bool)
-    first = np.maximum.accumulate(np.where(start, np.arange(len(group_sorted)), 0))
-    return cum - values_sorted - (cum - values_sorted)[first]
+    return grouped_cumsum(values_sorted, group_sorted) - values_sorted
 
 
 def sell_within_classes(inp: PlanInputs, amount: np.ndarray, candidate: np.ndarray) -> np.ndarray:
@@ -227,28 +231,29 @@ def _segmented_waterfill(group: np.ndarray, gap: np.ndarray, budget: np.ndarray,
     """Water-filling inside each group (group ids 0…G−1 per element; budget per group). A budget larger
     than the group's gaps fills them all and spreads the rest over the elements in proportion to `weight`
     (elements with a zero gap and weight get nothing)."""
+    if not len(group):
+        return np.zeros(0)
     order = np.lexsort((-gap, group))
     g_sorted, s = group[order], gap[order]
-    start = np.r_[True, g_sorted[1:] != g_sorted[:-1]]
-    pos = np.arange(len(order))
-    first = np.maximum.accumulate(np.where(start, pos, 0))
-    m = pos - first + 1
-    cum = np.cumsum(s)
-    cum_in = cum - (cum - s)[first]
-    level = (cum_in - budget[g_sorted]) / m
+    start = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]])
+    size = np.diff(np.r_[start, len(order)])
+    m = np.arange(len(order)) - np.repeat(start, size) + 1
+    cum_in = grouped_cumsum(s, g_sorted)
+    g_of_start = g_sorted[start]
+    level = (cum_in - np.repeat(budget[g_of_start], size)) / m
     valid = s > level
-    # the water level is set by the last valid position of each group
-    last_valid = np.full(budget.shape, -1, dtype=np.int64)
-    np.maximum.at(last_valid, g_sorted, np.where(valid, pos, -1))
-    total = np.zeros(len(budget))
-    np.add.at(total, g_sorted, s)
+    # the water level is set by the last valid position of each group (positions are sorted by gap)
+    last_valid = np.maximum.reduceat(np.where(valid, np.arange(len(order)), -1), start)
+    total = np.add.reduceat(s, start)
     lvl = np.where(last_valid >= 0, level[np.maximum(last_valid, 0)], np.inf)  # no budget: nothing
-    lvl = np.where(budget >= total, 0.0, np.maximum(lvl, 0.0))
-    x = np.maximum(s - lvl[g_sorted], 0.0)
+    lvl = np.where(budget[g_of_start] >= total, 0.0, np.maximum(lvl, 0.0))
+    x = np.maximum(s - np.repeat(lvl, size), 0.0)
     out = np.empty_like(x)
     out[order] = x
     if weight is not None:
-        surplus = np.maximum(budget - total, 0.0)
+        group_total = np.zeros(len(budget))
+        group_total[g_of_start] = total
+        surplus = np.maximum(budget - group_total, 0.0)
         share = np.where(gap > 0, weight, 0.0)
         w_total = np.bincount(group, weights=share, minlength=len(budget))
         out += surplus[group] * np.divide(share, w_total[group], out=np.zeros(len(share)), where=w_total[group] > 0)
@@ -364,6 +369,9 @@ def build_plan(inp: PlanInputs, use_optional: np.ndarray, allow_full: np.ndarray
     trades_anyway = full | (active & ((inp.flow != 0) | (_sum(pc, forced, n) > 0)))
     optional = ((inp.optional > 0) & (inp.forced == 0) & (use_optional & trades_anyway)[pc]
                 & (inp.optional_value >= floor[pc] - 1e-9))
+    # optional replacements are discretionary turnover: all of them or none, within the cap
+    over_cap = _sum(pc, np.where(optional, inp.optional_value, 0.0), n) > inp.turnover_cap * np.maximum(total0, 0.0)
+    optional &= ~over_cap[pc]
     rep_sell = np.where(forced, inp.sellable, np.where(optional, inp.optional_value, 0.0))
     rep_reason = np.where(forced, inp.forced, np.where(optional, inp.optional, 0)).astype(np.int8)
     switch = optional & (inp.optional == R_COST) & (inp.switch_to >= 0)

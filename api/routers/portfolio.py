@@ -1,4 +1,4 @@
-"""Health check (财富体检) and rebalancing suggestions (调仓建议) for one customer."""
+"""Health check (财富体检) for one customer, and the batch of one both it and rebalancing run on."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from api.errors import responses
 from api.portfolio_input import customer_row, customers_frame, holding_rows, holdings_frame
 from api.routers.proposals import valid_assessment
 from api.schemas.common import CustomerId
-from api.schemas.portfolio import DiagnosisOut, PortfolioIn, RebalanceIn, RebalanceOut
+from api.schemas.portfolio import DiagnosisOut, PortfolioIn
 
 router = APIRouter(prefix="/v1", tags=["portfolio"])
 
@@ -51,16 +51,4 @@ def diagnosis(customer_id: CustomerId, body: PortfolioIn, state: State, session:
     customers, holdings, source = batch_of_one(session, state, customer_id, body, allow_expired=True)
     result = core.diagnose_one(state.universe, customers, holdings)
     return DiagnosisOut(customer_id=customer_id, universe_version=state.universe.version, holdings_source=source,
-                        result=result)
-
-
-@router.post("/customers/{customer_id}/rebalance", response_model=RebalanceOut,
-             responses=responses(401, 403, 409, 413, 422),
-             summary="Fee-aware, suitability-safe rebalancing trades (body, or stored positions when omitted)")
-def rebalance(customer_id: CustomerId, body: RebalanceIn, state: State, session: DbSession,
-              caller: Caller) -> RebalanceOut:
-    check_customer_access(session, caller, customer_id)
-    customers, holdings, source = batch_of_one(session, state, customer_id, body, allow_expired=False)
-    result = core.rebalance_one(state.universe, customers, holdings, body.cash_flow)
-    return RebalanceOut(customer_id=customer_id, universe_version=state.universe.version, holdings_source=source,
                         result=result)

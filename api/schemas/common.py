@@ -57,3 +57,4 @@ class Readiness(BaseModel):
     universe_version: str | None = None
     universe_as_of: str | None = None
     questionnaire_version: str | None = None
+PlanId = Annotated[str, Path(pattern=UUID_PATTERN, description="rebalancing plan id (UUID)")]

@@ -49,13 +49,6 @@ class DiagnosisOut(BaseModel):
     result: dict[str, Any]
 
 
-class RebalanceOut(BaseModel):
-    customer_id: str
-    universe_version: str
-    holdings_source: str
-    result: dict[str, Any]
-
-
 class RmClient(BaseModel):
     customer_id: str
     urgency: float = Field(description="higher is more urgent")

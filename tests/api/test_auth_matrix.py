@@ -45,7 +45,8 @@ def world(client, tokens):
     assert client.put(f"/v1/customers/{SELF}/holdings", headers=ops, json=holdings).status_code == 200
     proposal = client.post(f"/v1/customers/{SELF}/proposals", headers=ops,
                            json={"amount": 50_000, "horizon_years": 2}).json()
-    return {"fund": fund, "proposal": proposal["id"], "holdings": holdings}
+    plan = client.post(f"/v1/customers/{SELF}/rebalance", headers=ops, json={}).json()
+    return {"fund": fund, "proposal": proposal["id"], "holdings": holdings, "plan": plan["id"]}
 
 
 def requests_for(world: dict) -> dict[tuple[str, str], tuple[str, dict | None, set[str]]]:
@@ -70,6 +71,11 @@ def requests_for(world: dict) -> dict[tuple[str, str], tuple[str, dict | None, s
              {"product_code": world["fund"], "acknowledged": False}, CUSTOMER_SCOPED),
         ("POST", "/v1/customers/{customer_id}/diagnosis"): (f"/v1/customers/{SELF}/diagnosis", {}, CUSTOMER_SCOPED),
         ("POST", "/v1/customers/{customer_id}/rebalance"): (f"/v1/customers/{SELF}/rebalance", {}, CUSTOMER_SCOPED),
+        ("GET", "/v1/customers/{customer_id}/rebalance-plans"):
+            (f"/v1/customers/{SELF}/rebalance-plans", None, CUSTOMER_SCOPED),
+        ("GET", "/v1/rebalance-plans/{plan_id}"): (f"/v1/rebalance-plans/{world['plan']}", None, CUSTOMER_SCOPED),
+        ("POST", "/v1/rebalance-plans/{plan_id}/confirm"):
+            (f"/v1/rebalance-plans/{world['plan']}/confirm", None, CUSTOMER_SCOPED),
         ("GET", "/v1/rm/clients"): ("/v1/rm/clients?rm_id=" + RM, None, {"rm_assigned", "ops"}),
         ("PUT", "/v1/customers/{customer_id}"): (f"/v1/customers/{SELF}", {"age": 41}, OPS_ONLY),
         ("PUT", "/v1/customers/{customer_id}/holdings"):

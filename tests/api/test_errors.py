@@ -82,5 +82,5 @@ def test_diagnosis_and_rebalance_answer_for_a_batch_of_one(client, tokens):
     assert diagnosis.json()["holdings_source"] == "body"
     assert 0 <= diagnosis.json()["result"]["health_score"] <= 100
     rebalance = client.post(f"/v1/customers/{cid}/rebalance", headers=tokens.customer(cid), json=body)
-    assert rebalance.status_code == 200, rebalance.text
-    assert rebalance.json()["result"]["customer_id"] == cid
+    assert rebalance.status_code == 201, rebalance.text
+    assert rebalance.json()["plan"]["customer_id"] == cid and rebalance.json()["holdings_source"] == "body"

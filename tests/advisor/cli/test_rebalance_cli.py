@@ -78,6 +78,7 @@ def test_single_customer_json(tmp_path: Path) -> None:
     assert answer["reason"]["zh"] and answer["reason"]["en"]
     assert answer["trades"] and all(t["action"] in {"buy", "sell", "switch_in", "switch_out"}
                                     for t in answer["trades"])
+    assert all(t["reason"] and t["reason_zh"] and t["reason_en"] for t in answer["trades"])
     assert {c["asset_class"] for c in answer["portfolio"]["classes"]} == {"cash", "bond", "cn_equity",
                                                                         "global_equity", "gold"}
     sold = sum(t["amount"] - t["fee"] for t in answer["trades"] if t["action"] in ("sell", "switch_out"))
@@ -120,11 +121,13 @@ def test_lowest_category_is_reported_and_never_buys_above_r1(tmp_path: Path) -> 
     answer = json.loads(result.stdout)
     assert answer["lowest_category"] is True
     buys = [t for t in answer["trades"] if t["action"] in ("buy", "switch_in")]
-    assert buys and all(t["fund_risk_level"] == "R1" for t in buys)
+    assert all(t["fund_risk_level"] == "R1" for t in buys)
     assert any(t["code"] == "900026" and t["action"] in ("sell", "switch_out") for t in answer["trades"])
     # the batch summary carries the flag too
     customers = pd.DataFrame({"customer_id": ["L1", "N1"], "risk_level": ["C1", "C3"],
-                              "lowest_category": [True, False], "cash_flow": [50_000.0, 50_000.0]})
+                              "lowest_category": [True, False], "cash_flow": [50_000.0, 50_000.0],
+                              "monthly_expenses": [30_000.0, 0.0]})  # L1's reserve is short: cash is held in a
+    # money fund (R1); N1's deposit buys the model's bond and equity funds
     holdings = pd.DataFrame({"customer_id": ["L1", "N1"], "code": ["900005", "900005"],
                              "amount": [20_000.0, 20_000.0], "purchase_date": ["2023-03-01", "2023-03-01"]})
     customers.to_csv(tmp_path / "c.csv", index=False)
@@ -138,3 +141,33 @@ def test_lowest_category_is_reported_and_never_buys_above_r1(tmp_path: Path) -> 
     trades = pd.read_parquet(out)
     low_buys = trades[(trades["customer_id"] == "L1") & trades["action"].isin(["buy", "switch_in"])]
     assert len(low_buys) and (low_buys["fund_risk_level"] <= 1).all()
+
+
+def test_positions_out_chains_plans_a_second_run_the_same_day_trades_nothing(book: tuple[Path, Path],
+                                                                            tmp_path: Path) -> None:
+    c_path, h_path = book
+    first = tmp_path / "one" / "trades.parquet"
+    after = tmp_path / "one" / "holdings_after.parquet"
+    result = runner.invoke(app, ["rebalance", "--customers", str(c_path), "--holdings", str(h_path),
+                                 "--out", str(first), "--positions-out", str(after), "--as-of", AS_OF, "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["share_trading"] > 0 and sum(payload["by_status"].values()) == pytest.approx(1.0)
+    assert payload["value_by_trade_reason"] and payload["positions_out"] == str(after)
+    lots = pd.read_parquet(after)
+    assert list(lots.columns) == ["customer_id", "code", "shares", "amount", "purchase_date"]
+    customers_after = Path(payload["customers_out"])
+    assert "cash_flow" not in pd.read_parquet(customers_after).columns
+    second = tmp_path / "two" / "trades.parquet"
+    result = runner.invoke(app, ["rebalance", "--customers", str(customers_after), "--holdings", str(after),
+                                 "--out", str(second), "--as-of", AS_OF, "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["customers"] == 2
+    first_summary = pd.read_parquet(first.with_name("trades_summary.parquet")).set_index("customer_id")
+    done = first_summary.index[(first_summary["status"] == "trade") & ~first_summary["turnover_capped"]]
+    assert "B" in done
+    trades = pd.read_parquet(second)
+    assert not trades["customer_id"].astype(str).isin(done).any()
+    # rejected customers keep their lots as given and are rejected again
+    rejects = pd.read_csv(second.with_name("trades_rejects.csv"))
+    assert {"C", "D"} <= set(rejects["customer_id"])

@@ -8,6 +8,9 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from advisor.rebalancing import rebalance_batch
+from advisor.rebalancing.universe_facts import fund_facts
+
 AS_OF = date(2026, 2, 13)  # the demo universe's as-of date
 CLASS_MIX = {  # asset-class targets by level (cash, bond, cn_equity, global_equity, gold)
     1: {"cash": 1.0},
@@ -18,14 +21,14 @@ CLASS_MIX = {  # asset-class targets by level (cash, bond, cn_equity, global_equ
 }
 
 
-
 def simple_targets(universe) -> Callable[[int, float, bool], pd.Series]:
-    """Two cheapest suitable open funds per class, the class weight split equally (synthetic target)."""
-    funds = universe.funds.assign(cost=universe.fees.running_cost)
+    """Two cheapest suitable open funds per class that are not weak, the class weight split equally."""
+    funds = universe.funds.assign(cost=universe.fees.running_cost, weak=fund_facts(universe).weak)
 
     def provider(level: int, horizon: float, lowest: bool = False) -> pd.Series:
         cap = 1 if lowest else level
-        ok = funds[(funds["risk_level"] <= cap) & funds["status"].isin(["open"])].sort_values(["cost"])
+        ok = funds[(funds["risk_level"] <= cap) & funds["status"].isin(["open"]) & ~funds["weak"]]
+        ok = ok.sort_values(["cost"], kind="stable")
         weights: dict[str, float] = {}
         for cls, share in CLASS_MIX[cap].items():
             picks = ok[ok["asset_class"] == cls].index[:2]
@@ -57,3 +60,24 @@ def on_target_lots(universe, provider, customer_id: str, level: int, total: floa
         weights[inside] += shift * target[inside] / target[inside].sum()
         weights[~inside] -= shift * target[~inside] / target[~inside].sum()
     return [(customer_id, code, float(w * total), days) for code, w in weights.items()]
+
+
+def run(universe, targets, customers: list[dict], lots: list[tuple], **kw):
+    """`rebalance_batch` on a list of customer dicts and lot tuples (demo universe, AS_OF)."""
+    frame = pd.DataFrame(customers)
+    return rebalance_batch(universe, frame, lots_frame(universe, lots), targets=targets, as_of=AS_OF, **kw)
+
+
+def fund_of(universe, *, asset_class: str, level: int | None = None, weak: bool | None = None,
+            exclude: tuple[str, ...] = (), share_class: str | None = None) -> str:
+    """The first open fund of a class (optionally of a level, weak or not, share class) not in `exclude`."""
+    funds = universe.funds.assign(weak=fund_facts(universe).weak)
+    sel = funds[(funds["asset_class"] == asset_class) & funds["status"].isin(["open"])
+                & (funds["fund_type"].astype(str) != "money_market" if asset_class != "cash" else True)]
+    if level is not None:
+        sel = sel[sel["risk_level"] == level]
+    if weak is not None:
+        sel = sel[sel["weak"] == weak]
+    if share_class is not None:
+        sel = sel[sel["share_class"] == share_class]
+    return next(c for c in sel.index if c not in exclude)

@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from advisor import demo_customers
 from advisor.rebalancing import rebalance_book
-from advisor.rebalancing.batch import DRIFT_TOLERANCE
+from advisor.rebalancing.problem import DRIFT_TOLERANCE
 
 AS_OF = date(2026, 2, 13)
 
@@ -47,14 +46,20 @@ def test_no_kept_plan_increases_drift_unless_it_reduces_above_level_holdings(uni
     assert (capped["drift_after"] <= capped["drift_before"] + DRIFT_TOLERANCE).sum() >= 0.95 * len(capped)
 
 
-def test_capped_customer_from_the_review_moves_toward_target(universe) -> None:
-    """C000000051 of the 2,000-customer seed-1 book: the cap bound and equity was sold without its buys."""
-    customers, holdings = demo_customers.generate(universe, 60, seed=1, as_of=AS_OF)
+def test_capped_customers_move_toward_target_within_the_cap(universe) -> None:
+    """The cap binds on the heavily drifted demo book: capped plans still cut drift, and their discretionary
+    sales (everything but reducing holdings above the level or out of an event fund) stay within the cap."""
+    customers, holdings = demo_customers.generate(universe, 120, seed=1, as_of=AS_OF)
     customers, holdings = customers.to_pandas(), holdings.to_pandas()
     result = rebalance_book(universe, customers, holdings, as_of=AS_OF)
-    s = result.summary
+    s = result.summary.set_index("customer_id")
     capped = s[(s["status"] == "trade") & s["turnover_capped"]]
     assert len(capped) > 5
     assert (capped["drift_after"] <= capped["drift_before"] + DRIFT_TOLERANCE).all()
     assert (capped["drift_after"] < capped["drift_before"] - 0.01).mean() > 0.7
-    assert capped["turnover"].max() == pytest.approx(0.5, abs=0.02)
+    t = result.trades
+    discretionary = t[t["action"].isin(["sell", "switch_out"]) & ~t["reason"].isin(["above_level", "fund_event"])]
+    sold = discretionary.groupby(discretionary["customer_id"].astype(str))["amount"].sum()
+    portfolio = capped["value_before"] + capped["investable_cash"]
+    share = sold.reindex(capped.index).fillna(0.0) / portfolio
+    assert (share <= 0.5 + 0.02).all()  # full exits chosen for the minimum holding can pass the cap a little

@@ -1,55 +1,58 @@
-"""On the real universe (509 funds, shelf fees) with the proposals engine's targets: what an analyst checks."""
+"""On the real universe (512 funds, shelf fees) with the proposals engine's targets: what an analyst checks
+by hand on a demo book (every customer of the generator's seed-1 book, not a hand-picked few)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
-import pandas as pd
 import pytest
 
-from advisor.rebalancing import rebalance_batch
-from advisor.rebalancing.batch import default_targets
+from advisor import demo_customers
+from advisor.rebalancing import rebalance_book
+from advisor.rebalancing.metrics import round_trip_value
+from advisor.rebalancing.universe_facts import fund_facts
+
+AS_OF = date(2026, 12, 4)
 
 
 @pytest.fixture(scope="module")
-def real_book(real_universe):
-    u = real_universe
-    rng = np.random.default_rng(3)
-    provider = default_targets(u)
-    customers, lots = [], []
-    as_of = np.datetime64(u.as_of, "D")
-    for i in range(30):
-        level = int(rng.integers(1, 6))
-        target = provider(level, 3.0, False)
-        cid = f"r{i}"
-        customers.append({"customer_id": cid, "risk_level": level, "horizon_years": 3.0,
-                          "cash_flow": float(rng.choice([0.0, 10_000.0]))})
-        wealth = float(rng.uniform(20_000, 500_000))
-        for code, w in target.items():
-            lots.append((cid, code, w * wealth * float(np.exp(rng.normal(0, 0.2))), int(rng.integers(3, 900))))
-        lots.append((cid, str(rng.choice(u.codes)), wealth * 0.1, int(rng.integers(3, 900))))
-    frame = pd.DataFrame(lots, columns=["customer_id", "code", "value", "holding_days"])
-    frame["fund_idx"] = u.index_of(frame["code"].to_numpy())
-    frame["purchase_date"] = as_of - frame["holding_days"].to_numpy().astype("timedelta64[D]")
-    return pd.DataFrame(customers), frame
+def real_result(real_universe):
+    customers, holdings = demo_customers.generate(real_universe, 400, seed=1, as_of=AS_OF)
+    return rebalance_book(real_universe, customers.to_pandas(), holdings.to_pandas(), as_of=AS_OF)
 
 
-def test_real_universe_rebalance_is_suitable_priced_and_balanced(real_universe, real_book) -> None:
-    u = real_universe
-    customers, lots = real_book
-    result = rebalance_batch(u, customers, lots, as_of=u.as_of)
-    trades, summary = result.trades, result.summary.set_index("customer_id")
-    assert result.rejects.empty and len(summary) == 30
-    assert (summary["status"] == "trade").sum() >= 10
-    level = summary["risk_level"]
-    buys = trades[trades["action"].isin(["buy", "switch_in"])]
-    assert (buys["fund_risk_level"].to_numpy() <= level.loc[buys["customer_id"].astype(str)].to_numpy()).all()
-    # every purchase is a fund of the customer's model (or its same-class replacement): open and at or under level
-    assert u.funds.loc[buys["code"].astype(str), "status"].isin(["open", "limited"]).all()
-    # fees an analyst can recompute: sales pay each lot's own rate, never more than 1.5% unless under 7 days
-    sales = trades[trades["action"].isin(["sell", "switch_out"])]
-    rate = sales["fee"] / sales["amount"]
-    assert (rate[sales["min_holding_days"] >= 7] <= 0.015 + 1e-9).all()
-    # traded customers end closer to their model than they started
-    traded = summary[summary["status"] == "trade"]
-    assert (traded["drift_after"] <= traded["drift_before"] + 1e-9).mean() >= 0.9
-    assert (summary["cash_remainder"] >= 0).all()
+def test_real_book_trades_are_suitable_sized_and_explained(real_universe, real_result) -> None:
+    u, result = real_universe, real_result
+    t, s = result.trades, result.summary.set_index("customer_id")
+    assert result.rejects.empty and (s["status"] == "trade").sum() >= 100
+    facts = fund_facts(u)
+    buys = t[t["action"].isin(["buy", "switch_in"])]
+    allowed = np.where(s["lowest_category"], 1, s["risk_level"])
+    allowed = dict(zip(s.index, allowed, strict=True))
+    # never above the level, never a weak fund by the quality rule, never a fund that is not open
+    assert (buys["fund_risk_level"].to_numpy() <= buys["customer_id"].astype(str).map(allowed).to_numpy()).all()
+    idx = u.index_of(buys["code"].astype(str).to_numpy())
+    assert not facts.weak[idx].any()
+    assert u.funds["status"].iloc[idx].isin(["open", "limited"]).all()
+    # every weak holding sold is sold for its quality (or a stronger reason), and only when the plan trades
+    sales = t[t["action"].isin(["sell", "switch_out"])]
+    sold_weak = sales[facts.weak[u.index_of(sales["code"].astype(str).to_numpy())]]
+    assert sold_weak["reason"].isin(["fund_quality", "above_level", "fund_event", "class_drift", "withdrawal"]).all()
+    # fees an analyst can recompute: a sale pays between the lowest and highest rate of its fund's schedule
+    rate = (sales["fee"] / sales["amount"]).to_numpy()
+    cents = 0.006 / sales["amount"].to_numpy()  # fees are shown rounded to cents
+    sidx = u.index_of(sales["code"].astype(str).to_numpy())
+    assert (rate <= u.fees.red_rate[sidx].max(axis=1) + cents).all()
+    assert (rate >= u.fees.red_rate[sidx].min(axis=1) - cents).all()
+    assert (sales["min_holding_days"] >= 7).all()  # no withdrawals here: no young lot is sold
+    # no purchase below the fund's minimum; nothing sold for class drift is bought back in its class
+    plain = buys[buys["action"] == "buy"]
+    minimum = u.funds.loc[plain["code"].astype(str), "min_purchase"].to_numpy()
+    assert (plain["amount"].to_numpy() >= minimum - 0.01).all()
+    drift_only = t[t["reason"].isin(["class_drift", "idle_cash", "withdrawal"])]
+    assert round_trip_value(drift_only) <= 0.01 * max(sales["amount"].sum(), 1.0)
+    # an expired assessment never trades
+    assert not t["customer_id"].astype(str).isin(s.index[s["status"] == "assessment_expired"]).any()
+    traded = s[s["reason"] == "trade"]
+    assert (traded["drift_after"] < traded["drift_before"]).all()
