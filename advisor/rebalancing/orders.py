@@ -40,7 +40,7 @@ def order_instructions(trades: Sequence[Mapping[str, Any]], companies: Mapping[s
             ins[companies.get(code, code)].append(dict(t, left=float(t["amount"]), fee_left=float(t["fee"])))
     switches = []
     for company, sources in outs.items():
-        targets = ins.get(company, [])
+        targets = ins[company]
         for source in sources:
             while source["left"] > 0.005 and targets:
                 target = targets[0]
@@ -62,7 +62,8 @@ def order_instructions(trades: Sequence[Mapping[str, Any]], companies: Mapping[s
                     targets.pop(0)
             if source["left"] > 0.005:  # nothing left to switch into: a plain redemption
                 redeem.append(_order("redeem", source, round(source["left"], 2), round(source["fee_left"], 2)))
-        for target in targets:  # switch-ins without a source left: plain subscriptions
+    for targets in ins.values():  # switch-ins without a source left: plain subscriptions
+        for target in targets:
             if target["left"] > 0.005:
                 subscribe.append(_order("subscribe", target, round(target["left"], 2), round(target["fee_left"], 2)))
     orders = [*redeem, *switches, *subscribe]

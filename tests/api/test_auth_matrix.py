@@ -111,6 +111,8 @@ def test_each_role_reaches_exactly_what_it_may(client, tokens, world, caller):
             ok = response.status_code not in (401, 403) and response.status_code < 500
         elif path.startswith("/v1/proposals/"):  # a foreign proposal is not disclosed: 404 as for an unknown id
             ok = response.status_code == 404 and response.json()["code"] == "proposal_not_found"
+        elif path.startswith("/v1/rebalance-plans/"):  # nor a foreign rebalancing plan
+            ok = response.status_code == 404 and response.json()["code"] == "plan_not_found"
         else:
             ok = response.status_code == 403 and response.json()["code"] == "forbidden"
         if not ok:

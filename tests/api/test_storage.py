@@ -19,9 +19,15 @@ def test_migrations_match_the_models_and_are_idempotent(db_url):
             diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
             version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
         assert diff == [], diff
-        assert version == "0002"
+        from alembic.script import ScriptDirectory
+
+        from api.db import alembic_config
+
+        heads = ScriptDirectory.from_config(alembic_config(engine)).get_heads()
+        assert heads == [version], f"one migration head expected (set down_revision to main's head): {heads}"
         tables = set(inspect(engine).get_table_names())
-        assert {"risk_assessments", "proposals", "confirmations", "mismatch_acknowledgements"} <= tables
+        assert {"risk_assessments", "proposals", "confirmations", "mismatch_acknowledgements", "rebalance_plans",
+                "rebalance_confirmations"} <= tables
     finally:
         engine.dispose()
 
