@@ -18,7 +18,9 @@ Pipeline (no per-customer Python loop anywhere):
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -141,7 +143,84 @@ def rebalance_batch(universe: Universe, customers: pd.DataFrame, lots: pd.DataFr
     `previous_risk_level`, `last_rebalance_date`. `lots` needs `customer_id, fund_idx, value,
     purchase_date, holding_days` (and `row` for reject reporting; optional `locked` for lots under a
     lock-up that cannot be sold yet). `frames=False` returns the priced arrays (`CoreResult`).
+
+    Books larger than `settings.chunk_size` customers are planned in chunks of customers (each customer's
+    rows stay together), `settings.workers` chunks at a time: memory stays bounded and every customer's
+    answer is the one a run on that customer alone gives.
     """
+    size = max(int(settings.chunk_size), 1)
+    if len(customers) <= size:
+        return _rebalance_chunk(universe, customers, lots, targets=targets, fund_events=fund_events, as_of=as_of,
+                                settings=settings, progress=progress, frames=frames)
+    fund_facts(universe)  # per-universe facts once, before the threads
+    ids = text_ids(customers["customer_id"])
+    codes, _ = pd.factorize(ids)
+    first = np.full(codes.max(initial=-1) + 1, len(ids), dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(len(ids)))
+    chunk_of_customer = first[codes] // size  # duplicates of an id go where its first row goes (and are rejected)
+    lot_pos = positions(text_ids(lots["customer_id"]), ids) if len(lots) else np.zeros(0, np.int64)
+    chunk_of_lot = np.where(lot_pos >= 0, chunk_of_customer[np.maximum(lot_pos, 0)], 0)
+    n_chunks = int(chunk_of_customer.max()) + 1
+    c_rows = [np.flatnonzero(chunk_of_customer == k) for k in range(n_chunks)]
+    l_rows = [np.flatnonzero(chunk_of_lot == k) for k in range(n_chunks)]
+    done = [0] * n_chunks
+    lock = threading.Lock()
+
+    def one(k: int) -> BatchResult | CoreResult:
+        def step(count: int, _total: int) -> None:
+            with lock:
+                done[k] = count
+                if progress is not None:
+                    progress(sum(done), len(customers))
+
+        return _rebalance_chunk(universe, customers.iloc[c_rows[k]], lots.iloc[l_rows[k]], targets=targets,
+                                fund_events=fund_events, as_of=as_of, settings=settings, progress=step,
+                                frames=frames)
+
+    workers = max(1, min(int(settings.workers), n_chunks))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        parts = list(pool.map(one, range(n_chunks)))
+    return _concat_results(parts) if frames else _concat_cores(parts)
+
+
+def _concat_frames(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate frames keeping categorical columns categorical (their categories unioned)."""
+    from pandas.api.types import union_categoricals
+
+    frames = [f for f in frames if f is not None]
+    out = pd.concat(frames, ignore_index=True)
+    for column in frames[0].columns:
+        if isinstance(frames[0][column].dtype, pd.CategoricalDtype) and all(
+                isinstance(f[column].dtype, pd.CategoricalDtype) for f in frames):
+            out[column] = union_categoricals([f[column] for f in frames], ignore_order=True)
+    return out
+
+
+def _concat_results(parts: list[BatchResult]) -> BatchResult:
+    return BatchResult(trades=_concat_frames([p.trades for p in parts]),
+                       summary=_concat_frames([p.summary for p in parts]),
+                       positions=_concat_frames([p.positions for p in parts]),
+                       rejects=pd.concat([p.rejects for p in parts], ignore_index=True),
+                       as_of=parts[0].as_of, universe_version=parts[0].universe_version,
+                       lots_after=_concat_frames([p.lots_after for p in parts]))
+
+
+def _concat_cores(parts: list[CoreResult]) -> CoreResult:
+    offsets = np.cumsum([0] + [len(p.reason) for p in parts[:-1]])
+    join = np.concatenate
+    return CoreResult(reason=join([p.reason for p in parts]),
+                      pair_cust=join([p.pair_cust + o for p, o in zip(parts, offsets, strict=True)]),
+                      pair_fund=join([p.pair_fund for p in parts]), buy_gross=join([p.buy_gross for p in parts]),
+                      sell_value=join([p.sell_value for p in parts]), fees=join([p.fees for p in parts]),
+                      cash=join([p.cash for p in parts]), triggers=join([p.triggers for p in parts]),
+                      pair_reason=join([p.pair_reason for p in parts]), status=join([p.status for p in parts]))
+
+
+def _rebalance_chunk(universe: Universe, customers: pd.DataFrame, lots: pd.DataFrame, *,
+                     targets: TargetProvider | None, fund_events: pd.DataFrame | None, as_of: date | None,
+                     settings: RebalanceSettings, progress: Callable[[int, int], None] | None,
+                     frames: bool) -> BatchResult | CoreResult:
+    """`rebalance_batch` on customers that fit in one chunk."""
     as_of = as_of or universe.as_of
     as_of64 = np.datetime64(as_of, "D")
     facts = fund_facts(universe)

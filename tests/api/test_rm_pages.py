@@ -172,7 +172,7 @@ def test_review_shows_the_apis_health_check_and_plan(client, rm, book):
     assert f"{diagnosis['health_score']:.0f}" in text
     for finding in diagnosis["findings"]:
         assert finding["title_zh"] in text and finding["explanation_zh"] in text
-    plan = client.post(f"/v1/customers/{book.mismatch}/rebalance", headers=rm, json={}).json()["result"]
+    plan = client.post(f"/v1/customers/{book.mismatch}/rebalance", headers=rm, json={}).json()["plan"]
     assert plan["reason"]["zh"] in text
     for trade in plan["trades"]:
         assert f"{trade['amount']:,.2f}" in text and trade["code"] in text
