@@ -11,13 +11,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from api import core
-from api.db import make_engine, make_session_factory, migrate
-from api.errors import install_error_handlers
+from api.db import engine_for, make_session_factory, migrate
+from api.errors import document_common_errors, install_error_handlers
 from api.middleware import BodySizeLimit
 from api.routers import customers, funds, health, mismatch, portfolio, proposals, rebalance, risk, rm
-from api.settings import Settings
+from api.settings import Settings, load_settings
 from api.state import AppState
 from api.web import install_pages
 from products.universe import Universe
@@ -35,7 +36,7 @@ shape `{code, message, details}`; `details.field` names the offending input."""
 def build_state(settings: Settings, universe: Universe | None = None) -> AppState:
     from advisor.context_cache import warm_universe
 
-    engine = make_engine(settings.database_url)
+    engine = engine_for(settings)
     migrate(engine)
     # the universe with its research context from the context cache; with warm_up, a missing cache is built
     # and stored, so the next worker (and every CLI command, nightly worker) starts in about a second
@@ -50,7 +51,7 @@ def build_state(settings: Settings, universe: Universe | None = None) -> AppStat
 
 def create_app(settings: Settings | None = None, universe: Universe | None = None) -> FastAPI:
     """The FastAPI app; `universe` overrides the data directory (tests)."""
-    settings = settings or Settings()
+    settings = settings or load_settings()
     settings.verification_key  # noqa: B018 - fail fast on a missing key
 
     @asynccontextmanager
@@ -66,11 +67,14 @@ def create_app(settings: Settings | None = None, universe: Universe | None = Non
         finally:
             app.state.advisor.engine.dispose()
 
-    app = FastAPI(title="Robo-advisor API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
-                  docs_url="/docs", openapi_url="/openapi.json")
+    # Swagger UI and ReDoc from assets packaged with the service (fastapi-offline): no CDN on a bank network
+    app = FastAPIOffline(title="Robo-advisor API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
+                         docs_url="/docs", redoc_url="/redoc", openapi_url="/openapi.json",
+                         static_url="/docs-assets")
     install_error_handlers(app)
     for module in (health, risk, funds, proposals, mismatch, portfolio, rebalance, rm, customers):
         app.include_router(module.router)
     install_pages(app)
+    document_common_errors(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

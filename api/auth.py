@@ -8,6 +8,7 @@ issuer are required.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from enum import StrEnum
@@ -22,7 +23,8 @@ from api.models import RmAssignment
 from api.settings import Settings
 
 MAX_TOKEN_BYTES = 8192
-SUBJECT_PATTERN = r"^[A-Za-z0-9_.\-]{1,64}$"
+SUBJECT_PATTERN = r"^[A-Za-z0-9_.\-]{1,64}$"  # as customer ids: no control characters, spaces or quotes
+SUBJECT_RE = re.compile(SUBJECT_PATTERN)
 
 
 class Role(StrEnum):
@@ -52,6 +54,9 @@ def mint_token(settings: Settings, role: Role | str, sub: str, ttl_minutes: int 
     """A signed token (development, tests and `advisor token`)."""
     now = int(time.time())
     ttl = settings.token_ttl_minutes if ttl_minutes is None else ttl_minutes
+    if ttl > settings.jwt_max_lifetime_minutes:
+        raise ValueError(f"a token lifetime of {ttl} minutes is above ADVISOR_JWT_MAX_LIFETIME_MINUTES "
+                         f"({settings.jwt_max_lifetime_minutes}); the service would refuse it")
     claims = {"sub": sub, "role": str(Role(role)), "iat": now, "exp": now + ttl * 60,
               "iss": settings.jwt_issuer, **(extra or {})}
     return jwt.encode(claims, settings.signing_key, algorithm=settings.jwt_algorithm)
@@ -77,6 +82,26 @@ def principal_from_header(settings: Settings, authorization: str | None) -> Prin
     return principal
 
 
+# PyJWT's own messages can quote decoder internals ("'utf-8' codec can't decode byte ..."): say it plainly.
+_JWT_MESSAGES: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
+    (jwt.InvalidSignatureError, "the bearer token's signature does not verify"),
+    (jwt.InvalidIssuerError, "the bearer token was issued by another issuer"),
+    (jwt.ImmatureSignatureError, "the bearer token is not valid yet"),
+    (jwt.InvalidAlgorithmError, "the bearer token is signed with an algorithm this service does not accept"),
+    (jwt.MissingRequiredClaimError, "the bearer token lacks a required claim (sub, iat, exp and iss are required)"),
+    (jwt.InvalidIssuedAtError, "the bearer token's iat claim is not a valid time"),
+    (jwt.DecodeError, "the bearer token is not a well-formed signed JWT"),
+)
+CLOCK_SKEW_SECONDS = 60
+
+
+def _jwt_message(err: jwt.PyJWTError) -> str:
+    for cls, message in _JWT_MESSAGES:
+        if isinstance(err, cls):
+            return message
+    return "invalid bearer token"
+
+
 def _verify(settings: Settings, authorization: str | None) -> tuple[Principal, float]:
     if not authorization:
         raise unauthorized("unauthorized", "missing bearer token (Authorization: Bearer <token>)")
@@ -87,19 +112,28 @@ def _verify(settings: Settings, authorization: str | None) -> tuple[Principal, f
         raise unauthorized("unauthorized", "authorization must use the Bearer scheme")
     try:
         claims = jwt.decode(token.strip(), settings.verification_key, algorithms=[settings.jwt_algorithm],
-                            issuer=settings.jwt_issuer, options={"require": ["exp", "iat", "sub", "iss"]})
+                            issuer=settings.jwt_issuer,
+                            options={"require": ["exp", "iat", "sub", "iss"], "verify_iat": False})
     except jwt.ExpiredSignatureError:
         raise unauthorized("token_expired", "the bearer token has expired") from None
     except jwt.PyJWTError as err:
-        raise unauthorized("invalid_token", f"invalid bearer token: {err}") from None
+        raise unauthorized("invalid_token", _jwt_message(err)) from None
     role_raw, sub = claims.get("role"), claims.get("sub")
     try:
         role = Role(role_raw)
     except ValueError:
-        raise unauthorized("invalid_token", f"unknown role {role_raw!r}; expected customer, rm or ops") from None
-    if not isinstance(sub, str) or not sub or len(sub) > 64:
-        raise unauthorized("invalid_token", "token subject must be a non-empty string of at most 64 characters")
-    return Principal(role=role, sub=sub), float(claims["exp"])
+        raise unauthorized("invalid_token", "unknown role in the bearer token; expected customer, rm or ops") from None
+    if not isinstance(sub, str) or not SUBJECT_RE.fullmatch(sub):
+        raise unauthorized("invalid_token", "the token subject must be 1–64 letters, digits, _ . or -")
+    issued, expires = claims["iat"], float(claims["exp"])
+    if isinstance(issued, bool) or not isinstance(issued, int | float):
+        raise unauthorized("invalid_token", "the bearer token's iat claim is not a valid time")
+    if issued > time.time() + CLOCK_SKEW_SECONDS:  # an issuer's clock a little ahead of ours is tolerated
+        raise unauthorized("invalid_token", "the bearer token was issued in the future")
+    if expires - issued > settings.jwt_max_lifetime_minutes * 60:
+        raise unauthorized("invalid_token", f"the bearer token lives longer than the maximum of "
+                                            f"{settings.jwt_max_lifetime_minutes} minutes; request a shorter one")
+    return Principal(role=role, sub=sub), expires
 
 
 def is_assigned(session: Session | Connection, rm_id: str, customer_id: str) -> bool:

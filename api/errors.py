@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.serialization import jsonable
@@ -29,6 +30,10 @@ from products.errors import (
 
 log = logging.getLogger("api")
 
+# Lock and busy timeouts (SQLite "database is locked", PostgreSQL lock_timeout / statement_timeout /
+# deadlock / serialization failure), a lost connection and an exhausted pool: the request can be retried.
+DATABASE_TRANSIENT: tuple[type[Exception], ...] = (sa_exc.OperationalError, sa_exc.TimeoutError)
+
 
 class ErrorBody(BaseModel):
     """Every error answer: a machine code, a message a person can act on, and details."""
@@ -41,9 +46,11 @@ class ErrorBody(BaseModel):
 class ApiError(AdvisorError):
     """An error raised by the API layer itself, carrying its HTTP status."""
 
-    def __init__(self, status: int, code: str, message: str, details: dict[str, Any] | None = None):
+    def __init__(self, status: int, code: str, message: str, details: dict[str, Any] | None = None,
+                 headers: dict[str, str] | None = None):
         super().__init__(message, code=code, details=details)
         self.status = status
+        self.headers = headers
 
 
 STATUS_OF: tuple[tuple[type[AdvisorError], int], ...] = (
@@ -57,7 +64,8 @@ STATUS_OF: tuple[tuple[type[AdvisorError], int], ...] = (
 
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
               405: "method_not_allowed", 406: "not_acceptable", 409: "conflict", 413: "payload_too_large",
-              415: "unsupported_media_type", 422: "validation_error", 429: "too_many_requests"}
+              408: "request_timeout", 415: "unsupported_media_type", 422: "validation_error", 429: "too_many_requests",
+              503: "service_unavailable"}
 
 
 def status_of(error: AdvisorError) -> int:
@@ -86,16 +94,27 @@ def _validation_details(errors: list[dict[str, Any]]) -> dict[str, Any]:
         kind = str(err.get("type", ""))
         if kind == "json_invalid":  # loc is ("body", character position)
             field, message = "body", f"not valid JSON (at character {loc[1] if len(loc) > 1 else '?'})"
-        else:
-            field, message = _field_of(loc), str(err.get("msg", ""))
+        else:  # pydantic prefixes our own validators' messages with "Value error, "
+            field, message = _field_of(loc), str(err.get("msg", "")).removeprefix("Value error, ")
         fields.append({"field": field, "message": message, "type": kind})
     return {"field": fields[0]["field"] if fields else "", "errors": fields}
 
 
 async def _advisor_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AdvisorError)
-    headers = {"WWW-Authenticate": "Bearer"} if status_of(exc) == 401 else None
-    return error_response(status_of(exc), exc.code, exc.message, exc.details, headers)
+    headers = dict(getattr(exc, "headers", None) or {})
+    if status_of(exc) == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    return error_response(status_of(exc), exc.code, exc.message, exc.details, headers or None)
+
+
+async def _database_busy(request: Request, exc: Exception) -> JSONResponse:
+    """A locked, overloaded or unreachable database: 503 with Retry-After (the request may be retried as is;
+    nothing was written). The driver's message stays in the log, never in the answer."""
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc.__class__.__name__)
+    retry = str(request.app.state.advisor.settings.retry_after_seconds)
+    return error_response(503, "database_busy", f"the database is busy; retry in {retry} s (系统繁忙，请稍后重试)",
+                          {"retry_after_seconds": int(retry)}, {"Retry-After": retry})
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -121,6 +140,8 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AdvisorError, _advisor_error)
+    for transient in DATABASE_TRANSIENT:
+        app.add_exception_handler(transient, _database_busy)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
@@ -129,3 +150,27 @@ def install_error_handlers(app: FastAPI) -> None:
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entries documenting the error shape for the given statuses."""
     return {status: {"model": ErrorBody, "description": HTTP_CODES.get(status, "error")} for status in statuses}
+
+
+def document_common_errors(app: FastAPI) -> None:
+    """Add the answers any route can give to every published operation (call after including routers):
+    401 on token-protected routes, 429 on writes (rate limit), 503 on every route (database busy)."""
+    from fastapi.routing import APIRoute
+
+    def walk(routes: list[Any]) -> None:
+        for route in routes:
+            if isinstance(route, APIRoute):
+                extra = [503]
+                if route.path.startswith("/v1"):
+                    extra.append(401)
+                    if set(route.methods or ()) - {"GET", "HEAD", "OPTIONS"}:
+                        extra.append(429)
+                for status in extra:
+                    route.responses.setdefault(status, responses(status)[status])
+            elif hasattr(route, "original_router"):
+                walk(route.original_router.routes)
+            elif hasattr(route, "routes"):
+                walk(route.routes)
+
+    walk(app.router.routes)
+    app.openapi_schema = None

@@ -8,7 +8,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class BodySizeLimit:
-    """Answer 413 `{code, message, details}` when a body exceeds `max_bytes` (declared or streamed)."""
+    """Answer 413 `{code, message, details}` when a body exceeds `max_bytes`, declared (Content-Length) or
+    streamed (chunked). A streamed body is cut where it crosses the limit: the 413 is sent at once, the
+    application then sees the client as gone, and anything it still tries to send is dropped — so its own
+    "could not parse the body" error can never replace the 413."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -30,36 +33,36 @@ class BodySizeLimit:
                                        f"request body exceeds {self.max_bytes} bytes")
                     return
         received = 0
-        started = False
+        started = rejected = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, rejected
+            if rejected:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _BodyTooLargeError
+                    rejected = True
+                    if not started:
+                        await self._reject(send, 413, "payload_too_large",
+                                           f"request body exceeds {self.max_bytes} bytes")
+                    return {"type": "http.disconnect"}
             return message
 
-        async def tracking_send(message: Message) -> None:
+        async def guarded_send(message: Message) -> None:
             nonlocal started
+            if rejected:
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _BodyTooLargeError:
-            if not started:
-                await self._reject(send, 413, "payload_too_large", f"request body exceeds {self.max_bytes} bytes")
+        await self.app(scope, limited_receive, guarded_send)
 
     async def _reject(self, send: Send, status: int, code: str, message: str) -> None:
         body = json.dumps({"code": code, "message": message, "details": {"limit_bytes": self.max_bytes}}).encode()
         await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"),
+                    "headers": [(b"content-type", b"application/json"), (b"connection", b"close"),
                                 (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
-
-
-class _BodyTooLargeError(Exception):
-    pass

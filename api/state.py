@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.ratelimit import RateLimiter
 from api.settings import Settings
 from products.universe import Universe
 
@@ -21,8 +22,16 @@ class AppState:
     universe: Universe
     questionnaire: Any = None
     model_version: str = "unknown"
+    write_limits: dict[str, RateLimiter] = field(default_factory=dict)  # by role (api.deps.get_principal)
     _cache: dict[str, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        if not self.write_limits:
+            people = RateLimiter(s.write_rate_per_minute, s.write_burst)
+            self.write_limits = {"customer": people, "rm": people,
+                                 "ops": RateLimiter(s.ops_write_rate_per_minute, s.ops_write_burst)}
 
     @property
     def questionnaire_version(self) -> str:

@@ -10,22 +10,31 @@ import typer
 from advisor.cli.common import DataOption, console, handle_errors
 
 
-def _settings(data: Path | None, database_url: str | None = None):
-    from api.settings import Settings
+def _settings(data: Path | None, database_url: str | None = None, **overrides: object):
+    """Settings from ADVISOR_* plus the command's options; a refused configuration is a usage error
+    naming the setting and the reason."""
+    from api.settings import load_settings
+    from products.errors import BadInputError
 
-    overrides: dict[str, object] = {}
     if data is not None:
         overrides["data_dir"] = data
     if database_url:
         overrides["database_url"] = database_url
-    from products.errors import BadInputError
-
     try:
-        settings = Settings(**overrides)
-        settings.verification_key  # noqa: B018 - a missing key is a settings error, not a crash later
-        return settings
+        return load_settings(**overrides)
     except ValueError as err:
-        raise BadInputError(f"settings: {err}") from None
+        raise BadInputError(f"refusing to start: {err}") from None
+
+
+def _demo_default(demo: bool | None, otherwise: bool) -> bool:
+    """An explicit --demo/--no-demo wins, then ADVISOR_DEMO, then the command's own default."""
+    import os
+
+    if demo is not None:
+        return demo
+    if "ADVISOR_DEMO" in os.environ:
+        return os.environ["ADVISOR_DEMO"].strip().lower() in ("1", "true", "yes", "on")
+    return otherwise
 
 
 def register(app: typer.Typer) -> None:
@@ -41,15 +50,19 @@ def register(app: typer.Typer) -> None:
             "--database-url", envvar="ADVISOR_DATABASE_URL", help="SQLAlchemy URL; default sqlite:///./advisor.db")]
         = None,
         workers: Annotated[int, typer.Option(min=1, max=32, help="uvicorn worker processes.")] = 1,
+        demo: Annotated[bool | None, typer.Option(
+            "--demo/--no-demo", help="Local demo: development secret, demo customers and printed tokens, "
+                                     "127.0.0.1 only. Default: on for the embedded demo universe, off with --data.")]
+        = None,
     ) -> None:
-        """Run the API (OpenAPI at /docs). On the demo default it seeds demo customers and prints tokens."""
-        import uvicorn
-
+        """Run the API (OpenAPI at /docs). On the demo default it seeds demo customers and prints tokens;
+        otherwise it needs ADVISOR_JWT_SECRET (32+ bytes) or ADVISOR_JWT_PUBLIC_KEY."""
         from api.app import build_state, create_app
         from api.auth import mint_token
         from api.demo_seed import DEMO_RM, seed_demo
+        from api.server import run
 
-        settings = _settings(data, database_url)
+        settings = _settings(data, database_url, host=host, port=port, demo=_demo_default(demo, data is None))
         if settings.demo and settings.data_dir is None:
             state = build_state(settings.model_copy(update={"warm_up": False}))
             customers = seed_demo(state)
@@ -64,17 +77,17 @@ def register(app: typer.Typer) -> None:
             console.print(f"  ops demo-ops: {mint_token(settings, 'ops', 'demo-ops', ttl)}", soft_wrap=True)
         console.print(f"serving on http://{host}:{port}  (docs: http://{host}:{port}/docs, "
                       f"RM workspace: http://{host}:{port}/rm/login)")
-        if workers > 1:
+        if workers > 1:  # worker processes read their settings from the environment
             import os
 
+            os.environ.update(ADVISOR_HOST=host, ADVISOR_PORT=str(port), ADVISOR_DEMO=str(settings.demo).lower())
             if data is not None:
                 os.environ["ADVISOR_DATA_DIR"] = str(data)
             if database_url:
                 os.environ["ADVISOR_DATABASE_URL"] = database_url
-            uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                        log_level="info")
+            run(settings, workers)
         else:
-            uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+            run(settings, 1, create_app(settings))
 
     @app.command("token")
     @handle_errors
@@ -105,12 +118,16 @@ def register(app: typer.Typer) -> None:
             raise BadInputError(f"--customers: invalid id(s) {', '.join(bad)}", details={"field": "customers"})
         if ids and role != Role.RM:
             raise BadInputError("--customers: only for --role rm", details={"field": "customers"})
-        settings = _settings(None, database_url)
+        import os
+
+        # without a configured key, a development token is signed with the demo secret (a local demo server)
+        configured = any(os.environ.get(k) for k in ("ADVISOR_JWT_SECRET", "ADVISOR_JWT_PRIVATE_KEY"))
+        settings = _settings(None, database_url, demo=_demo_default(None, not configured))
         if ids:
             from api import repositories
-            from api.db import make_engine, make_session_factory, migrate
+            from api.db import engine_for, make_session_factory, migrate
 
-            engine = make_engine(settings.database_url)
+            engine = engine_for(settings)
             migrate(engine)
             with make_session_factory(engine)() as session:
                 for cid in ids:

@@ -12,7 +12,7 @@ from api.auth import Role, check_customer_access, require_role
 from api.deps import Caller, DbSession, State
 from api.errors import responses
 from api.schemas.common import ID_PATTERN, CustomerId, HorizonYears, StrictModel
-from api.schemas.portfolio import HoldingIn
+from api.schemas.portfolio import HoldingIn, HoldingOut
 
 router = APIRouter(prefix="/v1", tags=["customers"])
 
@@ -50,7 +50,7 @@ class HoldingsIn(StrictModel):
 
 class HoldingsOut(BaseModel):
     customer_id: str
-    holdings: list[HoldingIn]
+    holdings: list[HoldingOut]
 
 
 @router.put("/customers/{customer_id}", response_model=CustomerOut, responses=responses(401, 403, 413, 422),
@@ -80,7 +80,7 @@ def put_holdings(customer_id: CustomerId, body: HoldingsIn, state: State, sessio
     repositories.ensure_customer(session, customer_id)
     repositories.replace_holdings(session, customer_id, [h.model_dump() for h in body.holdings])
     session.commit()
-    return HoldingsOut(customer_id=customer_id, holdings=body.holdings)
+    return HoldingsOut(customer_id=customer_id, holdings=[HoldingOut(**h.model_dump()) for h in body.holdings])
 
 
 @router.get("/customers/{customer_id}/holdings", response_model=HoldingsOut, responses=responses(401, 403, 422),
@@ -89,4 +89,4 @@ def get_holdings(customer_id: CustomerId, session: DbSession, caller: Caller) ->
     check_customer_access(session, caller, customer_id)
     lots = repositories.holdings_of(session, [customer_id])
     return HoldingsOut(customer_id=customer_id, holdings=[
-        HoldingIn(code=h.code, shares=h.shares, amount=h.amount, purchase_date=h.purchase_date) for h in lots])
+        HoldingOut(code=h.code, shares=h.shares, amount=h.amount, purchase_date=h.purchase_date) for h in lots])

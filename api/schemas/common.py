@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from datetime import date, datetime
+from typing import Annotated, Any, get_args
 
 from fastapi import Path
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 
 from advisor import limits
 
@@ -34,10 +45,56 @@ TargetReturn = Annotated[float, Field(ge=limits.TARGET_RETURN_MIN, le=limits.TAR
                                       description="yearly target return as a fraction, e.g. 0.05")]
 
 
-class StrictModel(BaseModel):
-    """Request bodies: unknown fields, NaN and infinity are refused (422 naming the field)."""
+def _iso_date(value: object) -> object:
+    """A date is a `YYYY-MM-DD` string (or a date): no timestamps, no datetimes."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and ISO_DATE_RE.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ValueError("not a calendar date") from None
+    raise ValueError("must be a date written YYYY-MM-DD")
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, str_max_length=256)
+
+ISO_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+IsoDate = Annotated[date, BeforeValidator(_iso_date), WithJsonSchema({"type": "string", "format": "date"})]
+CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _refuse_control_characters(value: Any) -> None:
+    if isinstance(value, str):
+        if CONTROL_CHARS.search(value):
+            raise ValueError("control characters (such as NUL or line breaks) are not allowed")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_control_characters(key)
+            _refuse_control_characters(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _refuse_control_characters(item)
+
+
+class StrictModel(BaseModel):
+    """Request bodies: strict JSON types (a number is a number — `true` or `"5"` is not), unknown fields,
+    NaN, infinity and control characters in any text are refused (422 naming the field). Dates use
+    `IsoDate`."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, str_max_length=256, strict=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_control_characters(cls, value: Any, info: ValidationInfo) -> Any:
+        if not _holds_models(cls.model_fields[info.field_name].annotation):  # nested models check their own
+            _refuse_control_characters(value)
+        return value
+
+
+def _holds_models(annotation: Any) -> bool:
+    """True when a field's type is, or contains, a pydantic model (which validates its own text)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return True
+    return any(_holds_models(arg) for arg in get_args(annotation))
 
 
 class Page(BaseModel):

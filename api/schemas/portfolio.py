@@ -3,25 +3,50 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from advisor.limits import MAX_MONEY as MAX_VALUE
-from api.schemas.common import FUND_CODE_PATTERN, HorizonYears, MoneyOrZero, StrictModel
+from api.clock import business_today
+from api.schemas.common import FUND_CODE_PATTERN, HorizonYears, IsoDate, MoneyOrZero, StrictModel
+
+
+def _not_in_the_future(day: date) -> date:
+    if day > business_today():
+        raise ValueError(f"a purchase date cannot be in the future (today is {business_today().isoformat()})")
+    return day
+
+
+PurchaseDate = Annotated[IsoDate, Field(ge=date(1990, 1, 1)), AfterValidator(_not_in_the_future)]
 
 
 class HoldingIn(StrictModel):
+    """One held lot: `shares` or `amount` (or both), bought on a day up to today."""
+
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"required": ["shares"], "properties": {"shares": {"type": "number"}}},
+        {"required": ["amount"], "properties": {"amount": {"type": "number"}}}]})
+
     code: str = Field(pattern=FUND_CODE_PATTERN)
     shares: float | None = Field(None, ge=0, le=MAX_VALUE * 10)
     amount: MoneyOrZero | None = Field(None, description="current value, yuan")
-    purchase_date: date = Field(ge=date(1990, 1, 1))
+    purchase_date: PurchaseDate
 
     @model_validator(mode="after")
     def _shares_or_amount(self) -> HoldingIn:
         if self.shares is None and self.amount is None:
             raise ValueError("give shares or amount")
         return self
+
+
+class HoldingOut(BaseModel):
+    """A stored lot as the bank's position feed delivered it."""
+
+    code: str
+    shares: float | None = None
+    amount: float | None = None
+    purchase_date: date
 
 
 class PortfolioIn(StrictModel):

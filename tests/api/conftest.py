@@ -23,6 +23,9 @@ from api.settings import Settings
 POSTGRES_ENV = "ADVISOR_TEST_POSTGRES_URL"
 BACKENDS = ["sqlite", "postgres"]
 
+# Functional tests write far faster than a person; the rate limits have their own tests.
+UNLIMITED = {"write_rate_per_minute": 0, "ops_write_rate_per_minute": 0}
+
 # Answers that the v1 questionnaire scores as a mid-level investor; tests read the level from the answer.
 MODERATE = "C"
 
@@ -81,7 +84,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 @pytest.fixture(scope="module")
 def settings(db_url: str) -> Settings:
     return Settings(database_url=db_url, demo=True, jwt_secret="test-secret-0123456789abcdef0123456789",
-                    proposal_ttl_minutes=30, data_dir=None)
+                    proposal_ttl_minutes=30, data_dir=None, **UNLIMITED)
 
 
 @pytest.fixture(scope="module")

@@ -22,22 +22,23 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """`uvicorn api.app:create_app --factory` with settings from the environment; SIGKILL-able."""
+    """`python -m api.server` (uvicorn with the slow-client deadlines) with settings from the environment
+    (`extra_env` adds ADVISOR_* settings); SIGKILL-able."""
 
-    def __init__(self, database_url: str, secret: str, log_path: Path):
+    def __init__(self, database_url: str, secret: str, log_path: Path, **extra_env: str):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("ADVISOR_")}
         self.env.update(ADVISOR_DATABASE_URL=database_url, ADVISOR_JWT_SECRET=secret, ADVISOR_WARM_UP="false",
-                        PYTHONPATH=str(REPO))
+                        ADVISOR_PORT=str(self.port), ADVISOR_WRITE_RATE_PER_MINUTE="0",
+                        ADVISOR_OPS_WRITE_RATE_PER_MINUTE="0", PYTHONPATH=str(REPO), **extra_env)
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 90.0) -> None:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
-             "--port", str(self.port), "--log-level", "warning"],
+            [sys.executable, "-m", "api.server"],
             cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

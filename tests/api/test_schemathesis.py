@@ -21,7 +21,7 @@ from schemathesis.checks import (
 from api.app import build_state, create_app
 from api.auth import mint_token
 from api.settings import Settings
-from tests.api.conftest import answers_for
+from tests.api.conftest import UNLIMITED, answers_for
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 CUSTOMER = "fuzz-customer"
@@ -32,7 +32,7 @@ def fuzz_app(tmp_path_factory, demo_universe):
     from fastapi.testclient import TestClient
 
     settings_ = Settings(database_url=f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}", demo=True,
-                         jwt_secret="fuzz-secret-0123456789abcdef0123456789")
+                         jwt_secret="fuzz-secret-0123456789abcdef0123456789", **UNLIMITED)
     app = create_app(settings_, universe=demo_universe)
     app.state.advisor = build_state(settings_, demo_universe)
     ops = {"Authorization": f"Bearer {mint_token(settings_, 'ops', 'fuzz-ops')}"}
