@@ -39,19 +39,21 @@ def test_busy_database_never_stalls_the_event_loop(server, db_url):
                 return http.post(f"/v1/customers/{cid}/proposals", headers=headers_for(cid),
                                  json={"amount": 10_000, "horizon_years": 1})
 
-        with ThreadPoolExecutor(8) as pool:
+        with ThreadPoolExecutor(8) as pool, httpx.Client(base_url=server.url, timeout=10) as http:
+            assert http.get("/health").status_code == 200  # connection open before the writes start
             writes = pool.map(write, range(8))
             time.sleep(0.3)  # the writes are now waiting on the lock
             latencies = []
-            with httpx.Client(base_url=server.url, timeout=10) as http:
-                for _ in range(5):
-                    began = time.monotonic()
-                    assert http.get("/health").status_code == 200
-                    latencies.append(time.monotonic() - began)
-                    time.sleep(0.05)
+            for _ in range(7):
+                began = time.monotonic()
+                assert http.get("/health").status_code == 200
+                latencies.append(time.monotonic() - began)
+                time.sleep(0.05)
             answers = list(writes)
     finally:
         holder.join()
-    assert max(latencies) < 0.5, latencies
+    # Storage on the event loop held /health for the 1 s busy timeout of each waiting write (up to 2 s seen);
+    # in the thread pool it answers in milliseconds (the bounds leave room for a busy machine's hiccups).
+    assert max(latencies) < 0.8 and sorted(latencies)[len(latencies) // 2] < 0.2, latencies
     assert {a.status_code for a in answers} == {503}, [a.text for a in answers]
     assert all(a.headers.get("Retry-After") for a in answers)
