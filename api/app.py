@@ -12,11 +12,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
+from starlette.middleware.gzip import GZipMiddleware
 
 from api import core
 from api.db import engine_for, make_session_factory, migrate
 from api.errors import document_common_errors, install_error_handlers
 from api.middleware import BodySizeLimit
+from api.negotiation import ContentNegotiation
 from api.routers import customers, funds, health, mismatch, portfolio, proposals, rebalance, risk, rm
 from api.settings import Settings, load_settings
 from api.state import AppState
@@ -76,5 +78,7 @@ def create_app(settings: Settings | None = None, universe: Universe | None = Non
         app.include_router(module.router)
     install_pages(app)
     document_common_errors(app)
+    app.add_middleware(ContentNegotiation)  # language of texts, ETag / 304 for reference data
+    app.add_middleware(GZipMiddleware, minimum_size=1024)  # large answers (fund lists, health checks)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

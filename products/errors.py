@@ -26,9 +26,23 @@ class AdvisorError(Exception):
 
 
 class BadInputError(AdvisorError):
-    """The caller's input is malformed or out of range (maps to 422)."""
+    """The caller's input is malformed or out of range (maps to 422).
+
+    `details["field"]` always names the input at fault, so every door can point at it: given as `field=`
+    or in `details`, else the first detail key that names an input (`{"weights": [...]}` → "weights").
+    """
 
     code = "bad_input"
+    NOT_FIELDS = ("field", "value", "values", "rows", "rejects", "expected", "valid", "limit", "reason")
+
+    def __init__(self, message: str, *, code: str | None = None, details: dict[str, Any] | None = None,
+                 field: str | None = None):
+        super().__init__(message, code=code, details=details)
+        if field is not None:
+            self.details["field"] = field
+        elif not self.details.get("field"):
+            named = next((str(k) for k in self.details if str(k) not in self.NOT_FIELDS), None)
+            self.details["field"] = named or "input"
 
 
 class DataError(AdvisorError):

@@ -30,22 +30,6 @@ def register_funds(funds_app: typer.Typer) -> None:
     funds_app.command("style")(style)
 
 
-def _category_filter(board: pd.DataFrame, category: str) -> pd.DataFrame:
-    """Filter by peer group (`active_equity`) or fund type (`equity`); unknown → error listing both."""
-    from products.research import PEER_GROUP_OF_TYPE
-
-    wanted = category.strip()
-    groups = sorted(set(PEER_GROUP_OF_TYPE.values()) | set(board["category"]))
-    types = sorted(PEER_GROUP_OF_TYPE)
-    if wanted in groups:
-        return board[board["category"] == wanted]
-    if wanted in types:
-        return board[board["fund_type"] == wanted]
-    raise BadInputError(f"unknown category {category!r}; valid peer groups: {', '.join(groups)}; "
-                        f"or a fund type: {', '.join(types)}", code="unknown_category",
-                        details={"category": category})
-
-
 def _rank_rows(board: pd.DataFrame) -> list[dict[str, Any]]:
     from products.research import DIMENSIONS
 
@@ -82,6 +66,7 @@ def rank(
     C3 customer's list never shows R4/R5 funds) and `--top` then counts within what is left."""
     from products.analytics.report import parse_risk_option
     from products.research import DIMENSIONS, leaderboard
+    from products.research.leaderboard import filter_category
 
     limit = parse_risk_option(max_risk) if max_risk else None
     universe = load(data)
@@ -89,7 +74,7 @@ def rank(
     as_of_used = board.attrs.get("as_of")
     board = board.assign(risk_level=universe.funds["risk_level"].reindex(board.index))
     if category:
-        board = _category_filter(board, category)
+        board = filter_category(board, category)
     if limit is not None:
         board = board[board["risk_level"] <= int(limit)]
     if top:

@@ -9,6 +9,7 @@ from api.auth import check_customer_access
 from api.deps import Caller, DbSession, State
 from api.errors import ApiError, responses
 from api.models import RiskAssessment
+from api.negotiation import ReferenceData
 from api.schemas.common import CustomerId
 from api.schemas.risk import AssessmentIn, AssessmentOut, QuestionnaireOut, RiskProfileOut
 
@@ -17,7 +18,7 @@ router = APIRouter(prefix="/v1", tags=["risk"])
 
 @router.get("/risk/questionnaire", response_model=QuestionnaireOut, responses=responses(401),
             summary="The current risk questionnaire (zh / en), versioned")
-def questionnaire(state: State, _caller: Caller) -> dict:
+def questionnaire(state: State, _caller: Caller, _reference: ReferenceData) -> dict:
     return state.cached("questionnaire_json", lambda: state.questionnaire.to_dict())
 
 

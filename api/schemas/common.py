@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any, get_args
 
-from fastapi import Path
+from fastapi import Depends, Path, Query
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -101,6 +101,30 @@ class Page(BaseModel):
     total: int = Field(ge=0)
     limit: int = Field(ge=1)
     offset: int = Field(ge=0)
+
+
+MAX_PAGE_SIZE = 200
+
+
+class Pagination(BaseModel):
+    """`?limit=&offset=` — every list of the API pages the same way and answers `page` beside `items`."""
+
+    limit: int = 50
+    offset: int = 0
+
+    def page(self, total: int) -> Page:
+        return Page(total=total, limit=self.limit, offset=self.offset)
+
+    def cut(self, items: list) -> list:
+        return items[self.offset: self.offset + self.limit]
+
+
+def pagination(limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="page size")] = 50,
+               offset: Annotated[int, Query(ge=0, le=1_000_000, description="rows to skip")] = 0) -> Pagination:
+    return Pagination(limit=limit, offset=offset)
+
+
+Paged = Annotated[Pagination, Depends(pagination)]
 
 
 class Health(BaseModel):

@@ -9,7 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from advisor.limits import MAX_MONEY as MAX_VALUE
 from api.clock import business_today
-from api.schemas.common import FUND_CODE_PATTERN, HorizonYears, IsoDate, MoneyOrZero, StrictModel
+from api.schemas.common import FUND_CODE_PATTERN, HorizonYears, IsoDate, MoneyOrZero, Page, StrictModel
 
 
 def _not_in_the_future(day: date) -> date:
@@ -86,4 +86,5 @@ class RmClient(BaseModel):
 class RmClientsOut(BaseModel):
     rm_id: str
     as_of: date
+    page: Page
     items: list[RmClient]

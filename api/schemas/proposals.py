@@ -75,7 +75,7 @@ class MismatchOut(BaseModel):
     product_kind: str
     customer_level: str
     product_level: str
-    warning_zh: str
-    warning_en: str
+    warning_zh: str | None = Field(None, description="present unless Accept-Language asked for one language only")
+    warning_en: str | None = Field(None, description="present unless Accept-Language asked for one language only")
     created_at: datetime | None = None
     created_by: str | None = None

@@ -15,8 +15,8 @@ Key = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 class OptionOut(BaseModel):
     model_config = ConfigDict(extra="allow")
     id: str
-    text_zh: str
-    text_en: str
+    text_zh: str | None = Field(None, description="present unless Accept-Language asked for one language only")
+    text_en: str | None = Field(None, description="present unless Accept-Language asked for one language only")
     score: float
 
 
@@ -24,8 +24,8 @@ class QuestionOut(BaseModel):
     model_config = ConfigDict(extra="allow")
     id: str
     dimension: str
-    text_zh: str
-    text_en: str
+    text_zh: str | None = Field(None, description="present unless Accept-Language asked for one language only")
+    text_en: str | None = Field(None, description="present unless Accept-Language asked for one language only")
     options: list[OptionOut]
 
 

@@ -57,7 +57,7 @@ def parse_risk_option(value: str, option: str = "--max-risk") -> RiskLevel:
         return RiskLevel.parse(value)
     except BadInputError:
         raise BadInputError(f"unknown risk level {value!r}; expected R1–R5", code="bad_option",
-                            details={"option": option}) from None
+                            details={"field": option.lstrip("-").replace("-", "_"), "option": option}) from None
 
 
 def parse_date_option(value: str | None, option: str) -> pd.Timestamp | None:

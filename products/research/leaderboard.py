@@ -304,3 +304,18 @@ def _size_fit(universe: Universe, groups: pd.Series) -> pd.Series:
     hi = groups.map(lambda g: HEALTHY_AUM_BAND.get(g, DEFAULT_AUM_BAND)[1]).astype(float)
     aum = aum.where(aum > 0)
     return -np.abs(np.log(aum / aum.clip(lower=lo, upper=hi)))
+
+
+def filter_category(board: pd.DataFrame, category: str) -> pd.DataFrame:
+    """Rows of one peer group (`active_equity`) or one fund type (`equity`) — the same filter for the CLI
+    and the API; anything else is a `BadInputError` naming `category` and listing what is valid."""
+    wanted = category.strip()
+    groups = sorted(set(PEER_GROUP_OF_TYPE.values()) | set(board["category"].dropna().astype(str)))
+    types = sorted(str(t) for t in PEER_GROUP_OF_TYPE)
+    if wanted in groups:
+        return board[board["category"] == wanted]
+    if wanted in types:
+        return board[board["fund_type"].astype(str) == wanted]
+    raise BadInputError(f"unknown category {category!r}; valid peer groups: {', '.join(groups)}; "
+                        f"or a fund type: {', '.join(types)}", code="unknown_category",
+                        details={"field": "category", "value": category, "valid": groups + types})

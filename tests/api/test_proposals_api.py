@@ -148,7 +148,8 @@ def test_mismatch_warning_then_recorded_confirmation(client, tokens, db_url):
     level = int(assess(client, tokens, cid, pick="B")["level"][1])
     code = high_risk_fund(client, tokens, level)
     url = f"/v1/customers/{cid}/mismatch-acknowledgements"
-    preview = client.post(url, headers=tokens.customer(cid), json={"product_code": code, "acknowledged": False})
+    both = {**tokens.customer(cid), "Accept-Language": "zh-CN, en"}  # the RM's tools ask for both languages
+    preview = client.post(url, headers=both, json={"product_code": code, "acknowledged": False})
     assert preview.status_code == 200, preview.text
     assert preview.json()["recorded"] is False and preview.json()["warning_zh"] and preview.json()["warning_en"]
     assert count(db_url, "SELECT count(*) FROM mismatch_acknowledgements WHERE customer_id = :c", c=cid) == 0

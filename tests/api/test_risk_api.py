@@ -11,7 +11,7 @@ from tests.api.conftest import answers_for, assess, new_customer_id
 
 
 def test_questionnaire_is_versioned_and_bilingual(client, tokens):
-    body = client.get("/v1/risk/questionnaire", headers=tokens.ops()).json()
+    body = client.get("/v1/risk/questionnaire", headers={**tokens.ops(), "Accept-Language": "*"}).json()
     assert body["version"]
     assert len(body["questions"]) >= 12
     first = body["questions"][0]
