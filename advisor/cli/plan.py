@@ -157,8 +157,62 @@ def _print_returns(report: dict) -> None:
                   f"¥{fund['holding_gain'] or 0:,.2f} ({pct(fund['holding_return'])})")
 
 
+def sip_cmd(
+    amount: Annotated[float, typer.Option("--amount", help="Yuan per debit.")],
+    level: Annotated[str | None, typer.Option("--level", help="Build the legs from this level's model portfolio "
+                                                              "(C1–C5).")] = None,
+    fund: Annotated[list[str] | None, typer.Option("--fund", help="A leg as CODE or CODE:WEIGHT (repeat); instead "
+                                                                   "of --level.")] = None,
+    frequency: Annotated[str, typer.Option("--frequency", help="weekly, fortnightly or monthly.")] = "monthly",
+    day: Annotated[int, typer.Option("--day", help="Day of the month (1–28) or weekday (1–5 = Mon–Fri).")] = 1,
+    mode: Annotated[str, typer.Option("--mode", help="fixed, or smart (buys the model's underweight classes "
+                                                     "first).")] = "fixed",
+    target_return: Annotated[float | None, typer.Option("--target-return", help="Target-profit rule: plan return "
+                                                                                  "that triggers it, e.g. 0.15.")]
+    = None,
+    on_target: Annotated[str, typer.Option("--on-target", help="stop (stop debiting) or take_profit (redeem and "
+                                                               "start again).")] = "stop",
+    horizon: Annotated[float, typer.Option("--horizon-years", help="Horizon of the model used with --level.")] = 5.0,
+    start: Annotated[str, typer.Option("--start", help="First date of the simulation, YYYY-MM-DD.")] = "2018-01-01",
+    end: Annotated[str | None, typer.Option("--end", help="Last date (default: the data's last date).")] = None,
+    customer_level: Annotated[str | None, typer.Option("--customer-level", help="Check every fund against this "
+                                                                                 "customer level.")] = None,
+    with_ledger: Annotated[bool, typer.Option("--with-ledger", help="Include every simulated transaction.")] = False,
+    data: DataOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Simulate a SIP plan (定投) on real NAV: debits, fees, target profit, volatility and max drawdown."""
+    from advisor.lifecycle.sip import SipPlan, plan_from_model, simulate_plan
+    from advisor.model_portfolios import parse_level
+
+    universe = load(data)
+    options = {"frequency": frequency, "day": day, "mode": mode, "target_return": target_return,
+               "on_target": on_target}
+    if (level is None) == (not fund):
+        raise BadInputError("give either --level (a model plan) or --fund legs", details={"field": "level"})
+    if level is not None:
+        plan = plan_from_model(universe, parse_level(level), amount, horizon, **options)
+    else:
+        legs = []
+        for text in fund or []:
+            code, _, weight = text.partition(":")
+            legs.append({"code": code.strip(), "weight": weight.strip() or 1.0})
+        plan = SipPlan.build(amount=amount, legs=legs, **options)
+    check_level = parse_level(customer_level) if customer_level else (parse_level(level) if level else None)
+    result = simulate_plan(universe, plan, parse_as_of(start, "--start"), parse_as_of(end, "--end"),
+                           customer_level=check_level, include_ledger=with_ledger)
+    if as_json:
+        print_json(result)
+        return
+    for leg in result["legs"]:
+        out.print(f"  {leg['code']} {leg['name']}  {leg['weight']:.1%}  (min SIP ¥{leg['min_sip']:,.0f})")
+    out.print(result["explanation_zh"])
+    out.print(result["explanation_en"])
+
+
 def register(app: typer.Typer) -> None:
     """Add `advisor plan …` to the main app."""
     plan_app.command("goal")(handle_errors(goal_cmd))
     plan_app.command("returns")(handle_errors(returns_cmd))
+    plan_app.command("sip")(handle_errors(sip_cmd))
     app.add_typer(plan_app, name="plan")
