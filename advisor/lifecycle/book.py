@@ -9,7 +9,7 @@ A single customer is a book of one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -33,6 +33,7 @@ class LifecycleBook:
     events: Events
     rejects: pd.DataFrame
     as_of: date
+    plan_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))  # `events.plan` indexes it
 
     @property
     def n(self) -> int:
@@ -48,7 +49,7 @@ class LifecycleBook:
         events = self.events.take(np.arange(a, b))
         events.cust = events.cust - lo
         return LifecycleBook(self.universe, self.prices, self.customers.iloc[lo:hi].reset_index(drop=True), events,
-                             batch_io.empty_rejects(), self.as_of)
+                             batch_io.empty_rejects(), self.as_of, self.plan_ids)
 
 
 PROFILE_FIELDS = ("customer_id", "risk_level", "lowest_category", "assessment_expires_on", "age", "horizon_years",
@@ -100,8 +101,10 @@ def load_book(universe: Universe, customers: batch_io.PathOrFrame, *, holdings: 
     parts: list[pd.DataFrame] = [rejects_c]
     events: list[Events] = []
     with_ledger = np.zeros(len(clean), dtype=bool)
+    plan_ids = np.zeros(0, dtype=object)
     if ledger is not None:
         rows = read_ledger(ledger, universe, prices, as_of)
+        plan_ids = rows.plan_ids
         parts.append(rows.rejects)
         position = batch_io.customer_positions(clean["customer_id"], rows.customer_id)
         orphan = position < 0
@@ -137,4 +140,4 @@ def load_book(universe: Universe, customers: batch_io.PathOrFrame, *, holdings: 
             oversold.cust], "row": oversold.row, "field": "shares",
             "reason": "sells more shares than the customer held on that date"}))
     rejects = pd.concat([p for p in parts if len(p)] or [batch_io.empty_rejects()], ignore_index=True)
-    return LifecycleBook(universe, prices, clean, merged, rejects, as_of)
+    return LifecycleBook(universe, prices, clean, merged, rejects, as_of, plan_ids)

@@ -159,7 +159,8 @@ class GoalSimulator:
         return self._weights[key]
 
     def tables(self, level: int) -> tuple[np.ndarray, np.ndarray]:
-        """(A, B), each (paths, max_months + 1): growth of a lump sum and of 1 a month over T months."""
+        """(A, B), each (max_months + 1, paths), row T contiguous: growth of a lump sum and of 1 a month
+        over the last T months."""
         if level not in self._tables:
             months = self.settings.max_months
             port = np.empty((self.settings.n_paths, months))
@@ -168,8 +169,8 @@ class GoalSimulator:
                 if len(cols):
                     port[:, cols] = self.class_returns[:, cols, :] @ self.weights(level, bucket)
             growth = np.cumprod(1.0 + port, axis=1)
-            a = np.hstack([np.ones((self.settings.n_paths, 1)), growth])
-            b = np.hstack([np.zeros((self.settings.n_paths, 1)), np.cumsum(growth, axis=1)])
+            a = np.ascontiguousarray(np.hstack([np.ones((self.settings.n_paths, 1)), growth]).T)
+            b = np.ascontiguousarray(np.hstack([np.zeros((self.settings.n_paths, 1)), np.cumsum(growth, axis=1)]).T)
             self._tables[level] = (a, b)
         return self._tables[level]
 
@@ -207,7 +208,7 @@ def goal_simulator(universe: Universe, settings: GoalSettings | None = None) -> 
 
 def project_many(sim: GoalSimulator, level: np.ndarray, months: np.ndarray, initial: np.ndarray,
                  monthly: np.ndarray, target: np.ndarray, *, percentiles: bool = False,
-                 advice: bool = False, chunk: int = 20_000) -> dict[str, np.ndarray]:
+                 advice: bool = False, chunk: int = 2_000) -> dict[str, np.ndarray]:
     """Probability and on-track flag per goal (optionally p10/p50/p90 and the advice), vectorized by level."""
     n = len(level)
     level = np.asarray(level, dtype=np.int64)
@@ -228,10 +229,11 @@ def project_many(sim: GoalSimulator, level: np.ndarray, months: np.ndarray, init
         rows = np.flatnonzero((level == lvl) & ~due)
         for lo in range(0, len(rows), chunk):
             part = rows[lo:lo + chunk]
-            a_t = a[:, months[part]].T  # (goals, paths)
-            b_t = b[:, months[part]].T
-            wealth = initial[part, None] * a_t + monthly[part, None] * b_t
-            out["probability"][part] = (wealth >= target[part, None]).mean(axis=1)
+            a_t = a[months[part]]  # (goals, paths)
+            b_t = b[months[part]]
+            wealth = initial[part, None] * a_t
+            wealth += monthly[part, None] * b_t
+            out["probability"][part] = np.count_nonzero(wealth >= target[part, None], axis=1) / a.shape[1]
             if percentiles:
                 q = np.percentile(wealth, [10, 50, 90], axis=1)
                 out["p10"][part], out["p50"][part], out["p90"][part] = q
@@ -248,17 +250,42 @@ def project_many(sim: GoalSimulator, level: np.ndarray, months: np.ndarray, init
 
 def _extra_months(a: np.ndarray, b: np.ndarray, months: np.ndarray, initial: np.ndarray, monthly: np.ndarray,
                   target: np.ndarray, p_star: float) -> np.ndarray:
-    """Smallest extra months reaching `p_star` with the same contributions (NaN beyond the table)."""
-    out = np.full(len(months), np.nan)
-    max_t = a.shape[1] - 1
-    for i in range(len(months)):
-        horizon = np.arange(months[i], max_t + 1)
-        wealth = initial[i] * a[:, horizon] + monthly[i] * b[:, horizon]
-        prob = (wealth >= target[i]).mean(axis=0)
-        hit = np.flatnonzero(prob >= p_star)
-        if len(hit):
-            out[i] = float(hit[0])
-    return out
+    """Smallest extra months reaching `p_star` with the same contributions (NaN when even the longest horizon
+    of the tables does not). The probability grows with the horizon on almost every path (a month more adds
+    its return and a contribution), so a bisection over the horizon finds the boundary, and a short walk
+    back makes sure the month before it does not reach `p_star`."""
+    max_t = a.shape[0] - 1
+
+    def prob(t: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        wealth = initial[rows, None] * a[t[rows]] + monthly[rows, None] * b[t[rows]]
+        return np.count_nonzero(wealth >= target[rows, None], axis=1) / a.shape[1]
+
+    n = len(months)
+    all_rows = np.arange(n)
+    lo = months.astype(np.int64).copy()  # probability below p_star here (off track)
+    hi = np.full(n, max_t, dtype=np.int64)
+    reachable = prob(hi, all_rows) >= p_star
+    rows = all_rows[reachable & (lo < hi)]
+    while len(rows):
+        mid = (lo[rows] + hi[rows]) // 2
+        t = lo.copy()
+        t[rows] = mid
+        ok = prob(t, rows) >= p_star
+        hi[rows[ok]] = mid[ok]
+        lo[rows[~ok]] = mid[~ok]
+        rows = rows[hi[rows] - lo[rows] > 1]
+    best = np.where(reachable, hi, -1)
+    for _ in range(12):  # walk back over any non-monotone step
+        rows = all_rows[(best > months + 1)]
+        if not len(rows):
+            break
+        t = best.copy()
+        t[rows] -= 1
+        back = rows[prob(t, rows) >= p_star]
+        if not len(back):
+            break
+        best[back] -= 1
+    return np.where(best >= 0, (best - months).astype(float), np.nan)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -330,7 +357,7 @@ def _fan(a: np.ndarray, b: np.ndarray, goal: Goal) -> list[dict[str, float]]:
     out = []
     for elapsed in points:
         rest = t_total - elapsed
-        wealth = (goal.initial * a[:, t_total] + goal.monthly * (b[:, t_total] - b[:, rest])) / a[:, rest]
+        wealth = (goal.initial * a[t_total] + goal.monthly * (b[t_total] - b[rest])) / a[rest]
         p10, p50, p90 = np.percentile(wealth, [10, 50, 90])
         out.append({"month": elapsed, "p10": round(float(p10), 2), "p50": round(float(p50), 2),
                     "p90": round(float(p90), 2)})

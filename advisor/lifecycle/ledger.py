@@ -84,7 +84,7 @@ class Events:
     mode: np.ndarray  # int8 price mode of the position
     estimated: np.ndarray  # bool: derived from a lot, not a ledger row
     row: np.ndarray  # int64 source row (-1 for lots)
-    plan: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))  # plan_id or None
+    plan: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # index into plan ids, -1 none
 
     def __len__(self) -> int:
         return len(self.cust)
@@ -93,8 +93,7 @@ class Events:
     def empty(cls) -> Events:
         z = np.zeros(0)
         i = np.zeros(0, dtype=np.int64)
-        return cls(i, i, i, np.zeros(0, np.int8), z, z, z, z, z, z, z, np.zeros(0, np.int8), np.zeros(0, bool), i,
-                   np.zeros(0, dtype=object))
+        return cls(i, i, i, np.zeros(0, np.int8), z, z, z, z, z, z, z, np.zeros(0, np.int8), np.zeros(0, bool), i, i)
 
     def take(self, index: np.ndarray) -> Events:
         return Events(**{name: getattr(self, name)[index] for name in self.__dataclass_fields__})
@@ -124,6 +123,7 @@ class LedgerRows:
     customer_id: pa.Array  # per event (before mapping to customer rows)
     txn_id: pa.Array
     rejects: pd.DataFrame
+    plan_ids: np.ndarray  # the distinct plan ids; `events.plan` indexes it
 
 
 def read_ledger(source: batch_io.PathOrFrame, universe: Universe, prices: PriceTable,
@@ -177,8 +177,12 @@ def read_ledger(source: batch_io.PathOrFrame, universe: Universe, prices: PriceT
     fee = np.nan_to_num(fee)
     rejects.add(nav == 0, "nav", "nav must be positive")
     txn = batch_io._column_text(raw["txn_id"], trim) if "txn_id" in names else pa.nulls(n, pa.string())
-    plan = (batch_io._column_text(raw["plan_id"], trim).to_numpy(zero_copy_only=False) if "plan_id" in names
-            else np.full(n, None, dtype=object))
+    if "plan_id" in names:
+        encoded = batch_io._column_text(raw["plan_id"], trim).dictionary_encode()
+        plan = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        plan_ids = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
+    else:
+        plan, plan_ids = np.full(n, -1, dtype=np.int64), np.zeros(0, dtype=object)
 
     needs_amount = np.isin(kind, (SUBSCRIPTION, DIVIDEND_CASH))
     rejects.add(needs_amount & ~(amount > 0), "amount", "amount must be given and positive for this kind")
@@ -214,7 +218,7 @@ def read_ledger(source: batch_io.PathOrFrame, universe: Universe, prices: PriceT
     events = ev.take(rows)
     mask = pa.array(keep)
     return LedgerRows(events=events, customer_id=ids.filter(mask), txn_id=txn.filter(mask),
-                      rejects=rejects.frame())
+                      rejects=rejects.frame(), plan_ids=plan_ids)
 
 
 def _flows(kind: np.ndarray, amount: np.ndarray, shares: np.ndarray, fee: np.ndarray, nav: np.ndarray,
@@ -316,7 +320,7 @@ def events_from_lots(universe: Universe, prices: PriceTable, cust: np.ndarray, f
     return Events(cust=np.asarray(cust, dtype=np.int64), fund=fund, day=day, kind=np.zeros(len(fund), np.int8),
                   units=units, cash_in=gross, cash_out=zero, fee_in=gross - net, fee_out=zero, income=zero,
                   cost=gross, mode=np.full(len(fund), TOTAL, dtype=np.int8), estimated=np.ones(len(fund), bool),
-                  row=np.full(len(fund), -1, dtype=np.int64), plan=np.full(len(fund), None, dtype=object))
+                  row=np.full(len(fund), -1, dtype=np.int64), plan=np.full(len(fund), -1, dtype=np.int64))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -120,7 +120,10 @@ def _build(universe: Universe) -> PriceTable:
         raw = frame.to_numpy(dtype=float)
         raw = np.where(raw > 0, raw, np.nan)
         has_unit = np.isfinite(raw).any(axis=0)
-        unit = np.where(started, raw, np.nan)
+        # where a unit NAV is missing on a priced day (the base day before the first return, a gap), carry
+        # the unit/adjusted ratio from the nearest day that has both
+        ratio = pd.DataFrame(raw / total).bfill().ffill().to_numpy()
+        unit = np.where(started, np.where(np.isfinite(raw), raw, total * ratio), np.nan)
     money = funds["fund_type"].astype("str").to_numpy() == "money_market"
     use_total = money | ~has_unit
     unit[:, use_total] = total[:, use_total]

@@ -18,8 +18,9 @@ MONEY_KEYS = ("market_value", "cost_basis", "holding_gain", "total_gain", "inves
 WINDOW_KEYS = ("twr", "xirr", "gain", "start_value", "net_flow")
 
 
-def returns_of(book: LifecycleBook, windows: tuple[Window, ...] | None = None, as_of: date | None = None) -> Returns:
-    return compute_returns(book.events, book.n, book.prices, as_of or book.as_of, windows)
+def returns_of(book: LifecycleBook, windows: tuple[Window, ...] | None = None, as_of: date | None = None, *,
+               fund_windows: bool = True) -> Returns:
+    return compute_returns(book.events, book.n, book.prices, as_of or book.as_of, windows, fund_windows=fund_windows)
 
 
 def returns_chunks(book: LifecycleBook, chunk_size: int = DEFAULT_CHUNK,

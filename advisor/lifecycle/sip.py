@@ -386,7 +386,7 @@ def _simulation_result(universe: Universe, prices: PriceTable, plan: SipPlan, fa
                 cash_out=np.where(buy, 0.0, amount), fee_in=np.where(buy, fee, 0.0), fee_out=np.where(buy, 0.0, fee),
                 income=zero, cost=np.where(buy, amount, 0.0), mode=np.full(len(frame), TOTAL, dtype=np.int8),
                 estimated=np.zeros(len(frame), dtype=bool), row=np.arange(len(frame), dtype=np.int64),
-                plan=np.full(len(frame), None, dtype=object)).sorted()
+                plan=np.full(len(frame), -1, dtype=np.int64)).sorted()
     result = compute_returns(ev, 1, prices, end, windows=(Window("inception", None),))
     c = {k: v[0] for k, v in result.customer.items()}
     daily = _daily_series(prices, facts, frame, start, end)

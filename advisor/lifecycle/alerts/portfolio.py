@@ -1,0 +1,219 @@
+"""Portfolio alerts: drawdown beyond the level's tolerance, a large NAV swing of a held fund, drift beyond the
+band.
+
+* **drawdown** — the value of today's holdings over the last year (each position's value today times its
+  fund's adjusted price relative to today) against its peak; beyond the level's tolerance
+  (`advisor.rebalancing.settings.DEFAULT_DRAWDOWN_TOLERANCE`, the one the rebalancing triggers use) it is a
+  warning, beyond 1.5 × the tolerance critical. One alert per drawdown episode (its peak date) and band.
+* **nav_swing** — a held fund moved at least the threshold of its asset class on the last trading day
+  (equity 3%, gold 2.5%, bonds 1%; cash never) and is at least 5% of the customer's funds: one message a
+  day naming the fund with the largest effect in yuan (and how many others moved).
+* **drift** — total drift Σ|actual − target|/2 against the model of the customer's level and horizon
+  (`advisor.rebalancing.triggers.class_drift`; the actual mix as the health check measures it, cash less
+  the emergency reserve) at or beyond the band where rebalancing is urged (5%): a warning (drift is routine
+  work for the rebalancing suggestions and the RM worklist's drift flag, never an RM task of its own).
+  Drift lasts until the customer acts, so it is a reminder at most once per review period of the
+  rebalancing calendar (a quarter), not a nightly message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import scipy.sparse as sp
+
+from advisor.diagnosis.context import horizon_bucket
+from advisor.diagnosis.rules.allocation import RESERVE_MONTHS, actual_class_weights
+from advisor.lifecycle.alerts.base import AlertBook, AlertRule, Candidates, Message, Severity, pct, yuan
+from advisor.lifecycle.prices import date_of
+from advisor.model_portfolios import LEVEL_NAMES_ZH
+from advisor.rebalancing.settings import DEFAULT_DRAWDOWN_TOLERANCE, DEFAULT_SETTINGS
+from advisor.rebalancing.triggers import class_drift
+from products.taxonomy import ASSET_CLASS_NAMES_EN, ASSET_CLASS_NAMES_ZH, ASSET_CLASSES
+
+PATH_BLOCK = 50_000  # customers per block of value paths (float32, ~50 MB per block)
+
+
+def _positions_matrix(book: AlertBook) -> sp.csr_array:
+    return book.memo("positions", lambda: sp.csr_array(
+        (book.pos_value.astype(np.float32), (book.pos_cust, book.pos_fund)), shape=(book.n, len(book.ctx.codes))))
+
+
+@dataclass(frozen=True)
+class Drawdown(AlertRule):
+    kind = "drawdown"
+    title_zh = "持仓回撤超出承受范围"
+    title_en = "Drawdown beyond what your risk level tolerates"
+    priority = 10
+    tolerance: tuple[float, ...] = DEFAULT_DRAWDOWN_TOLERANCE
+    critical_factor: float = 1.5
+    window: int = 252
+
+    def evaluate(self, book: AlertBook) -> Candidates:
+        growth, days = book.ctx.growth_window(book.as_of, self.window)
+        matrix = _positions_matrix(book)
+        drawdown = np.zeros(book.n)
+        peak_at = np.zeros(book.n, dtype=np.int64)
+        for lo in range(0, book.n, PATH_BLOCK):
+            path = np.asarray(matrix[lo:lo + PATH_BLOCK] @ growth)
+            peak_col = np.argmax(path, axis=1)
+            peak = path[np.arange(len(path)), peak_col]
+            drawdown[lo:lo + PATH_BLOCK] = np.divide(path[:, -1], peak, out=np.ones(len(path)), where=peak > 0) - 1.0
+            peak_at[lo:lo + PATH_BLOCK] = peak_col
+        tol = np.asarray(self.tolerance)[book.allowed_level - 1]
+        held = book.fund_value > 0
+        band = np.where(drawdown <= -tol * self.critical_factor, 2, np.where(drawdown <= -tol, 1, 0)) * held
+        rows = np.flatnonzero(band > 0)
+        peak_day = days[peak_at[rows]]
+        key = np.array([f"{date_of(d)}:{b}" for d, b in zip(peak_day, band[rows], strict=True)], dtype=object)
+        severity = np.where(band[rows] == 2, Severity.CRITICAL, Severity.WARNING).astype(np.int8)
+        return Candidates(rows, severity, drawdown[rows], key,
+                          extra={"tolerance": tol[rows], "peak_day": peak_day, "value": book.fund_value[rows]})
+
+    def render(self, book: AlertBook, found: Candidates, i: int) -> Message:
+        c = int(found.cust[i])
+        dd, tol = -float(found.value[i]), float(found.extra["tolerance"][i])
+        peak = date_of(found.extra["peak_day"][i])
+        level = int(book.allowed_level[c])
+        loss = float(found.extra["value"][i]) * dd / (1.0 - dd)
+        zh = (f"按您当前的基金持仓计算，较近一年高点（{peak}）已回撤{pct(dd)}，约{yuan(loss)}，超过C{level}"
+              f"（{LEVEL_NAMES_ZH[level]}）客户通常可承受的{pct(tol, 0)}。市场波动时请避免恐慌性赎回；"
+              "如需重新评估配置，可查看持仓体检或联系您的客户经理。")
+        en = (f"Your current fund holdings are {pct(dd)} (about {yuan(loss)}) below their one-year high of {peak}, "
+              f"more than the {pct(tol, 0)} a C{level} investor is taken to tolerate. Try not to sell in a panic; "
+              "to review your allocation, see your health check or talk to your relationship manager.")
+        return Message(self.title_zh, zh, self.title_en, en, {"drawdown": round(-dd, 6), "tolerance": tol,
+                                                              "peak_date": str(peak), "loss": round(loss, 2)})
+
+
+# Daily move (fraction) of a held fund that is worth a message, per asset class (cash never).
+SWING_THRESHOLD = {"cash": np.inf, "bond": 0.01, "cn_equity": 0.03, "global_equity": 0.03, "gold": 0.025}
+
+
+@dataclass(frozen=True)
+class NavSwing(AlertRule):
+    kind = "nav_swing"
+    title_zh = "持有基金净值大幅波动"
+    title_en = "Large move in a fund you hold"
+    priority = 60
+    min_weight: float = 0.05
+
+    def evaluate(self, book: AlertBook) -> Candidates:
+        moves, day = book.ctx.last_returns(book.as_of)
+        if day is None or not len(book.pos_cust):
+            return Candidates.none()
+        threshold = np.array([SWING_THRESHOLD[c.value] for c in ASSET_CLASSES])[book.ctx.asset_class]
+        r = moves[book.pos_fund]
+        weight = book.pos_value / np.maximum(book.fund_value[book.pos_cust], 1e-9)
+        hit = np.isfinite(r) & (np.abs(r) >= threshold[book.pos_fund]) & (weight >= self.min_weight)
+        idx = np.flatnonzero(hit)
+        if not len(idx):
+            return Candidates.none()
+        impact = book.pos_value[idx] * r[idx] / (1.0 + r[idx])  # yuan gained or lost that day
+        order = np.lexsort((-np.abs(impact), book.pos_cust[idx]))
+        idx, impact = idx[order], impact[order]
+        cust = book.pos_cust[idx]
+        first = np.r_[True, cust[1:] != cust[:-1]]
+        count = np.bincount(cust, minlength=book.n)[cust[first]]
+        pick = idx[first]
+        return Candidates(cust[first], np.full(first.sum(), Severity.INFO, dtype=np.int8), r[pick],
+                          np.full(first.sum(), str(day), dtype=object), fund=book.pos_fund[pick],
+                          extra={"impact": impact[first], "others": count - 1,
+                                 "day": np.full(first.sum(), str(day), dtype=object)})
+
+    def render(self, book: AlertBook, found: Candidates, i: int) -> Message:
+        assert found.fund is not None
+        fund, r = int(found.fund[i]), float(found.value[i])
+        impact, others, day = float(found.extra["impact"][i]), int(found.extra["others"][i]), found.extra["day"][i]
+        up = r > 0
+        zh = (f"您持有的{book.fund_label(fund)}在{day}单日{'上涨' if up else '下跌'}{pct(abs(r), 2)}，按您的持仓约"
+              f"{'增加' if up else '减少'}{yuan(abs(impact))}。"
+              + (f"另有{others}只持有基金也有较大波动。" if others else "")
+              + "短期波动是基金投资的常态，请结合自己的投资期限理性看待。")
+        en = (f"{book.fund_label_en(fund)}, which you hold, {'rose' if up else 'fell'} {pct(abs(r), 2)} on {day}: "
+              f"about {yuan(abs(impact))} {'more' if up else 'less'} on your holding."
+              + (f" {others} other fund{'s' if others > 1 else ''} you hold also moved a lot." if others else "")
+              + " Short-term swings are normal; judge them against your own horizon.")
+        return Message(self.title_zh, zh, self.title_en, en, {"code": str(book.ctx.codes[fund]), "return": round(r, 6),
+                                                              "impact": round(impact, 2), "date": day,
+                                                              "others": others})
+
+
+def review_period(day: date, calendar: str) -> str:
+    """The rebalancing calendar's period of a date: '2026Q1' (quarterly) or '2026-02' (monthly)."""
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}" if calendar == "quarterly" else day.isoformat()[:7]
+
+
+@dataclass
+class _ClassBook:
+    """The three arrays `actual_class_weights` reads (the health check's definition of the actual mix)."""
+
+    class_values: np.ndarray
+    cash: np.ndarray
+    monthly_expenses: np.ndarray
+
+
+@dataclass(frozen=True)
+class Drift(AlertRule):
+    kind = "drift"
+    title_zh = "资产配置偏离目标"
+    title_en = "Your allocation has drifted from its target"
+    priority = 40
+    band: float = DEFAULT_SETTINGS.urge_band
+    reserve_months: float = RESERVE_MONTHS
+    calendar: str = DEFAULT_SETTINGS.calendar
+
+    def weights(self, book: AlertBook) -> tuple[np.ndarray, np.ndarray]:
+        def build() -> tuple[np.ndarray, np.ndarray]:
+            values = np.zeros((book.n, len(ASSET_CLASSES)))
+            classes = book.ctx.asset_class[book.pos_fund]
+            for k in range(len(ASSET_CLASSES)):
+                values[:, k] = np.bincount(book.pos_cust, weights=book.pos_value * (classes == k), minlength=book.n)
+            cash = book.customers["cash"].to_numpy(dtype=float)
+            values[:, 0] += cash
+            actual = actual_class_weights(_ClassBook(values, cash, book.customers["monthly_expenses"].to_numpy(
+                dtype=float)), self.reserve_months)
+            bucket = horizon_bucket(book.customers["horizon_years"].to_numpy(dtype=float))
+            return actual, book.ctx.model_targets[book.allowed_level - 1, bucket]
+
+        return book.memo("class_weights", build)
+
+    def evaluate(self, book: AlertBook) -> Candidates:
+        actual, target = self.weights(book)
+        total, _ = class_drift(np.nan_to_num(actual), target)
+        live = (book.fund_value > 0) & np.isfinite(actual).all(axis=1)
+        rows = np.flatnonzero(live & (total >= self.band - 1e-12))
+        key = np.full(len(rows), review_period(book.as_of, self.calendar), dtype=object)
+        return Candidates(rows, np.full(len(rows), Severity.WARNING, dtype=np.int8), total[rows], key)
+
+    def prepare(self, book: AlertBook, found: Candidates, rows: np.ndarray) -> Candidates:
+        actual, target = self.weights(book)
+        cust = found.cust[rows]
+        a, t = np.round(actual[cust], 4), np.round(target[cust], 4)
+        k = np.argmax(np.abs(a - t), axis=1)
+        ready = found.subset(rows)
+        ready.extra.update({"k": k.tolist(), "actual": a.tolist(), "target": t.tolist()})
+        return ready
+
+    def render(self, book: AlertBook, found: Candidates, i: int) -> Message:
+        k = found.extra["k"][i]
+        actual, target = found.extra["actual"][i], found.extra["target"][i]
+        cls = ASSET_CLASSES[k]
+        over = actual[k] > target[k]
+        drift = found.value[i]
+        zh = (f"您的资产配置与目标组合的偏离度为{pct(drift)}，其中{ASSET_CLASS_NAMES_ZH[cls]}"
+              f"{'超配' if over else '低配'}：当前{pct(actual[k])}，目标{pct(target[k])}。"
+              "可查看调仓建议，按目标比例调整。")
+        en = (f"Your allocation is {pct(drift)} away from its target; the share in {ASSET_CLASS_NAMES_EN[cls]} is too "
+              f"{'high' if over else 'low'}: {pct(actual[k])} against a target of {pct(target[k])}. "
+              "See the rebalancing suggestion to bring it back.")
+        names = CLASS_IDS
+        return Message(self.title_zh, zh, self.title_en, en, {
+            "drift": round(drift, 6), "asset_class": cls.value, "actual": dict(zip(names, actual, strict=True)),
+            "target": dict(zip(names, target, strict=True))})
+
+
+CLASS_IDS = tuple(c.value for c in ASSET_CLASSES)
+RULES = (Drawdown, NavSwing, Drift)
