@@ -210,9 +210,78 @@ def sip_cmd(
     out.print(result["explanation_en"])
 
 
+def alerts_cmd(
+    customers: Annotated[Path, typer.Option("--customers", help="Customers table (Parquet or CSV).")],
+    outbox: Annotated[Path, typer.Option("--outbox", help="Outbox folder: one as_of=DATE partition per run; "
+                                                           "earlier partitions are the dedupe and cap history.")],
+    holdings: HoldingsOption = None,
+    ledger: LedgerOption = None,
+    goals: Annotated[Path | None, typer.Option("--goals", help="Goals table.")] = None,
+    plans: Annotated[Path | None, typer.Option("--plans", help="SIP plans table.")] = None,
+    debits: Annotated[Path | None, typer.Option("--debits", help="SIP debits table (status ok / failed).")] = None,
+    preferences: Annotated[Path | None, typer.Option("--preferences", help="Opt-outs: customer_id, kind.")] = None,
+    history: Annotated[Path | None, typer.Option("--history", help="Alerts pushed before (beyond the outbox "
+                                                                    "folder).")] = None,
+    fund_events: Annotated[Path | None, typer.Option("--fund-events", help="Fund events: code, event, date, "
+                                                                            "note.")] = None,
+    as_of: AsOfOption = None,
+    chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Customers per chunk.")] = 100_000,
+    data: DataOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """The nightly 陪伴 run: returns, goals and alerts for a whole book, written to the outbox (Parquet)."""
+    from advisor.lifecycle.nightly import run_files
+
+    if holdings is None and ledger is None:
+        raise BadInputError("give --holdings and/or --ledger", details={"field": "holdings"})
+    universe = load(data)
+    with progress_bar() as progress:
+        task = progress.add_task("reading and validating", total=None)
+        summary = run_files(universe, customers, outbox, as_of=parse_as_of(as_of) or date.today(), holdings=holdings,
+                            ledger=ledger, goals=goals, plans=plans, debits=debits, preferences=preferences,
+                            history=history, fund_events=fund_events, chunk_size=chunk_size,
+                            on_start=lambda n: progress.update(task, description="陪伴 alerts", total=n, completed=0),
+                            on_progress=lambda k: progress.advance(task, k))
+    if as_json:
+        print_json(summary)
+        return
+    out.print(f"[bold]{summary['customers']:,}[/] customers → {summary['alerts']:,} alerts to push, "
+              f"{summary['rm_tasks']:,} RM tasks in {summary['outbox']} ({summary['seconds']['total']:.1f}s)")
+    out.print(f"by kind: {summary['alerts_by_kind']}; not pushed: "
+              f"{ {k: v for k, v in summary['candidates_by_status'].items() if k != 'queued'} }; "
+              f"rejected rows: {summary['rejected']}")
+
+
+def demo_cmd(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the tables.")],
+    n: Annotated[int, typer.Option("--n", min=1, help="Customers.")] = 10_000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+    as_of: AsOfOption = None,
+    data: DataOption = None,
+) -> None:
+    """Synthetic customers, lots, ledger, goals, SIP plans and debits, opt-outs and fund events (Parquet)."""
+    from advisor.demo_customers import generate
+    from advisor.lifecycle.demo import generate_lifecycle
+
+    universe = load(data)
+    day = parse_as_of(as_of) or universe.as_of
+    customers, holdings = generate(universe, n, seed=seed, as_of=day)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    import pyarrow.parquet as pq
+
+    pq.write_table(customers, out_dir / "customers.parquet")
+    pq.write_table(holdings, out_dir / "holdings.parquet")
+    for name, frame in generate_lifecycle(universe, customers, holdings, seed=seed, as_of=day).items():
+        frame.to_parquet(out_dir / f"{name}.parquet", index=False)
+    out.print(f"wrote {n:,} customers with lots, ledger, goals, sip_plans, sip_debits, alert_preferences and "
+              f"fund_events to {out_dir}")
+
+
 def register(app: typer.Typer) -> None:
     """Add `advisor plan …` to the main app."""
     plan_app.command("goal")(handle_errors(goal_cmd))
     plan_app.command("returns")(handle_errors(returns_cmd))
     plan_app.command("sip")(handle_errors(sip_cmd))
+    plan_app.command("alerts")(handle_errors(alerts_cmd))
+    plan_app.command("demo-data")(handle_errors(demo_cmd))
     app.add_typer(plan_app, name="plan")

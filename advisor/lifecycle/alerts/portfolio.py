@@ -88,8 +88,9 @@ class Drawdown(AlertRule):
                                                               "peak_date": str(peak), "loss": round(loss, 2)})
 
 
-# Daily move (fraction) of a held fund that is worth a message, per asset class (cash never).
-SWING_THRESHOLD = {"cash": np.inf, "bond": 0.01, "cn_equity": 0.03, "global_equity": 0.03, "gold": 0.025}
+# Daily move (fraction) of a held fund that is worth a message, per asset class in `ASSET_CLASSES` order
+# (cash, bond, cn_equity, global_equity, gold; cash never).
+SWING_THRESHOLD: tuple[float, ...] = (np.inf, 0.01, 0.03, 0.03, 0.025)
 
 
 @dataclass(frozen=True)
@@ -99,12 +100,13 @@ class NavSwing(AlertRule):
     title_en = "Large move in a fund you hold"
     priority = 60
     min_weight: float = 0.05
+    thresholds: tuple[float, ...] = SWING_THRESHOLD
 
     def evaluate(self, book: AlertBook) -> Candidates:
         moves, day = book.ctx.last_returns(book.as_of)
         if day is None or not len(book.pos_cust):
             return Candidates.none()
-        threshold = np.array([SWING_THRESHOLD[c.value] for c in ASSET_CLASSES])[book.ctx.asset_class]
+        threshold = np.asarray(self.thresholds, dtype=float)[book.ctx.asset_class]
         r = moves[book.pos_fund]
         weight = book.pos_value / np.maximum(book.fund_value[book.pos_cust], 1e-9)
         hit = np.isfinite(r) & (np.abs(r) >= threshold[book.pos_fund]) & (weight >= self.min_weight)

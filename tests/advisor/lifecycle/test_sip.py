@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 
 import numpy as np
@@ -84,7 +85,7 @@ def test_calendar_weekly_fortnightly_monthly():
     assert all(d.weekday() == 2 for d in dates) and len(dates) == 9
     fortnightly = debit_dates(SipPlan.build(amount=100, frequency="fortnightly", day=1, legs={"900001": 1}),
                               date(2024, 1, 2), date(2024, 3, 1))
-    assert [(b - a).days for a, b in zip(fortnightly, fortnightly[1:], strict=False)] == [14, 14, 14]
+    assert [(b - a).days for a, b in itertools.pairwise(fortnightly)] == [14, 14, 14]
     monthly = debit_dates(SipPlan.build(amount=100, day=28, legs={"900001": 1}), date(2024, 1, 29), date(2024, 6, 1))
     assert monthly == [date(2024, m, 28) for m in (2, 3, 4, 5)]
 

@@ -1,0 +1,79 @@
+"""The nightly run over a book: two days in a row push nothing twice, keep the caps, report bad rows."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from advisor.cli import app
+from advisor.lifecycle.alerts.policy import DEFAULT_CAPS
+
+DAY1, DAY2 = date(2026, 2, 12), date(2026, 2, 13)
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("nightly")
+    result = CliRunner().invoke(app, ["plan", "demo-data", "--out", str(folder), "--n", "600", "--seed", "4",
+                                      "--as-of", str(DAY1)])
+    assert result.exit_code == 0, result.output
+    ledger = pd.read_parquet(folder / "ledger.parquet")
+    bad = ledger.iloc[:2].assign(customer_id=["nobody", ledger["customer_id"].iloc[0]],
+                                 code=[ledger["code"].iloc[0], "999999"])
+    pd.concat([ledger, bad], ignore_index=True).to_parquet(folder / "ledger.parquet")
+    return folder
+
+
+def run(folder, day):
+    args = ["plan", "alerts", "--outbox", str(folder / "outbox"), "--as-of", str(day), "--json"]
+    for option, name in (("--customers", "customers"), ("--holdings", "holdings"), ("--ledger", "ledger"),
+                         ("--goals", "goals"), ("--plans", "sip_plans"), ("--debits", "sip_debits"),
+                         ("--preferences", "alert_preferences"), ("--fund-events", "fund_events")):
+        args += [option, str(folder / f"{name}.parquet")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_two_nights_in_a_row(book):
+    first, second = run(book, DAY1), run(book, DAY2)
+    assert first["customers"] == 600 and first["alerts"] > 0
+    outbox = book / "outbox"
+    day1 = pd.read_parquet(outbox / f"as_of={DAY1}" / "alerts.parquet")
+    day2 = pd.read_parquet(outbox / f"as_of={DAY2}" / "alerts.parquet")
+    both = pd.concat([day1, day2], ignore_index=True)
+    assert not both.duplicated(["customer_id", "dedupe_key"]).any()  # nothing pushed twice
+    assert both.groupby(["customer_id", "as_of"]).size().max() <= 2  # the daily cap, each day
+    weekly = next(c for c in DEFAULT_CAPS if c.kind is None and c.window_days == 7)
+    assert both.groupby("customer_id").size().max() <= weekly.max_count
+    swings = both[both["kind"] == "nav_swing"].groupby(["customer_id", "as_of"]).size()
+    assert swings.empty or swings.max() <= 1
+    # the second night's candidates already pushed the first night are marked duplicate
+    candidates = pd.read_parquet(outbox / f"as_of={DAY2}" / "candidates.parquet")
+    seen = set(zip(day1["customer_id"], day1["dedupe_key"], strict=True))
+    again = candidates[[(c, k) in seen for c, k in zip(candidates["customer_id"], candidates["dedupe_key"],
+                                                       strict=True)]]
+    assert (again["status"] == "duplicate").all()
+    assert second["candidates_by_status"].get("duplicate", 0) == len(again)
+
+
+def test_rerunning_a_night_replaces_it(book):
+    run(book, DAY1)
+    again = run(book, DAY1)
+    day1 = pd.read_parquet(book / "outbox" / f"as_of={DAY1}" / "alerts.parquet")
+    assert len(day1) == again["alerts"]
+
+
+def test_bad_rows_are_reported_and_the_rest_goes_on(book):
+    summary = run(book, DAY1)
+    rejects = pd.read_parquet(book / "outbox" / f"as_of={DAY1}" / "rejects.parquet")
+    assert summary["rejected_by_table"].get("ledger", 0) >= 2
+    assert {"code", "customer_id"} <= set(rejects["field"])
+    returns = pd.read_parquet(book / "outbox" / f"as_of={DAY1}" / "returns.parquet")
+    assert len(returns) == 600 and returns["market_value"].gt(0).mean() > 0.9
+    goals = pd.read_parquet(book / "outbox" / f"as_of={DAY1}" / "goals.parquet")
+    assert goals["probability"].between(0, 1).all()
