@@ -128,14 +128,6 @@ def asset_class_name(asset_class: str | AssetClass, lang: str = "zh") -> str:
     key = AssetClass(asset_class)
     return (ASSET_CLASS_NAMES_ZH if lang == "zh" else ASSET_CLASS_NAMES_EN)[key]
 
-ASSET_CLASS_NAMES_EN: dict[AssetClass, str] = {  # for customer-facing English text
-    AssetClass.CASH: "cash",
-    AssetClass.BOND: "bonds",
-    AssetClass.CN_EQUITY: "Chinese equities",
-    AssetClass.GLOBAL_EQUITY: "global equities",
-    AssetClass.GOLD: "gold and commodities",
-}
-
 ASSET_CLASS_OF_TYPE: dict[FundType, AssetClass] = {
     FundType.MONEY_MARKET: AssetClass.CASH,
     FundType.BOND: AssetClass.BOND,
