@@ -277,11 +277,41 @@ def demo_cmd(
               f"fund_events to {out_dir}")
 
 
+def statement_cmd(
+    customer_json: Annotated[Path, typer.Option("--customer-json", help="One customer: profile fields with a "
+                                                                          "ledger and/or holdings list.")],
+    period: Annotated[str, typer.Option("--period", help="A month YYYY-MM or a year YYYY.")],
+    health: Annotated[bool, typer.Option("--health", help="Include the health score of the holdings at the "
+                                                          "period's end.")] = False,
+    as_of: AsOfOption = None,
+    data: DataOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """A monthly or yearly statement (月度账单 / 年度账单) in Chinese and English."""
+    from advisor.lifecycle.statements import health_of, parse_period, statement
+
+    chosen = parse_period(period)
+    book = one_customer_book(data, customer_json, as_of)
+    end = min(chosen.end, book.as_of)
+    result = statement(book, chosen, 0, health=health_of(book, 0, end) if health else None)
+    result["rejected_rows"] = rejected_rows(book)
+    if as_json:
+        print_json(result)
+        return
+    out.print(f"[bold]{result['title_zh']}[/]")
+    out.print(result["text_zh"])
+    out.print(f"[bold]{result['title_en']}[/]")
+    out.print(result["text_en"])
+    for fund in result["funds"]:
+        out.print(f"  {fund['code']} {fund['name']}: ¥{fund['end_value'] or 0:,.2f} (gain ¥{fund['gain'] or 0:,.2f})")
+
+
 def register(app: typer.Typer) -> None:
     """Add `advisor plan …` to the main app."""
     plan_app.command("goal")(handle_errors(goal_cmd))
     plan_app.command("returns")(handle_errors(returns_cmd))
     plan_app.command("sip")(handle_errors(sip_cmd))
     plan_app.command("alerts")(handle_errors(alerts_cmd))
+    plan_app.command("statement")(handle_errors(statement_cmd))
     plan_app.command("demo-data")(handle_errors(demo_cmd))
     app.add_typer(plan_app, name="plan")

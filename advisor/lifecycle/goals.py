@@ -36,7 +36,9 @@ from typing import Any
 
 import numpy as np
 
+from advisor import limits
 from advisor.assumptions import CLASSES, estimate_assumptions
+from advisor.limits import MAX_HORIZON_YEARS
 from advisor.model_portfolios import LEVEL_NAMES_ZH, horizon_bucket, model_portfolio, parse_level
 from products.errors import BadInputError
 from products.taxonomy import AssetClass
@@ -53,7 +55,7 @@ class GoalSettings:
     n_paths: int = 2000
     seed: int = 20_261_204
     target_probability: float = 0.75
-    max_years: int = 40  # longest horizon (and horizon after extension) projected
+    max_years: int = int(MAX_HORIZON_YEARS)  # longest horizon (and horizon after extension) projected
     reserve_months: float = 6.0  # a liquidity reserve of this many months of expenses by default
 
     def __post_init__(self) -> None:
@@ -82,17 +84,17 @@ class Goal:
     @classmethod
     def build(cls, *, target: object, years: object = None, months: object = None, initial: object = 0.0,
               monthly: object = 0.0, level: object = 3, name: str = "", kind: str = "target",
-              max_years: int = GoalSettings.max_years) -> Goal:
-        """Validate inputs a person typed; every error names its field."""
-        target_v = _number(target, "target", low=1.0)
-        initial_v = _number(initial, "initial", low=0.0)
-        monthly_v = _number(monthly, "monthly", low=0.0)
+              max_years: int = int(MAX_HORIZON_YEARS)) -> Goal:
+        """Validate inputs a person typed (amounts and horizons within `advisor.limits`); errors name the field."""
+        target_v = limits.money(target, "target")
+        initial_v = limits.money(initial, "initial", allow_zero=True)
+        monthly_v = limits.money(monthly, "monthly", allow_zero=True)
         if (years is None) == (months is None):
             raise BadInputError("give the horizon as years or as months", details={"field": "years"})
         if months is not None:
             months_v = int(_number(months, "months", low=1.0, high=max_years * MONTHS_PER_YEAR))
         else:
-            years_v = _number(years, "years", low=1.0 / MONTHS_PER_YEAR, high=float(max_years))
+            years_v = limits.horizon_years(years, "years")
             months_v = max(1, round(years_v * MONTHS_PER_YEAR))
         if kind not in GOAL_KINDS:
             raise BadInputError(f"kind must be one of {', '.join(GOAL_KINDS)}", details={"field": "kind"})

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from advisor import limits
 from advisor.lifecycle.ledger import Events
 from advisor.lifecycle.prices import TOTAL, PriceTable, date_of, day_of, price_table
 from advisor.lifecycle.returns import Window, annualized, compute_returns
@@ -74,7 +75,7 @@ class SipPlan:
               legs: Sequence[Mapping[str, Any]] | Mapping[str, float] | None = None, mode: object = "fixed",
               target_return: object = None, on_target: object = "stop", name: str = "") -> SipPlan:
         """From JSON-like input; legs as [{code, weight}] or {code: weight} (weights are normalized)."""
-        amount_v = _positive(amount, "amount")
+        amount_v = limits.money(amount, "amount")
         if frequency not in FREQUENCIES:
             raise BadInputError(f"frequency must be one of {', '.join(FREQUENCIES)}", details={"field": "frequency"})
         try:
@@ -89,7 +90,7 @@ class SipPlan:
             raise BadInputError(f"mode must be one of {', '.join(MODES)}", details={"field": "mode"})
         if on_target not in ON_TARGET:
             raise BadInputError(f"on_target must be one of {', '.join(ON_TARGET)}", details={"field": "on_target"})
-        target = None if target_return is None else _positive(target_return, "target_return", high=5.0)
+        target = None if target_return is None else _positive(target_return, "target_return", high=1.0)
         raw = list(legs.items()) if isinstance(legs, Mapping) else [
             (leg.get("code") if isinstance(leg, Mapping) else None,
              leg.get("weight", 1.0) if isinstance(leg, Mapping) else None) for leg in (legs or [])]

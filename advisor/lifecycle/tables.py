@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from advisor import batch_io
+from advisor.limits import MAX_MONEY
 from products.errors import BadInputError
 
 GOAL_KINDS = ("target", "reserve")
@@ -95,8 +96,9 @@ def _done(frame: pd.DataFrame, rejects: batch_io._Rejects) -> tuple[pd.DataFrame
 def read_goals(source: batch_io.PathOrFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     frame, rejects = _read(source, "goals", ("customer_id", "goal_id", "target_amount", "target_date"),
                            ("customer_id", "goal_id", "name", "kind", "level"))
-    _numbers(frame, rejects, {"target_amount": (1.0, 1e11, np.nan), "current_amount": (0.0, 1e11, 0.0),
-                              "monthly_contribution": (0.0, 1e9, 0.0), "previous_probability": (0.0, 1.0, np.nan)})
+    _numbers(frame, rejects, {"target_amount": (0.01, MAX_MONEY, np.nan), "current_amount": (0.0, MAX_MONEY, 0.0),
+                              "monthly_contribution": (0.0, MAX_MONEY, 0.0),
+                              "previous_probability": (0.0, 1.0, np.nan)})
     rejects.add(np.isnan(frame["target_amount"].to_numpy()), "target_amount", "target_amount is missing")
     _dates(frame, rejects, "target_date", required=True)
     _choice(frame, rejects, "kind", GOAL_KINDS, "target")
@@ -116,7 +118,7 @@ def read_goals(source: batch_io.PathOrFrame) -> tuple[pd.DataFrame, pd.DataFrame
 def read_plans(source: batch_io.PathOrFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     frame, rejects = _read(source, "sip_plans", ("customer_id", "plan_id"),
                            ("customer_id", "plan_id", "name", "on_target", "status"))
-    _numbers(frame, rejects, {"amount": (0.0, 1e9, np.nan), "target_return": (0.0, 5.0, np.nan)})
+    _numbers(frame, rejects, {"amount": (0.0, MAX_MONEY, np.nan), "target_return": (0.0, 1.0, np.nan)})
     _choice(frame, rejects, "on_target", ON_TARGET, "stop")
     _choice(frame, rejects, "status", PLAN_STATUS, "active")
     _dates(frame, rejects, "cycle_start", required=False)
@@ -128,7 +130,7 @@ def read_plans(source: batch_io.PathOrFrame) -> tuple[pd.DataFrame, pd.DataFrame
 def read_debits(source: batch_io.PathOrFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     frame, rejects = _read(source, "sip_debits", ("customer_id", "plan_id", "date", "status"),
                            ("customer_id", "plan_id", "status", "reason"))
-    _numbers(frame, rejects, {"amount": (0.0, 1e9, np.nan)})
+    _numbers(frame, rejects, {"amount": (0.0, MAX_MONEY, np.nan)})
     _dates(frame, rejects, "date", required=True)
     _choice(frame, rejects, "status", ("ok", "failed"), "ok")
     return _done(frame, rejects)

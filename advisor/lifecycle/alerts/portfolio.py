@@ -22,11 +22,21 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from advisor.diagnosis.context import horizon_bucket
 from advisor.diagnosis.rules.allocation import RESERVE_MONTHS, actual_class_weights
-from advisor.lifecycle.alerts.base import AlertBook, AlertRule, Candidates, Message, Severity, pct, yuan
+from advisor.lifecycle.alerts.base import (
+    AlertBook,
+    AlertRule,
+    Candidates,
+    LifecycleContext,
+    Message,
+    Severity,
+    pct,
+    yuan,
+)
 from advisor.lifecycle.prices import date_of
 from advisor.model_portfolios import LEVEL_NAMES_ZH
 from advisor.rebalancing.settings import DEFAULT_DRAWDOWN_TOLERANCE, DEFAULT_SETTINGS
@@ -143,6 +153,25 @@ class NavSwing(AlertRule):
                                                               "others": others})
 
 
+def class_mix(ctx: LifecycleContext, customers: pd.DataFrame, pos_cust: np.ndarray, pos_fund: np.ndarray,
+              pos_value: np.ndarray, reserve_months: float = RESERVE_MONTHS) -> tuple[np.ndarray, np.ndarray]:
+    """(actual, target) n × 5 class weights: the funds and cash less the emergency reserve, as the health check
+    measures them (`actual_class_weights`), against the model of each customer's level and horizon."""
+    n = len(customers)
+    values = np.zeros((n, len(ASSET_CLASSES)))
+    classes = ctx.asset_class[pos_fund]
+    for k in range(len(ASSET_CLASSES)):
+        values[:, k] = np.bincount(pos_cust, weights=pos_value * (classes == k), minlength=n)
+    cash = customers["cash"].to_numpy(dtype=float)
+    values[:, 0] += cash
+    actual = actual_class_weights(_ClassBook(values, cash, customers["monthly_expenses"].to_numpy(dtype=float)),
+                                  reserve_months)
+    level = np.where(customers["lowest_category"].to_numpy(dtype=bool), 1, customers["risk_level"].to_numpy(
+        dtype=np.int64))
+    bucket = horizon_bucket(customers["horizon_years"].to_numpy(dtype=float))
+    return actual, ctx.model_targets[level - 1, bucket]
+
+
 def review_period(day: date, calendar: str) -> str:
     """The rebalancing calendar's period of a date: '2026Q1' (quarterly) or '2026-02' (monthly)."""
     return f"{day.year}Q{(day.month - 1) // 3 + 1}" if calendar == "quarterly" else day.isoformat()[:7]
@@ -168,19 +197,8 @@ class Drift(AlertRule):
     calendar: str = DEFAULT_SETTINGS.calendar
 
     def weights(self, book: AlertBook) -> tuple[np.ndarray, np.ndarray]:
-        def build() -> tuple[np.ndarray, np.ndarray]:
-            values = np.zeros((book.n, len(ASSET_CLASSES)))
-            classes = book.ctx.asset_class[book.pos_fund]
-            for k in range(len(ASSET_CLASSES)):
-                values[:, k] = np.bincount(book.pos_cust, weights=book.pos_value * (classes == k), minlength=book.n)
-            cash = book.customers["cash"].to_numpy(dtype=float)
-            values[:, 0] += cash
-            actual = actual_class_weights(_ClassBook(values, cash, book.customers["monthly_expenses"].to_numpy(
-                dtype=float)), self.reserve_months)
-            bucket = horizon_bucket(book.customers["horizon_years"].to_numpy(dtype=float))
-            return actual, book.ctx.model_targets[book.allowed_level - 1, bucket]
-
-        return book.memo("class_weights", build)
+        return book.memo("class_weights", lambda: class_mix(book.ctx, book.customers, book.pos_cust, book.pos_fund,
+                                                            book.pos_value, self.reserve_months))
 
     def evaluate(self, book: AlertBook) -> Candidates:
         actual, target = self.weights(book)
