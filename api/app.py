@@ -19,7 +19,21 @@ from api.db import engine_for, make_session_factory, migrate
 from api.errors import document_common_errors, install_error_handlers
 from api.middleware import BodySizeLimit
 from api.negotiation import ContentNegotiation
-from api.routers import customers, funds, health, mismatch, portfolio, proposals, rebalance, risk, rm
+from api.routers import (
+    alerts,
+    customers,
+    funds,
+    goals,
+    health,
+    ledger,
+    mismatch,
+    portfolio,
+    proposals,
+    rebalance,
+    risk,
+    rm,
+    sip_plans,
+)
 from api.settings import Settings, load_settings
 from api.state import AppState
 from api.web import install_pages
@@ -74,7 +88,8 @@ def create_app(settings: Settings | None = None, universe: Universe | None = Non
                          docs_url="/docs", redoc_url="/redoc", openapi_url="/openapi.json",
                          static_url="/docs-assets")
     install_error_handlers(app)
-    for module in (health, risk, funds, proposals, mismatch, portfolio, rebalance, rm, customers):
+    for module in (health, risk, funds, proposals, mismatch, portfolio, rebalance, rm, customers, ledger, goals,
+                   sip_plans, alerts):
         app.include_router(module.router)
     install_pages(app)
     document_common_errors(app)

@@ -222,3 +222,131 @@ class MismatchAcknowledgement(Actor, Base):
     channel: Mapped[str] = mapped_column(String(16))
     questionnaire_version: Mapped[str] = mapped_column(String(32))
     universe_version: Mapped[str] = mapped_column(String(32))
+
+
+# --- after the purchase (advisor.lifecycle) -------------------------------------------------------
+
+class LedgerTransaction(Actor, Base):
+    """One confirmed transaction from the bank's transfer-agent feed (append-only; `txn_id` unique per
+    customer, so a re-sent feed is recorded once)."""
+
+    __tablename__ = "ledger_transactions"
+    __table_args__ = (UniqueConstraint("customer_id", "txn_id", name="uq_ledger_transactions_customer_txn"),
+                      Index("ix_ledger_transactions_customer_date", "customer_id", "date"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"))
+    txn_id: Mapped[str] = mapped_column(String(ID))
+    date: Mapped[date] = mapped_column(Date)
+    code: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(24))
+    amount: Mapped[float | None] = mapped_column(Float)
+    shares: Mapped[float | None] = mapped_column(Float)
+    fee: Mapped[float] = mapped_column(Float, default=0.0)
+    nav: Mapped[float | None] = mapped_column(Float)
+    plan_id: Mapped[str | None] = mapped_column(String(ID))
+
+
+class Goal(Base):
+    """A customer's goal (目标) or liquidity reserve (活钱); the customer keeps it current."""
+
+    __tablename__ = "goals"
+    __table_args__ = (Index("ix_goals_customer", "customer_id", "status"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"))
+    name: Mapped[str] = mapped_column(String(64), default="")
+    kind: Mapped[str] = mapped_column(String(16))
+    level: Mapped[int | None] = mapped_column(Integer)
+    target_amount: Mapped[float] = mapped_column(Float)
+    target_date: Mapped[date] = mapped_column(Date)
+    current_amount: Mapped[float] = mapped_column(Float, default=0.0)
+    monthly_contribution: Mapped[float] = mapped_column(Float, default=0.0)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    last_probability: Mapped[float | None] = mapped_column(Float)
+    created_by: Mapped[str] = mapped_column(String(ID))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SipPlanRecord(Base):
+    """A SIP plan (定投计划) as agreed with the customer; debits are made by the bank's payment system."""
+
+    __tablename__ = "sip_plans"
+    __table_args__ = (Index("ix_sip_plans_customer", "customer_id", "status"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"))
+    assessment_id: Mapped[str | None] = mapped_column(ForeignKey("risk_assessments.id"))
+    name: Mapped[str] = mapped_column(String(64), default="")
+    amount: Mapped[float] = mapped_column(Float)
+    frequency: Mapped[str] = mapped_column(String(16))
+    day: Mapped[int] = mapped_column(Integer)
+    mode: Mapped[str] = mapped_column(String(16))
+    legs: Mapped[list] = mapped_column(JSON)
+    target_return: Mapped[float | None] = mapped_column(Float)
+    on_target: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    start_date: Mapped[date] = mapped_column(Date)
+    cycle_start: Mapped[date] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(ID))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Alert(Base):
+    """A 陪伴 message pushed to a customer (the outbox as the app reads it); one per (customer, dedupe key)."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("customer_id", "dedupe_key", name="uq_alerts_customer_dedupe_key"),
+                      Index("ix_alerts_customer_time", "customer_id", "as_of"))
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(16))
+    dedupe_key: Mapped[str] = mapped_column(String(160))
+    as_of: Mapped[date] = mapped_column(Date)
+    title_zh: Mapped[str] = mapped_column(Text)
+    text_zh: Mapped[str] = mapped_column(Text)
+    title_en: Mapped[str] = mapped_column(Text)
+    text_en: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AlertPreference(Base):
+    """A customer's opt-out of one kind of alert."""
+
+    __tablename__ = "alert_preferences"
+
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    opted_out: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RmTask(Base):
+    """A task in a relationship manager's worklist, raised by a critical alert (once per dedupe key)."""
+
+    __tablename__ = "rm_tasks"
+    __table_args__ = (UniqueConstraint("customer_id", "dedupe_key", name="uq_rm_tasks_customer_dedupe_key"),
+                      Index("ix_rm_tasks_rm_status", "rm_id", "status"))
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    rm_id: Mapped[str | None] = mapped_column(String(ID))
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(16))
+    dedupe_key: Mapped[str] = mapped_column(String(160))
+    as_of: Mapped[date] = mapped_column(Date)
+    title_zh: Mapped[str] = mapped_column(Text)
+    text_zh: Mapped[str] = mapped_column(Text)
+    title_en: Mapped[str] = mapped_column(Text)
+    text_en: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    done_by: Mapped[str | None] = mapped_column(String(ID))

@@ -10,13 +10,14 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from api import core, repositories
+from api import core, lifecycle_store, repositories
 from api.clock import business_today
 from api.portfolio_input import customer_row, customers_frame, holding_rows, holdings_frame
 from api.schemas.portfolio import RmClient
 from api.state import AppState
 
 MISSING_ASSESSMENT_URGENCY = 100.0
+ALERT_TASK_URGENCY = 30.0  # per open task raised by a critical 陪伴 alert (advisor.lifecycle.alerts)
 
 
 def worklist(state: AppState, session: Session, rm_id: str, today: date | None = None) -> list[RmClient]:
@@ -46,5 +47,12 @@ def rank_clients(state: AppState, session: Session, ids: list[str], rm_id: str |
             items.append(RmClient(customer_id=cid, urgency=float(info["urgency"]), level=f"C{a.level}",
                                   assessment_expires_on=a.expires_on, flags=list(info["flags"]),
                                   details=info.get("details", {})))
+    tasks = lifecycle_store.open_task_counts(session, ids)
+    for item in items:
+        count = tasks.get(item.customer_id, 0)
+        if count:
+            item.flags.append("alert_tasks")
+            item.details["alert_tasks"] = count
+            item.urgency += ALERT_TASK_URGENCY * count
     items.sort(key=lambda c: (-c.urgency, c.customer_id))
     return items

@@ -110,6 +110,11 @@ def compute_returns(events: Events, n_customers: int, prices: PriceTable, as_of:
     return Returns(as_of=as_of, windows=windows, customer=customer, position=position)
 
 
+def total(index: np.ndarray, weights: np.ndarray, minlength: int) -> np.ndarray:
+    """Sums of `weights` by `index` as floats (`np.bincount` answers integers when `index` is empty)."""
+    return np.bincount(index, weights=np.asarray(weights, dtype=float), minlength=minlength).astype(float)
+
+
 def sorted_unique(values: np.ndarray) -> np.ndarray:
     """Sorted distinct values (a sort and a mask: faster than `np.unique` on millions of int64 keys)."""
     values = np.sort(values)
@@ -128,7 +133,7 @@ class _Layout:
         first = np.flatnonzero(pos_start)
         self.n_pos = len(first)
         self.pos_cust, self.pos_fund, self.pos_mode = ev.cust[first], ev.fund[first], ev.mode[first].astype(np.int64)
-        self.pos_estimated = np.bincount(self.pos_id, weights=ev.estimated, minlength=self.n_pos) > 0
+        self.pos_estimated = total(self.pos_id, weights=ev.estimated, minlength=self.n_pos) > 0
         self._nodes()
         self._rows()
 
@@ -178,12 +183,12 @@ class _Layout:
         length = last - a + 1
         self.pos_first_node = a
         self.row_start = np.cumsum(length) - length
-        total = int(length.sum())
+        n_rows = int(length.sum())
         self.row_pos = np.repeat(np.arange(self.n_pos), length)
-        self.row_node = np.repeat(a - self.row_start, length) + np.arange(total)
+        self.row_node = np.repeat(a - self.row_start, length) + np.arange(n_rows)
         self.event_row = self.row_start[self.pos_id] + (self.event_node - a[self.pos_id])
-        delta = np.bincount(self.event_row, weights=ev.units, minlength=total)
-        row_first = np.zeros(total, dtype=bool)
+        delta = total(self.event_row, weights=ev.units, minlength=n_rows)
+        row_first = np.zeros(n_rows, dtype=bool)
         row_first[self.row_start] = True
         self.row_first = row_first
         after = _segment_cumsum(delta, row_first)
@@ -193,15 +198,15 @@ class _Layout:
         price = self.prices.price(self.pos_mode[pos], self.node_day[self.row_node], self.pos_fund[pos])
         self.row_vb = np.where(before != 0, before * price, 0.0)
         self.row_va = np.where(after != 0, after * price, 0.0)
-        self.row_flows = {name: np.bincount(self.event_row, weights=getattr(ev, name), minlength=total)
+        self.row_flows = {name: total(self.event_row, weights=getattr(ev, name), minlength=n_rows)
                           for name in ("cash_in", "cash_out", "fee_in", "fee_out", "income")}
 
     # ---- metrics ----------------------------------------------------------------------------------
     def customer_metrics(self) -> dict[str, np.ndarray]:
         n_nodes = len(self.node_key)
-        vb = np.bincount(self.row_node, weights=self.row_vb, minlength=n_nodes)
-        va = np.bincount(self.row_node, weights=self.row_va, minlength=n_nodes)
-        flows = {name: np.bincount(self.event_node, weights=getattr(self.ev, name), minlength=n_nodes)
+        vb = total(self.row_node, weights=self.row_vb, minlength=n_nodes)
+        va = total(self.row_node, weights=self.row_va, minlength=n_nodes)
+        flows = {name: total(self.event_node, weights=getattr(self.ev, name), minlength=n_nodes)
                  for name in ("cash_in", "cash_out", "fee_in", "fee_out", "income")}
         node_first = np.zeros(n_nodes, dtype=bool)
         node_first[self.cust_first_node[self.has_events]] = True
@@ -211,9 +216,9 @@ class _Layout:
         first = np.where(has, self.cust_first_node, 0)
         out = groups.totals(first, last, has)
         lots = open_lots(self.ev)
-        out["cost_basis"] = np.where(has, np.bincount(lots.cust, weights=lots.cost, minlength=self.n), np.nan)
+        out["cost_basis"] = np.where(has, total(lots.cust, weights=lots.cost, minlength=self.n), np.nan)
         out.update(_holding(out))
-        out["cost_basis_estimated"] = np.bincount(self.ev.cust, weights=self.ev.estimated, minlength=self.n) > 0
+        out["cost_basis_estimated"] = total(self.ev.cust, weights=self.ev.estimated, minlength=self.n) > 0
         first_date = np.where(has, self.first_day, 0).astype("datetime64[D]")
         out["first_date"] = np.where(has, first_date, np.datetime64("NaT"))
         for window in self.windows:
@@ -231,8 +236,8 @@ class _Layout:
         out = groups.totals(first, last, has)
         lots = open_lots(self.ev)
         lot_pos = np.searchsorted(self.key(self.pos_cust, self.pos_fund, 0), self.key(lots.cust, lots.fund, 0))
-        out["cost_basis"] = np.bincount(lot_pos, weights=lots.cost, minlength=self.n_pos)
-        out["units"] = np.bincount(lot_pos, weights=lots.units, minlength=self.n_pos)
+        out["cost_basis"] = total(lot_pos, weights=lots.cost, minlength=self.n_pos)
+        out["units"] = total(lot_pos, weights=lots.units, minlength=self.n_pos)
         out.update(_holding(out))
         out["cost_basis_estimated"] = self.pos_estimated
         for window in self.windows if with_windows else ():

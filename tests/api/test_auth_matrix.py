@@ -46,7 +46,27 @@ def world(client, tokens):
     proposal = client.post(f"/v1/customers/{SELF}/proposals", headers=ops,
                            json={"amount": 50_000, "horizon_years": 2}).json()
     plan = client.post(f"/v1/customers/{SELF}/rebalance", headers=ops, json={}).json()
-    return {"fund": fund, "proposal": proposal["id"], "holdings": holdings, "plan": plan["id"]}
+    goal = client.post(f"/v1/customers/{SELF}/goals", headers=ops,
+                       json={"target_amount": 100_000, "target_date": "2036-01-01", "monthly_contribution": 500}).json()
+    sip = client.post(f"/v1/customers/{SELF}/sip-plans", headers=ops, json={"amount": 1000}).json()
+    alert_id, task_id = seed_alert_and_task(client, SELF, RM)
+    return {"fund": fund, "proposal": proposal["id"], "holdings": holdings, "plan": plan["id"], "goal": goal["id"],
+            "sip": sip["id"], "alert": alert_id, "task": task_id}
+
+
+def seed_alert_and_task(client, customer_id: str, rm_id: str) -> tuple[str, str]:
+    """A stored alert and a critical one's RM task (as the nightly outbox import writes them)."""
+    from api import lifecycle_store
+
+    row = {"customer_id": customer_id, "rm_id": rm_id, "kind": "drawdown", "severity": "critical",
+           "dedupe_key": "drawdown:2026-01-05:2", "as_of": "2026-02-13", "title_zh": "持仓回撤超出承受范围",
+           "text_zh": "您的持仓回撤较大。", "title_en": "Drawdown", "text_en": "Your holdings fell.", "details": "{}"}
+    with client.app.state.advisor.sessions() as session:
+        lifecycle_store.store_alerts(session, [row], [row])
+        session.commit()
+        _, alerts = lifecycle_store.alerts_of(session, customer_id, 1, 0)
+        _, tasks = lifecycle_store.tasks_of(session, rm_id, None, 1, 0)
+        return alerts[0].id, tasks[0].id
 
 
 def requests_for(world: dict) -> dict[tuple[str, str], tuple[str, dict | None, set[str]]]:
@@ -81,6 +101,44 @@ def requests_for(world: dict) -> dict[tuple[str, str], tuple[str, dict | None, s
         ("PUT", "/v1/customers/{customer_id}/holdings"):
             (f"/v1/customers/{SELF}/holdings", world["holdings"], OPS_ONLY),
         ("GET", "/v1/customers/{customer_id}/holdings"): (f"/v1/customers/{SELF}/holdings", None, CUSTOMER_SCOPED),
+        ("POST", "/v1/customers/{customer_id}/transactions"):
+            (f"/v1/customers/{SELF}/transactions", {"transactions": [
+                {"txn_id": "mx-t1", "date": "2025-01-02", "code": world["fund"], "kind": "subscription",
+                 "amount": 1000}]}, OPS_ONLY),
+        ("GET", "/v1/customers/{customer_id}/transactions"): (f"/v1/customers/{SELF}/transactions", None,
+                                                              CUSTOMER_SCOPED),
+        ("GET", "/v1/customers/{customer_id}/returns"): (f"/v1/customers/{SELF}/returns", None, CUSTOMER_SCOPED),
+        ("GET", "/v1/customers/{customer_id}/statements/{period}"):
+            (f"/v1/customers/{SELF}/statements/2025-12", None, CUSTOMER_SCOPED),
+        ("POST", "/v1/customers/{customer_id}/goals"):
+            (f"/v1/customers/{SELF}/goals", {"target_amount": 50_000, "target_date": "2030-06-30"}, CUSTOMER_SCOPED),
+        ("GET", "/v1/customers/{customer_id}/goals"): (f"/v1/customers/{SELF}/goals", None, CUSTOMER_SCOPED),
+        ("GET", "/v1/customers/{customer_id}/goals/{goal_id}"):
+            (f"/v1/customers/{SELF}/goals/{world['goal']}", None, CUSTOMER_SCOPED),
+        ("PATCH", "/v1/customers/{customer_id}/goals/{goal_id}"):
+            (f"/v1/customers/{SELF}/goals/{world['goal']}", {"monthly_contribution": 800}, CUSTOMER_SCOPED),
+        ("DELETE", "/v1/customers/{customer_id}/goals/{goal_id}"):
+            (f"/v1/customers/{SELF}/goals/{world['goal']}", None, CUSTOMER_SCOPED),
+        ("POST", "/v1/customers/{customer_id}/sip-plans"):
+            (f"/v1/customers/{SELF}/sip-plans", {"amount": 500}, CUSTOMER_SCOPED),
+        ("GET", "/v1/customers/{customer_id}/sip-plans"): (f"/v1/customers/{SELF}/sip-plans", None, CUSTOMER_SCOPED),
+        ("GET", "/v1/customers/{customer_id}/sip-plans/{plan_id}"):
+            (f"/v1/customers/{SELF}/sip-plans/{world['sip']}", None, CUSTOMER_SCOPED),
+        ("PATCH", "/v1/customers/{customer_id}/sip-plans/{plan_id}"):
+            (f"/v1/customers/{SELF}/sip-plans/{world['sip']}", {"status": "paused"}, CUSTOMER_SCOPED),
+        ("POST", "/v1/customers/{customer_id}/sip-plans/{plan_id}/simulation"):
+            (f"/v1/customers/{SELF}/sip-plans/{world['sip']}/simulation", {"start": "2024-01-01"}, CUSTOMER_SCOPED),
+        ("GET", "/v1/customers/{customer_id}/alerts"): (f"/v1/customers/{SELF}/alerts", None, CUSTOMER_SCOPED),
+        ("POST", "/v1/customers/{customer_id}/alerts/{alert_id}/read"):
+            (f"/v1/customers/{SELF}/alerts/{world['alert']}/read", None, {"customer_self"}),
+        ("GET", "/v1/customers/{customer_id}/alert-preferences"):
+            (f"/v1/customers/{SELF}/alert-preferences", None, CUSTOMER_SCOPED),
+        ("PUT", "/v1/customers/{customer_id}/alert-preferences"):
+            (f"/v1/customers/{SELF}/alert-preferences", {"opted_out": ["nav_swing"]}, CUSTOMER_SCOPED),
+        ("POST", "/v1/customers/{customer_id}/alerts/evaluate"):
+            (f"/v1/customers/{SELF}/alerts/evaluate", None, OPS_ONLY),
+        ("GET", "/v1/rm/tasks"): ("/v1/rm/tasks?rm_id=" + RM, None, {"rm_assigned", "ops"}),
+        ("POST", "/v1/rm/tasks/{task_id}/done"): (f"/v1/rm/tasks/{world['task']}/done", None, {"rm_assigned", "ops"}),
     }
 
 

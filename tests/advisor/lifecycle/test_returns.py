@@ -163,3 +163,14 @@ def test_lots_only_customers_get_an_estimated_cost_from_the_total_return():
     rate = universe.fees.subscription_rate(np.array([0]), np.array([1100.0]), universe.fee_discount)[0][0]
     assert row["cost_basis"] == pytest.approx(1100.0 * (1 + rate))
     assert row["twr_inception"] == pytest.approx(1080.0 / (1100.0 * (1 + rate)) - 1.0)
+
+
+def test_customers_without_any_event_get_empty_results():
+    from advisor.lifecycle.ledger import Events
+    from advisor.lifecycle.prices import price_table
+
+    universe = tiny_universe(NAVS)
+    result = compute_returns(Events.empty(), 2, price_table(universe), AS_OF)
+    assert result.customer["market_value"].tolist() == [0.0, 0.0]
+    assert np.isnan(result.customer["twr_inception"]).all()
+    assert len(result.position["fund"]) == 0
