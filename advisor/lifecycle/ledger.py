@@ -288,13 +288,12 @@ def _group_starts(*keys: np.ndarray) -> np.ndarray:
 
 
 def _segment_cumsum(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Cumulative sum restarting at every `starts` row."""
-    total = np.cumsum(values)
+    """Cumulative sum restarting at every `starts` row, each segment summed on its own (pandas' grouped
+    cumsum), so a customer's numbers never depend on which other customers share the batch."""
     if not len(values):
-        return total
-    begin = np.flatnonzero(starts)
-    offset = np.repeat(total[begin] - values[begin], np.diff(np.r_[begin, len(values)]))
-    return total - offset
+        return np.asarray(values).cumsum()
+    group = np.cumsum(starts) - 1
+    return pd.Series(values).groupby(group, sort=False).cumsum().to_numpy()
 
 
 # ---------------------------------------------------------------------------------------------

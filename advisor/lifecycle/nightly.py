@@ -322,14 +322,14 @@ def run_files(universe: Universe, customers: batch_io.PathOrFrame, out: str | Pa
 def _write(path: Path, frame: pd.DataFrame, writer: pq.ParquetWriter | None) -> pq.ParquetWriter | None:
     if writer is None and not len(frame) and path.exists():
         path.unlink()
-    table = pa.Table.from_pandas(_plain(frame), preserve_index=False)
+    table = pa.Table.from_pandas(plain_objects(frame), preserve_index=False)
     if writer is None:
         writer = pq.ParquetWriter(path, table.schema)
     writer.write_table(table.cast(writer.schema) if table.schema != writer.schema else table)
     return writer
 
 
-def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+def plain_objects(frame: pd.DataFrame) -> pd.DataFrame:
     """Object columns holding pandas NA become None, so every chunk writes the same Arrow types."""
     out = frame.copy()
     for column in out.columns:

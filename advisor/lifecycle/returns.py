@@ -167,7 +167,7 @@ class _Layout:
 
     def boundary_node(self, window: Window) -> np.ndarray:
         """Per customer, the node a window starts at: its boundary node, else the first node (inception)."""
-        if window.start_day is None:
+        if window.start_day is None or not len(self.node_key):
             return self.cust_first_node
         keys = self.key(np.arange(self.n), np.full(self.n, window.start_day), BOUNDARY)
         found = np.searchsorted(self.node_key, keys)

@@ -37,6 +37,7 @@ from products.universe import Universe
 JOB_MODULES: dict[str, str] = {
     "health_check": "advisor.nightly.health_check",
     "rebalance": "advisor.nightly.rebalance",
+    "lifecycle": "advisor.lifecycle.job",
 }
 
 
