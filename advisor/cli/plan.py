@@ -226,6 +226,8 @@ def alerts_cmd(
                                                                             "note.")] = None,
     as_of: AsOfOption = None,
     chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Customers per chunk.")] = 100_000,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Processes (default: both cores when "
+                                                                          "there are several chunks).")] = None,
     data: DataOption = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -239,7 +241,7 @@ def alerts_cmd(
         task = progress.add_task("reading and validating", total=None)
         summary = run_files(universe, customers, outbox, as_of=parse_as_of(as_of) or date.today(), holdings=holdings,
                             ledger=ledger, goals=goals, plans=plans, debits=debits, preferences=preferences,
-                            history=history, fund_events=fund_events, chunk_size=chunk_size,
+                            history=history, fund_events=fund_events, chunk_size=chunk_size, workers=workers,
                             on_start=lambda n: progress.update(task, description="陪伴 alerts", total=n, completed=0),
                             on_progress=lambda k: progress.advance(task, k))
     if as_json:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -264,7 +268,7 @@ def run_files(universe: Universe, customers: batch_io.PathOrFrame, out: str | Pa
               goals: batch_io.PathOrFrame | None = None, plans: batch_io.PathOrFrame | None = None,
               debits: batch_io.PathOrFrame | None = None, preferences: batch_io.PathOrFrame | None = None,
               history: batch_io.PathOrFrame | None = None, fund_events: batch_io.PathOrFrame | None = None,
-              chunk_size: int = DEFAULT_CHUNK, policy: AlertPolicy | None = None,
+              chunk_size: int = DEFAULT_CHUNK, policy: AlertPolicy | None = None, workers: int | None = None,
               on_start: Callable[[int], None] | None = None,
               on_progress: Callable[[int], None] | None = None) -> dict[str, Any]:
     """The nightly 陪伴 run for a whole book: writes `out/as_of=DATE/{alerts, rm_tasks, candidates, returns,
@@ -288,19 +292,14 @@ def run_files(universe: Universe, customers: batch_io.PathOrFrame, out: str | Pa
     by_status: dict[str, int] = {}
     by_kind: dict[str, int] = {}
     try:
-        for lo in range(0, inputs.book.n, chunk_size):
-            hi = min(lo + chunk_size, inputs.book.n)
-            chunk = run_chunk(inputs, lo, hi, policy=policy)
-            frames = {"alerts": chunk.alerts.outbox, "rm_tasks": chunk.alerts.rm_tasks,
-                      "candidates": chunk.alerts.candidates.drop(columns=["cust"]), "returns": chunk.returns,
-                      "goals": chunk.goals}
+        for (lo, hi), frames in chunk_frames(inputs, chunk_size, workers, policy):
             for name, frame in frames.items():
                 writers[name] = _write(target / f"{name}.parquet", frame, writers[name])
-            counts["alerts"] += len(chunk.alerts.outbox)
-            counts["rm_tasks"] += len(chunk.alerts.rm_tasks)
-            for key, value in chunk.alerts.candidates["status"].value_counts().items():
+            counts["alerts"] += len(frames["alerts"])
+            counts["rm_tasks"] += len(frames["rm_tasks"])
+            for key, value in frames["candidates"]["status"].value_counts().items():
                 by_status[str(key)] = by_status.get(str(key), 0) + int(value)
-            for key, value in chunk.alerts.outbox["kind"].value_counts().items():
+            for key, value in frames["alerts"]["kind"].value_counts().items():
                 by_kind[str(key)] = by_kind.get(str(key), 0) + int(value)
             if on_progress is not None:
                 on_progress(hi - lo)
@@ -317,6 +316,66 @@ def run_files(universe: Universe, customers: batch_io.PathOrFrame, out: str | Pa
                "seconds": {"prepare": round(prepared - started, 2), "total": round(time.perf_counter() - started, 2)}}
     (target / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
     return summary
+
+
+_WORK: tuple[NightlyTables, AlertPolicy | None] | None = None
+
+
+def _frames(inputs: NightlyTables, lo: int, hi: int, policy: AlertPolicy | None) -> dict[str, pd.DataFrame]:
+    chunk = run_chunk(inputs, lo, hi, policy=policy)
+    return {"alerts": chunk.alerts.outbox, "rm_tasks": chunk.alerts.rm_tasks,
+            "candidates": chunk.alerts.candidates.drop(columns=["cust"]), "returns": chunk.returns,
+            "goals": chunk.goals}
+
+
+def _chunk_in_worker(bounds: tuple[int, int]) -> dict[str, pd.DataFrame]:
+    """Worker: one chunk's outputs (the prepared inputs are inherited from the parent by fork)."""
+    assert _WORK is not None
+    return _frames(_WORK[0], bounds[0], bounds[1], _WORK[1])
+
+
+def chunk_frames(inputs: NightlyTables, chunk_size: int, workers: int | None,
+                 policy: AlertPolicy | None) -> Iterator[tuple[tuple[int, int], dict[str, pd.DataFrame]]]:
+    """Each chunk's output frames in customer order; with several workers the chunks are computed in forked
+    processes (both cores by default for runs of several chunks), a window of 2 × workers in flight."""
+    global _WORK
+    n = inputs.book.n
+    bounds = [(lo, min(lo + chunk_size, n)) for lo in range(0, n, chunk_size)]
+    workers = default_workers(n, chunk_size) if workers is None else workers
+    if workers <= 1 or len(bounds) <= 1:
+        for lo, hi in bounds:
+            yield (lo, hi), _frames(inputs, lo, hi, policy)
+        return
+    # the per-universe work every chunk shares is done once, before forking
+    lifecycle_context(inputs.book.universe)
+    sim = goal_simulator(inputs.book.universe)
+    for level in range(6):
+        sim.tables(level)
+    _WORK = (inputs, policy)
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            pending: deque = deque()
+            queue = iter(bounds)
+            for item in queue:
+                pending.append((item, pool.submit(_chunk_in_worker, item)))
+                if len(pending) >= 2 * workers:
+                    break
+            while pending:
+                item, future = pending.popleft()
+                frames = future.result()
+                nxt = next(queue, None)
+                if nxt is not None:
+                    pending.append((nxt, pool.submit(_chunk_in_worker, nxt)))
+                yield item, frames
+    finally:
+        _WORK = None
+
+
+def default_workers(n_customers: int, chunk_size: int) -> int:
+    """Both cores for runs of several chunks (fork only, i.e. Linux); one otherwise."""
+    if n_customers <= chunk_size or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, min(2, os.cpu_count() or 1))
 
 
 def _write(path: Path, frame: pd.DataFrame, writer: pq.ParquetWriter | None) -> pq.ParquetWriter | None:
