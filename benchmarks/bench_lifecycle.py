@@ -287,7 +287,9 @@ def run_loop(folder: Path, data: str | None, sample: int) -> dict:
 
 def child(kind: str, folder: Path, data: str | None, extra: list[str]) -> dict:
     cmd = [sys.executable, __file__, f"--child-{kind}", str(folder), *(["--data", data] if data else []), *extra]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    out = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    if out.returncode:
+        sys.exit(f"{kind} run failed:\n{out.stderr[-4000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

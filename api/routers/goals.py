@@ -15,7 +15,7 @@ from api.deps import Caller, DbSession, State
 from api.errors import ApiError, responses
 from api.models import Goal
 from api.routers.proposals import valid_assessment
-from api.schemas.common import UUID_PATTERN, CustomerId
+from api.schemas.common import UUID_PATTERN, CustomerId, Paged
 from api.schemas.lifecycle import GoalIn, GoalOut, GoalsOut, GoalUpdate
 from products.errors import SuitabilityError
 
@@ -92,12 +92,14 @@ def create_goal(customer_id: CustomerId, body: GoalIn, state: State, session: Db
 
 @router.get("/customers/{customer_id}/goals", response_model=GoalsOut, responses=responses(401, 403, 422),
             summary="The customer's goals with their projections (projections need a valid assessment)")
-def list_goals(customer_id: CustomerId, state: State, session: DbSession, caller: Caller) -> GoalsOut:
+def list_goals(customer_id: CustomerId, state: State, session: DbSession, caller: Caller,
+               paged: Paged) -> GoalsOut:
     check_customer_access(session, caller, customer_id)
     allowed = _current_level(session, customer_id)
-    items = [goal_out(state, session, g, allowed) for g in lifecycle_store.goals_of(session, customer_id)]
+    goals = lifecycle_store.goals_of(session, customer_id)
+    items = [goal_out(state, session, g, allowed) for g in paged.cut(goals)]
     session.commit()
-    return GoalsOut(customer_id=customer_id, items=items)
+    return GoalsOut(customer_id=customer_id, page=paged.page(len(goals)), items=items)
 
 
 def _goal(session: Session, customer_id: str, goal_id: str) -> Goal:

@@ -14,7 +14,7 @@ from api.deps import Caller, DbSession, State
 from api.errors import ApiError, responses
 from api.models import SipPlanRecord
 from api.routers.proposals import valid_assessment
-from api.schemas.common import UUID_PATTERN, CustomerId
+from api.schemas.common import UUID_PATTERN, CustomerId, Paged
 from api.schemas.lifecycle import SimulationIn, SimulationOut, SipPlanIn, SipPlanOut, SipPlansOut, SipPlanUpdate
 
 router = APIRouter(prefix="/v1", tags=["after the purchase"])
@@ -83,10 +83,12 @@ def create_plan(customer_id: CustomerId, body: SipPlanIn, state: State, session:
 
 @router.get("/customers/{customer_id}/sip-plans", response_model=SipPlansOut, responses=responses(401, 403, 422),
             summary="The customer's SIP plans, each checked against the current assessment")
-def list_plans(customer_id: CustomerId, state: State, session: DbSession, caller: Caller) -> SipPlansOut:
+def list_plans(customer_id: CustomerId, state: State, session: DbSession, caller: Caller,
+               paged: Paged) -> SipPlansOut:
     check_customer_access(session, caller, customer_id)
-    return SipPlansOut(customer_id=customer_id, items=[plan_out(p, suitability_of(state, session, p))
-                                                       for p in lifecycle_store.plans_of(session, customer_id)])
+    plans = lifecycle_store.plans_of(session, customer_id)
+    return SipPlansOut(customer_id=customer_id, page=paged.page(len(plans)),
+                       items=[plan_out(p, suitability_of(state, session, p)) for p in paged.cut(plans)])
 
 
 def _plan(session: Session, customer_id: str, plan_id: str) -> SipPlanRecord:

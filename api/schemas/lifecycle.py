@@ -112,6 +112,7 @@ class GoalOut(BaseModel):
 
 class GoalsOut(BaseModel):
     customer_id: str
+    page: Page
     items: list[GoalOut]
 
 
@@ -163,6 +164,7 @@ class SipPlanOut(BaseModel):
 
 class SipPlansOut(BaseModel):
     customer_id: str
+    page: Page
     items: list[SipPlanOut]
 
 
@@ -182,10 +184,10 @@ class AlertOut(BaseModel):
     kind: str
     severity: str
     as_of: date
-    title_zh: str
-    text_zh: str
-    title_en: str
-    text_en: str
+    title_zh: str | None = None
+    text_zh: str | None = None
+    title_en: str | None = None
+    text_en: str | None = None
     details: dict[str, Any]
     created_at: datetime
     read_at: datetime | None
@@ -223,10 +225,10 @@ class RmTaskOut(BaseModel):
     kind: str
     severity: str
     as_of: date
-    title_zh: str
-    text_zh: str
-    title_en: str
-    text_en: str
+    title_zh: str | None = None
+    text_zh: str | None = None
+    title_en: str | None = None
+    text_en: str | None = None
     details: dict[str, Any]
     status: str
     created_at: datetime

@@ -195,10 +195,13 @@ def test_alerts_are_stored_once_opt_outs_hold_and_reading_marks_them(client, tok
     assert kinds, first.json()
     again = client.post(f"/v1/customers/{cid}/alerts/evaluate", headers=tokens.ops()).json()
     assert again["alerts"] == []  # nothing pushed twice
-    listed = client.get(f"/v1/customers/{cid}/alerts", headers=tokens.customer(cid)).json()
+    listed = client.get(f"/v1/customers/{cid}/alerts",
+                        headers={**tokens.customer(cid), "Accept-Language": "zh-CN, en"}).json()
     assert listed["page"]["total"] == len(first.json()["alerts"]) == listed["unread"]
     alert = listed["items"][0]
     assert alert["text_zh"] and alert["text_en"]
+    chinese = client.get(f"/v1/customers/{cid}/alerts", headers=tokens.customer(cid)).json()["items"][0]
+    assert chinese["text_zh"] == alert["text_zh"] and "text_en" not in chinese  # the app's default language
     read = client.post(f"/v1/customers/{cid}/alerts/{alert['id']}/read", headers=tokens.customer(cid))
     assert read.status_code == 200 and read.json()["read_at"] is not None
     assert client.get(f"/v1/customers/{cid}/alerts", headers=tokens.customer(cid)).json()["unread"] == \
