@@ -428,13 +428,16 @@ def build_plan(inp: PlanInputs, use_optional: np.ndarray, allow_full: np.ndarray
     class_buy = np.where(active[pc], buy_within_classes(inp, buy_cls, held_after, pos_total, floor), 0.0)
     switch_net = np.where(switch, sell_net, 0.0)
     cash = inp.idle + _sum(pc, sell_net, n) - _sum(pc, switch_net, n)
-    mm_need = np.where(full, _sum(pc, class_buy * (1.0 + inp.buy_rate), n) - cash, 0.0)
+    # (never when the plan buys into the cash class itself, and never a sale under the floor: then the
+    # purchases shrink to the cash there is — no money-market fund is sold and bought in one plan)
+    mm_need = np.where(full & (buy_cls[:, CASH] <= 0), _sum(pc, class_buy * (1.0 + inp.buy_rate), n) - cash, 0.0)
     mm_need = np.minimum(mm_need, np.where(capped, np.maximum(allowance - _sum(pc, class_sell, n), 0.0), np.inf))
+    mm_need = np.where(mm_need >= floor, mm_need, 0.0)
     if (mm_need > 0.005).any():
         mm_cls = np.zeros((n, N_CLASSES))
         mm_cls[:, CASH] = np.clip(mm_need, 0.0, None)
         mm_sell = sell_within_classes(inp, mm_cls, candidate_sell & (k == CASH) & (sell == 0))
-        mm_sell = _finish_sales(inp, mm_sell, np.minimum(floor, np.maximum(mm_need, 0.01)), np.zeros_like(exempt))
+        mm_sell = _finish_sales(inp, mm_sell, floor, np.zeros_like(exempt))
         sell = sell + mm_sell
         sell_net = sell - fifo_fee(inp, sell)
     # a withdrawal is paid: grow its sales for their fees, then spread any rest over what is still sellable

@@ -72,11 +72,14 @@ def price(fees_table, company: np.ndarray, base_sub_rate: np.ndarray, discount: 
     proceeds = sell - sell_fee
     by_key_sell, by_key_buy = company_sums(pairs, company, [proceeds, buy])
     matched = np.minimum(by_key_sell, by_key_buy)
-    # cent rounding leaves crumbs: a switch within a yuan of the whole sale (or purchase) is the whole of it
-    matched = np.where((matched > 0) & (by_key_sell - matched < 1.0), by_key_sell, matched)
-    matched = np.where((matched > 0) & (by_key_buy - matched < 1.0), np.minimum(by_key_buy, by_key_sell), matched)
-    switch_in = np.divide(buy * matched, by_key_buy, out=np.zeros(len(pc)), where=by_key_buy > 0)
-    switch_out = np.divide(sell * matched, by_key_sell, out=np.zeros(len(pc)), where=by_key_sell > 0)
+    # the switched share of the company's sales and of its purchases; cent rounding leaves crumbs, so a
+    # switch within a yuan of the whole sale (or purchase) is the whole of it — no ¥0.01 order is left over
+    out_share = np.divide(matched, by_key_sell, out=np.zeros(len(pc)), where=by_key_sell > 0)
+    out_share = np.where((matched > 0) & (by_key_sell - matched < 1.0), 1.0, out_share)
+    in_share = np.divide(matched, by_key_buy, out=np.zeros(len(pc)), where=by_key_buy > 0)
+    in_share = np.where((matched > 0) & (by_key_buy - matched < 1.0), 1.0, in_share)
+    switch_in = buy * in_share
+    switch_out = sell * out_share
     out_num, out_den = company_sums(pairs, company, [switch_out * base_sub_rate[pf], switch_out])
     out_rate = np.divide(out_num, out_den, out=np.zeros(len(pc)), where=out_den > 0)
     in_rate = np.divide(buy_fee, buy - buy_fee, out=np.zeros(len(pc)), where=buy - buy_fee > 0)

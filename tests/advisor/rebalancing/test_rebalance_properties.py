@@ -76,6 +76,12 @@ def test_no_trade_below_minimum_no_young_lot_sold_without_a_withdrawal_and_a_fix
         owner = per_sale.index.get_level_values(0).astype(str)
         exempt = per_sale["reason"].astype(str).isin(["above_level", "fund_event", "withdrawal"]).to_numpy()
         assert ((per_sale["amount"].to_numpy() >= floor.loc[owner].to_numpy() - 0.01) | exempt).all()
+    # no crumb order left by cent rounding, and no money-market fund sold and bought in one plan
+    assert (t["amount"] >= 1.0).all()
+    money = t[t["asset_class"] == "cash"]
+    sells_mm = set(money.loc[money["action"].isin(SALES), "customer_id"].astype(str))
+    buys_mm = set(money.loc[money["action"].isin(BUYS), "customer_id"].astype(str))
+    assert not sells_mm & buys_mm
     # lots under 7 days are sold only to pay a withdrawal
     young = sales[sales["min_holding_days"] < SHORT_HOLD_DAYS]
     assert (s.loc[young["customer_id"].astype(str), "cash_flow"] < 0).all()
