@@ -154,6 +154,7 @@ def outcome_table(rows: dict[str, dict]) -> str:
     keys = [("share_trading", "customers trading", "{:.1%}"),
             ("trades_per_trading_customer", "orders per trading customer", "{:.2f}"),
             ("median_trades_per_trading_customer", "median orders per trading customer", "{:.0f}"),
+            ("trading_under_one_point_drift", "customers trading with drift under 1 pp", "{:,}"),
             ("round_trip_share_of_sold", "value sold bought back in its class", "{:.1%}"),
             ("round_trip_share_of_sold_without_replacements", "… excluding fund replacements", "{:.1%}"),
             ("total_fee", "fees, yuan", "{:,.0f}"),

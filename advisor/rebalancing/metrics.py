@@ -54,6 +54,9 @@ def run_summary(summary: pd.DataFrame, trades: pd.DataFrame) -> dict[str, Any]:
         "by_reason": {str(k): int(v) for k, v in summary["reason"].astype("str").value_counts().items()},
         "value_by_trade_reason": {str(k): round(float(v), 6) for k, v in by_reason.items()},
         "share_trading": n_trading / n if n else 0.0,
+        # customers trading although their drift was under one point (a withdrawal, a deposit, a suitability
+        # or event sale can be the reason; drift alone never is)
+        "trading_under_one_point_drift": int((trading & (summary["drift_before"] < 0.01)).sum()),
         "trades": len(trades),
         "trades_per_trading_customer": len(trades) / n_trading if n_trading else 0.0,
         "median_trades_per_trading_customer": float(per_customer.median()) if len(per_customer) else 0.0,

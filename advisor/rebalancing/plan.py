@@ -441,15 +441,17 @@ def build_plan(inp: PlanInputs, use_optional: np.ndarray, allow_full: np.ndarray
         sell = sell + mm_sell
         sell_net = sell - fifo_fee(inp, sell)
     # a withdrawal is paid: grow its sales for their fees, then spread any rest over what is still sellable
+    # (a share-class switch's proceeds go into the other class, so they pay nothing)
     for _ in range(4):
-        short_w = np.where(active & withdrawing, np.maximum(-(inp.idle + _sum(pc, sell_net, n)), 0.0), 0.0)
+        free = np.where(switch, 0.0, sell_net)
+        short_w = np.where(active & withdrawing, np.maximum(-(inp.idle + _sum(pc, free, n)), 0.0), 0.0)
         if not (short_w > 0.005).any():
             break
-        net_c = _sum(pc, sell_net, n)
+        net_c = _sum(pc, free, n)
         factor = np.divide(net_c + short_w, net_c, out=np.ones(n), where=(short_w > 0) & (net_c > 0))
-        grown = np.minimum(sell * factor[pc], inp.sellable)
+        grown = np.where(switch, sell, np.minimum(sell * factor[pc], inp.sellable))
         still = np.maximum(short_w - (_sum(pc, grown, n) - _sum(pc, sell, n)), 0.0)
-        room = np.where(active[pc], inp.sellable - grown, 0.0)
+        room = np.where(active[pc] & ~switch, inp.sellable - grown, 0.0)
         room_c = _sum(pc, room, n)
         share = np.clip(np.divide(still, room_c, out=np.zeros(n), where=room_c > 0), 0.0, 1.0)
         sell = np.minimum(grown + room * share[pc], inp.sellable)

@@ -273,3 +273,14 @@ def test_lots_after_reduce_fifo_and_add_purchases_dated_the_trade_day(universe, 
     bought = result.trades[result.trades["action"].isin(BUYS)]
     assert set(new["code"]) == set(bought["code"].astype(str))
     assert new["amount"].sum() == pytest.approx((bought["amount"] - bought["fee"]).sum(), abs=0.05)
+
+
+def test_a_withdrawal_is_paid_in_full_even_beside_a_share_class_switch(universe, targets) -> None:
+    """The switch's proceeds go into the other share class: they never count toward the withdrawal."""
+    lots = on_target_lots(universe, targets, "ws", 3, 300_000.0, tilt={"cn_equity": 0.1})
+    lots.append(("ws", "900006", 60_000.0, 900))
+    result = run(universe, targets, [{"customer_id": "ws", "risk_level": "C3", "horizon_years": 10.0,
+                                      "cash_flow": -25_000.0}], lots)
+    s, t = result.summary.iloc[0], result.trades
+    assert (t["reason"] == "cost_saving").any()
+    assert s["reason"] != "withdrawal_shortfall" and s["cash_remainder"] >= -0.01
