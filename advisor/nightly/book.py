@@ -31,7 +31,7 @@ import json
 import os
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -109,6 +109,7 @@ class Book:
     partitions: tuple[int, ...]
     manifest: dict[str, Any]
     tables: tuple[str, ...] = TABLES  # customers, holdings, then any other per-customer table
+    folders: dict[str, dict[int, Path]] = field(default_factory=dict, compare=False, repr=False)  # part=N dirs
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> Book:
@@ -130,8 +131,9 @@ class Book:
         tables = (*TABLES, *sorted(d.name for d in root.iterdir() if d.is_dir() and d.name not in TABLES
                                    and not d.name.startswith((".", "_"))
                                    and any(_PART_DIR.match(c.name) for c in d.iterdir() if c.is_dir())))
-        found = sorted({int(m.group(1)) for t in tables for d in (root / t).iterdir()
-                        if d.is_dir() and (m := _PART_DIR.match(d.name))})
+        folders = {t: {int(m.group(1)): d for d in sorted((root / t).iterdir())
+                       if d.is_dir() and (m := _PART_DIR.match(d.name))} for t in tables}  # part=17 or part=00017
+        found = sorted({p for by_number in folders.values() for p in by_number})
         if "partitions" in manifest:
             declared = range(int(manifest["partitions"]))
             extra = sorted(set(found) - set(declared))
@@ -142,7 +144,7 @@ class Book:
         if not found:
             raise DataError(f"{root} has no partitions (customers/part=N/ directories)", code="bad_format",
                             details={"path": str(root)})
-        return cls(root, tuple(found), manifest, tables)
+        return cls(root, tuple(found), manifest, tables, folders)
 
     @property
     def customers(self) -> int | None:
@@ -150,7 +152,7 @@ class Book:
         return None if value is None else int(value)
 
     def files(self, table: str, partition: int) -> list[Path]:
-        folder = partition_dir(self.root, table, partition)
+        folder = self.folders.get(table, {}).get(partition, partition_dir(self.root, table, partition))
         return sorted(folder.glob("*.parquet")) if folder.is_dir() else []
 
     def read_table(self, table: str, partition: int) -> pa.Table | None:

@@ -116,3 +116,24 @@ def test_other_per_customer_tables_are_partitioned_with_their_customers(flat_boo
     with pytest.raises(BadInputError, match="table name"):
         partition_flat_book(flat_book.customers_file, flat_book.holdings_file, tmp_path / "c", 5,
                             tables={"Bad Name": tmp_path / "ledger.parquet"})
+
+
+def test_a_book_written_by_another_tool_is_read(flat_book, tmp_path):
+    """Spark-style: zero-padded part=00003 folders, several files per partition, no book.json, _SUCCESS."""
+    import pyarrow.parquet as pq
+
+    ours = Book.open(flat_book.book)
+    for table in ("customers", "holdings"):
+        for p in ours.partitions:
+            rows = ours.read_table(table, p)
+            folder = tmp_path / table / f"part={p:05d}"
+            folder.mkdir(parents=True)
+            half = rows.num_rows // 2
+            pq.write_table(rows.slice(0, half), folder / "part-00000-a.c000.snappy.parquet")
+            pq.write_table(rows.slice(half), folder / "part-00001-b.c000.snappy.parquet")
+        (tmp_path / table / "_SUCCESS").write_text("")
+    theirs = Book.open(tmp_path)
+    assert theirs.partitions == ours.partitions and theirs.manifest == {}
+    for p in ours.partitions:
+        for a, b in zip(theirs.read(p), ours.read(p), strict=True):
+            assert a.equals(b)
