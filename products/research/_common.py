@@ -30,28 +30,39 @@ PEER_GROUP_OF_TYPE: dict[str, str] = {
     FundType.ENHANCED_INDEX: "enhanced_index",
     FundType.QDII_EQUITY: "qdii",
     FundType.QDII_OTHER: "qdii",
-    FundType.GOLD: "commodity",
+    FundType.GOLD: "gold",
     FundType.COMMODITY: "commodity",
     FundType.FOF: "fof",
     FundType.MONEY_MARKET: "money_market",
 }
-# A group with fewer rated funds than MIN_PEERS is merged into the group named here (when it exists).
+# Groups decided by the fund's mandate (`products.research.mandate`), not its type alone: index and
+# enhanced-index funds on a sector or theme index are judged apart from broad index funds, and hedged
+# (market-neutral) funds apart from the mixed funds they are filed with.
+SECTOR_INDEX_GROUP = "sector_index"
+MARKET_NEUTRAL_GROUP = "market_neutral"
+SECTOR_INDEX_TYPES = (FundType.INDEX, FundType.ENHANCED_INDEX)
+# A group with fewer rated funds than MIN_PEERS is merged into the group named here (when it exists);
+# a group still smaller than MIN_PEERS after that is not rated at all (too few peers to rank).
 MIN_PEERS = 5
 PEER_GROUP_FALLBACK: dict[str, str] = {
     "bond_plus": "bond",
     "enhanced_index": "index",
+    SECTOR_INDEX_GROUP: "index",
     "mixed": "active_equity",
     "fof": "mixed",
-}  # qdii and commodity have no fallback: foreign or gold funds are not judged against A-share funds
+}  # qdii, gold, commodity and market-neutral funds have no fallback: nothing else is like them
 PEER_GROUP_NAMES_ZH: dict[str, str] = {
     "active_equity": "主动权益(股票型+偏股混合)",
     "mixed": "灵活配置/平衡混合",
     "bond_plus": "固收+(偏债混合+可转债)",
     "bond": "债券(含债券指数)",
-    "index": "被动指数",
+    "index": "宽基指数",
     "enhanced_index": "指数增强",
     "qdii": "QDII",
-    "commodity": "黄金及商品",
+    SECTOR_INDEX_GROUP: "行业/主题指数",
+    "gold": "黄金",
+    "commodity": "商品(不含黄金)",
+    MARKET_NEUTRAL_GROUP: "股票对冲/市场中性",
     "fof": "FOF",
     "money_market": "货币",
 }

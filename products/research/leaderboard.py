@@ -15,12 +15,17 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 
 from products.errors import BadInputError
 from products.research._common import (
+    MARKET_NEUTRAL_GROUP,
     MIN_PEERS,
     PEER_GROUP_FALLBACK,
     PEER_GROUP_OF_TYPE,
+    SECTOR_INDEX_GROUP,
+    SECTOR_INDEX_TYPES,
     cached,
     first_observation,
     peer_percentile,
@@ -48,6 +53,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "risk_adjusted_return": 0.20, "persistence": 0.10, "manager_stability": 0.05, "cost_and_scale": 0.10,
 }
 RATING_YEARS = 3
+TRADING_DAYS = 252
 HISTORY_TOLERANCE_DAYS = 10  # a NAV series may start a few days after the 3-year mark (holidays)
 PERSISTENCE_YEARS = 5
 # Size (亿元) inside which a fund is neither too small to be viable nor too large to stay nimble.
@@ -55,11 +61,26 @@ HEALTHY_AUM_BAND: dict[str, tuple[float, float]] = {"bond": (5.0, 300.0), "money
 DEFAULT_AUM_BAND = (2.0, 100.0)
 FRONT_LOAD_HOLDING_YEARS = 3.0  # the discounted first-tier subscription fee is spread over this hold
 STAR_SPLIT = (0.10, 0.225, 0.35, 0.225, 0.10)  # 5★, 4★, 3★, 2★, 1★ (Morningstar)
+# Index trackers whose daily returns differ by less than this tracking error (annualized) and whose
+# yearly returns differ by less than TRACKING_MAX_GAP over the rating window deliver the same thing:
+# they share one rating (the mean of their scores), so the stars do not split hairs in the fourth decimal.
+TRACKING_MAX_ERROR = 0.01
+TRACKING_MAX_GAP = 0.02
+TRACKING_MIN_CORRELATION = 0.995  # so that low-volatility funds (bond indices) need the same index too
 
 
 def peer_groups(universe: Universe, rated: pd.Series | None = None) -> pd.Series:
-    """Peer group of every fund; groups with fewer than MIN_PEERS rated funds join their fallback."""
-    groups = universe.funds["fund_type"].astype(str).map(PEER_GROUP_OF_TYPE).fillna("other")
+    """Peer group of every fund: by type, then by mandate (`products.research.mandate`: sector and theme
+    index funds → `sector_index`, hedged funds → `market_neutral`); groups with fewer than MIN_PEERS rated
+    funds join their fallback."""
+    from products.research.mandate import focused_mask, text_mandates
+
+    funds = universe.funds
+    groups = funds["fund_type"].astype(str).map(PEER_GROUP_OF_TYPE).fillna("other")
+    mandates = text_mandates(universe).reindex(funds.index)
+    focused = focused_mask(mandates) & funds["fund_type"].astype(str).isin(SECTOR_INDEX_TYPES).to_numpy()
+    groups = groups.where(~focused, SECTOR_INDEX_GROUP)
+    groups = groups.where(~mandates["market_neutral"].fillna(False).astype(bool), MARKET_NEUTRAL_GROUP)
     if rated is None:
         return groups.rename("peer_group")
     for small, target in PEER_GROUP_FALLBACK.items():
@@ -67,6 +88,45 @@ def peer_groups(universe: Universe, rated: pd.Series | None = None) -> pd.Series
         if 0 < n_small < MIN_PEERS and (groups == target).any():
             groups = groups.where(groups != small, target)
     return groups.rename("peer_group")
+
+
+def tracking_groups(window: pd.DataFrame, groups: pd.Series, passive: pd.Series, rated: pd.Series) -> pd.Series:
+    """Label per fund (its own code, or the smallest code of its cluster): rated passive funds of one peer
+    group whose returns over `window` are near-identical (tracking error ≤ TRACKING_MAX_ERROR, yearly
+    return gap ≤ TRACKING_MAX_GAP and correlation ≥ TRACKING_MIN_CORRELATION with some member: single
+    linkage) form one cluster."""
+    labels = pd.Series(window.columns.astype(str), index=window.columns)
+    candidates = (passive.reindex(window.columns).fillna(False).astype(bool)
+                  & rated.reindex(window.columns).fillna(False).astype(bool))
+    grouped = groups.reindex(window.columns)[candidates]
+    for _, members in grouped.groupby(grouped):
+        codes = list(members.index)
+        if len(codes) < 2:
+            continue
+        values = window[codes].to_numpy(dtype=float)
+        mask = np.isfinite(values)
+        x = np.where(mask, values, 0.0)
+        both = mask.T.astype(float) @ mask.astype(float)
+        # Σ (a − b)² and Σ (a − b) over the days both funds report, for every pair at once
+        xx = (x * x).T @ mask  # [a, b] = Σ a² over the days both report
+        cross = x.T @ x
+        sq = xx + xx.T - 2.0 * cross
+        s_a = x.T @ mask  # [a, b] = Σ a over the days both report
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = (s_a - s_a.T) / both
+            var = (sq - both * mean * mean) / (both - 1.0)
+            error = np.sqrt(np.clip(var, 0.0, None) * TRADING_DAYS)
+            gap = np.abs(mean) * TRADING_DAYS
+            cov = cross - s_a * s_a.T / both
+            corr = cov / np.sqrt((xx - s_a * s_a / both) * (xx - s_a * s_a / both).T)
+        linked = ((both >= TRADING_DAYS) & (error <= TRACKING_MAX_ERROR) & (gap <= TRACKING_MAX_GAP)
+                  & (corr >= TRACKING_MIN_CORRELATION))
+        _, component = connected_components(sparse.csr_matrix(np.triu(linked, 1)), directed=False)
+        for k in np.unique(component):
+            cluster = [codes[i] for i in np.flatnonzero(component == k)]
+            if len(cluster) > 1:
+                labels[cluster] = min(cluster)
+    return labels
 
 
 def normalize_weights(weights: Mapping[str, float] | None) -> dict[str, float]:
@@ -110,9 +170,12 @@ def _score(dims: pd.DataFrame, wts: dict[str, float]) -> pd.DataFrame:
     rated = dims["rated"]
     weight_vec = np.array([wts[d] for d in DIMENSIONS])
     score = pd.Series(dims[list(DIMENSIONS)].to_numpy() @ weight_vec, index=dims.index).where(rated)
+    # near-identical index trackers share one rating: the mean score of their tracking group
+    rating = score.groupby(dims["tracking_group"]).transform("mean").where(rated)
     table = dims.copy()
     table.insert(2, "score", score)
-    table.insert(3, "stars", assign_stars(score, dims["category"]))
+    table.insert(3, "stars", assign_stars(rating, dims["category"]))
+    table.insert(4, "rating_score", rating)
     table.attrs = {"as_of": dims.attrs["as_of"], "weights": wts}
     order = table.assign(_s=table["score"].fillna(-1.0)).reset_index().sort_values(
         ["category", "_s", "code"], ascending=[True, False, True], kind="stable")
@@ -139,6 +202,8 @@ def _dimensions(universe: Universe, as_of: pd.Timestamp | None) -> pd.DataFrame:
     window_start = as_of - pd.DateOffset(years=RATING_YEARS)
     rated = listed & (first <= window_start + pd.Timedelta(days=HISTORY_TOLERANCE_DAYS))
     groups = peer_groups(universe, rated)
+    group_size = rated.groupby(groups).transform("sum")
+    rated = rated & (group_size >= MIN_PEERS)  # too few peers to rank against: listed, not rated
 
     raw = _raw_measures(universe, returns, window_start, as_of, groups, listed)
 
@@ -159,9 +224,14 @@ def _dimensions(universe: Universe, as_of: pd.Timestamp | None) -> pd.DataFrame:
     dims["manager_stability"] = pct("manager_tenure_years")
     dims["cost_and_scale"] = blend(pct("yearly_cost", higher=False), pct("size_fit"))
 
+    from products.research.mandate import text_mandates
+
+    passive = text_mandates(universe)["passive"].reindex(funds.index).fillna(False).astype(bool)
+    window = returns.loc[returns.index > window_start]
     table = pd.DataFrame({
         "name": funds["name"], "category": groups, "fund_type": funds["fund_type"].astype(str), "rated": rated,
         "history_years": ((as_of - first).dt.days / 365.25).where(listed),
+        "tracking_group": tracking_groups(window, groups, passive, rated).reindex(funds.index),
     })
     table = pd.concat([table, dims], axis=1).loc[listed]
     table.index.name = "code"

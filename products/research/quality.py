@@ -39,8 +39,9 @@ def quality_from_leaderboard(board: pd.DataFrame, codes: pd.Index | list[str],
                              rule: QualityRule = DEFAULT_RULE) -> pd.DataFrame:
     """Stars, peer-group percentile, bottom-share flag and `weak` for `codes`, from a leaderboard table.
 
-    `board` is `products.research.leaderboard(...)` or any frame indexed by code with `stars`, `score`,
-    `rated`, `category` and `fund_type` (missing columns mean "not known": nothing is weak then).
+    `board` is `products.research.leaderboard(...)` or any frame indexed by code with `stars`, `score`
+    (or `rating_score`, preferred), `rated`, `category` and `fund_type` (missing columns mean "not known":
+    nothing is weak then).
     Returns a frame indexed like `codes` with columns `stars` (float, NaN unrated), `peer_percentile`
     (0–1, NaN unrated), `bottom` (bool), `weak` (bool) and `reason` ("stars", "bottom_share" or "").
     """
@@ -54,7 +55,9 @@ def quality_from_leaderboard(board: pd.DataFrame, codes: pd.Index | list[str],
     if "score" in aligned.columns:
         rated = (aligned["rated"].fillna(False).astype(bool) if "rated" in aligned.columns
                  else aligned["score"].notna())
-        score = aligned["score"].astype(float).where(rated)
+        # near-identical index trackers share one rating (`rating_score`), so they share stars and percentile
+        column = "rating_score" if "rating_score" in aligned.columns else "score"
+        score = aligned[column].astype(float).where(rated)
         group = aligned["category"].fillna("").astype(str) if "category" in aligned.columns else pd.Series(
             "", index=index)
         percentile = score.groupby(group).rank(pct=True)
