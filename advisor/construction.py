@@ -5,6 +5,7 @@ For the selected funds (padded to a fixed number of slots) the problem is::
     minimize   w' Sigma w + alpha ||w - anchor||^2 - beta * score' w
     subject to M w = t                     (class targets from the model portfolio)
                0 <= w <= u                 (u = 0 for empty / dropped slots; one fund ≤ 60% of its class)
+               f' w <= focused_total_cap   (sector and theme funds together; each one ≤ focused_fund_cap via u)
                E' w <= industry_cap        (look-through: SW level-1 industry exposure of the portfolio)
                S' w <= stock_cap           (look-through: single-stock exposure through all funds)
 
@@ -14,9 +15,14 @@ class's funds (diversification), and `score` is the leaderboard score / 100 (qua
 is a cvxpy `Parameter`, the problem is DPP, so cvxpy compiles it once per (slots, industries, stocks)
 shape and each request only re-fills parameters and calls the solver — see `CompiledConstruction`.
 
+Before solving, a class target no active fund can carry moves to the class that stands in for it
+(`SUBSTITUTES`: global ↔ A-share equity, gold → bonds, cash ↔ bonds): a class with no active fund, or one
+whose funds are all sector / theme funds holding less than the target under their caps.
+
 Fallback chain per solve: compiled Clarabel → compiled OSQP (tight tolerances) → relax the soft
-constraints (drop look-through caps and the single-fund cap) → safe portfolio (each class target split
-equally over its funds). `ConstructionResult.report` says which step answered.
+constraints (drop look-through caps and the single-fund cap; the sector / theme caps stay: they are
+policy) → safe portfolio (each class target split equally over its funds, sector / theme funds capped).
+`ConstructionResult.report` says which step answered.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from advisor.assumptions import CLASSES
-from advisor.fallback import FallbackReport, Note, Step, StepFailed, run_chain
+from advisor.fallback import Attempt, FallbackReport, Note, Step, StepFailed, run_chain
 from advisor.selection import Selection
 from products.research import fund_look_through
 from products.taxonomy import asset_class_name
@@ -38,6 +44,13 @@ COV_WINDOW_DAYS = 756
 CLARABEL_SETTINGS = {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10}
 OSQP_SETTINGS = {"eps_abs": 1e-10, "eps_rel": 1e-10, "polishing": True, "max_iter": 200_000}
 K = len(CLASSES)
+# where a class target goes when the class cannot take it, in order of preference: equity for equity,
+# else the defensive classes; with none of these open, the safest open class (`SAFEST_FIRST`)
+SUBSTITUTES: dict[str, tuple[str, ...]] = {
+    "cash": ("bond",), "bond": ("cash",), "cn_equity": ("global_equity", "bond", "cash"),
+    "global_equity": ("cn_equity", "bond", "cash"), "gold": ("bond", "cash"),
+}
+SAFEST_FIRST: tuple[str, ...] = ("cash", "bond", "gold", "cn_equity", "global_equity")
 
 
 @dataclass(frozen=True)
@@ -68,6 +81,9 @@ class SelectionData:
     industry_names: tuple[str, ...]
     stock: np.ndarray  # (n, h) fraction of NAV per stock
     covariance: np.ndarray  # (n, n)
+    focused: np.ndarray  # (n,) 1.0 for a sector or theme fund, else 0.0
+    focused_fund_cap: float = 1.0
+    focused_total_cap: float = 1.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -133,8 +149,10 @@ def prepare(universe: Universe, selection: Selection, n_slots: int) -> Selection
     stk[:n] = stocks.to_numpy(dtype=float) if n else 0.0
     full_cov = np.zeros((n_slots, n_slots))
     full_cov[:n, :n] = cov
+    focused = np.zeros(n_slots)
+    focused[:n] = np.asarray(selection.focused, dtype=float) if len(selection.focused) == n else 0.0
     return SelectionData(n_slots, n, factor, membership, score, ind, tuple(map(str, industries.columns)), stk,
-                         full_cov)
+                         full_cov, focused, float(selection.focused_fund_cap), float(selection.focused_total_cap))
 
 
 class CompiledConstruction:
@@ -158,11 +176,13 @@ class CompiledConstruction:
         self.industry_cap = cp.Parameter(g, name="industry_cap")
         self.stock = cp.Parameter((n, h), name="stock")
         self.stock_cap = cp.Parameter(h, name="stock_cap")
+        self.focused = cp.Parameter(n, nonneg=True, name="focused")
+        self.focused_cap = cp.Parameter(nonneg=True, name="focused_cap")
         self.w = cp.Variable(n, name="w")
         w = self.w
         # alpha ||w - anchor||^2 = alpha ||w||^2 - 2 alpha anchor'w + const: the anchor goes into `linear`
         objective = cp.Minimize(cp.sum_squares(self.factor @ w) + alpha * cp.sum_squares(w) + self.linear @ w)
-        base = [self.membership @ w == self.targets, w >= 0, w <= self.upper]
+        base = [self.membership @ w == self.targets, w >= 0, w <= self.upper, self.focused @ w <= self.focused_cap]
         self.strict = cp.Problem(objective, [*base, self.industry.T @ w <= self.industry_cap,
                                              self.stock.T @ w <= self.stock_cap])
         self.relaxed = cp.Problem(objective, base)
@@ -179,6 +199,8 @@ class CompiledConstruction:
         stk[:, : data.stock.shape[1]] = data.stock
         self.industry.value = ind
         self.stock.value = stk
+        self.focused.value = data.focused
+        self.focused_cap.value = data.focused_total_cap
         for name, value in values.items():
             getattr(self, name).value = value
 
@@ -209,36 +231,57 @@ def problem_shape(data: SelectionData) -> tuple[int, int, int]:
     return data.n_slots, _pad(data.industry.shape[1], 16), _pad(data.stock.shape[1], 64)
 
 
+def class_capacity(data: SelectionData, active: np.ndarray) -> np.ndarray:
+    """(K,) the most each class can hold with its active funds: unlimited (1) when it has a broad fund,
+    else its sector / theme funds' caps (per fund, and in total), 0 without an active fund."""
+    n = data.n_funds
+    member = data.membership[:, :n] * active[None, :].astype(float)
+    focused = data.focused[:n] > 0.5
+    broad = member @ (~focused).astype(float)
+    narrow = member @ focused.astype(float)
+    capped = np.minimum(narrow * data.focused_fund_cap, data.focused_total_cap)
+    return np.where(broad > 0, 1.0, capped)
+
+
 def effective_targets(targets: np.ndarray, data: SelectionData, active: np.ndarray
                       ) -> tuple[np.ndarray, list[Note]]:
-    """Move the target of a class with no active fund to cash (else bond, else the largest class left)."""
+    """Move what a class cannot hold (no active fund, or only capped sector / theme funds) to its first
+    substitute that can (`SUBSTITUTES`), else to the safest class that can (`SAFEST_FIRST`); with a note."""
     t = np.asarray(targets, dtype=float).copy()
-    counts = data.membership[:, : data.n_funds] @ active.astype(float)
+    active = np.asarray(active, dtype=bool)
+    capacity = class_capacity(data, active)
+    focused_left = data.focused_total_cap
     notes: list[Note] = []
-    empty = (t > 1e-9) & (counts == 0)
-    if not empty.any():
-        return t, notes
-    moved = float(t[empty].sum())
-    t[empty] = 0.0
-    sink = next((CLASSES.index(c) for c in ("cash", "bond") if counts[CLASSES.index(c)] > 0), None)
-    if sink is None:
-        candidates = np.where(counts > 0)[0]
-        if len(candidates) == 0:
-            return t, notes
-        sink = int(candidates[np.argmax(t[candidates])])
-    t[sink] += moved
-    moved_classes = [CLASSES[i] for i in np.where(empty)[0]]
-    names_zh = "、".join(asset_class_name(c, "zh") for c in moved_classes)
-    names_en = ", ".join(asset_class_name(c, "en") for c in moved_classes)
-    notes.append(Note("class_moved", f"{names_zh}暂无符合您风险等级或起购条件的基金，"
-                                      f"其{moved:.0%}的目标比例已转入{asset_class_name(CLASSES[sink], 'zh')}。",
-                      f"No eligible fund for {names_en} at your risk level or amount; its {moved:.0%} "
-                      f"target moved to {asset_class_name(CLASSES[sink], 'en')}."))
+    moves: list[tuple[int, int, float]] = []
+    for k in np.argsort(-t, kind="stable"):
+        if t[k] <= 1e-9:
+            continue
+        room = capacity[k] if capacity[k] >= 1.0 else min(capacity[k], focused_left)
+        if capacity[k] < 1.0:
+            focused_left -= min(t[k], room)
+        excess = t[k] - room
+        if excess <= 1e-9:
+            continue
+        sinks = [CLASSES.index(c) for c in (*SUBSTITUTES[CLASSES[k]], *SAFEST_FIRST)
+                 if CLASSES.index(c) != k and capacity[CLASSES.index(c)] >= 1.0]
+        if not sinks:
+            continue
+        t[k] -= excess
+        t[sinks[0]] += excess
+        moves.append((int(k), sinks[0], excess))
+    for k, sink, moved in moves:
+        src_zh, dst_zh = asset_class_name(CLASSES[k], "zh"), asset_class_name(CLASSES[sink], "zh")
+        src_en, dst_en = asset_class_name(CLASSES[k], "en"), asset_class_name(CLASSES[sink], "en")
+        why_zh = "暂无符合您风险等级或起购条件的基金" if capacity[k] <= 0 else "只有行业/主题基金，受单只及合计上限约束"
+        why_en = "has no eligible fund at your risk level or amount" if capacity[k] <= 0 else \
+            "has only sector or theme funds, which are capped"
+        notes.append(Note("class_moved", f"{src_zh}{why_zh}，其{moved:.1%}的目标比例已转入{dst_zh}。",
+                          f"{src_en} {why_en}; {moved:.1%} of the portfolio moved to {dst_en}."))
     return t, notes
 
 
 def _parameters(data: SelectionData, targets: np.ndarray, active: np.ndarray, policy: ConstructionPolicy,
-                shape: tuple[int, int, int]) -> tuple[dict[str, np.ndarray | float], np.ndarray]:
+                shape: tuple[int, int, int]) -> tuple[dict[str, np.ndarray | float], np.ndarray, np.ndarray]:
     n, g, h = shape
     act = np.zeros(n, dtype=bool)
     act[: data.n_funds] = active
@@ -248,7 +291,8 @@ def _parameters(data: SelectionData, targets: np.ndarray, active: np.ndarray, po
     class_target = np.where(act, targets[fund_class], 0.0)
     class_count = np.where(act, counts[fund_class], 1.0)
     share = np.where(class_count >= 2, policy.max_fund_share, 1.0)
-    upper = np.where(act, class_target * share, 0.0)
+    focus_cap = np.where(data.focused > 0.5, data.focused_fund_cap, np.inf)
+    upper = np.where(act, np.minimum(class_target * share, focus_cap), 0.0)
     anchor = np.where(act, class_target / np.maximum(class_count, 1.0), 0.0)
     ind_cap = np.full(g, _NO_CAP)
     if policy.industry_cap is not None:
@@ -260,7 +304,7 @@ def _parameters(data: SelectionData, targets: np.ndarray, active: np.ndarray, po
         "targets": targets, "upper": upper, "linear": -2.0 * policy.alpha * anchor - policy.beta * data.score * act,
         "industry_cap": ind_cap, "stock_cap": stk_cap,
     }
-    relaxed_upper = np.where(act, class_target, 0.0)
+    relaxed_upper = np.where(act, np.minimum(class_target, focus_cap), 0.0)
     return values, relaxed_upper, anchor
 
 
@@ -272,6 +316,9 @@ def construct(data: SelectionData, targets: np.ndarray, active: np.ndarray | Non
     t, notes = effective_targets(targets, data, active)
     if data.n_funds == 0 or not active.any() or t.sum() <= 0:
         raise StepFailed("no fund to construct from")
+    direct = _direct(data, t, active, policy)
+    if direct is not None:  # one fund per class: the weights are the class targets, nothing to optimize
+        return ConstructionResult(direct, t, FallbackReport("direct", (Attempt("direct", True),), tuple(notes)))
     shape = problem_shape(data)
     values, relaxed_upper, _ = _parameters(data, t, active, policy, shape)
     problem = compiled(*shape, policy.alpha)
@@ -286,8 +333,10 @@ def construct(data: SelectionData, targets: np.ndarray, active: np.ndarray | Non
              Note("construction_other_solver", "主求解器未收敛，已用备用求解器求解。",
                   "The primary solver failed; a second solver answered.")),
         Step("relaxed_soft_constraints", lambda: run("CLARABEL", True),
-             Note("construction_relaxed", "行业/个股穿透上限与单只基金上限无法同时满足，已放宽这些软约束。",
-                  "Look-through and single-fund caps could not all be met; these soft limits were relaxed.")),
+             Note("construction_relaxed", "行业/个股穿透上限与单只基金上限无法同时满足，已放宽这些软约束"
+                                          "（行业/主题基金上限保持不变）。",
+                  "Look-through and single-fund caps could not all be met; these soft limits were relaxed (the "
+                  "sector and theme fund caps stay).")),
         Step("safe_equal_split", lambda: _equal_split(data, t, active),
              Note("construction_safe", "优化无解，已在各大类内等权分配。",
                   "No optimized weights were found; each class target is split equally over its funds.")),
@@ -299,11 +348,50 @@ def construct(data: SelectionData, targets: np.ndarray, active: np.ndarray | Non
     return ConstructionResult(w, t, report)
 
 
-def _equal_split(data: SelectionData, targets: np.ndarray, active: np.ndarray) -> np.ndarray:
-    member = data.membership[:, : data.n_funds] * active[None, :]
+def _direct(data: SelectionData, targets: np.ndarray, active: np.ndarray, policy: ConstructionPolicy
+            ) -> np.ndarray | None:
+    """Weights = class targets when every class with a target has exactly one active fund and the caps
+    (sector / theme, look-through) hold; None otherwise (the QP decides)."""
+    n = data.n_funds
+    member = data.membership[:, :n] * active[None, :]
     counts = member.sum(axis=1)
-    per_fund = np.divide(targets, counts, out=np.zeros_like(targets), where=counts > 0)
-    return member.T @ per_fund
+    if np.any((targets > 1e-12) & (counts != 1)):
+        return None
+    w = member.T @ np.where(counts == 1, targets, 0.0)
+    focused = data.focused[:n] > 0.5
+    tol = 1e-9
+    if np.any(w[focused] > data.focused_fund_cap + tol) or w[focused].sum() > data.focused_total_cap + tol:
+        return None
+    if policy.industry_cap is not None and data.industry.shape[1] and \
+            np.any(data.industry[:n].T @ w > policy.industry_cap + tol):
+        return None
+    if policy.stock_cap is not None and data.stock.shape[1] and np.any(data.stock[:n].T @ w > policy.stock_cap + tol):
+        return None
+    return w / w.sum()
+
+
+def _equal_split(data: SelectionData, targets: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """Each class target over its funds: sector / theme funds get an equal share up to their caps (in
+    total too), the broad funds share the rest equally."""
+    n = data.n_funds
+    focused = (data.focused[:n] > 0.5) & active
+    out = np.zeros(n)
+    left = data.focused_total_cap
+    for k in range(K):
+        members = (data.membership[k, :n] > 0.5) & active
+        if not members.any() or targets[k] <= 0:
+            continue
+        narrow, broad = members & focused, members & ~focused
+        each = targets[k] / members.sum()
+        if broad.any():
+            give = min(each, data.focused_fund_cap, left / max(narrow.sum(), 1)) if narrow.any() else 0.0
+            out[narrow] = give
+            left -= give * narrow.sum()
+            out[broad] = (targets[k] - give * narrow.sum()) / broad.sum()
+        else:
+            out[narrow] = min(each, data.focused_fund_cap, left / narrow.sum())
+            left -= out[narrow].sum()
+    return out
 
 
 def reference_solve(data: SelectionData, targets: np.ndarray, active: np.ndarray | None = None,
@@ -323,7 +411,8 @@ def reference_solve(data: SelectionData, targets: np.ndarray, active: np.ndarray
     objective = cp.Minimize(cp.quad_form(w, cp.psd_wrap(cov + 1e-10 * np.eye(n)))
                             + policy.alpha * cp.sum_squares(w - anchor[:n])
                             - policy.beta * data.score[:n] @ w)
-    cons = [data.membership[:, :n] @ w == t, w >= 0, w <= values["upper"][:n]]
+    cons = [data.membership[:, :n] @ w == t, w >= 0, w <= values["upper"][:n],
+            data.focused[:n] @ w <= data.focused_total_cap]
     if policy.industry_cap is not None and data.industry.shape[1]:
         cons.append(data.industry[:n].T @ w <= policy.industry_cap)
     if policy.stock_cap is not None and data.stock.shape[1]:

@@ -45,6 +45,7 @@ from advisor.construction import (
     prepare,
 )
 from advisor.fallback import FallbackReport, Note
+from advisor.lines import LinePolicy, plan_lines
 from advisor.model_portfolios import (
     HORIZON_LABELS,
     LEVEL_NAMES_ZH,
@@ -57,7 +58,7 @@ from advisor.model_portfolios import (
 )
 from advisor.selection import Selection, SelectionPolicy, choose_share_classes, select_funds
 from products.errors import BadInputError
-from products.taxonomy import ASSET_CLASS_NAMES_ZH, AssetClass
+from products.taxonomy import ASSET_CLASS_NAMES_ZH, AssetClass, asset_class_name
 from products.universe import Universe
 from risk.suitability import allowed_max_product_level, check_recommendation, portfolio_risk_level
 
@@ -74,10 +75,11 @@ class ProposalConfig:
     assumptions: AssumptionConfig = field(default_factory=AssumptionConfig)
     selection: SelectionPolicy = field(default_factory=SelectionPolicy)
     construction: ConstructionPolicy = field(default_factory=ConstructionPolicy)
+    lines: LinePolicy = field(default_factory=LinePolicy)  # no dust: the smallest line, by share and yuan
 
     def key(self) -> tuple:
         return (self.small_amount, self.max_amount, self.model.key(), self.assumptions.key(),
-                self.selection.key(), self.construction.key())
+                self.selection.key(), self.construction.key(), self.lines.key())
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,8 @@ class _Context:
         self.universe = universe
         self.config = config
         self.models: dict[tuple[int, str], ModelPortfolio] = build_model_portfolios(
-            universe, policy=config.model, assumptions=config.assumptions)
+            universe, policy=config.model, assumptions=config.assumptions,
+            eligibility=config.selection.eligibility)
         self.cma: CapitalMarketAssumptions = estimate_assumptions(universe, config.assumptions)
         funds = universe.funds
         self.names = funds["name"].astype(str).to_numpy()
@@ -171,6 +174,7 @@ class _Context:
         self.model_text = {key: _model_text(m) for key, m in self.models.items()}
         self._lock = threading.Lock()
         self._selections: dict[int, tuple[Selection, SelectionData]] = {}
+        self._family_min: dict[int, np.ndarray] = {}
         self._constructions: dict[tuple, ConstructionResult] = {}
 
     def selection(self, max_level: int) -> tuple[Selection, SelectionData]:
@@ -182,14 +186,29 @@ class _Context:
                 found = self._selections[max_level] = (sel, data)
         return found
 
-    def construction(self, max_level: int, model_level: int, horizon: str, active: np.ndarray
-                     ) -> ConstructionResult:
-        key = (max_level, model_level, horizon, active.tobytes())
+    def family_min_cents(self, max_level: int) -> np.ndarray:
+        """Per selected family: the highest minimum purchase among its share classes (either may be bought)."""
+        found = self._family_min.get(max_level)
+        if found is None:
+            sel, _ = self.selection(max_level)
+            found = np.array([max(int(self.min_cents[p]) for p in members) for members in sel.members],
+                             dtype=np.int64)
+            self._family_min[max_level] = found
+        return found
+
+    def targets(self, model_level: int, horizon: str) -> np.ndarray:
+        return self.models[(model_level, horizon)].weights.reindex(list(CLASSES)).to_numpy()
+
+    def construction(self, max_level: int, model_level: int, horizon: str, active: np.ndarray,
+                     targets: np.ndarray | None = None) -> ConstructionResult:
+        """Weights over the `active` funds for the model's class targets (or `targets`, when the amount
+        changed them), memoized per fund set and targets."""
+        t = np.round(np.asarray(self.targets(model_level, horizon) if targets is None else targets, float), 12)
+        key = (max_level, active.tobytes(), t.tobytes())
         found = self._constructions.get(key)
         if found is None:
             _, data = self.selection(max_level)
-            targets = self.models[(model_level, horizon)].weights.reindex(list(CLASSES)).to_numpy()
-            found = construct(data, targets, active, self.config.construction)  # thread-local compiled problem
+            found = construct(data, t, active, self.config.construction)  # thread-local compiled problem
             with self._lock:
                 if len(self._constructions) > 4096:
                     self._constructions.clear()
@@ -291,27 +310,29 @@ def propose(universe: Universe, level: int | str, amount: float, horizon_years: 
 def _allocate_portfolio(ctx: _Context, sel: Selection, data: SelectionData, max_r: int, model_level: int,
                         horizon: str, years: float, amount_cents: int, notes: list[Note]
                         ) -> tuple[Allocation | None, FallbackReport | None, dict[int, int]]:
+    """Funds for the amount (`advisor.lines.plan_lines`), weights re-solved on them, share classes by cost,
+    then lines below their floor (the line minimum or the fund's minimum purchase) dropped and the weights
+    re-solved until every line clears it; amounts rounded to increments with fees."""
     fees, discount = ctx.universe.fees, ctx.universe.fee_discount
-    active = np.ones(len(sel), dtype=bool)
+    family_min = ctx.family_min_cents(max_r)
+    plan = plan_lines(data, ctx.targets(model_level, horizon), amount_cents, family_min, ctx.config.lines)
+    active = plan.active.copy()
+    if not active.any():
+        return None, None, {}
     dropped: list[int] = []
     for _ in range(len(sel) + 1):
-        result = ctx.construction(max_r, model_level, horizon, active)
+        result = ctx.construction(max_r, model_level, horizon, active, plan.targets)
         fam = np.flatnonzero(result.weights > 0)
         if len(fam) == 0:
             return None, None, {}
         pos_all = choose_share_classes(ctx.universe, sel, years, amount_cents / 100.0 * result.weights)
         pos = pos_all[fam]
         ideal = ideal_paid(amount_cents, pos, result.weights[fam], fees, discount)
-        bad = below_minimum(ideal, ctx.min_cents[pos])
+        bad = below_minimum(ideal, np.maximum(ctx.min_cents[pos], plan.floor_cents))
         if not bad.any():
             allocation = discretize(amount_cents, pos, ideal, ctx.min_cents[pos], ctx.inc_cents[pos], fees,
                                     discount, ctx.money_market[pos])
-            if dropped:
-                names = "、".join(ctx.names[sel.representative[i]] for i in dropped)
-                notes.append(Note("below_minimum_dropped",
-                                  f"按当前金额，{names}达不到起购金额，已从组合中移除并重新优化其余基金的比例。",
-                                  f"At this amount {len(dropped)} fund(s) would fall below their minimum "
-                                  "purchase; they were left out and the remaining weights re-optimized."))
+            _line_notes(ctx, sel, plan, dropped, len(allocation.fund_idx), notes)
             family_of = {int(p): int(f) for p, f in zip(pos, fam, strict=True)}
             return allocation, result.report, family_of
         drop = _funds_to_drop(fam, bad, ideal, sel)
@@ -322,8 +343,35 @@ def _allocate_portfolio(ctx: _Context, sel: Selection, data: SelectionData, max_
     return None, None, {}
 
 
+def _line_notes(ctx: _Context, sel: Selection, plan, dropped: list[int], n_lines: int, notes: list[Note]) -> None:
+    """Explain why the amount holds fewer funds or classes than the full model (no dust lines)."""
+    floor = plan.floor_cents / 100.0
+    if plan.derisked:
+        notes.append(Note("small_amount_less_risk",
+                          "金额较小，为保证现金和债券部分至少有一笔有意义的持仓，组合中的风险资产比例略低于模型比例"
+                          "（宁低勿高）。",
+                          "At this amount the cash and bond part is raised to at least one worthwhile line, so the "
+                          "portfolio holds somewhat fewer risk assets than the model (never more)."))
+    if plan.closed_classes or plan.limited or dropped:
+        closed_zh = "、".join(asset_class_name(CLASSES[k], "zh") for k in plan.closed_classes)
+        closed_en = ", ".join(asset_class_name(CLASSES[k], "en") for k in plan.closed_classes)
+        extra_zh = f"；{closed_zh}的比例过小，已并入相近的资产类别" if closed_zh else ""
+        extra_en = f"; {closed_en} would be too small a line and went to the nearest class" if closed_en else ""
+        notes.append(Note("few_lines",
+                          f"为避免持仓过于零散，每只基金的金额不低于¥{floor:,.0f}（且不低于其起购金额），"
+                          f"本组合使用{n_lines}只基金{extra_zh}。",
+                          f"To avoid dust positions every line is at least ¥{floor:,.0f} (and the fund's minimum "
+                          f"purchase): this portfolio uses {n_lines} funds{extra_en}."))
+    if dropped:
+        names = "、".join(ctx.names[sel.representative[i]] for i in dropped)
+        notes.append(Note("below_minimum_dropped",
+                          f"按当前金额，{names}的金额达不到单只最低金额或起购金额，已从组合中移除并重新优化其余基金的比例。",
+                          f"At this amount {len(dropped)} fund(s) would fall below the smallest line or their "
+                          "minimum purchase; they were left out and the remaining weights re-optimized."))
+
+
 def _funds_to_drop(fam: np.ndarray, bad: np.ndarray, ideal: np.ndarray, sel: Selection) -> np.ndarray:
-    """All below-minimum funds, except that a class whose funds are all below keeps its largest one for
+    """All below-floor funds, except that a class whose funds are all below keeps its largest one for
     another try (dropping it would empty the class); when every fund is below, drop the smallest."""
     drop = []
     classes = sel.asset_class[fam]
@@ -335,7 +383,7 @@ def _funds_to_drop(fam: np.ndarray, bad: np.ndarray, ideal: np.ndarray, sel: Sel
             drop.extend(int(fam[j]) for j in members if j != keep)
         elif in_cls.sum() > 1 or not bad[in_cls].all():
             drop.extend(int(fam[j]) for j in np.flatnonzero(bad & in_cls))
-    if not drop:  # each remaining class is a single fund below its minimum: drop the smallest of them
+    if not drop:  # each remaining class is a single fund below its floor: drop the smallest of them
         drop = [int(fam[np.flatnonzero(bad)[np.argmin(ideal[bad])]])]
     return np.array(sorted(set(drop)), dtype=np.intp)
 

@@ -80,6 +80,7 @@ def pypfopt_request(universe, ctx, level: int, amount: float, horizon: float) ->
             if member[c].any() or effective[c] > 0:
                 ef.add_constraint(lambda w, m=member[c], t=float(values["targets"][c]): m @ w == t)
         ef.add_constraint(lambda w, u=upper: w <= u)
+        ef.add_constraint(lambda w, f=data.focused[:n]: f @ w <= data.focused_total_cap)  # sector / theme total
         if data.industry.shape[1]:
             ef.add_constraint(lambda w, e=data.industry[:n]: e.T @ w <= policy.industry_cap)
         if data.stock.shape[1]:

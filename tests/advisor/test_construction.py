@@ -141,14 +141,55 @@ def test_every_solver_failing_gives_the_equal_split(data, monkeypatch):
             assert np.allclose(ws, TARGETS[c] / len(ws))
 
 
-def test_class_without_fund_moves_its_target_to_cash_with_a_note():
+def test_class_without_fund_moves_its_target_to_its_substitute_with_a_note():
     u = make_universe(23, drop_types=(FundType.GOLD,))
     d = prepare(u, select_funds(u, 5), 11)
     res = construct(d, TARGETS)
     assert res.targets[CLASSES.index("gold")] == 0.0
-    assert res.targets[CLASSES.index("cash")] == pytest.approx(0.2)
-    assert any(n.code == "class_moved" for n in res.report.notes)
+    assert res.targets[CLASSES.index("bond")] == pytest.approx(0.45)  # gold's stand-in is bonds
+    note = next(n for n in res.report.notes if n.code == "class_moved")
+    assert "黄金商品类" in note.zh and "债券类" in note.zh and "gold" not in note.zh
     assert res.weights.sum() == pytest.approx(1.0)
+    # global equity without a fund goes to A-share equity: the equity share is kept
+    v = make_universe(24, drop_types=(FundType.QDII_EQUITY, FundType.QDII_OTHER))
+    dv = prepare(v, select_funds(v, 5), 11)
+    moved = construct(dv, TARGETS)
+    assert moved.targets[CLASSES.index("cn_equity")] == pytest.approx(0.45)
+
+
+def _with_focus(data, focused: np.ndarray, fund_cap: float = 0.10, total_cap: float = 0.20):
+    flags = np.zeros(data.n_slots)
+    flags[: data.n_funds] = focused
+    return dataclasses.replace(data, focused=flags, focused_fund_cap=fund_cap, focused_total_cap=total_cap)
+
+
+@settings(max_examples=15, deadline=None)
+@given(flags=st.lists(st.booleans(), min_size=11, max_size=11), fund_cap=st.sampled_from([0.05, 0.1, 0.15]),
+       total_cap=st.sampled_from([0.1, 0.2, 0.3]), seed=st.integers(0, 3))
+def test_sector_and_theme_caps_hold_whatever_funds_are_focused(flags, fund_cap, total_cap, seed):
+    u = cached_universe(seed)
+    base = prepare(u, select_funds(u, 5), 11)
+    equity = (base.membership[CLASSES.index("cn_equity"), : base.n_funds]
+              + base.membership[CLASSES.index("global_equity"), : base.n_funds]) > 0
+    focused = np.array(flags[: base.n_funds], dtype=bool) & equity  # only equity mandates have a focus
+    data = _with_focus(base, focused.astype(float), fund_cap, total_cap)
+    res = construct(data, TARGETS)
+    assert (res.weights[focused] <= fund_cap + 1e-7).all()
+    assert res.weights[focused].sum() <= total_cap + 1e-7
+    assert res.weights.sum() == pytest.approx(1.0)
+    # what the focused funds could not carry moved to a stand-in class, and the class sums say so
+    assert np.allclose(_class_sums(data, res.weights), res.targets, atol=1e-6)
+
+
+def test_a_class_of_only_sector_funds_keeps_its_cap_and_hands_the_rest_on(data):
+    member = data.membership[:, : data.n_funds]
+    focused = member[CLASSES.index("global_equity")] > 0  # every global equity fund is a sector fund
+    capped = _with_focus(data, focused.astype(float), 0.03, 0.20)
+    res = construct(capped, TARGETS)
+    cap = min(0.03 * focused.sum(), 0.20)
+    assert res.targets[CLASSES.index("global_equity")] == pytest.approx(min(cap, 0.1))
+    assert res.targets[CLASSES.index("cn_equity")] == pytest.approx(0.35 + 0.1 - min(cap, 0.1))
+    assert any(n.code == "class_moved" and "行业/主题" in n.zh for n in res.report.notes)
 
 
 def test_policy_is_a_frozen_value():
