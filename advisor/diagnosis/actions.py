@@ -22,6 +22,7 @@ import numpy as np
 
 from advisor.diagnosis.book import Book
 from advisor.diagnosis.rules.base import Rule
+from advisor.diagnosis.rules.liquidity import liquid_assets
 from advisor.diagnosis.score import FAMILY_WEIGHTS, rule_points
 
 
@@ -98,7 +99,7 @@ def describe_action(book: Book, i: int, index: int, value: float, findings: list
     action = ACTIONS[index]
     fixes = [f for f in findings if f["action"] == action.id]
     funds = list({fund["code"]: fund for f in fixes for fund in f.get("funds", [])}.values())
-    liquid = book.cash[i] + book.money_market_value[i]
+    liquid = liquid_assets(book)[i]
     expenses = np.nan_to_num(book.monthly_expenses[i])
     numbers = {
         "level": f"C{int(book.allowed_level[i])}",
@@ -116,38 +117,75 @@ def describe_action(book: Book, i: int, index: int, value: float, findings: list
         "command": action.command.format(**numbers) if action.command else None,
     }
     if action.id in ("replace_weak_funds", "switch_share_class"):
-        out["candidates"] = swap_candidates(book, i, funds, share_class_only=action.id == "switch_share_class")
+        candidates, missing = swap_candidates(book, i, funds, share_class_only=action.id == "switch_share_class",
+                                              with_reasons=True)
+        out["candidates"] = candidates
+        if missing:
+            out["no_replacement"] = missing
     return out
 
 
 def swap_candidates(book: Book, i: int, funds: list[dict[str, Any]], share_class_only: bool = False,
-                    per_fund: int = 2) -> list[dict[str, Any]]:
-    """Replacements for the funds named, never above what the customer may hold: the A class of a C
-    class (`share_class_only`), else the `per_fund` best-rated funds of the same peer group within the
-    customer's level, not already held and not weak (by stars, then running cost). The level filter
-    comes before the cut, so unsuitable leaders of a peer group never crowd out suitable ones."""
+                    per_fund: int = 2, with_reasons: bool = False):
+    """Replacements for the funds named, never above what the customer may hold, never weak by the one
+    quality rule, never already held.
+
+    * share class switch (`share_class_only`): the A class of a C class;
+    * otherwise the `per_fund` best-rated funds (stars, then running cost) of the same peer group and asset
+      class; when the peer group has none, of the same asset class (`match` says which). The level filter
+      comes before the cut, so unsuitable leaders of a peer group never crowd out suitable ones.
+
+    A fund for which nothing qualifies gets a reason instead (zh / en), returned with `with_reasons`
+    (`(candidates, reasons)`); every fund named thus has at least one replacement or a reason."""
     ctx = book.ctx
     allowed = int(book.allowed_level[i])
     held = set(book.entry_fund[book.entries_of(i)].tolist())
     position = ctx.universe.code_index
-    weak = ctx.weak
+    usable = ~ctx.weak & np.isfinite(ctx.stars) & (ctx.risk_level <= allowed) & ~ctx.money_market
     out: list[dict[str, Any]] = []
+    reasons: list[dict[str, Any]] = []
     for fund in funds:
         f = position.get(fund["code"])
         if f is None:
             continue
+        match = "share_class"
         if share_class_only:
-            pool = [int(ctx.a_sibling[f])] if ctx.a_sibling[f] >= 0 else []
+            sibling = int(ctx.a_sibling[f])
+            pool = [sibling] if sibling >= 0 and ctx.risk_level[sibling] <= allowed else []
+            if not pool:
+                reasons.append(_no_replacement(fund["code"], "no_a_class" if sibling < 0 else "a_class_above_level",
+                                               allowed))
         else:
-            same = np.flatnonzero((ctx.category == ctx.category[f]) & (ctx.asset_class == ctx.asset_class[f])
-                                  & ~weak & np.isfinite(ctx.stars) & (ctx.risk_level <= allowed))
-            order = np.lexsort((ctx.running_cost[same], -ctx.stars[same]))
-            pool = [int(c) for c in same[order] if c not in held][:per_fund]
+            same_class = ctx.asset_class == ctx.asset_class[f]
+            tiers = (("peer_group", same_class & (ctx.category == ctx.category[f])), ("asset_class", same_class))
+            pool = []
+            for tier, same in tiers:
+                found = np.flatnonzero(same & usable)
+                order = np.lexsort((ctx.running_cost[found], -ctx.stars[found]))
+                pool, match = [int(c) for c in found[order] if c not in held and c != f][:per_fund], tier
+                if pool:
+                    break
+            if not pool:
+                reasons.append(_no_replacement(fund["code"], "none_suitable", allowed))
         for c in pool:
-            if ctx.risk_level[c] > allowed:  # an A sibling above the level (the peer pool is filtered already)
-                continue
             out.append({"replace": fund["code"], "code": str(ctx.codes[c]), "name": str(ctx.names[c]),
-                        "risk_level": f"R{int(ctx.risk_level[c])}",
+                        "risk_level": f"R{int(ctx.risk_level[c])}", "match": match,
                         "stars": None if not np.isfinite(ctx.stars[c]) else int(ctx.stars[c]),
                         "running_cost": float(ctx.running_cost[c])})
-    return out
+    return (out, reasons) if with_reasons else out
+
+
+def _no_replacement(code: str, why: str, allowed: int) -> dict[str, str]:
+    """Why a fund named for a swap has no replacement, in Chinese and English."""
+    texts = {
+        "none_suitable": (f"同类及同一资产类别中暂无风险等级不高于R{allowed}、评级不弱且您尚未持有的基金，"
+                          "建议与客户经理沟通或按模型组合重新配置。",
+                          f"No fund of the same peer group or asset class is rated R{allowed} or below, not weak "
+                          "and not already held: review with the relationship manager or rebuild from the model "
+                          "portfolio."),
+        "no_a_class": ("该基金没有可转换的A类份额。", "This fund has no A share class to switch to."),
+        "a_class_above_level": (f"该基金的A类份额风险等级高于R{allowed}，不能转换。",
+                                f"The fund's A share class is rated above R{allowed}: no switch is possible."),
+    }
+    zh, en = texts[why]
+    return {"replace": code, "reason": why, "zh": zh, "en": en}

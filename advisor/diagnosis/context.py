@@ -116,7 +116,7 @@ class ModelInputs:
             version = str(getattr(model_portfolios, "MODEL_VERSION", ""))
             for level in range(1, 6):
                 for b, horizon in enumerate(BUCKET_HORIZONS):
-                    series = model_portfolios.model_portfolio(level, horizon)
+                    series = model_portfolios.model_portfolio(level, horizon, universe=universe)
                     targets[level - 1, b] = [float(series.get(c.value, series.get(c, 0.0))) for c in ASSET_CLASSES]
         except ImportError as err:
             notes.append(f"advisor.model_portfolios unavailable ({err}); interim model targets used")

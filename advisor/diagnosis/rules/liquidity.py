@@ -1,4 +1,6 @@
-"""Liquidity: months of expenses covered by cash and money-market funds (3–6 months by default)."""
+"""Liquidity: months of expenses covered by cash, declared deposits and money-market funds (3–6 months by
+default). Deposits the customer declares (活期 and 定期 at the bank) count: a time deposit can be broken in
+an emergency at the cost of some interest, which is cheaper than selling funds at a low."""
 
 from __future__ import annotations
 
@@ -10,9 +12,15 @@ from advisor.diagnosis.book import Book
 from advisor.diagnosis.rules.base import Explanation, Outcome, Rule, Severity, fund_entry, names_zh
 
 
+def liquid_assets(book: Book) -> np.ndarray:
+    """Cash + declared deposits (NaN = not declared → 0) + money-market funds, per customer: the one
+    definition the liquidity rule and the reserve action use."""
+    return book.cash + np.nan_to_num(book.deposits) + book.money_market_value
+
+
 def months_covered(book: Book) -> np.ndarray:
-    """(cash + money-market funds) / monthly expenses; inf without expenses, NaN when unknown."""
-    liquid = book.cash + book.money_market_value
+    """Liquid assets (`liquid_assets`) / monthly expenses; inf without expenses, NaN when unknown."""
+    liquid = liquid_assets(book)
     expenses = book.monthly_expenses
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(np.isnan(expenses), np.nan, np.where(expenses > 0, liquid / expenses, np.inf))
@@ -44,17 +52,20 @@ class LiquidityReserve(Rule):
 
     def explain(self, book: Book, i: int, value: float) -> Explanation:
         need = self.min_months * book.monthly_expenses[i]
-        liquid = book.cash[i] + book.money_market_value[i]
+        liquid = float(liquid_assets(book)[i])
+        deposits = float(np.nan_to_num(book.deposits[i]))
         gap = max(need - liquid, 0.0)
         money = _money_funds(book, i)
         held_zh = f"(含货币基金{names_zh(book, money)})" if money else ""
+        parts_zh = "现金、存款和货币基金" if deposits > 0 else "现金和货币基金"
+        parts_en = "Cash, deposits and money-market funds" if deposits > 0 else "Cash and money-market funds"
         return Explanation(
-            f"现金和货币基金{held_zh}共{liquid:,.0f}元,仅够{value:.1f}个月开支(月支出{book.monthly_expenses[i]:,.0f}元),"
+            f"{parts_zh}{held_zh}共{liquid:,.0f}元,仅够{value:.1f}个月开支(月支出{book.monthly_expenses[i]:,.0f}元),"
             f"建议保留{self.min_months:g}–6个月,即至少再补充约{gap:,.0f}元到活期或货币基金,以免急用钱时被迫在低点赎回。",
-            f"Cash and money-market funds total ¥{liquid:,.0f}, {value:.1f} months of expenses "
+            f"{parts_en} total ¥{liquid:,.0f}, {value:.1f} months of expenses "
             f"(¥{book.monthly_expenses[i]:,.0f} a month). Keep {self.min_months:g}–6 months: add about ¥{gap:,.0f} "
             "to cash or a money-market fund so an emergency never forces a sale at a low.",
-            [fund_entry(book, f) for f in money], {"months": value, "shortfall": gap})
+            [fund_entry(book, f) for f in money], {"months": value, "shortfall": gap, "deposits": deposits})
 
 
 @dataclass(frozen=True)

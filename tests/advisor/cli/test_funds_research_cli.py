@@ -64,7 +64,15 @@ def test_rank_as_of_on_real_data(shared_data):
     payload = json.loads(result.stdout)
     assert payload["as_of"] == "2021-12-31"
     stars = [r["stars"] for r in payload["funds"] if r["stars"] is not None]
-    assert stars.count(5) == round(0.1 * len(stars))
+    # ties (near-identical trackers share one rating) may move a cut by the size of their group
+    from products.loading import load_universe
+    from products.research import leaderboard
+
+    board = leaderboard(load_universe(shared_data), "2021-12-31")
+    board = board[(board["category"] == "index") & board["rated"]]
+    largest_tie = int(board["rating_score"].value_counts().max())
+    assert abs(stars.count(5) - 0.1 * len(stars)) <= max(1, largest_tie)
+    assert {r["code"]: r["stars"] for r in payload["funds"] if r["stars"] is not None} == board["stars"].to_dict()
 
 
 def test_lookthrough_overlap_and_style(shared_data):

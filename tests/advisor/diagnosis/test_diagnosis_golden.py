@@ -108,3 +108,20 @@ def test_lowest_category_may_hold_r1_only(ctx):
     report = diagnose_customer(ctx, {**profile("C1", lowest_category=True), "holdings": lots}, as_of=AS_OF)
     assert serious(report)["above_level"] == "critical"
     assert "R1" in next(f for f in report["findings"] if f["rule"] == "above_level")["explanation_en"]
+
+
+def test_declared_deposits_count_as_an_emergency_reserve(ctx):
+    """The same customer as the liquidity alarm above, but with ¥40,000 in bank deposits declared: four
+    months of expenses are covered, so there is no liquidity finding and no reserve action."""
+    codes = ctx.codes.tolist()
+    lots = [lot for lot in model_holdings(ctx, 4, 60_000) if not ctx.money_market[codes.index(lot["code"])]]
+    payload = {**profile("C4", cash=0, monthly_expenses=10_000, deposits=40_000), "holdings": lots}
+    report = diagnose_customer(ctx, payload, as_of=AS_OF)
+    assert "liquidity" not in serious(report)
+    assert report["checks"]["liquidity"]["value"] == pytest.approx(4.0)
+    assert all(a["id"] != "build_cash_reserve" for a in report["actions"])
+    # half of it declared: still short, and the explanation counts the deposits it saw
+    short = diagnose_customer(ctx, {**payload, "deposits": 15_000}, as_of=AS_OF)
+    finding = next(f for f in short["findings"] if f["rule"] == "liquidity")
+    assert finding["severity"] == "warning" and "存款" in finding["explanation_zh"]
+    assert "15000" in next(a for a in short["actions"] if a["id"] == "build_cash_reserve")["command"]

@@ -213,3 +213,57 @@ def test_a_value_on_a_threshold_grades_the_same_after_float_rounding():
 
     values = np.array([0.35, 0.3499999999999999, 0.35000000000000003, 0.349, np.nan])
     assert grade(values, warning=0.2, critical=0.35).tolist() == [3, 3, 3, 2, 0]
+
+
+def test_every_fund_named_for_a_swap_gets_a_replacement_or_a_reason(book):
+    """Over a whole book: each fund a swap action names has at least one candidate (suitable, not weak,
+    not held) or a bilingual reason why there is none."""
+    result = run_rules(book)
+    ctx = book.ctx
+    position = ctx.universe.code_index
+    named = 0
+    for i in range(book.n):
+        held = {str(ctx.codes[f]) for f in book.entry_fund[book.entries_of(i)]}
+        for action in result.customer_report(i)["actions"]:
+            if action["id"] not in ("replace_weak_funds", "switch_share_class"):
+                continue
+            covered = {c["replace"] for c in action["candidates"]} | {
+                r["replace"] for r in action.get("no_replacement", [])}
+            for fund in action["funds"]:
+                named += 1
+                assert fund["code"] in covered, (book.customer_id[i], fund["code"])
+            for c in action["candidates"]:
+                k = position[c["code"]]
+                assert ctx.risk_level[k] <= book.allowed_level[i]
+                if action["id"] == "replace_weak_funds":  # a share-class switch may go to an A class held
+                    assert not ctx.weak[k] and c["code"] not in held
+            for r in action.get("no_replacement", []):
+                assert r["zh"] and r["en"] and "_" not in r["zh"]
+    assert named > 0
+
+
+def test_a_weak_fund_with_no_peer_left_gets_a_same_class_replacement_or_a_reason(ctx):
+    """When every suitable peer of a weak fund is already held, the swap widens to the asset class; when
+    nothing in the class is left either, it says why."""
+    from advisor.diagnosis.actions import swap_candidates
+    from advisor.diagnosis.engine import customer_tables
+
+    weak = int(np.flatnonzero(ctx.weak & ~ctx.money_market & (ctx.risk_level <= 4) & (ctx.asset_class == 2))[0])
+    usable = ~ctx.weak & np.isfinite(ctx.stars) & (ctx.risk_level <= 4) & ~ctx.money_market
+    peers = np.flatnonzero((ctx.category == ctx.category[weak]) & (ctx.asset_class == 2) & usable)
+    same_class = np.flatnonzero((ctx.asset_class == 2) & usable)
+
+    def book_holding(funds):
+        lots = [{"code": str(ctx.codes[f]), "amount": 10_000, "purchase_date": "2024-01-01"} for f in funds]
+        customer, table = customer_tables({**profile("C4"), "holdings": lots})
+        inputs = prepare(ctx, customer, table, AS_OF)
+        return book_of(ctx, inputs, 0, 1, slice(0, len(inputs.lot_customer)))
+
+    named = [{"code": str(ctx.codes[weak])}]
+    widened, reasons = swap_candidates(book_holding([weak, *peers]), 0, named, with_reasons=True)
+    assert widened and not reasons
+    assert all(c["match"] == "asset_class" for c in widened)
+    assert not {c["code"] for c in widened} & {str(ctx.codes[p]) for p in peers}
+    nothing, reasons = swap_candidates(book_holding([weak, *same_class]), 0, named, with_reasons=True)
+    assert nothing == [] and reasons[0]["replace"] == str(ctx.codes[weak])
+    assert "R4" in reasons[0]["zh"] and reasons[0]["reason"] == "none_suitable"
