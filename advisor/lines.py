@@ -14,9 +14,10 @@ funds (¥1,500 at the ¥500 default: three at most), and a large one never carri
    (`advisor.construction.SUBSTITUTES`: global ↔ A-share equity, gold → bonds, cash ↔ bonds), which keeps
    the portfolio's risk where the model put it as far as the amount allows. Repeat until every class left
    can hold a line.
-3. **Funds per class.** Each class keeps as many funds as its amount allows lines — broad funds before
-   sector / theme funds, then by the selection's rank — skipping a fund whose minimum purchase its line
-   would not reach.
+3. **Funds per class.** Each class keeps as many funds as its amount allows lines — a class is split over
+   several funds only in lines of at least `min_split_share` (5%) of the amount: a 9% equity sleeve is one
+   fund, not three of 3% — broad funds before sector / theme funds, then by the selection's rank, skipping
+   a fund whose minimum purchase its line would not reach.
 
 The proposal then re-solves the weights on these funds and drops any line that still ends below its
 floor (`advisor.proposal`). Deterministic; no solver call.
@@ -43,10 +44,13 @@ DEFENSIVE_IDX = [CLASSES.index("cash"), CLASSES.index("bond")]
 class LinePolicy:
     min_line_share: float = 0.03  # of the amount
     min_line_amount: float = 500.0  # yuan
+    min_split_share: float = 0.05  # a class is split over several funds only in lines of at least this share
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.min_line_share < 1.0:
             raise BadInputError("min_line_share must be a fraction below 1", details={"field": "min_line_share"})
+        if not 0.0 <= self.min_split_share < 1.0:
+            raise BadInputError("min_split_share must be a fraction below 1", details={"field": "min_split_share"})
         if not self.min_line_amount >= 0.0:
             raise BadInputError("min_line_amount must be ≥ 0", details={"field": "min_line_amount"})
 
@@ -55,7 +59,7 @@ class LinePolicy:
         return int(np.ceil(max(self.min_line_share * amount_cents, self.min_line_amount * 100.0)))
 
     def key(self) -> tuple:
-        return (self.min_line_share, self.min_line_amount)
+        return (self.min_line_share, self.min_line_amount, self.min_split_share)
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,8 @@ def plan_lines(data: SelectionData, targets: np.ndarray, amount_cents: int, fami
         if len(members) == 0:
             continue
         budget = current[k] * amount_cents
-        lines = int(min(len(members), max(1, np.floor(budget / floor + 1e-9))))
+        split = max(floor, policy.min_split_share * amount_cents) * (1.0 + FEE_MARGIN)
+        lines = int(min(len(members), max(1, np.floor(budget / split + 1e-9))))
         ranked = members[np.lexsort((rank[members], focused[members]))]
         keep: list[int] = []
         for i in ranked:

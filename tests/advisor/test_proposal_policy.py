@@ -104,6 +104,7 @@ def test_committee_rules_on_the_demo_universe(demo_universe):
 def test_committee_rules_hold_for_any_line_policy_on_random_universes(seed, level, years, amount, share, floor):
     from advisor.lines import LinePolicy
 
+    amount = round(amount, 2)  # money is whole fen
     config = ProposalConfig(lines=LinePolicy(min_line_share=share, min_line_amount=floor))
     committee = Committee(cached_universe(seed), config)
     p = propose(committee.universe, level, amount, years, config=config)
