@@ -346,6 +346,9 @@ def _build_level(cma: CapitalMarketAssumptions, policy: ModelPolicy, level: int,
                   "No optimized mix was found; the documented safe portfolio (cash) is used.")),
     ]
     strategic, report = run_chain(steps)
+    closed = _closed_classes_note(policy.policies[level], available, level)
+    if closed is not None:
+        report = FallbackReport(report.answered_by, report.attempts, (*report.notes, closed))
     from scipy.stats import norm
 
     mu = cma.expected_returns.reindex(list(CLASSES)).to_numpy()
@@ -362,6 +365,21 @@ def _build_level(cma: CapitalMarketAssumptions, policy: ModelPolicy, level: int,
         out[horizon] = ModelPortfolio(level, horizon, pd.Series(weights, index=list(CLASSES)), exp_ret, vol,
                                       z * vol - exp_ret, report, historical_drawdown(cma.history, weights))
     return out
+
+
+def _closed_classes_note(level_policy: LevelPolicy, available: np.ndarray, level: int) -> Note | None:
+    """Say which classes the policy allows but no eligible fund can fill at this level."""
+    from products.taxonomy import asset_class_name
+
+    _, upper = level_policy.bounds()
+    closed = [CLASSES[k] for k in range(len(CLASSES)) if upper[k] > 0 and not available[k]]
+    if not closed:
+        return None
+    zh = "、".join(asset_class_name(c, "zh") for c in closed)
+    en = ", ".join(asset_class_name(c, "en") for c in closed)
+    return Note("model_classes_closed",
+                f"风险等级不高于R{level}、可申购且评级合格的基金中暂无{zh}基金，模型中该类别比例为0。",
+                f"No eligible fund rated R{level} or below for {en}: the model holds none.")
 
 
 _CACHE: dict[tuple, dict[tuple[int, str], ModelPortfolio]] = {}

@@ -140,3 +140,17 @@ def test_a_1500_yuan_proposal_holds_at_most_three_funds_on_real_data(real_univer
         assert 1 <= len(lines) <= 3
         assert min(x.amount + x.fee for x in lines) >= 500 - 1
         assert np.isclose(sum(x.weight for x in lines), 1.0, atol=1e-5)
+
+
+def test_the_fund_level_target_is_what_a_reference_proposal_buys(demo_universe):
+    """Health check and rebalancing aim at `target_fund_weights`: the funds of a ¥100,000 proposal (its
+    line plan, no dust), so a customer who bought a proposal is not told to split a sleeve into more funds."""
+    from advisor.proposal import target_fund_weights
+
+    for level, years in itertools.product(LEVELS, YEARS):
+        target = target_fund_weights(demo_universe, level, years)
+        bought = propose(demo_universe, level, 100_000, years)
+        weights = {x.code: x.weight for x in bought.lines}
+        assert set(target.index) == set(weights), (level, years)
+        for code, w in weights.items():
+            assert abs(target[code] - w) < 0.002, (level, years, code)
