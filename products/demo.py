@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from products.demo_stocks import DEMO_STOCKS, THEMES
+from products.deposit_rates import deposit_indices
 from products.fees import FeeSchedule, FeeTable, default_minimum_purchase, default_schedule
 from products.money_market import accrual_returns, yield_path
 from products.taxonomy import ASSET_CLASS_OF_TYPE, DEFAULT_RISK_OF_TYPE, FundType
@@ -366,6 +367,7 @@ def demo_universe(seed: int = DEMO_SEED) -> Universe:
     unit_nav[money] = unit_nav[money].notna().astype(float).where(unit_nav[money].notna())  # NAV stays 1.00
     factor_prices = pd.DataFrame(np.cumprod(1.0 + factors, axis=0), index=dates, columns=list(FACTORS))
     factor_prices["cash"] = np.cumprod(1.0 + cash)
+    factor_prices = pd.concat([factor_prices, deposit_indices(pd.DatetimeIndex(dates))], axis=1)
     factor_prices.index.name = "date"
     return Universe(
         as_of=date.fromisoformat(DEMO_END),

@@ -302,3 +302,23 @@ def share_class_families(funds: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         if share_class[i] == "C":
             a_sibling[i] = first_a.get(int(family[i]), -1)
     return family, a_sibling
+
+
+CURRENCIES = ("CNY", "USD")
+_USD_MARKERS = re.compile(r"美元|USD", re.IGNORECASE)
+
+
+def currency_of_name(name: str) -> str:
+    """`USD` for a US-dollar share class (美元现汇, 美元现钞, (美元汇), 美元 in the name), else `CNY`."""
+    return "USD" if _USD_MARKERS.search(str(name or "")) else "CNY"
+
+
+def currency_of_fund(funds: object) -> object:
+    """Each fund's currency: the `currency` column where the table has one, else read from the name."""
+    import pandas as pd  # taxonomy stays importable without pandas users paying for it
+
+    table = funds if isinstance(funds, pd.DataFrame) else pd.DataFrame(funds)
+    if "currency" in table:
+        return table["currency"].fillna("CNY").astype(str)
+    names = table["name"] if "name" in table else pd.Series("", index=table.index)
+    return pd.Series([currency_of_name(n) for n in names], index=table.index, dtype=object)

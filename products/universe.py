@@ -57,16 +57,30 @@ HOLDING_COLUMNS = ["quarter", "fund_code", "stock_code", "stock_name", "market",
                    "rank"]
 INDUSTRY_COLUMNS = ["stock_code", "effective_date", "sw_l1", "sw_l2", "sw_l3"]
 
-# Stable names of the benchmark / style series (source columns are mapped onto these).
+# Stable names of the benchmark / style series (source columns are mapped onto these). The first seven
+# are the style basis every universe has; the others are optional (absent → a labelled substitute).
 BENCHMARK_NAMES: dict[str, str] = {
     "cn_large_cap": "沪深300 (510300)",
     "cn_mid_small_cap": "中证500 (510500)",
     "cn_bond": "10年国债 (511260)",
     "gold": "黄金 (518880)",
-    "us_equity": "标普500 (513500)",
-    "us_tech": "纳斯达克100 (513100)",
+    "us_equity": "标普500 (SPY)",
+    "us_tech": "纳斯达克100 (QQQ)",
     "cash": "货币 (money-market yield)",
+    "hk_equity": "恒生指数 (HSI)",
+    "de_equity": "德国DAX指数",
+    "jp_equity": "日经225指数",
+    "cn_sse50": "上证50指数 (000016)",
+    "cn_composite": "上证综合指数 (000001)",
+    "cn_szse": "深证成份指数 (399001)",
+    "cn_sme": "中小板指数 (399005)",
+    "deposit_demand": "人民币活期存款基准利率(税后)",
+    "deposit_1y": "一年期定期存款基准利率(税后)",
+    "deposit_3y": "三年期定期存款基准利率(税后)",
+    "usd_cny": "美元兑人民币汇率 (USD/CNY)",
 }
+CORE_BENCHMARKS: tuple[str, ...] = ("cn_large_cap", "cn_mid_small_cap", "cn_bond", "gold", "us_equity", "us_tech",
+                                    "cash")
 
 
 @dataclass(frozen=True, eq=False)

@@ -121,13 +121,13 @@ def show_fund(
 def list_benchmarks(
     data: DataOption = None,
     source: Annotated[str | None, typer.Option(
-        "--source", help="Only funds whose benchmark was: parsed, partial or type_default.")] = None,
+        "--source", help="Only funds whose benchmark was: parsed, approximated or type_default.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """How each fund's 业绩比较基准 was read: style weights, constant, and parse coverage (基准解析)."""
     from products.benchmark import benchmark_specs, parse_coverage
 
-    allowed = ("parsed", "partial", "type_default")
+    allowed = ("parsed", "approximated", "type_default")
     if source is not None and source not in allowed:
         raise BadInputError(f"unknown --source {source!r}", code="bad_option",
                             details={"option": "--source", "allowed": ", ".join(allowed)})
@@ -140,13 +140,14 @@ def list_benchmarks(
         print_json({"coverage": coverage, "count": len(rows), "funds": rows})
         return
     table = Table(title="Benchmarks 业绩比较基准 · " + ", ".join(f"{k} {v}" for k, v in coverage.items()))
-    for header in ("code", "name", "text 原文", "weights", "source"):
+    for header in ("code", "name", "text 原文", "weights", "source", "approximations 近似说明"):
         table.add_column(header, overflow="fold")
     for r in rows:
         weights = ", ".join(f"{k} {v:.0%}" for k, v in r["weights"].items())
         if r["constant_annual_return"]:
             weights += f" + {r['constant_annual_return']:.2%}/yr"
-        table.add_row(r["code"], r["name"], r["text"], weights, r["source"])
+        notes = "; ".join(a["zh"] for a in r["approximations"])
+        table.add_row(r["code"], r["name"], r["text"], weights, r["source"], notes)
     out.print(table)
 
 

@@ -21,7 +21,9 @@ Against a benchmark (each fund's own benchmark series, a column of ``benchmark_r
 * Pairing: on every day the fund has a return, the benchmark return is compounded over the rows since
   the fund's previous observation (a QDII fund closed on a foreign holiday is compared with the
   benchmark's two-day move). A pair exists where that compounded return is defined; every
-  benchmark-relative metric uses the pairs only (``n_pair_days``).
+  benchmark-relative metric uses the pairs only (``n_pair_days``): where the benchmark covers only part
+  of the window, the metrics are on the common span, which ``benchmark_start`` / ``benchmark_end``
+  report (`products.analytics.report.data_warnings` warns when it is shorter than the fund's).
 * ``excess_return`` – CAGR of the fund minus CAGR of the benchmark, both over the pairs.
 * ``tracking_error`` – sample std (ddof = 1) of ``r − b`` × √252.
 * ``information_ratio`` – ``mean(r − b) × 252 / tracking_error``.
@@ -66,6 +68,7 @@ METRIC_COLUMNS: tuple[str, ...] = (
     "recovery_date", "recovery_days", "sharpe", "sortino", "calmar", "excess_return", "tracking_error",
     "information_ratio", "beta", "alpha", "monthly_win_rate", "up_capture", "down_capture", "n_days",
     "start", "end", "total_return", "benchmark_annual_return", "n_pair_days", "n_months", "obs_per_year",
+    "benchmark_start", "benchmark_end",
 )
 SPARSE_OBS_PER_YEAR = 200.0
 BENCHMARK_COLUMNS: tuple[str, ...] = (
@@ -95,6 +98,8 @@ def compute_metrics(returns: pd.DataFrame, benchmark_returns: pd.DataFrame | Non
             out[name] = np.full(values.shape[1], np.nan)
         out["n_pair_days"] = np.zeros(values.shape[1], dtype=np.int64)
         out["n_months"] = np.zeros(values.shape[1], dtype=np.int64)
+        out["benchmark_start"] = out["benchmark_end"] = np.full(values.shape[1], np.datetime64("NaT"),
+                                                                 dtype="datetime64[ns]")
     frame = pd.DataFrame({name: out[name] for name in METRIC_COLUMNS}, index=window.columns)
     frame.index.name = "code"
     return frame
@@ -207,7 +212,10 @@ def _relative(values: np.ndarray, bench_raw: np.ndarray, index: pd.DatetimeIndex
     alpha = np.power(1.0 + jensen_daily, TRADING_DAYS) - 1.0
 
     monthly = _monthly(r, b, pair, index)
+    has_pair = n > 0
     return {
+        "benchmark_start": dates_at(index, first_valid_row(pair), has_pair),
+        "benchmark_end": dates_at(index, last_valid_row(pair), has_pair),
         "excess_return": fund_cagr - bench_cagr,
         "tracking_error": tracking_error,
         "information_ratio": safe_ratio(active_mean * TRADING_DAYS, tracking_error),

@@ -16,7 +16,7 @@ import pandas as pd
 from products.analytics._matrix import TRADING_DAYS, slice_window
 from products.analytics.metrics import SPARSE_OBS_PER_YEAR, compute_metrics
 from products.analytics.rolling import rolling_metrics
-from products.benchmark import fund_benchmark_returns, parse_benchmark
+from products.benchmark import benchmark_spec, fund_benchmark_returns
 from products.errors import BadInputError
 from products.fees import SHORT_HOLD_DAYS, SHORT_HOLD_MIN_RATE, FeeSchedule
 from products.taxonomy import (
@@ -150,6 +150,9 @@ def fund_listing(universe: Universe, fund_type: FundType | None = None, asset_cl
     return rows
 
 
+BENCHMARK_COVERAGE_MIN = 0.95  # paired days / fund days below this: the relative metrics' span is stated
+
+
 def data_warnings(metrics: dict[str, Any]) -> list[dict[str, str]]:
     """Warnings an adviser must see next to a fund's figures (zh + en)."""
     warnings = []
@@ -160,6 +163,22 @@ def data_warnings(metrics: dict[str, Any]) -> list[dict[str, str]]:
             "message": f"NAV observed on only {per_year:.0f} days a year (weekly stretches or suspensions): "
                        "annualized figures overstate; use a later --start",
             "message_zh": "净值披露不连续（含周度净值或停牌期），年化指标可能偏高，建议选择更晚的起始日期",
+        })
+    n_days, n_pairs = metrics.get("n_days", 0) or 0, metrics.get("n_pair_days", 0) or 0
+    if n_days and n_pairs == 0:
+        warnings.append({
+            "code": "benchmark_unavailable",
+            "message": "the benchmark's series do not cover any day of this window: no relative metrics",
+            "message_zh": "本区间内缺少业绩比较基准数据，无法计算相对基准的指标",
+        })
+    elif n_days and n_pairs < BENCHMARK_COVERAGE_MIN * n_days:
+        start, end = (pd.Timestamp(metrics[k]).date().isoformat() for k in ("benchmark_start", "benchmark_end"))
+        warnings.append({
+            "code": "benchmark_partial",
+            "message": f"the benchmark covers only {start} to {end} ({n_pairs} of {n_days} days): relative "
+                       "metrics (excess return, tracking error, beta, win rate, capture) are on that span",
+            "message_zh": f"业绩比较基准数据仅覆盖{start}至{end}（{n_days}个交易日中的{n_pairs}个），"
+                          "超额收益、跟踪误差等相对指标只按该区间计算",
         })
     if metrics.get("n_days", 0) < TRADING_DAYS:
         warnings.append({
@@ -221,7 +240,7 @@ def fund_report(universe: Universe, code: str, *, start: pd.Timestamp | None = N
         "rolling": rolling,
         "warnings": warnings,
         "data_quality": return_quality(universe, code),
-        "benchmark": parse_benchmark(row.get("benchmark_text", ""), row["fund_type"]).to_dict(),
+        "benchmark": benchmark_spec(universe, code).to_dict(),
         "as_of": universe.as_of,
         "data_version": universe.version,
     }

@@ -310,9 +310,13 @@ def _monthly(returns: pd.DataFrame) -> pd.DataFrame:
 
 
 def _rolling_win_share(window: pd.DataFrame, bench: pd.DataFrame) -> pd.Series:
-    """Share of rolling 12-month windows (stepping monthly) in which the fund beat its benchmark."""
+    """Share of rolling 12-month windows (stepping monthly) in which the fund beat its benchmark; a fund's
+    return after a gap is compared with the benchmark compounded over the same dates (`pair_benchmark`)."""
+    from products.analytics import pair_benchmark
+
+    paired = pair_benchmark(window.to_numpy(dtype=float), bench.to_numpy(dtype=float))
     fund_m = np.log1p(_monthly(window))
-    bench_m = np.log1p(_monthly(bench.where(window.notna())))
+    bench_m = np.log1p(_monthly(pd.DataFrame(paired, index=window.index, columns=window.columns)))
     f12 = fund_m.rolling(12, min_periods=12).sum()
     b12 = bench_m.rolling(12, min_periods=12).sum()
     both = f12.notna() & b12.notna()

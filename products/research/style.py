@@ -23,9 +23,9 @@ import pandas as pd
 from products.errors import BadInputError, NotFoundError
 from products.research._common import cached, to_timestamp
 from products.research.style_qp import solve_simplex_qp
-from products.universe import BENCHMARK_NAMES, Universe
+from products.universe import BENCHMARK_NAMES, CORE_BENCHMARKS, Universe
 
-STYLE_NAMES: tuple[str, ...] = tuple(BENCHMARK_NAMES)  # stable output names, fixed order
+STYLE_NAMES: tuple[str, ...] = CORE_BENCHMARKS  # stable output names, fixed order
 STYLE_NAMES_ZH: dict[str, str] = {
     "cn_large_cap": "A股大盘", "cn_mid_small_cap": "A股中小盘", "cn_bond": "中国债券", "gold": "黄金",
     "us_equity": "美股", "us_tech": "美股科技", "cash": "现金",

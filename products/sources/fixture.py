@@ -29,7 +29,7 @@ from products.sources.shared import (
     assemble_universe,
     parse_size_yi,
 )
-from products.universe import BENCHMARK_NAMES, INDUSTRY_COLUMNS, Universe
+from products.universe import CORE_BENCHMARKS, INDUSTRY_COLUMNS, Universe
 from products.validation import DEFAULT_PARAMS, ValidationParams, concat_issues, issues_frame
 
 FUNDS_FILE = "funds.csv"
@@ -108,7 +108,7 @@ def read_fixture_layout(path: str | os.PathLike[str]) -> RawLayout:
             "classification": "sw2021",
         }).sort_values(["stock_code", "effective_date"], kind="stable").reset_index(drop=True)
 
-    bench = pd.DataFrame(columns=[n for n in BENCHMARK_NAMES if n != "cash"])
+    bench = pd.DataFrame(columns=[n for n in CORE_BENCHMARKS if n != "cash"])
     if (root / BENCHMARK_FILE).exists():
         etf = pd.read_csv(root / BENCHMARK_FILE, index_col=0)
         etf.index = pd.to_datetime(etf.index, errors="coerce")

@@ -18,7 +18,9 @@ Decisions (documented in docs/data-format.md):
   (also those dated before 2014: the file was built in 2015) mapped to SW2021 L1 names by the crosswalk
   in `products.sw_crosswalk`; codes of older SW vintages get no name (a later row supersedes them);
 * benchmarks: the ETF prices named per `BENCHMARK_NAMES`, chained before the ETF's first date onto the
-  沪深300 / 中证500 price indices (2005–); `cash` is the money-market yield index;
+  沪深300 / 中证500 price indices (2005–); 上证50, 上证综指, 深证成指, 中小板指 from `cn_index`; Hang Seng, DAX,
+  Nikkei 225 and USD/CNY from `world_index`; `cash` is the money-market yield index; the PBoC deposit
+  rates (`products.deposit_rates`) as accrual indices;
 * fees and risk levels come from the shelf table where its code matches and the row still describes the
   fund (risk_source ``shelf``), else the type defaults (``type_default``; ``stale_shelf`` never below the
   stale row's rating); a rating too low for the measured volatility is raised (``measured_risk``), see
@@ -39,6 +41,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from products.deposit_rates import deposit_indices
 from products.errors import BadInputError, DataError
 from products.fees import FeeSchedule, FeeTable, default_minimum_purchase, default_schedule
 from products.money_market import DEFAULT_MONEY_FUNDS, MoneyFundSpec, cash_index, money_market_funds, shibor_yields
@@ -46,7 +49,14 @@ from products.risk_rating import apply_risk_floor, shelf_row_applies
 from products.sources.shelf import ShelfEntry, ShelfTable, parse_shelf
 from products.sw_crosswalk import scheme_of, sw2014_l1_name
 from products.taxonomy import ASSET_CLASS_OF_TYPE, DEFAULT_RISK_OF_TYPE, FundType, parse_fund_type, share_class_of
-from products.universe import BENCHMARK_NAMES, FUND_COLUMNS, HOLDING_COLUMNS, INDUSTRY_COLUMNS, Universe
+from products.universe import (
+    BENCHMARK_NAMES,
+    CORE_BENCHMARKS,
+    FUND_COLUMNS,
+    HOLDING_COLUMNS,
+    INDUSTRY_COLUMNS,
+    Universe,
+)
 from products.validation import (
     DEFAULT_PARAMS,
     ValidationParams,
@@ -68,6 +78,12 @@ ETF_OF_BENCHMARK = {"cn_large_cap": "510300.SH", "cn_mid_small_cap": "510500.SH"
 US_ETF_OF_BENCHMARK = {"us_equity": "SPY", "us_tech": "QQQ"}
 US_ETF_FILE = "us_etf_prices.csv"
 INDEX_BEFORE_ETF = {"cn_large_cap": "000300.XSHG.csv", "cn_mid_small_cap": "000905.XSHG.csv"}
+# Price indices the benchmark texts name, where the data has them (cn_index ends 2021-05: later dates are
+# spliced onto a substitute by products.benchmark, and labelled so).
+CN_INDEX_SERIES = {"cn_sse50": "000016.XSHG.csv", "cn_composite": "000001.XSHG.csv", "cn_szse": "399001.XSHE.csv",
+                   "cn_sme": "399005.XSHE.csv"}
+WORLD_INDEX_SERIES = {"hk_equity": "HSI.csv", "de_equity": "DAX.csv", "jp_equity": "N225.csv",
+                      "usd_cny": "USD_CNY.csv"}
 PROFILE_FIELDS = {"基金名称": "name", "基金全称": "full_name", "基金公司": "company", "基金经理": "managers",
                   "成立时间": "inception", "最新规模": "aum_text", "基金类型": "type_text",
                   "业绩比较基准": "benchmark_text"}
@@ -273,11 +289,28 @@ def read_benchmarks(bench_dir: Path, etf_file: str = "cn_etf_prices.csv") -> tup
         path = index_dir / file
         if name not in frame or not path.exists():
             continue
-        idx = pd.read_csv(path, index_col="date", usecols=["date", "close"])["close"]
-        idx.index = pd.to_datetime(idx.index, errors="coerce")
-        frame = frame.reindex(frame.index.union(idx.index[idx.index.notna()]))
+        idx = _close_series(path)
+        frame = frame.reindex(frame.index.union(idx.index))
         frame[name] = chain_before(frame[name], idx)
-    return frame.reindex(columns=[n for n in BENCHMARK_NAMES if n != "cash"]), issues_frame(problems)
+    extra = {name: index_dir / file for name, file in CN_INDEX_SERIES.items()}
+    extra |= {name: bench_dir / "world_index" / file for name, file in WORLD_INDEX_SERIES.items()}
+    for name, path in extra.items():
+        if path.exists():
+            series = _close_series(path)
+            frame = frame.reindex(frame.index.union(series.index))
+            frame[name] = series.reindex(frame.index)
+    frame.index.name = None
+    return frame.reindex(columns=[n for n in BENCHMARK_NAMES if n in frame]), issues_frame(problems)
+
+
+def _close_series(path: Path) -> pd.Series:
+    """The `close` column of an index file (`date,close,…`), dated, without empty (holiday) rows."""
+    raw = pd.read_csv(path, usecols=["date", "close"])
+    dates = pd.to_datetime(raw["date"], errors="coerce")
+    close = pd.to_numeric(raw["close"], errors="coerce")
+    series = pd.Series(close.to_numpy(), index=pd.DatetimeIndex(dates))
+    series = series[series.index.notna() & series.notna() & (series > 0)]
+    return series[~series.index.duplicated(keep="last")].sort_index()
 
 
 def chain_before(series: pd.Series, earlier: pd.Series) -> pd.Series:
@@ -419,7 +452,8 @@ def assemble_universe(raw: RawLayout, money_funds: Sequence[MoneyFundSpec] = DEF
     bench = bench.loc[bench.index.notna()]
     bench.index = pd.DatetimeIndex(bench.index).as_unit("ns")
     bench["cash"] = cash_index(pd.DatetimeIndex(bench.index), override=raw.yield_override)
-    bench = bench.reindex(columns=list(BENCHMARK_NAMES))
+    bench = pd.concat([bench, deposit_indices(pd.DatetimeIndex(bench.index))], axis=1)
+    bench = bench.reindex(columns=[n for n in BENCHMARK_NAMES if n in bench])
     bench.index.name = None
 
     holdings = raw.holdings
@@ -533,7 +567,7 @@ def read_shared_layout(path: str | os.PathLike[str]) -> RawLayout:
     if (bench_dir / "cn_etf_prices.csv").exists():
         bench, bench_issues = read_benchmarks(bench_dir)
     else:
-        bench, bench_issues = pd.DataFrame(columns=[n for n in BENCHMARK_NAMES if n != "cash"]), issues_frame()
+        bench, bench_issues = pd.DataFrame(columns=[n for n in CORE_BENCHMARKS if n != "cash"]), issues_frame()
     shelf_path = root / "cn_shelf_2017" / "zs_fee.csv"
     shelf = parse_shelf(shelf_path) if shelf_path.exists() else None
     shibor_path = root / "cn_shelf_2017" / "Shibor.csv"

@@ -10,7 +10,7 @@ import pytest
 
 from products.canonical import FORMAT_VERSION, read_canonical, write_canonical
 from products.errors import DataError
-from products.universe import BENCHMARK_NAMES, FUND_COLUMNS, HOLDING_COLUMNS, Universe
+from products.universe import BENCHMARK_NAMES, CORE_BENCHMARKS, FUND_COLUMNS, HOLDING_COLUMNS, Universe
 
 
 @pytest.fixture(scope="module")
@@ -150,4 +150,6 @@ def test_holdings_are_optional(fixture_universe: Universe, canonical_dir: Path, 
 def test_empty_benchmarks_load_as_no_series(canonical_dir: Path) -> None:
     _empty(canonical_dir / "benchmarks.parquet")
     loaded = read_canonical(canonical_dir)
-    assert loaded.benchmarks.empty and list(loaded.benchmarks.columns) == list(BENCHMARK_NAMES)
+    columns = list(loaded.benchmarks.columns)
+    assert loaded.benchmarks.empty and columns == [n for n in BENCHMARK_NAMES if n in columns]
+    assert set(CORE_BENCHMARKS) <= set(columns)

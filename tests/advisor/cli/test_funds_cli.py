@@ -135,9 +135,9 @@ def test_benchmarks_command_reports_coverage(demo_universe) -> None:
     payload = run_json("funds", "benchmarks")
     assert sum(payload["coverage"].values()) == len(demo_universe.funds) == payload["count"]
     assert all(abs(sum(f["weights"].values()) - 1) < 1e-9 for f in payload["funds"] if f["weights"])
-    partial = run_json("funds", "benchmarks", "--source", "partial")
-    assert partial["count"] == payload["coverage"]["partial"]
-    assert all(f["source"] == "partial" for f in partial["funds"])
+    partial = run_json("funds", "benchmarks", "--source", "approximated")
+    assert partial["count"] == payload["coverage"]["approximated"]
+    assert all(f["source"] == "approximated" and f["approximations"] for f in partial["funds"])
     bad = runner.invoke(app, ["funds", "benchmarks", "--source", "guessed"])
     assert bad.exit_code == 2 and "--source" in bad.output
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from products.fees import FeeTable, default_schedule
-from products.universe import BENCHMARK_NAMES, Universe
+from products.universe import CORE_BENCHMARKS, Universe
 
 STYLE_VOL = {"cn_large_cap": 0.015, "cn_mid_small_cap": 0.018, "cn_bond": 0.002, "gold": 0.01,
              "us_equity": 0.012, "us_tech": 0.016, "cash": 0.0}
@@ -70,7 +70,7 @@ def make_universe(seed: int = 7, years: int = 6) -> Universe:
     table["status"] = "open"
     schedules = [default_schedule(t, c) for t, c in zip(table["fund_type"], table["share_class"], strict=True)]
     bench = (1 + styles).cumprod()
-    assert list(bench.columns) == list(BENCHMARK_NAMES)
+    assert list(bench.columns) == list(CORE_BENCHMARKS)
     return Universe(as_of=date(2024, 12, 31), funds=table, fees=FeeTable.from_schedules(schedules), returns=ret,
                     holdings=make_holdings(), stock_industry=make_industries(), benchmarks=bench, source="test")
 

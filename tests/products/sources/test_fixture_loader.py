@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from products.sources.fixture import load_fixture_layout
-from products.universe import BENCHMARK_NAMES, FUND_COLUMNS, HOLDING_COLUMNS, INDUSTRY_COLUMNS
+from products.universe import BENCHMARK_NAMES, CORE_BENCHMARKS, FUND_COLUMNS, HOLDING_COLUMNS, INDUSTRY_COLUMNS
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,9 @@ def test_shape_and_columns(universe, fixture_small: Path) -> None:
     assert universe.funds[["name", "fund_type", "asset_class", "risk_source", "status"]].notna().all().all()
     assert set(HOLDING_COLUMNS) <= set(universe.holdings.columns)
     assert set(INDUSTRY_COLUMNS) <= set(universe.stock_industry.columns)
-    assert list(universe.benchmarks.columns) == list(BENCHMARK_NAMES)
+    columns = list(universe.benchmarks.columns)
+    assert set(CORE_BENCHMARKS) <= set(columns) <= set(BENCHMARK_NAMES)  # optional series absent in the slice
+    assert columns == [n for n in BENCHMARK_NAMES if n in columns]
     assert str(universe.as_of) == str(pd.read_csv(fixture_small / "fund_nav_daily.csv")["date"].max())
 
 
