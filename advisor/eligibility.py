@@ -23,6 +23,7 @@ import numpy as np
 
 from advisor.assumptions import CLASSES
 from products.research.quality import DEFAULT_RULE, QualityRule
+from products.taxonomy import INVESTOR_CURRENCY, currency_of_fund
 from products.universe import Universe
 
 TRADABLE_STATUS = ("open", "limited")
@@ -50,6 +51,7 @@ def eligible_funds(universe: Universe, max_level: int, policy: EligibilityPolicy
     ok = (funds["status"].astype(str).isin(TRADABLE_STATUS).to_numpy()
           & (funds["risk_level"].to_numpy(dtype=float) <= max_level)
           & (history >= policy.min_history_days))
+    ok &= (currency_of_fund(funds) == INVESTOR_CURRENCY).to_numpy()  # never a US-dollar class to a yuan investor
     if policy.exclude_lockups:
         ok &= ~funds["name"].astype(str).str.contains(LOCKUP_PATTERN, regex=True).to_numpy()
     if policy.exclude_weak and ok.any():

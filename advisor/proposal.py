@@ -58,7 +58,7 @@ from advisor.model_portfolios import (
 )
 from advisor.selection import Selection, SelectionPolicy, choose_share_classes, select_funds
 from products.errors import BadInputError
-from products.taxonomy import ASSET_CLASS_NAMES_ZH, AssetClass, asset_class_name
+from products.taxonomy import ASSET_CLASS_NAMES_ZH, AssetClass, asset_class_name, modelled_mask
 from products.universe import Universe
 from risk.suitability import allowed_max_product_level, check_recommendation, portfolio_risk_level
 
@@ -91,11 +91,22 @@ class ProposalLine:
     amount: float  # net invested, yuan
     fee: float  # subscription fee, yuan (paid = amount + fee)
     weight: float  # share of the invested total (net)
+    modelled: bool = False  # a placeholder modelled from a yield path (the 模拟 money funds), not a real fund
 
     def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "name": self.name, "asset_class": self.asset_class,
-                "risk_level": f"R{self.risk_level}", "amount": self.amount, "weight": self.weight,
-                "fee": self.fee, "paid": round(self.amount + self.fee, 2)}
+        out = {"code": self.code, "name": self.name, "asset_class": self.asset_class,
+               "risk_level": f"R{self.risk_level}", "amount": self.amount, "weight": self.weight,
+               "fee": self.fee, "paid": round(self.amount + self.fee, 2), "modelled": self.modelled}
+        if self.modelled:
+            out["note_zh"], out["note_en"] = MODELLED_LINE_NOTE
+        return out
+
+
+MODELLED_LINE_NOTE = ("模拟货币基金：数据中没有真实货币基金，此处按货币基金收益率曲线模拟，"
+                      "仅作现金类占位，不是可购买的产品；请替换为本行的货币基金。",
+                      "Modelled money fund: the data has no real money-market fund, so this cash placeholder "
+                      "follows a money-fund yield curve and is not a product one can buy; replace it with the "
+                      "bank's own money fund.")
 
 
 @dataclass(frozen=True)
@@ -483,10 +494,13 @@ def _finish(ctx: _Context, lvl: int, lowest: bool, amt: float, years: float, hor
     net = allocation.net_cents
     invested = int(net.sum())
     weights = net / invested if invested > 0 else np.zeros(len(idx))
+    modelled = modelled_mask(ctx.universe.funds).to_numpy()
     lines = tuple(
         ProposalLine(str(ctx.codes[p]), str(ctx.names[p]), str(ctx.asset_class[p]), int(ctx.risk[p]),
-                     round(int(n) / 100.0, 2), round(int(f) / 100.0, 2), float(round(w, 6)))
+                     round(int(n) / 100.0, 2), round(int(f) / 100.0, 2), float(round(w, 6)), bool(modelled[p]))
         for p, n, f, w in zip(idx, net, allocation.fee_cents, weights, strict=True))
+    if any(line.modelled for line in lines):
+        notes = [*notes, Note("modelled_cash", *MODELLED_LINE_NOTE)]
     total_fee_cents = int(allocation.fee_cents.sum())
     amount_cents = allocation.total_cents
     share_invested = invested / amount_cents if amount_cents else 0.0

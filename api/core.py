@@ -45,7 +45,9 @@ def fund_metrics(universe: Universe, code: str) -> dict[str, Any]:
             benchmark = bench_all[[code]]
     except ImportError:
         benchmark = None
-    metrics = compute_metrics(returns, benchmark)
+    from products.analytics.report import metrics_for_readers
+
+    metrics = metrics_for_readers(compute_metrics(returns, benchmark))
     return jsonable(metrics.loc[code].to_dict()) if code in metrics.index else {}
 
 

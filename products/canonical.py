@@ -25,8 +25,15 @@ import pandas as pd
 from products.errors import AdvisorError, DataError
 from products.fees import FeeSchedule, FeeTable, RedemptionTier, SubscriptionTier, default_schedule
 from products.risk_rating import apply_risk_floor
-from products.taxonomy import AssetClass, FundType
-from products.universe import BENCHMARK_NAMES, FUND_COLUMNS, HOLDING_COLUMNS, INDUSTRY_COLUMNS, Universe
+from products.taxonomy import CURRENCIES, AssetClass, FundType, currency_of_fund
+from products.universe import (
+    BENCHMARK_NAMES,
+    FUND_COLUMNS,
+    HOLDING_COLUMNS,
+    INDUSTRY_COLUMNS,
+    OPTIONAL_FUND_COLUMNS,
+    Universe,
+)
 from products.validation import ISSUE_COLUMNS, concat_issues, issues_frame, unknown_codes
 
 FORMAT_VERSION = "1.0"
@@ -156,7 +163,8 @@ def _read_table(root: Path, name: str) -> pd.DataFrame | None:
         table = pd.read_parquet(path)
     except (OSError, ValueError) as err:
         raise DataError(f"{path.name} is not readable Parquet: {err}", details={"file": path.name}) from err
-    missing = [c for c in REQUIRED_COLUMNS[name] if c not in table.columns]
+    missing = [c for c in REQUIRED_COLUMNS[name] if c not in table.columns
+               and not (name == "funds" and c in OPTIONAL_FUND_COLUMNS)]
     if missing:
         raise DataError(f"{path.name} lacks column(s): {', '.join(missing)}", code="missing_column",
                         details={"file": path.name, "missing": missing})
@@ -189,8 +197,16 @@ def _funds(table: pd.DataFrame) -> pd.DataFrame:
             raise DataError(f"funds.parquet: invalid {what} for fund(s) {', '.join(codes)}",
                             details={"codes": codes, "column": what.split()[0]})
     funds["risk_level"] = risk.astype("int64")
+    if "currency" not in funds:
+        funds["currency"] = currency_of_fund(funds[["name"]].fillna(""))  # older files: read from the name
+    bad_currency = ~funds["currency"].fillna("CNY").isin(CURRENCIES)
+    if bad_currency.any():
+        codes = list(funds.index[bad_currency][:10])
+        raise DataError(f"funds.parquet: invalid currency for fund(s) {', '.join(codes)} (expected "
+                        f"{' or '.join(CURRENCIES)})", details={"codes": codes, "column": "currency"})
+    funds["modelled"] = funds["modelled"].fillna(False).astype(bool) if "modelled" in funds else False
     for col in FUND_COLUMNS:
-        if col not in _DATE_FUND_COLUMNS + _FLOAT_FUND_COLUMNS + ("risk_level",):
+        if col not in _DATE_FUND_COLUMNS + _FLOAT_FUND_COLUMNS + ("risk_level", "modelled"):
             funds[col] = funds[col].fillna("").astype("str")
     return funds[list(FUND_COLUMNS)]
 

@@ -351,7 +351,7 @@ def demo_universe(seed: int = DEMO_SEED) -> Universe:
                 "min_sip": 10.0 if min_purchase <= 10 else 100.0,
                 "management_fee": schedule.management_fee,
                 "custody_fee": schedule.custody_fee,
-                "sales_service_fee": schedule.sales_service_fee,
+                "sales_service_fee": schedule.sales_service_fee, "currency": "CNY", "modelled": False,
                 "_theme": product.theme,
                 "_base": product.name,
             })

@@ -59,6 +59,38 @@ DEFAULT_MONEY_FUNDS: tuple[MoneyFundSpec, ...] = (
 )
 
 
+def load_money_fund_specs(path: str | Path) -> tuple[MoneyFundSpec, ...]:
+    """Money-fund specs from a JSON list (or a CSV) with `code`, `name`, optional `full_name`, `company`,
+    `spread` (fraction a year), `inception` — a bank's own money funds, modelled from the yield path until
+    their NAVs are in the data. An empty list means: no modelled money funds."""
+    file = Path(path)
+    try:
+        if file.suffix.lower() == ".csv":
+            records = pd.read_csv(file, dtype=str).fillna("").to_dict("records")
+        else:
+            import json
+
+            records = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise DataError(f"cannot read money-fund specs {file}: {err}", details={"path": str(file)}) from err
+    if not isinstance(records, list):
+        raise DataError(f"{file}: expected a list of money funds", details={"path": str(file)})
+    specs = []
+    for i, rec in enumerate(records):
+        if not isinstance(rec, dict) or not str(rec.get("code", "")).strip() or not str(rec.get("name", "")).strip():
+            raise DataError(f"{file}: money fund #{i + 1} needs a code and a name", details={"row": i + 1})
+        try:
+            spread = float(rec.get("spread") or 0.0)
+        except (TypeError, ValueError) as err:
+            raise DataError(f"{file}: money fund {rec['code']}: spread {rec.get('spread')!r} is not a number",
+                            details={"row": i + 1, "field": "spread"}) from err
+        specs.append(MoneyFundSpec(code=str(rec["code"]).strip(), name=str(rec["name"]).strip(),
+                                   full_name=str(rec.get("full_name") or rec["name"]),
+                                   company=str(rec.get("company") or ""), spread=spread,
+                                   inception=str(rec.get("inception") or "2003-12-30")))
+    return tuple(specs)
+
+
 def yield_path(dates: pd.DatetimeIndex, by_year: Mapping[int, float] | None = None,
                override: pd.Series | None = None) -> pd.Series:
     """Annual yield (fraction) on each date: the yearly path, replaced by `override` where it has values.
@@ -133,7 +165,7 @@ def money_market_funds(trading_days: pd.DatetimeIndex, specs: Sequence[MoneyFund
             "aum_yi": np.nan, "benchmark_text": "七天通知存款利率(税后)", "status": "open",
             "min_purchase": 0.01, "purchase_increment": 0.01, "min_sip": 10.0,
             "management_fee": schedule.management_fee, "custody_fee": schedule.custody_fee,
-            "sales_service_fee": schedule.sales_service_fee,
+            "sales_service_fee": schedule.sales_service_fee, "currency": "CNY", "modelled": True,
         })
     funds = pd.DataFrame(rows).set_index("code")
     return MoneyMarketSet(funds=funds, schedules=tuple(schedule for _ in specs),

@@ -305,6 +305,7 @@ def share_class_families(funds: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 CURRENCIES = ("CNY", "USD")
+INVESTOR_CURRENCY = "CNY"  # customers invest yuan: a US-dollar class is never proposed to them
 _USD_MARKERS = re.compile(r"美元|USD", re.IGNORECASE)
 
 
@@ -322,3 +323,13 @@ def currency_of_fund(funds: object) -> object:
         return table["currency"].fillna("CNY").astype(str)
     names = table["name"] if "name" in table else pd.Series("", index=table.index)
     return pd.Series([currency_of_name(n) for n in names], index=table.index, dtype=object)
+
+
+def modelled_mask(funds: object) -> object:
+    """Each fund's `modelled` flag (False where the table has no such column)."""
+    import pandas as pd
+
+    table = funds if isinstance(funds, pd.DataFrame) else pd.DataFrame(funds)
+    if "modelled" not in table:
+        return pd.Series(False, index=table.index)
+    return table["modelled"].fillna(False).astype(bool)

@@ -51,7 +51,11 @@ FUND_COLUMNS: dict[str, str] = {
     "management_fee": "yearly",
     "custody_fee": "yearly",
     "sales_service_fee": "yearly (C classes)",
+    "currency": "currency of the share class's NAV: CNY, or USD for 美元现汇 / 美元现钞 classes",
+    "modelled": "True for a placeholder modelled from a yield path (the 模拟 money funds), never a real fund",
 }
+# Columns a stored universe may lack (older canonical files): filled from the name / False on reading.
+OPTIONAL_FUND_COLUMNS: tuple[str, ...] = ("currency", "modelled")
 
 HOLDING_COLUMNS = ["quarter", "fund_code", "stock_code", "stock_name", "market", "weight", "equity_share",
                    "rank"]

@@ -48,6 +48,7 @@ CHECKS: dict[str, str] = {
     "profile_missing": "NAV without a fund profile; profile inferred",
     "stale_shelf_row": "a shelf row describes another product (name or type changed); type defaults used",
     "risk_raised": "a risk rating too low for the measured 3-year volatility; raised",
+    "modelled_money_funds": "money-market placeholders modelled from a yield path were added (or not)",
     "unparsed_fee": "a fee-table row that could not be parsed; default schedule used",
     "unknown_type": "fund type text not recognized; type inferred",
     "missing_column": "a required column is absent",

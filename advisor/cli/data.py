@@ -38,8 +38,11 @@ def _layout(path: Path) -> str:
                     details={"path": str(path)})
 
 
-def _load_fresh(path: Path):
-    """Load without the process cache: `data` commands must see the files as they are now."""
+def _load_fresh(path: Path, money_funds: str | None = None):
+    """Load without the process cache: `data` commands must see the files as they are now.
+
+    `money_funds` (raw layouts only): None = the default modelled money funds when the data has none;
+    "none" = no modelled money funds; a path = the bank's own money funds (`load_money_fund_specs`)."""
     path = path.expanduser().resolve()
     if not path.exists():
         raise DataError(f"data directory {path} does not exist", code="data_missing", details={"path": str(path)})
@@ -48,13 +51,20 @@ def _load_fresh(path: Path):
         from products.canonical import read_canonical
 
         return layout, read_canonical(path)
+    from products.money_market import DEFAULT_MONEY_FUNDS, load_money_fund_specs
+
+    if money_funds is not None and layout == "canonical":
+        raise BadInputError("--money-funds applies to raw layouts; a canonical directory lists its own funds",
+                            details={"option": "--money-funds"})
+    specs = DEFAULT_MONEY_FUNDS if money_funds is None else () if money_funds.strip().lower() == "none" else \
+        load_money_fund_specs(Path(money_funds).expanduser())
     if layout == "shared":
         from products.sources.shared import load_shared_layout
 
-        return layout, load_shared_layout(path)
+        return layout, load_shared_layout(path, specs)
     from products.sources.fixture import load_fixture_layout
 
-    return layout, load_fixture_layout(path)
+    return layout, load_fixture_layout(path, specs)
 
 
 def _counts(universe) -> dict[str, int]:
@@ -62,6 +72,7 @@ def _counts(universe) -> dict[str, int]:
     return {
         "funds": len(funds),
         "money_market_funds": int((funds["fund_type"] == "money_market").sum()),
+        "modelled_funds": int(funds["modelled"].sum()) if "modelled" in funds else 0,
         "nav_rows": int(universe.returns.notna().to_numpy().sum()),
         "trading_days": len(universe.returns.index),
         "holdings_rows": len(universe.holdings),
@@ -116,13 +127,17 @@ def _report_unloadable(target: Path, err: DataError, as_json: bool) -> None:
 def import_data(
     src: Annotated[Path, typer.Argument(help="Source: the shared layout, fixture_small, or a canonical dir.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Directory to write the canonical Parquet files to.")],
+    money_funds: Annotated[str | None, typer.Option(
+        "--money-funds", help="Raw layouts without money-market funds: 'none', or a JSON/CSV list of the bank's "
+                              "own money funds (code, name, company, spread); default: 3 modelled placeholders."
+    )] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Convert a data source into the canonical Parquet format and report what validation found."""
     from products.canonical import write_canonical
     from products.validation import summarize
 
-    layout, universe = _load_fresh(src)
+    layout, universe = _load_fresh(src, money_funds)
     if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / "manifest.json").exists():
         raise BadInputError(f"{out_dir} exists and is not a canonical directory; choose an empty or new --out",
                             details={"out": str(out_dir)})

@@ -171,11 +171,16 @@ def _print_report(report: dict[str, Any]) -> None:
     out.print(f"benchmark 业绩比较基准: {report['benchmark']['text'] or '—'} → "
               + ", ".join(f"{k} {v:.0%}" for k, v in report["benchmark"]["weights"].items())
               + f" ({report['benchmark']['source']})")
+    for note in report["benchmark"].get("approximations", []):
+        out.print(f"  ≈ {note['zh']} / {note['en']}")
     table = Table(title=f"Metrics 业绩指标 {_day(window['start'])} … {_day(window['end'])} "
                         f"(rf {window['risk_free']:.2%})")
     table.add_column("metric")
     table.add_column("value", justify="right")
-    rows = [("annual return 年化收益", _pct(m["annual_return"])), ("volatility 年化波动", _pct(m["annual_volatility"])),
+    rows = [("total return 区间收益", _pct(m.get("total_return"))),
+            ("benchmark total 基准区间收益", _pct(m.get("benchmark_total_return"))),
+            ("excess over the window 区间超额", _pct(m.get("excess_total_return"))),
+            ("annual return 年化收益", _pct(m["annual_return"])), ("volatility 年化波动", _pct(m["annual_volatility"])),
             ("max drawdown 最大回撤", _pct(m["max_drawdown"])),
             ("peak → trough → recovery", f"{_day(m['peak_date'])} → {_day(m['trough_date'])} → "
                                          f"{_day(m['recovery_date'])}"),

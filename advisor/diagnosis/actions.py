@@ -24,6 +24,7 @@ from advisor.diagnosis.book import Book
 from advisor.diagnosis.rules.base import Rule
 from advisor.diagnosis.rules.liquidity import liquid_assets
 from advisor.diagnosis.score import FAMILY_WEIGHTS, rule_points
+from products.taxonomy import INVESTOR_CURRENCY, currency_of_fund
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,8 @@ def swap_candidates(book: Book, i: int, funds: list[dict[str, Any]], share_class
     allowed = int(book.allowed_level[i])
     held = set(book.entry_fund[book.entries_of(i)].tolist())
     position = ctx.universe.code_index
-    usable = ~ctx.weak & np.isfinite(ctx.stars) & (ctx.risk_level <= allowed) & ~ctx.money_market
+    yuan = (currency_of_fund(ctx.universe.funds) == INVESTOR_CURRENCY).to_numpy()  # no US-dollar class
+    usable = ~ctx.weak & np.isfinite(ctx.stars) & (ctx.risk_level <= allowed) & ~ctx.money_market & yuan
     out: list[dict[str, Any]] = []
     reasons: list[dict[str, Any]] = []
     for fund in funds:

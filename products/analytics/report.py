@@ -151,6 +151,28 @@ def fund_listing(universe: Universe, fund_type: FundType | None = None, asset_cl
 
 
 BENCHMARK_COVERAGE_MIN = 0.95  # paired days / fund days below this: the relative metrics' span is stated
+MIN_ANNUALIZED_DAYS = 365  # GIPS: a return over a shorter period is never annualized
+ANNUALIZED_RETURNS = ("annual_return", "benchmark_annual_return", "excess_return", "alpha", "calmar")
+
+
+def metrics_for_readers(metrics: pd.DataFrame) -> pd.DataFrame:
+    """`compute_metrics` output as people may read it (the fund card, the API): cumulative figures over the
+    window always (`total_return`; `benchmark_total_return` and `excess_total_return` over the days the
+    benchmark covers), and the annualized returns (`ANNUALIZED_RETURNS`) nulled where the fund's window
+    spans under one year (GIPS: returns for periods under a year must not be annualized). `data_warnings`
+    says so (`not_annualized`)."""
+    out = metrics.copy()
+    pairs = pd.to_numeric(out["n_pair_days"], errors="coerce").astype(float)
+    bench = pd.to_numeric(out["benchmark_annual_return"], errors="coerce")
+    fund_on_pairs = bench + pd.to_numeric(out["excess_return"], errors="coerce")
+    out["benchmark_total_return"] = ((1.0 + bench) ** (pairs / TRADING_DAYS) - 1.0).where(pairs > 0)
+    out["excess_total_return"] = ((1.0 + fund_on_pairs) ** (pairs / TRADING_DAYS) - 1.0
+                                  - out["benchmark_total_return"]).where(pairs > 0)
+    span = (pd.to_datetime(out["end"]) - pd.to_datetime(out["start"])).dt.days
+    short = span < MIN_ANNUALIZED_DAYS
+    out.loc[short, list(ANNUALIZED_RETURNS)] = np.nan
+    out["span_days"] = span
+    return out
 
 
 def data_warnings(metrics: dict[str, Any]) -> list[dict[str, str]]:
@@ -179,6 +201,15 @@ def data_warnings(metrics: dict[str, Any]) -> list[dict[str, str]]:
                        "metrics (excess return, tracking error, beta, win rate, capture) are on that span",
             "message_zh": f"业绩比较基准数据仅覆盖{start}至{end}（{n_days}个交易日中的{n_pairs}个），"
                           "超额收益、跟踪误差等相对指标只按该区间计算",
+        })
+    span = metrics.get("span_days")
+    if span is not None and pd.notna(span) and span < MIN_ANNUALIZED_DAYS:
+        warnings.append({
+            "code": "not_annualized",
+            "message": f"the window spans {int(span)} days, under one year: returns are shown for the window "
+                       "(total, benchmark, excess), not annualized",
+            "message_zh": f"所选区间仅{int(span)}天，不足一年：收益按区间累计展示"
+                          "（区间收益、基准收益、超额收益），不做年化",
         })
     if metrics.get("n_days", 0) < TRADING_DAYS:
         warnings.append({
@@ -212,7 +243,8 @@ def fund_report(universe: Universe, code: str, *, start: pd.Timestamp | None = N
     i = universe.code_index[code]
     returns = universe.returns[[code]]
     bench_all = fund_benchmark_returns(universe)
-    metrics = compute_metrics(returns, bench_all[[code]], risk_free=risk_free, start=start, end=end)
+    metrics = metrics_for_readers(compute_metrics(returns, bench_all[[code]], risk_free=risk_free, start=start,
+                                                  end=end))
     metric_row = metrics.loc[code].to_dict()
     window = slice_window(returns, start, end)
     rolling: dict[str, Any] = {}

@@ -31,6 +31,8 @@ from products.research._common import (
     peer_percentile,
     to_timestamp,
 )
+from products.share_classes import returns_in_currency, to_yuan, yuan_class_of
+from products.taxonomy import modelled_mask
 from products.universe import Universe
 
 DIMENSIONS: tuple[str, ...] = (
@@ -166,15 +168,26 @@ def leaderboard(universe: Universe, as_of: date | str | pd.Timestamp | None = No
 
 
 def _score(dims: pd.DataFrame, wts: dict[str, float]) -> pd.DataFrame:
-    """Composite score and stars from the dimension table (cheap: re-weighting needs no new metrics)."""
+    """Composite score and stars from the dimension table (cheap: re-weighting needs no new metrics).
+
+    A share class `rated_as` another (a dollar class of a yuan fund) is no peer: it takes that class's
+    score and stars after the stars are dealt."""
     rated = dims["rated"]
     weight_vec = np.array([wts[d] for d in DIMENSIONS])
     score = pd.Series(dims[list(DIMENSIONS)].to_numpy() @ weight_vec, index=dims.index).where(rated)
     # near-identical index trackers share one rating: the mean score of their tracking group
     rating = score.groupby(dims["tracking_group"]).transform("mean").where(rated)
+    # a dollar class carries its yuan class's score, rating and stars
+    rated_as = dims["rated_as"] if "rated_as" in dims else pd.Series("", index=dims.index)
+    as_class = rated_as.ne("").to_numpy()
+    stars = assign_stars(rating.where(~as_class), dims["category"])
+    if as_class.any():
+        score[as_class] = score.reindex(rated_as[as_class]).to_numpy()
+        rating[as_class] = rating.reindex(rated_as[as_class]).to_numpy()
+        stars[as_class] = stars.reindex(rated_as[as_class]).to_numpy()
     table = dims.copy()
     table.insert(2, "score", score)
-    table.insert(3, "stars", assign_stars(rating, dims["category"]))
+    table.insert(3, "stars", stars)
     table.insert(4, "rating_score", rating)
     table.attrs = {"as_of": dims.attrs["as_of"], "weights": wts}
     order = table.assign(_s=table["score"].fillna(-1.0)).reset_index().sort_values(
@@ -196,11 +209,17 @@ def _dimensions(universe: Universe, as_of: pd.Timestamp | None) -> pd.DataFrame:
         raise BadInputError(f"no return data on or before {as_of.date()}: the data starts "
                             f"{universe.returns.index[0].date()}", details={"as_of": str(as_of.date())})
     funds = universe.funds
+    returns = returns_in_currency(universe).loc[:as_of]  # dollar classes measured in yuan, like their peers
     first = first_observation(returns)
     inception = pd.to_datetime(funds["inception"], errors="coerce") if "inception" in funds else first
     listed = first.notna() & ~(inception > as_of)
     window_start = as_of - pd.DateOffset(years=RATING_YEARS)
     rated = listed & (first <= window_start + pd.Timedelta(days=HISTORY_TOLERANCE_DAYS))
+    # placeholders (modelled money funds) are never ranked; a dollar class of a listed yuan fund is that
+    # fund's share class, not its peer: it is rated as the yuan class (see `_score`)
+    yuan_class = yuan_class_of(funds)
+    rated_as = yuan_class.where(yuan_class.isin(listed.index[listed]), "")
+    rated = rated & ~modelled_mask(funds) & rated_as.eq("")
     groups = peer_groups(universe, rated)
     group_size = rated.groupby(groups).transform("sum")
     rated = rated & (group_size >= MIN_PEERS)  # too few peers to rank against: listed, not rated
@@ -228,10 +247,15 @@ def _dimensions(universe: Universe, as_of: pd.Timestamp | None) -> pd.DataFrame:
 
     passive = text_mandates(universe)["passive"].reindex(funds.index).fillna(False).astype(bool)
     window = returns.loc[returns.index > window_start]
+    groups_of_own = tracking_groups(window, groups, passive, rated).reindex(funds.index)  # own ratings only
+    if rated_as.ne("").any():  # the share class carries its yuan class's rating and dimensions
+        cls = rated_as.ne("")
+        dims.loc[cls] = dims.reindex(rated_as[cls]).to_numpy()
+        rated = rated | (cls & rated.reindex(rated_as.where(cls, rated_as.index)).to_numpy())
     table = pd.DataFrame({
         "name": funds["name"], "category": groups, "fund_type": funds["fund_type"].astype(str), "rated": rated,
-        "history_years": ((as_of - first).dt.days / 365.25).where(listed),
-        "tracking_group": tracking_groups(window, groups, passive, rated).reindex(funds.index),
+        "history_years": ((as_of - first).dt.days / 365.25).where(listed), "rated_as": rated_as,
+        "tracking_group": groups_of_own,
     })
     table = pd.concat([table, dims], axis=1).loc[listed]
     table.index.name = "code"
@@ -273,7 +297,7 @@ def _raw_measures(universe: Universe, returns: pd.DataFrame, start: pd.Timestamp
         # build it from a snapshot cut at as_of so that nothing later can leak in.
         past = dataclasses.replace(universe, returns=returns, benchmarks=universe.benchmarks.loc[:as_of])
         bench_all = fund_benchmark_returns(past)
-    bench = bench_all.reindex(index=window.index, columns=window.columns)
+    bench = to_yuan(bench_all, universe).reindex(index=window.index, columns=window.columns)
     metrics = compute_metrics(window, bench)
     raw = pd.DataFrame(index=returns.columns)
     for col in ("annual_volatility", "downside_deviation", "max_drawdown", "sharpe", "sortino", "excess_return",

@@ -48,7 +48,14 @@ from products.money_market import DEFAULT_MONEY_FUNDS, MoneyFundSpec, cash_index
 from products.risk_rating import apply_risk_floor, shelf_row_applies
 from products.sources.shelf import ShelfEntry, ShelfTable, parse_shelf
 from products.sw_crosswalk import scheme_of, sw2014_l1_name
-from products.taxonomy import ASSET_CLASS_OF_TYPE, DEFAULT_RISK_OF_TYPE, FundType, parse_fund_type, share_class_of
+from products.taxonomy import (
+    ASSET_CLASS_OF_TYPE,
+    DEFAULT_RISK_OF_TYPE,
+    FundType,
+    currency_of_name,
+    parse_fund_type,
+    share_class_of,
+)
 from products.universe import (
     BENCHMARK_NAMES,
     CORE_BENCHMARKS,
@@ -441,6 +448,19 @@ def assemble_universe(raw: RawLayout, money_funds: Sequence[MoneyFundSpec] = DEF
     funds, floor_found = apply_risk_floor(funds, returns.reindex(columns=funds.index), as_of)
     found.append(floor_found)
 
+    own_cash = funds.index[funds["fund_type"] == FundType.MONEY_MARKET.value]
+    if money_funds and len(own_cash):  # the data has real money funds: no placeholders beside them
+        found.append(issues_frame([{"check": "modelled_money_funds", "severity": "info", "source": "money_market",
+                                    "message": f"{len(own_cash)} money-market funds in the data; modelled "
+                                               "money funds not added"}]))
+        money_funds = ()
+    elif money_funds:
+        found.append(issues_frame([{"check": "modelled_money_funds", "severity": "warning",
+                                    "source": "money_market",
+                                    "message": f"the data has no money-market fund: {len(money_funds)} modelled "
+                                               f"ones added ({', '.join(m.code for m in money_funds)}), never "
+                                               "ranked; proposals holding them say so — plug in the bank's own "
+                                               "money funds (canonical data, or --money-funds)"}]))
     mm = money_market_funds(returns.index, money_funds, override=raw.yield_override) if money_funds else None
     if mm is not None:
         funds = pd.concat([funds, mm.funds[funds.columns]])
@@ -528,6 +548,8 @@ def _fund_table(profiles: pd.DataFrame, types: pd.Series, nav: pd.DataFrame, ent
     funds["min_sip"] = shelf_sip.fillna(funds["min_purchase"].clip(10.0, 100.0)).astype(float)
     for col in ("management_fee", "custody_fee", "sales_service_fee"):
         funds[col] = 0.0  # filled from the schedules below
+    funds["currency"] = [currency_of_name(n) for n in funds["name"]]
+    funds["modelled"] = False
     funds.index.name = "code"
     return funds[list(FUND_COLUMNS)]
 

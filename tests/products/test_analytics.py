@@ -251,3 +251,22 @@ def test_rolling_window_longer_than_history_is_empty() -> None:
     assert math.isnan(rolled.summary().at["F", "latest_annual_return"])
     with pytest.raises(BadInputError):
         rolling_metrics(frame({"F": [0.01] * 30}), 0)
+
+
+def test_windows_under_a_year_are_not_annualized_for_readers() -> None:
+    """GIPS: the card shows cumulative fund, benchmark and excess returns over a short window, no annual figures."""
+    from products.analytics.report import data_warnings, metrics_for_readers
+
+    index = pd.bdate_range("2024-01-01", periods=300)
+    r = pd.DataFrame({"F": np.full(300, 0.001)}, index=index)
+    b = pd.DataFrame({"F": np.full(300, 0.0005)}, index=index)
+    short = metrics_for_readers(compute_metrics(r, b, end=index[3])).loc["F"]
+    assert short["total_return"] == pytest.approx(1.001 ** 4 - 1)
+    assert short["benchmark_total_return"] == pytest.approx(1.0005 ** 4 - 1)
+    assert short["excess_total_return"] == pytest.approx(1.001 ** 4 - 1.0005 ** 4)
+    for col in ("annual_return", "benchmark_annual_return", "excess_return", "alpha", "calmar"):
+        assert math.isnan(short[col]), col
+    assert "not_annualized" in [w["code"] for w in data_warnings(short.to_dict())]
+    full = metrics_for_readers(compute_metrics(r, b)).loc["F"]
+    assert full["annual_return"] == pytest.approx(1.001 ** 252 - 1)
+    assert "not_annualized" not in [w["code"] for w in data_warnings(full.to_dict())]

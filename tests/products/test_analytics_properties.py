@@ -89,5 +89,7 @@ def test_matches_empyrical_on_random_series(values: np.ndarray, other: np.ndarra
         checks["beta"] = ep.beta(rs, bs)
         checks["alpha"] = ep.alpha(rs, bs, risk_free=rf_d)
     for key, expected in checks.items():
-        # abs 1e-10: alpha compounds a ~1e-17 daily rounding difference over 252 days
-        assert math.isclose(m[key], expected, rel_tol=1e-9, abs_tol=1e-10), (key, m[key], expected)
+        # alpha compounds the daily Jensen alpha 252 times: a relative rounding difference δ in the daily
+        # figure becomes ~252·δ·j/(1+j) in alpha (hypothesis found 1e-9 at alpha ≈ 7.8e12), hence 1e-7
+        rel = 1e-7 if key == "alpha" else 1e-9
+        assert math.isclose(m[key], expected, rel_tol=rel, abs_tol=1e-10), (key, m[key], expected)

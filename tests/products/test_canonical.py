@@ -10,6 +10,7 @@ import pytest
 
 from products.canonical import FORMAT_VERSION, read_canonical, write_canonical
 from products.errors import DataError
+from products.taxonomy import currency_of_name
 from products.universe import BENCHMARK_NAMES, CORE_BENCHMARKS, FUND_COLUMNS, HOLDING_COLUMNS, Universe
 
 
@@ -63,6 +64,22 @@ def test_missing_column_is_named(canonical_dir: Path) -> None:
     with pytest.raises(DataError, match=r"funds\.parquet lacks column.*risk_level") as err:
         read_canonical(canonical_dir)
     assert err.value.details["missing"] == ["company", "risk_level"]
+
+
+def test_currency_and_modelled_columns_are_optional_and_checked(canonical_dir: Path,
+                                                                 fixture_universe: Universe) -> None:
+    """Files written before the columns existed still load (currency read from the name, nothing
+    modelled); a currency other than CNY/USD names the fund."""
+    funds = pd.read_parquet(canonical_dir / "funds.parquet")
+    funds.drop(columns=["currency", "modelled"]).to_parquet(canonical_dir / "funds.parquet", index=False)
+    old = read_canonical(canonical_dir)
+    assert old.funds["currency"].tolist() == [currency_of_name(n) for n in old.funds["name"]]
+    assert not old.funds["modelled"].any()
+    funds.loc[funds["code"] == "000118", "currency"] = "EUR"
+    funds.to_parquet(canonical_dir / "funds.parquet", index=False)
+    with pytest.raises(DataError, match=r"currency.*000118"):
+        read_canonical(canonical_dir)
+    assert fixture_universe.funds["modelled"].sum() == 3  # the modelled money funds round-trip (test above)
 
 
 def test_missing_required_file_and_bad_manifest(canonical_dir: Path) -> None:
