@@ -211,7 +211,15 @@ def _print_report(report: dict[str, Any]) -> None:
                           if v)
     if style.get("unavailable"):
         top_style = "unavailable 不可用"
+    elif style.get("r_squared") is not None:
+        top_style = (top_style or "unexplained 无法解释") + f" (R² {style['r_squared']:.2f})"
     out.print(f"research 研究: stars 星级 {'★' * stars if stars else 'unrated 未评级'} · style 风格 {top_style or '—'}")
+    if style.get("bond_style"):
+        bond = style["bond_style"]
+        out.print(f"bond style 债券风格: {bond['label_zh']} / {bond['label_en']} · duration 久期 ≈ "
+                  f"{bond['duration_years']:.1f}y · equity 权益 {bond['equity_share']:.0%}")
+    if style.get("warning"):
+        out.print(f"[yellow]warning 提示[/] {style['warning']['zh']} / {style['warning']['en']}")
     for note in [*(report.get("look_through") or {}).get("notes", []), style.get("unavailable")]:
         if note:
             out.print(f"[yellow]note 说明[/] {note}")

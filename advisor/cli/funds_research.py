@@ -213,7 +213,8 @@ def style(
                 for code, row in tilts["industry_tilt"].dropna(how="all").iterrows()}
         print_json(payload)
         return
-    _print_frame("Style analysis 风格分析", result.reset_index().drop(columns=["n_windows"]))
+    _print_frame("Style analysis 风格分析 (R² < 0.3: unexplained, no weights 无法解释)",
+                 result.reset_index().drop(columns=["n_windows", "explained"]))
     if tilts is not None:
         _print_frame("Board mix of disclosed stocks 持仓板块分布",
                      tilts["boards"].dropna(how="all").reset_index())

@@ -40,7 +40,14 @@ from products.research.lookthrough import (
     look_through,
     portfolio_look_through,
 )
-from products.research.style import STYLE_NAMES, STYLE_NAMES_ZH, holdings_tilts, rolling_style, style_analysis
+from products.research.style import (
+    STYLE_NAMES,
+    STYLE_NAMES_ZH,
+    bond_style_label,
+    holdings_tilts,
+    rolling_style,
+    style_analysis,
+)
 from products.universe import Universe
 
 __all__ = [
@@ -66,6 +73,7 @@ __all__ = [
 ]
 
 TOP_STOCKS_IN_CARD = 10
+STYLE_R_SQUARED_CAUTION = 0.6  # below this (but explained) the card says how much is unexplained
 TILTS_IN_CARD = 3
 
 
@@ -146,13 +154,36 @@ def _style_card(universe: Universe, code: str, as_of: pd.Timestamp | None) -> di
         card.update({"weights": {}, "r_squared": None, "drift": None, "window_end": None,
                      "unavailable": err.message})
     else:
-        weights = {s: _num(style[s]) for s in STYLE_NAMES}
+        weights = {s: _num(style[s]) for s in STYLE_NAMES if _num(style[s]) is not None}
+        r2 = _num(style["r_squared"])
         card.update({
-            "weights": weights if any(v is not None for v in weights.values()) else {},
-            "r_squared": _num(style["r_squared"]), "drift": _num(style["drift"]),
+            "weights": weights, "r_squared": r2, "unexplained": _num(style["unexplained"]),
+            "explained": bool(style["explained"]), "drift": _num(style["drift"]),
             "window_end": None if pd.isna(style["window_end"])
             else pd.Timestamp(style["window_end"]).date().isoformat(),
         })
+        if r2 is not None and not card["explained"]:
+            card["warning"] = {
+                "code": "style_unexplained",
+                "zh": f"风格指数只能解释该基金{r2:.0%}的收益波动（R²），风格结论不可靠，不列示风格权重。",
+                "en": f"The style series explain only {r2:.0%} of this fund's return variance (R²): its style "
+                      "cannot be read from returns, so no weights are shown (they are not cash).",
+            }
+        elif r2 is not None and r2 < STYLE_R_SQUARED_CAUTION:
+            card["warning"] = {
+                "code": "style_low_r_squared",
+                "zh": f"风格指数解释该基金{r2:.0%}的收益波动（R²），其余{1 - r2:.0%}无法由风格解释，风格权重仅供参考。",
+                "en": f"The style series explain {r2:.0%} of this fund's return variance (R²); the other "
+                      f"{1 - r2:.0%} is unexplained, so read the weights with care.",
+            }
+        duration, equity = _num(style.get("duration_years")), _num(style.get("equity_share"))
+        if duration is not None and equity is not None:
+            card["bond_style"] = {
+                "duration_years": duration, "equity_share": equity,
+                "label_zh": bond_style_label(duration, equity, "zh"),
+                "label_en": bond_style_label(duration, equity, "en"),
+                "method": "returns-based estimate: 10-year treasury weight × 8 years; equity styles' weight",
+            }
     tilts = holdings_tilts(universe, [code], None, as_of)
     boards = tilts["boards"]
     if code in boards.index and boards.loc[code].notna().any():

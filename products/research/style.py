@@ -25,15 +25,22 @@ from products.research._common import cached, to_timestamp
 from products.research.style_qp import solve_simplex_qp
 from products.universe import BENCHMARK_NAMES, CORE_BENCHMARKS, Universe
 
-STYLE_NAMES: tuple[str, ...] = CORE_BENCHMARKS  # stable output names, fixed order
+OPTIONAL_STYLES: tuple[str, ...] = ("hk_equity",)  # in the basis where the universe has the series
+STYLE_NAMES: tuple[str, ...] = (*CORE_BENCHMARKS, *OPTIONAL_STYLES)  # stable output names, fixed order
 STYLE_NAMES_ZH: dict[str, str] = {
     "cn_large_cap": "A股大盘", "cn_mid_small_cap": "A股中小盘", "cn_bond": "中国债券", "gold": "黄金",
-    "us_equity": "美股", "us_tech": "美股科技", "cash": "现金",
+    "us_equity": "美股", "us_tech": "美股科技", "cash": "现金", "hk_equity": "港股",
 }
 STYLE_NAMES_EN: dict[str, str] = {
     "cn_large_cap": "China large caps", "cn_mid_small_cap": "China mid and small caps", "cn_bond": "China bonds",
-    "gold": "gold", "us_equity": "US equity", "us_tech": "US tech", "cash": "cash",
+    "gold": "gold", "us_equity": "US equity", "us_tech": "US tech", "cash": "cash", "hk_equity": "Hong Kong equity",
 }
+# Below this R² the style series do not explain the fund: its weights are not reported (they would read as
+# "cash" or noise), the window is `unexplained`, and it does not count toward style drift.
+MIN_R_SQUARED = 0.3
+BOND_TYPES = ("bond", "bond_index", "convertible", "mixed_bond")
+BOND_PROXY_DURATION = 8.0  # years: the modified duration of the 10-year treasury series (511260)
+EQUITY_STYLES = ("cn_large_cap", "cn_mid_small_cap", "us_equity", "us_tech", "hk_equity")
 
 
 def style_label(name: str, lang: str = "zh") -> str:
@@ -66,7 +73,8 @@ def _style_returns(universe: Universe, last_day: pd.Timestamp) -> tuple[pd.DataF
     per universe); measured with the China-listed ETFs, the shift raised QDII R² from ~0.62 to ~0.75.
     """
     bench = _style_basis(universe)
-    levels = bench[list(STYLE_NAMES)].sort_index().loc[:last_day].copy()
+    names = basis_names(universe)
+    levels = bench[names].sort_index().loc[:last_day].copy()
     if len(levels) < 2:
         raise BadInputError(f"no style data on or before {last_day.date()}", code="style_basis_missing",
                             details={"as_of": str(last_day.date())})
@@ -77,7 +85,7 @@ def _style_returns(universe: Universe, last_day: pd.Timestamp) -> tuple[pd.DataF
             levels[style] = own.shift(-lags[style]).reindex(levels.index)
     if any(lags.get(style, 0) for style in FOREIGN_STYLES):
         levels = levels.iloc[:-1]  # the last day has no next-day foreign close yet
-    ends = [levels[c].last_valid_index() for c in STYLE_NAMES]
+    ends = [levels[c].last_valid_index() for c in names]
     if any(e is None for e in ends):
         raise BadInputError(f"no style data on or before {last_day.date()}", code="style_basis_missing",
                             details={"as_of": str(last_day.date())})
@@ -92,11 +100,17 @@ def _style_basis(universe: Universe) -> pd.DataFrame:
         what = "fund returns" if universe.returns.empty else "style benchmark series (benchmarks table empty or absent)"
         raise BadInputError(f"style unavailable: the data has no {what} / 缺少风格基准数据，风格分析不可用",
                             code="style_basis_missing", details={"missing": what})
-    missing = [s for s in STYLE_NAMES if s not in bench.columns]
+    missing = [s for s in CORE_BENCHMARKS if s not in bench.columns]
     if missing:
         raise BadInputError(f"style basis incomplete: benchmarks lack {missing}", code="style_basis_missing",
                             details={"missing": missing})
     return bench
+
+
+def basis_names(universe: Universe) -> list[str]:
+    """The style series this universe's basis uses: the core ones, and the optional ones it has data for."""
+    bench = universe.benchmarks
+    return [*CORE_BENCHMARKS, *(s for s in OPTIONAL_STYLES if s in bench and bench[s].notna().any())]
 
 
 def _foreign_lags(universe: Universe) -> dict[str, int]:
@@ -189,7 +203,7 @@ def _rolling_style(universe: Universe, codes: list[str], window: int, step: int,
     resid = var_y - 2 * np.einsum("ni,ni->n", w, c) + np.einsum("ni,nij,nj->n", w, G, w)
     with np.errstate(invalid="ignore", divide="ignore"):
         r2 = np.clip(1.0 - resid / var_y, 0.0, 1.0)
-    out = pd.DataFrame(w, columns=list(STYLE_NAMES))
+    out = pd.DataFrame(w, columns=list(styles.columns)).reindex(columns=list(STYLE_NAMES))
     out.insert(0, "code", np.tile(np.asarray(codes, dtype=object), len(ends)))
     out.insert(0, "end", np.repeat(styles.index[ends].to_numpy(), n))
     out["r_squared"] = r2
@@ -198,25 +212,53 @@ def _rolling_style(universe: Universe, codes: list[str], window: int, step: int,
 
 
 def style_analysis(universe: Universe, codes: list[str] | None = None, window: int = 252, step: int = 21,
-                   as_of: date | str | pd.Timestamp | None = None) -> pd.DataFrame:
-    """Latest style of each fund: weights by style name, `r_squared`, `drift`, `window_end`, `n_windows`.
+                   as_of: date | str | pd.Timestamp | None = None,
+                   min_r_squared: float = MIN_R_SQUARED) -> pd.DataFrame:
+    """Latest style of each fund: weights by style name, `r_squared`, `unexplained` (1 − R²), `explained`,
+    `drift`, `window_end`, `n_windows`, and for bond-type funds `duration_years` and `equity_share`.
 
-    Funds without a full enough window get NaN weights (still listed).
+    A latest window with R² below `min_r_squared` is unexplained: its weights are NaN (not "cash"), and
+    drift counts only explained windows. Funds without a full enough window get NaN weights (still listed).
+    Bond style (returns-based, an estimate): `duration_years` = the 10-year treasury weight × its duration
+    (`BOND_PROXY_DURATION`), `equity_share` = the equity styles' weight.
     """
     code_list = _codes(universe, codes)
     history = rolling_style(universe, code_list, window, step, as_of)
     out = pd.DataFrame(index=pd.Index(code_list, name="code"),
-                       columns=[*STYLE_NAMES, "r_squared", "drift", "window_end", "n_windows"], dtype=float)
+                       columns=[*STYLE_NAMES, "r_squared", "unexplained", "explained", "drift", "window_end",
+                                "n_windows", "duration_years", "equity_share"], dtype=float)
     out["window_end"] = pd.NaT
+    out["explained"] = False
     if history.empty:
         return out
     latest = history.sort_values("end").drop_duplicates("code", keep="last").set_index("code")
     out.loc[latest.index, [*STYLE_NAMES, "r_squared"]] = latest[[*STYLE_NAMES, "r_squared"]].to_numpy()
     out.loc[latest.index, "window_end"] = latest["end"]
-    drift = style_drift(history)
+    out["unexplained"] = 1.0 - out["r_squared"]
+    explained = out["r_squared"] >= min_r_squared
+    out["explained"] = explained
+    out.loc[~explained, list(STYLE_NAMES)] = np.nan
+    drift = style_drift(history[history["r_squared"] >= min_r_squared])
     out["drift"] = drift.reindex(out.index).to_numpy()
     out["n_windows"] = history.groupby("code").size().reindex(out.index).fillna(0).to_numpy()
+    types = universe.funds["fund_type"].reindex(out.index).astype(str)
+    bond = types.isin(BOND_TYPES) & explained
+    out.loc[bond, "duration_years"] = out.loc[bond, "cn_bond"] * BOND_PROXY_DURATION
+    out.loc[bond, "equity_share"] = out.loc[bond, list(EQUITY_STYLES)].fillna(0.0).sum(axis=1)
     return out
+
+
+def bond_style_label(duration_years: float, equity_share: float, lang: str = "zh") -> str:
+    """A bond fund's style in words: equity-enhanced (固收+) from 20 % equity, else by duration."""
+    if not (np.isfinite(duration_years) and np.isfinite(equity_share)):
+        return ""
+    if equity_share >= 0.2:
+        return f"固收+（权益约{equity_share:.0%}）" if lang == "zh" else f"bond plus equity (about {equity_share:.0%})"
+    if duration_years < 2:
+        return "短久期债券" if lang == "zh" else "short duration"
+    if duration_years < 5:
+        return "中等久期债券" if lang == "zh" else "medium duration"
+    return "长久期债券" if lang == "zh" else "long duration"
 
 
 def style_drift(history: pd.DataFrame, years: float = DRIFT_YEARS) -> pd.Series:
@@ -225,7 +267,7 @@ def style_drift(history: pd.DataFrame, years: float = DRIFT_YEARS) -> pd.Series:
         return pd.Series(dtype=float)
     cutoff = history.groupby("code")["end"].transform("max") - pd.DateOffset(years=years)
     recent = history[history["end"] > cutoff]
-    weights = recent[list(STYLE_NAMES)]
+    weights = recent[list(STYLE_NAMES)].fillna(0.0)
     mean = weights.groupby(recent["code"]).transform("mean")
     distance = 0.5 * (weights - mean).abs().sum(axis=1)
     return distance.groupby(recent["code"]).mean()

@@ -59,7 +59,7 @@ def test_solver_edge_cases():
 
 def test_known_mix_is_recovered(synthetic_universe):
     style = style_analysis(synthetic_universe, ["300001", "200001", "300002"])
-    assert list(style.columns[:7]) == list(STYLE_NAMES)
+    assert list(style.columns[:len(STYLE_NAMES)]) == list(STYLE_NAMES)
     mix = style.loc["300001"]
     assert mix["cn_large_cap"] == pytest.approx(0.6, abs=0.01) and mix["cn_bond"] == pytest.approx(0.4, abs=0.01)
     assert mix["r_squared"] > 0.999
@@ -147,3 +147,49 @@ def test_real_nasdaq_qdii_load_on_us_tech(real_universe):
     assert (recent.groupby("code")["r_squared"].median() > 0.85).all()
     latest = style_analysis(real_universe, ["000055", "000834"])
     assert (latest[list(STYLE_NAMES)].idxmax(axis=1) == "us_tech").all()
+
+
+def test_a_fund_the_styles_cannot_explain_is_unexplained_not_cash(synthetic_universe):
+    """Pure noise: R² near 0, so no weights are reported (a fit would put it in cash) and the card says so."""
+    import dataclasses
+
+    from products.research import research_card
+
+    returns = synthetic_universe.returns.copy()
+    returns["300003"] = np.random.default_rng(5).normal(0, 0.01, len(returns))
+    noisy = dataclasses.replace(synthetic_universe, returns=returns)
+    row = style_analysis(noisy, ["300003", "300002"]).loc["300003"]
+    assert row["r_squared"] < 0.3 and not row["explained"] and row["unexplained"] > 0.7
+    assert row[list(STYLE_NAMES)].isna().all()
+    card = research_card(noisy, "300003")["style"]
+    assert card["weights"] == {} and card["warning"]["code"] == "style_unexplained"
+    assert "R²" in card["warning"]["zh"] and "not cash" in card["warning"]["en"]
+
+
+def test_bond_funds_get_a_bond_style(synthetic_universe):
+    style = style_analysis(synthetic_universe, ["200001", "300001"])
+    bond = style.loc["200001"]  # 60 % bonds + 40 % cash
+    assert bond["duration_years"] == pytest.approx(bond["cn_bond"] * 8.0)
+    assert bond["equity_share"] < 0.05
+    assert np.isnan(style.loc["300001", "duration_years"])  # an index fund has no bond style
+
+
+def test_real_style_rules(real_universe):
+    """Every fund: low R² → no weights; bond-type funds → duration and equity share; Hang Seng trackers load
+    on the Hang Seng series."""
+    from products.benchmark import benchmark_specs
+
+    style = style_analysis(real_universe)
+    low = style["r_squared"] < 0.3
+    assert low.sum() >= 10 and style.loc[low, list(STYLE_NAMES)].isna().all().all()
+    assert style.loc[~low & style["r_squared"].notna(), "cn_large_cap"].notna().all()
+    types = real_universe.funds["fund_type"].reindex(style.index)
+    bonds = style[types.isin(["bond", "bond_index", "convertible", "mixed_bond"]) & ~low]
+    assert len(bonds) >= 50 and bonds[["duration_years", "equity_share"]].notna().all().all()
+    specs = benchmark_specs(real_universe)  # funds benchmarked on the Hang Seng Index itself (not a variant)
+    hk = [c for c, spec in specs.items() if sum(t.weight for t in spec.terms
+                                                if t.exact and t.series == {"hk_equity": 1.0}) >= 0.9]
+    assert len(hk) >= 3
+    for code in hk:
+        assert style.loc[code, list(STYLE_NAMES)].idxmax() == "hk_equity", code
+        assert style.loc[code, "r_squared"] > 0.8
