@@ -93,7 +93,16 @@ def propose(universe: Universe, level: int, amount: float, horizon_years: float,
 
     proposal = make(universe, level, amount, horizon_years, target_return=target_return,
                     lowest_category=lowest_category)
-    return jsonable(proposal.to_dict())
+    return {**jsonable(proposal.to_dict()), "data_freshness": data_freshness(universe)}
+
+
+def data_freshness(universe: Universe) -> dict[str, Any]:
+    """How old the data is on the bank's business date (`products.freshness`): every result served now
+    carries it, with a `stale_data` warning (zh/en) when the data ends more than 10 days before today."""
+    from api.clock import business_today
+    from products.freshness import freshness
+
+    return jsonable(freshness(universe, business_today()).to_dict())
 
 
 def warm_up(universe: Universe) -> None:
@@ -168,7 +177,8 @@ def diagnose_one(universe: Universe, customers: pd.DataFrame, holdings: pd.DataF
 
     row = jsonable(customers.iloc[0].to_dict())
     payload = {**row, "holdings": jsonable(holdings.drop(columns=["customer_id"]).to_dict(orient="records"))}
-    return jsonable(diagnose_customer(diagnosis_context(universe), payload))
+    return {**jsonable(diagnose_customer(diagnosis_context(universe), payload)),
+            "data_freshness": data_freshness(universe)}
 
 
 def rebalance_orders(universe: Universe, trades: list[dict[str, Any]], confirmation_id: str,
@@ -187,7 +197,8 @@ def rebalance_one(universe: Universe, customers: pd.DataFrame, holdings: pd.Data
     """Rebalancing trades for a batch of one, as the issue-7 single-customer JSON."""
     from advisor.rebalancing import rebalance_customer
 
-    return jsonable(rebalance_customer(universe, customers, holdings, cash_flow=cash_flow))
+    return {**jsonable(rebalance_customer(universe, customers, holdings, cash_flow=cash_flow)),
+            "data_freshness": data_freshness(universe)}
 
 
 def warm_diagnosis(universe: Universe) -> None:

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from products.errors import AdvisorError, BadInputError
+from products.freshness import Freshness
 from products.serialization import dumps
 from products.serialization import jsonable as to_jsonable  # noqa: F401 - the one encoder, old name
 from products.universe import Universe
@@ -62,6 +63,18 @@ def parse_as_of(value: str | None, option: str = "--as-of") -> date | None:
     except ValueError:
         raise BadInputError(f"{option}: not a date (YYYY-MM-DD): {value!r}",
                             details={"field": option.lstrip("-").replace("-", "_")}) from None
+
+
+def as_of_for(universe: Universe, value: str | None, option: str = "--as-of") -> Freshness:
+    """The date a command acts on: `value` (YYYY-MM-DD), or the data's as-of date when omitted (never today:
+    on a snapshot months old, today has no prices). A date more than a quarter after the data is refused;
+    past `products.freshness.WARN_DAYS` the stale-data warning goes to stderr (zh and en)."""
+    from products.freshness import resolve_as_of
+
+    fresh = resolve_as_of(universe, parse_as_of(value, option), field=option.lstrip("-").replace("-", "_"))
+    if fresh.warning:
+        console.print(f"[yellow]warning 提示[/] {fresh.warning['zh']} / {fresh.warning['en']}")
+    return fresh
 
 
 def load(data: Path | None) -> Universe:

@@ -32,17 +32,18 @@ def customers_cmd(
     chunk_size: Annotated[int, typer.Option("--chunk-size", min=1_000,
                                             help="Customers generated at once (memory stays bounded by one chunk).")]
     = 250_000,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Date the data describes (default: today).")] = None,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Date the data describes (default: the fund data's as-of date).")] = None,
     data: DataOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Write customers and holdings in the batch formats (advisor.batch_io), streamed chunk by chunk."""
-    from advisor.cli.common import parse_as_of
+    from advisor.cli.common import as_of_for
     from advisor.demo_customers import generate_chunks
 
     universe = load(data)
-    chunks = generate_chunks(universe, n, seed=seed, as_of=parse_as_of(as_of), mean_holdings=mean_holdings,
-                             chunk_size=chunk_size)
+    chunks = generate_chunks(universe, n, seed=seed, as_of=as_of_for(universe, as_of).as_of,
+                             mean_holdings=mean_holdings, chunk_size=chunk_size)
     if partitions:
         from advisor.nightly.book import write_book
 

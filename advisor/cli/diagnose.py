@@ -13,6 +13,7 @@ from rich.table import Table
 from advisor.cli.common import (
     DataOption,
     JsonFlag,
+    as_of_for,
     customer_payload,
     handle_errors,
     load,
@@ -45,7 +46,8 @@ def diagnose_cmd(
     summary: Annotated[Path | None, typer.Option("--summary", help="Write a JSON summary of the run here.")] = None,
     customer_json: Annotated[Path | None, typer.Option(
         "--customer-json", help="One customer: profile fields and a holdings list.")] = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Diagnosis date YYYY-MM-DD (default: today).")] = None,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Diagnosis date YYYY-MM-DD (default: the data's as-of date).")] = None,
     chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Customers per chunk.")] = 100_000,
     data: DataOption = None,
     as_json: JsonFlag = False,
@@ -53,12 +55,15 @@ def diagnose_cmd(
     """Health-check customers' holdings: a batch (--customers/--holdings/--out) or one (--customer-json)."""
     from advisor.diagnosis import diagnose_customer, diagnosis_context
 
-    day = parse_as_of(as_of)
+    parse_as_of(as_of)  # a malformed date is refused before any data is loaded
     if customer_json is not None:
         if customers is not None or holdings is not None:
             raise BadInputError("use either --customer-json or --customers/--holdings, not both")
-        ctx = diagnosis_context(load(data))
-        report = diagnose_customer(ctx, customer_payload(customer_json), as_of=day)
+        universe = load(data)
+        fresh = as_of_for(universe, as_of)
+        ctx = diagnosis_context(universe)
+        report = {**diagnose_customer(ctx, customer_payload(customer_json), as_of=fresh.as_of),
+                  "data_freshness": fresh.to_dict()}
         if as_json:
             print_json(report)
         else:
@@ -68,7 +73,10 @@ def diagnose_cmd(
         raise BadInputError("batch mode needs --customers, --holdings and --out (or use --customer-json FILE)")
     from advisor.diagnosis.batch import diagnose_files
 
-    ctx = diagnosis_context(load(data))
+    universe = load(data)
+    fresh = as_of_for(universe, as_of)
+    day = fresh.as_of
+    ctx = diagnosis_context(universe)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TimeRemainingColumn(), console=Console(stderr=True)) as progress:
         task = progress.add_task("reading and validating", total=None)
@@ -81,7 +89,8 @@ def diagnose_cmd(
     result = outcome.summary
     brief = {"customers": result["customers"], "report": str(outcome.report_path),
              "rejects": str(outcome.rejects_path), "rejected": result["rejected"],
-             "health_score": result["health_score"], "seconds": result["seconds"]}
+             "health_score": result["health_score"], "seconds": result["seconds"],
+             "data_freshness": fresh.to_dict()}
     if as_json:
         print_json(brief)
         return

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from advisor.cli.common import DataOption, JsonFlag, handle_errors, load, print_json
+from advisor.cli.common import DataOption, JsonFlag, as_of_for, handle_errors, load, print_json
 from products.errors import BadInputError
 
 out = Console()
@@ -70,6 +70,7 @@ def rank(
 
     limit = parse_risk_option(max_risk) if max_risk else None
     universe = load(data)
+    as_of_for(universe, as_of)  # a date far beyond the data is refused, one beyond it warned about
     board = leaderboard(universe, as_of, _parse_weights(weights))
     as_of_used = board.attrs.get("as_of")
     board = board.assign(risk_level=universe.funds["risk_level"].reindex(board.index))
@@ -80,7 +81,7 @@ def rank(
     if top:
         board = board.groupby("category", sort=False, group_keys=False).head(top)
     if json_out:
-        print_json({"as_of": as_of_used, "universe_version": universe.version,
+        print_json({"as_of": as_of_used, "data_as_of": str(universe.as_of), "universe_version": universe.version,
                     "weights": board.attrs.get("weights"), "funds": _rank_rows(board)})
         return
     if csv_out:
@@ -130,6 +131,7 @@ def lookthrough(
     from products.research import look_through, portfolio_look_through
 
     universe = load(data)
+    as_of_for(universe, as_of)
     if portfolio_weights:
         values = [float(v) for v in portfolio_weights.split(",")]
         if len(values) != len(codes):
@@ -179,7 +181,9 @@ def overlap(
     """Weighted overlap (0–1) of the funds' disclosed holdings (持仓重合度)."""
     from products.research import holdings_overlap
 
-    matrix = holdings_overlap(load(data), codes, as_of)
+    universe = load(data)
+    as_of_for(universe, as_of)
+    matrix = holdings_overlap(universe, codes, as_of)
     if json_out:
         print_json({"codes": list(matrix.index), "overlap": matrix.to_numpy().tolist()})
         return
@@ -200,6 +204,7 @@ def style(
     from products.research import holdings_tilts, style_analysis
 
     universe = load(data)
+    as_of_for(universe, as_of)
     result = style_analysis(universe, codes or None, window=window, as_of=as_of)
     result.insert(0, "name", universe.funds["name"].reindex(result.index))
     result["window_end"] = pd.to_datetime(result["window_end"]).dt.strftime("%Y-%m-%d")

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from advisor.cli.common import DataOption, JsonFlag, handle_errors, parse_as_of, print_json
+from advisor.cli.common import DataOption, JsonFlag, as_of_for, handle_errors, load, parse_as_of, print_json
 from products.errors import BadInputError
 
 out = Console()
@@ -83,7 +83,8 @@ def run_cmd(
                                                 help="Workers of the local cluster (default: one per core).")] = None,
     partitions: Annotated[str | None, typer.Option(
         "--partitions", help="Run only these partitions, e.g. 3,17,40-45 (default: every partition not done).")] = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Business date YYYY-MM-DD (default: today).")] = None,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Business date YYYY-MM-DD (default: the data's as-of date).")] = None,
     option: Annotated[list[str] | None, typer.Option(
         "--option", help="Job option key=value, repeatable (rebalance: calendar, turnover_cap, fund_events; "
                          "health_check: chunk_size).")] = None,
@@ -97,6 +98,7 @@ def run_cmd(
     from advisor.nightly.runner import check_scheduler, run_job
 
     # bad input is reported before any work starts
+    parse_as_of(as_of)
     options = get_job(job).options(parse_options(option))
     opened = Book.open(book)
     wanted = parse_partitions(partitions)
@@ -112,13 +114,16 @@ def run_cmd(
                 progress.console.print(f"[red]partition {record['partition']} failed[/]: "
                                        f"{record.get('error', {}).get('message', '')}")
 
-        outcome = run_job(job, opened, out_dir, data=data, as_of=parse_as_of(as_of), options=options,
+        universe = load(data)
+        fresh = as_of_for(universe, as_of)
+        outcome = run_job(job, opened, out_dir, data=data, as_of=fresh.as_of, options=options, universe=universe,
                           scheduler=scheduler, workers=workers, partitions=wanted, force=force, progress=advance)
     payload = {"job": outcome.job, "out": str(outcome.out), "complete": outcome.complete,
                "partitions": outcome.summary.get("partitions"), "ran": len(outcome.ran), "seconds": outcome.seconds,
                "failed": {str(p): e.get("message", "") for p, e in outcome.failed.items()},
                "summary": str(outcome.out / "summary.json"),
-               "rejects": None if outcome.rejects_path is None else str(outcome.rejects_path)}
+               "rejects": None if outcome.rejects_path is None else str(outcome.rejects_path),
+               "data_freshness": fresh.to_dict()}
     if as_json:
         print_json(payload)
     else:

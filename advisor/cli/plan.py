@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -13,9 +12,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from advisor.cli.common import (
     DataOption,
     JsonFlag,
+    as_of_for,
     handle_errors,
     load,
-    parse_as_of,
     print_json,
     read_json_object,
 )
@@ -64,8 +63,8 @@ HoldingsOption = Annotated[Path | None, typer.Option("--holdings", help="Holding
 LedgerOption = Annotated[Path | None, typer.Option("--ledger", help="Transaction ledger (Parquet or CSV).")]
 CustomerJsonOption = Annotated[Path | None, typer.Option(
     "--customer-json", help="One customer: profile fields with holdings and/or ledger lists.")]
-AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Valuation date YYYY-MM-DD (default: today; "
-                                                                 "prices are the latest on or before it).")]
+AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Valuation date YYYY-MM-DD (default: the data's "
+                                                                 "as-of date; prices are the latest on or before it).")]
 
 
 def progress_bar() -> Progress:
@@ -80,8 +79,7 @@ def one_customer_book(data: Path | None, path: Path, as_of: str | None):
     customers, holdings, ledger = customer_tables(read_json_object(path, "a customer with holdings or a ledger"))
     if holdings is None and ledger is None:
         raise BadInputError("the customer JSON needs a holdings or a ledger list", details={"field": "ledger"})
-    book = load_book(universe, customers, holdings=holdings, ledger=ledger,
-                     as_of=parse_as_of(as_of) or date.today())
+    book = load_book(universe, customers, holdings=holdings, ledger=ledger, as_of=as_of_for(universe, as_of).as_of)
     bad_customer = book.rejects[book.rejects["table"] == "customers"]
     if len(bad_customer):
         first = bad_customer.iloc[0]
@@ -129,7 +127,7 @@ def returns_cmd(
     with progress_bar() as progress:
         task = progress.add_task("reading and validating", total=None)
         summary = write_returns(universe, customers, out_path, holdings=holdings, ledger=ledger,
-                                as_of=parse_as_of(as_of) or date.today(), chunk_size=chunk_size,
+                                as_of=as_of_for(universe, as_of).as_of, chunk_size=chunk_size,
                                 on_start=lambda n: progress.update(task, description="returns", total=n, completed=0),
                                 on_progress=lambda k: progress.advance(task, k))
     if as_json:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,6 +14,7 @@ from rich.table import Table
 from advisor.cli.common import (
     DataOption,
     JsonFlag,
+    as_of_for,
     console,
     handle_errors,
     load,
@@ -118,7 +118,8 @@ def register(app: typer.Typer) -> None:
             "--customer-json", help="one customer: {customer: {...}, holdings: [...], cash_flow}")] = None,
         fund_events: Annotated[Path | None, typer.Option(
             "--fund-events", help="table of code,event (downgraded / closed / dropped)")] = None,
-        as_of: Annotated[str | None, typer.Option("--as-of", help="trade date (default today)")] = None,
+        as_of: Annotated[str | None, typer.Option(
+            "--as-of", help="trade date YYYY-MM-DD (default: the data's as-of date)")] = None,
         calendar: Annotated[str, typer.Option("--calendar", help="review calendar: quarterly or monthly")
                             ] = "quarterly",
         turnover_cap: Annotated[float | None, typer.Option(
@@ -130,20 +131,24 @@ def register(app: typer.Typer) -> None:
         from advisor.rebalancing import rebalance_book, rebalance_customer
         from advisor.rebalancing.report import write_parquet
 
-        day = parse_as_of(as_of) or date.today()
+        parse_as_of(as_of)  # a malformed date is refused before any data is loaded
         settings = _settings(calendar, turnover_cap)
         events = _read_events(fund_events)
         if customer_json is not None:
             universe = load(data)
+            fresh = as_of_for(universe, as_of)
             frame, lots, cash_flow = read_customer_json(customer_json)
-            result = rebalance_customer(universe, frame, lots, cash_flow=cash_flow, as_of=day,
+            result = rebalance_customer(universe, frame, lots, cash_flow=cash_flow, as_of=fresh.as_of,
                                         fund_events=events, settings=settings)
+            result["data_freshness"] = fresh.to_dict()
             print_json(result) if json_out else _print_single(result)
             return
         if customers is None or holdings is None or out is None:
             raise BadInputError("give --customers, --holdings and --out (or --customer-json FILE)",
                                 details={"field": "customers"})
         universe = load(data)
+        fresh = as_of_for(universe, as_of)
+        day = fresh.as_of
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, transient=False) as bar:
             task = bar.add_task("rebalancing customers", total=None)
@@ -168,7 +173,7 @@ def register(app: typer.Typer) -> None:
         outcome = run_summary(result.summary, result.trades)
         payload = {**outcome, "rejected_rows": len(result.rejects), "out": str(out), "summary": str(summary_path),
                    "rejects": str(rejects_path), **written, "as_of": day.isoformat(),
-                   "universe_version": result.universe_version}
+                   "universe_version": result.universe_version, "data_freshness": fresh.to_dict()}
         if json_out:
             print_json(payload)
         else:

@@ -224,3 +224,22 @@ def test_foreign_proposal_is_404_like_an_unknown_one(client, tokens):
         assert response.status_code == 404, response.text
         assert response.json()["code"] == "proposal_not_found"
         assert owner not in response.text
+
+
+def test_a_proposal_says_how_old_its_data_is(client, tokens, monkeypatch):
+    """The demo data ends 2026-02-13: served more than 10 days later, the proposal carries the stale-data
+    warning (zh/en) and the data's date; served the next day it does not."""
+    from datetime import date
+
+    import api.clock
+
+    cid = new_customer_id()
+    assess(client, tokens, cid)
+    monkeypatch.setattr(api.clock, "business_today", lambda: date(2026, 6, 1))
+    created = client.post(f"/v1/customers/{cid}/proposals", headers=tokens.customer(cid), json=BODY).json()
+    fresh = created["proposal"]["data_freshness"]
+    assert fresh["data_as_of"] == "2026-02-13" and fresh["stale"] is True and fresh["days_beyond_data"] == 108
+    assert fresh["warning"]["code"] == "stale_data" and "2026-02-13" in fresh["warning"]["zh"]
+    monkeypatch.setattr(api.clock, "business_today", lambda: date(2026, 2, 14))
+    created = client.post(f"/v1/customers/{cid}/proposals", headers=tokens.customer(cid), json=BODY).json()
+    assert created["proposal"]["data_freshness"]["stale"] is False

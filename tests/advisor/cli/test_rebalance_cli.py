@@ -171,3 +171,24 @@ def test_positions_out_chains_plans_a_second_run_the_same_day_trades_nothing(boo
     # rejected customers keep their lots as given and are rejected again
     rejects = pd.read_csv(second.with_name("trades_rejects.csv"))
     assert {"C", "D"} <= set(rejects["customer_id"])
+
+
+def test_the_trade_date_defaults_to_the_data_and_a_date_far_beyond_it_is_refused(book: tuple[Path, Path],
+                                                                                   tmp_path: Path) -> None:
+    """Not today: the demo's prices end 2026-02-13, so a book is rebalanced on that date unless told
+    otherwise; a date a quarter past the data is refused naming the option; a week past it is warned about."""
+    c_path, h_path = book
+    out = tmp_path / "trades.parquet"
+    default = runner.invoke(app, ["rebalance", "--customers", str(c_path), "--holdings", str(h_path),
+                                  "--out", str(out), "--json"])
+    assert default.exit_code == 0, default.output
+    payload = json.loads(default.stdout)
+    assert payload["as_of"] == AS_OF and payload["data_freshness"]["stale"] is False
+    far = runner.invoke(app, ["rebalance", "--customers", str(c_path), "--holdings", str(h_path),
+                              "--out", str(out), "--as-of", "2026-12-01"])
+    assert far.exit_code == 2 and "stale_data" in far.output and "as_of" in far.output
+    late = runner.invoke(app, ["rebalance", "--customers", str(c_path), "--holdings", str(h_path),
+                               "--out", str(out), "--as-of", "2026-03-10", "--json"])
+    assert late.exit_code == 0, late.output
+    assert json.loads(late.stdout)["data_freshness"]["stale"] is True
+    assert "2026-02-13" in late.stderr
