@@ -608,22 +608,14 @@ def _explain(ctx: _Context, lvl: int, lowest: bool, horizon: str, years: float, 
 def target_fund_weights(universe: Universe, level: int | str, horizon_years: float, *,
                         lowest_category: bool = False, config: ProposalConfig | None = None) -> pd.Series:
     """Fund code → weight (sums to 1) a customer of `level` and horizon should hold: the funds and weights of
-    a ¥100,000 reference proposal before rounding (its line plan — no dust lines — and share classes), so the
+    a ¥100,000 reference proposal (the proposal itself: its line plan, lines under their floor dropped and the
+    weights re-solved, share classes), so the
     health check and rebalancing aim at what a proposal buys. Above about ¥17,000 the line plan no longer
     depends on the amount. Deterministic, cached per universe."""
-    config = config or ProposalConfig()
-    lvl = parse_level(level)
-    horizon = horizon_bucket(horizon_years)
-    max_r = allowed_max_product_level(lvl, bool(lowest_category))
-    ctx = _context(universe, config)
-    sel, data = ctx.selection(max_r)
-    if not len(sel):
+    proposal = propose(universe, level, REFERENCE_AMOUNT, horizon_years, lowest_category=lowest_category,
+                       config=config)
+    if not proposal.lines:
         return pd.Series(dtype=float, name="weight")
-    plan = plan_lines(data, ctx.targets(max_r, horizon), to_cents(REFERENCE_AMOUNT), ctx.family_min_cents(max_r),
-                      config.lines)
-    active = plan.active if plan.active.any() else np.ones(len(sel), dtype=bool)
-    result = ctx.construction(max_r, max_r, horizon, active, plan.targets)
-    pos = choose_share_classes(universe, sel, float(horizon_years), REFERENCE_AMOUNT * result.weights)
-    keep = result.weights > 0
-    series = pd.Series(result.weights[keep], index=pd.Index(ctx.codes[pos[keep]], name="code"), name="weight")
-    return series.groupby(level=0, sort=False).sum()
+    series = pd.Series([line.weight for line in proposal.lines],
+                       index=pd.Index([line.code for line in proposal.lines], name="code"), name="weight")
+    return series.groupby(level=0, sort=False).sum() / float(series.sum())

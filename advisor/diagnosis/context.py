@@ -312,7 +312,12 @@ def _stock_matrix(stocks: pd.DataFrame, codes: pd.Index) -> tuple[sp.csr_array, 
 def _style(style: pd.DataFrame, codes: pd.Index) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     frame = _aligned(style, codes)
     names = [c for c in frame.columns if str(c) in BENCHMARK_NAMES]
-    weights = frame[names].to_numpy(dtype=float) if names else np.full((len(codes), 0), np.nan)
+    # a style series the universe lacks (e.g. the Hang Seng) is in no fund's basis: leave it out
+    names = [c for c in names if frame[c].notna().any()]
+    weights = frame[names].to_numpy(dtype=float, copy=True) if names else np.full((len(codes), 0), np.nan)
+    # a fund fitted without an optional series (its window misses it) holds none of it
+    fitted = np.isfinite(weights).any(axis=1)
+    weights[fitted] = np.nan_to_num(weights[fitted], nan=0.0)
     drift = frame["drift"].to_numpy(dtype=float) if "drift" in frame.columns else np.full(len(codes), np.nan)
     return weights, np.asarray([str(c) for c in names], dtype=object), drift
 

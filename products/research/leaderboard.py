@@ -252,6 +252,7 @@ def _dimensions(universe: Universe, as_of: pd.Timestamp | None) -> pd.DataFrame:
         cls = rated_as.ne("")
         dims.loc[cls] = dims.reindex(rated_as[cls]).to_numpy()
         rated = rated | (cls & rated.reindex(rated_as.where(cls, rated_as.index)).to_numpy())
+        groups_of_own = groups_of_own.where(~cls, groups_of_own.reindex(rated_as.where(cls, "")).to_numpy())
     table = pd.DataFrame({
         "name": funds["name"], "category": groups, "fund_type": funds["fund_type"].astype(str), "rated": rated,
         "history_years": ((as_of - first).dt.days / 365.25).where(listed), "rated_as": rated_as,

@@ -9,6 +9,7 @@ import pytest
 from advisor.rebalancing.metrics import round_trip_value, run_summary
 from advisor.rebalancing.plan import TRADE_REASONS
 from advisor.rebalancing.settings import DEFAULT_SETTINGS
+from advisor.rebalancing.universe_facts import fund_facts
 from tests.advisor.rebalancing.rebalance_helpers import AS_OF, fund_of, on_target_lots, run
 
 SALES = ["sell", "switch_out"]
@@ -129,8 +130,27 @@ def test_weak_fund_is_replaced_only_when_the_plan_trades_anyway(universe, target
     assert not t.loc[t["action"].isin(BUYS), "code"].isin([weak_bond]).any()
 
 
+def _c_and_a_class_pair(universe, max_level: int) -> tuple[str, str]:
+    """The first open C-class bond fund within the level whose A class is open, within the level and
+    neither is weak (the only reason left to switch is the cost)."""
+    from products.taxonomy import share_class_families
+
+    funds = universe.funds
+    weak = fund_facts(universe).weak
+    _, a_of = share_class_families(funds)
+    for i, code in enumerate(funds.index):
+        a = int(a_of[i])
+        if a < 0:
+            continue
+        pair = [i, a]
+        if ((funds["asset_class"].iloc[pair] == "bond").all() and (funds["status"].iloc[pair] == "open").all()
+                and (funds["risk_level"].iloc[pair] <= max_level).all() and not weak[pair].any()):
+            return str(code), str(funds.index[a])
+    raise AssertionError("the demo universe has no suitable C/A bond pair")
+
+
 def test_c_class_held_long_switches_to_the_cheaper_a_class_when_the_plan_trades(universe, targets) -> None:
-    c_class, a_class = "900006", "900005"  # 长江稳健债券 C / A, same company
+    c_class, a_class = _c_and_a_class_pair(universe, max_level=3)
     lots = on_target_lots(universe, targets, "c1", 3, 400_000.0, tilt={"cn_equity": 0.1})
     lots.append(("c1", c_class, 60_000.0, 900))
     result = run(universe, targets, [{"customer_id": "c1", "risk_level": "C3", "horizon_years": 10.0}], lots)
@@ -277,8 +297,9 @@ def test_lots_after_reduce_fifo_and_add_purchases_dated_the_trade_day(universe, 
 
 def test_a_withdrawal_is_paid_in_full_even_beside_a_share_class_switch(universe, targets) -> None:
     """The switch's proceeds go into the other share class: they never count toward the withdrawal."""
+    c_class, _ = _c_and_a_class_pair(universe, max_level=3)
     lots = on_target_lots(universe, targets, "ws", 3, 300_000.0, tilt={"cn_equity": 0.1})
-    lots.append(("ws", "900006", 60_000.0, 900))
+    lots.append(("ws", c_class, 60_000.0, 900))
     result = run(universe, targets, [{"customer_id": "ws", "risk_level": "C3", "horizon_years": 10.0,
                                       "cash_flow": -25_000.0}], lots)
     s, t = result.summary.iloc[0], result.trades
