@@ -15,6 +15,7 @@ from advisor.cli.common import (
     as_of_for,
     handle_errors,
     load,
+    parse_as_of,
     print_json,
     read_json_object,
 )
@@ -237,7 +238,7 @@ def alerts_cmd(
     universe = load(data)
     with progress_bar() as progress:
         task = progress.add_task("reading and validating", total=None)
-        summary = run_files(universe, customers, outbox, as_of=parse_as_of(as_of) or date.today(), holdings=holdings,
+        summary = run_files(universe, customers, outbox, as_of=as_of_for(universe, as_of).as_of, holdings=holdings,
                             ledger=ledger, goals=goals, plans=plans, debits=debits, preferences=preferences,
                             history=history, fund_events=fund_events, chunk_size=chunk_size, workers=workers,
                             on_start=lambda n: progress.update(task, description="陪伴 alerts", total=n, completed=0),
@@ -264,7 +265,7 @@ def demo_cmd(
     from advisor.lifecycle.demo import generate_lifecycle
 
     universe = load(data)
-    day = parse_as_of(as_of) or universe.as_of
+    day = as_of_for(universe, as_of).as_of
     customers, holdings = generate(universe, n, seed=seed, as_of=day)
     out_dir.mkdir(parents=True, exist_ok=True)
     import pyarrow.parquet as pq
