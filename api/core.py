@@ -51,6 +51,20 @@ def fund_metrics(universe: Universe, code: str) -> dict[str, Any]:
     return jsonable(metrics.loc[code].to_dict()) if code in metrics.index else {}
 
 
+def fund_data_notes(universe: Universe, code: str, metrics: dict[str, Any]) -> dict[str, Any]:
+    """What a reader must see beside the whole-history metrics (the fund card's rules): warnings (under one
+    year: not annualized; short benchmark span; a 0.00 on a fall no market move explains) and how the
+    total return was built (`data_quality`)."""
+    from products.analytics.report import data_warnings, return_quality, unexplained_fall_warning
+
+    quality = return_quality(universe, code)
+    warnings = data_warnings(metrics) if metrics else []
+    if metrics.get("start") and metrics.get("end"):
+        fall = unexplained_fall_warning(quality, metrics["start"], metrics["end"])
+        warnings += [fall] if fall else []
+    return jsonable({"warnings": warnings, "data_quality": quality})
+
+
 def research_card(universe: Universe, code: str) -> dict[str, Any] | None:
     try:
         from products.research import research_card as card

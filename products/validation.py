@@ -38,7 +38,9 @@ CHECKS: dict[str, str] = {
     "weekly_stretch": "a stretch of weekly (not daily) observations",
     "stale": "the series ends more than stale_days before as_of",
     "implausible_move": "one-period return beyond the plausible limit for the fund type",
-    "dividend": "a distribution (dividend/split): the stated return disagrees with the unit-NAV fall and is kept",
+    "dividend": "a distribution (dividend/split): a non-zero stated return disagrees with the unit-NAV fall; kept",
+    "zero_on_large_fall": "a 0.00 repaired from a unit-NAV fall no market move explains: probably a distribution "
+                          "paid on a day whose return is missing (the fund's return may be understated)",
     "unit_nav_jump": "unit NAV rose more than the dividend-adjusted return (data error or reverse split)",
     "duplicate_holding": "the same position reported twice; duplicate dropped",
     "repeated_stock_code": "one stock code at several ranks of a fund-quarter (placeholder code); kept",
@@ -77,9 +79,10 @@ class ValidationParams:
     max_daily_move_qdii: float = 0.25  # foreign markets have no limits (and gold/commodity funds)
     dividend_tolerance: float = 0.002  # unit-NAV change vs daily return; covers 4-decimal rounding
     holdings_tolerance: float = 0.005  # weights are rounded to 0.01% of NAV; 10 of them
-    # A stated 0.00 beside a unit-NAV fall is a missing return unless the fall is beyond this many
-    # standard deviations of the fund's own recent daily returns (scaled by √ weekdays in the interval):
-    # such a fall is no market move, it is a distribution paid on a flat day (bond funds' monthly dividends).
+    # A stated 0.00 beside a unit-NAV fall beyond this many standard deviations of the fund's own recent
+    # daily returns (scaled by √ weekdays in the interval) is still a missing return taken from the ratio
+    # (the rule has no exception), but is flagged: no market move explains it, so it is probably a
+    # distribution paid on a day whose return the source left out (bond funds' dividends).
     distribution_zscore: float = 6.0
     volatility_window: int = 60  # trailing observations for that (robust) standard deviation
     volatility_min_obs: int = 20  # fewer: the type's prior daily volatility (`PRIOR_DAILY_VOLATILITY`)
@@ -193,10 +196,11 @@ def clean_nav(nav: pd.DataFrame, as_of: pd.Timestamp | None = None,
     Clean rows have a date, no duplicate (code, date), and a daily return. Where the source has none,
     or states exactly 0.00 while the unit NAV moved (the first NAV after a gap — foreign holidays of QDII
     funds, weekly stretches — often carries 0.00), the return is missing and is taken from the unit-NAV
-    ratio, whatever its sign (reported as `missing_return`). The one exception is a fall too large to be
-    a market move: beyond `distribution_zscore` standard deviations of the fund's recent returns over the
-    interval, a 0.00 beside a fall is a distribution paid on a flat day and stays 0 (`dividend`).
-    Distributions otherwise are days whose non-zero stated return disagrees with the unit-NAV ratio.
+    ratio, whatever its sign (reported as `missing_return`). A distribution is a day whose non-zero stated
+    return disagrees with the unit-NAV ratio (`dividend`; stated return kept). So over any window without a
+    distribution, total return is unit-NAV growth. A 0.00 beside a fall no market move explains (beyond
+    `distribution_zscore` standard deviations of the fund's recent returns over the interval) follows the
+    same rule and is also flagged `zero_on_large_fall`: the data cannot tell the return of that day.
     """
     nav = nav.reset_index(drop=True)
     if "row" not in nav:
@@ -245,12 +249,11 @@ def clean_nav(nav: pd.DataFrame, as_of: pd.Timestamp | None = None,
         implied = unit / _shift(unit, first) - 1.0
     ret = nav["daily_return"].to_numpy(dtype=float)
     no_ret = np.isnan(ret) & ~first
-    # A stated 0.00 beside a unit-NAV move is a missing return (the move is the return), unless the move
-    # is a fall no market could make over the interval: then it is a distribution on a flat day.
+    # A stated 0.00 beside a unit-NAV move is a missing return (the move is the return), whatever its sign.
     moved = np.nan_to_num(implied)
-    zero_moved = (ret == 0) & ~first & (np.abs(moved) > params.zero_move_tolerance)
+    zero_ret = (ret == 0) & ~first & (np.abs(moved) > params.zero_move_tolerance)
     z_score = _move_zscore(nav, code_ids, first, ret, implied, fund_types, params)
-    zero_ret = zero_moved & ~((moved < -params.dividend_tolerance) & (z_score < -params.distribution_zscore))
+    unexplained = zero_ret & (moved < -params.dividend_tolerance) & (z_score < -params.distribution_zscore)
     # The row after such a 0.00 (often an extra year-end valuation) may state its return from the NAV
     # before it, spanning both rows: then its own return is missing too (else the move counts twice).
     anchor = _shift(pd.Series(np.where(zero_ret, np.nan, unit)).groupby(code_ids).ffill().to_numpy(), first)
@@ -270,6 +273,13 @@ def clean_nav(nav: pd.DataFrame, as_of: pd.Timestamp | None = None,
                         lambda i: [f"stated return {a}% spans the 0.00 row before it; taken from unit NAV change "
                                    f"({b}%)" for a, b in zip(_fmt(ret[i] * 100, 2), _fmt(implied[i] * 100, 2),
                                                              strict=True)], nav["source"]))
+    found.append(_frame(unexplained, nav, "zero_on_large_fall", "warning",
+                        lambda i: [f"stated 0.00 while unit NAV fell {x}% ({z:.0f} standard deviations beyond "
+                                   "its asset class's move): probably a distribution on a day whose return is "
+                                   "missing; taken from unit NAV change as the rule requires, so the fund's "
+                                   "return may be understated by about that much"
+                                   for x, z in zip(_fmt(-implied[i] * 100, 2), -z_score[i], strict=True)],
+                        nav["source"]))
     fixed = np.where(no_ret | zero_ret | spans, implied, ret)
     nav["daily_return"] = np.where(first & np.isnan(fixed), 0.0, fixed)
 
@@ -328,14 +338,15 @@ def _peer_moves(nav: pd.DataFrame, first: np.ndarray, stated: np.ndarray, types:
 
 
 def return_repairs(issues: pd.DataFrame) -> pd.DataFrame:
-    """Per fund: how many returns were missing (taken from the unit-NAV ratio) and how many days were
-    distributions (the stated return kept, the unit NAV fell by the amount paid) — from load findings."""
-    cols = ["missing_returns", "distributions"]
+    """Per fund: how many returns were missing (taken from the unit-NAV ratio), how many days were
+    distributions (a non-zero stated return kept, the unit NAV fell by the amount paid), and how many of
+    the missing ones were falls no market move explains (`zero_on_large_fall`) — from load findings."""
+    checks = ["missing_return", "dividend", "zero_on_large_fall"]
+    cols = ["missing_returns", "distributions", "unexplained_falls"]
     if issues is None or issues.empty:
         return pd.DataFrame(columns=cols, dtype="int64").rename_axis("code")
-    kinds = issues.loc[issues["check"].isin(["missing_return", "dividend"]) & (issues["code"] != "")]
-    table = pd.crosstab(kinds["code"], kinds["check"]).reindex(columns=["missing_return", "dividend"],
-                                                                fill_value=0)
+    kinds = issues.loc[issues["check"].isin(checks) & (issues["code"] != "")]
+    table = pd.crosstab(kinds["code"], kinds["check"]).reindex(columns=checks, fill_value=0)
     table.columns = cols
     table.index.name = "code"
     return table.astype("int64")
@@ -408,9 +419,7 @@ def nav_findings(nav: pd.DataFrame, as_of: pd.Timestamp | None = None,
 
     found.append(_frame(~first & (diff < -params.dividend_tolerance), nav, "dividend", "info",
                         lambda i: [m + f": distribution of about {d} per unit"
-                                   + (" (stated 0.00 on a fall no market move explains)" if x == 0 else "")
-                                   for m, d, x in zip(describe(i, ""), _fmt(per_unit[i], 4), r[i], strict=True)],
-                        src))
+                                   for m, d in zip(describe(i, ""), _fmt(per_unit[i], 4), strict=True)], src))
     found.append(_frame(~first & (diff > params.dividend_tolerance), nav, "unit_nav_jump", "warning",
                         lambda i: describe(i, ": unit NAV rose more than the return"), src))
     return concat_issues(found)

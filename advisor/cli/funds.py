@@ -178,6 +178,8 @@ def _print_report(report: dict[str, Any]) -> None:
     table.add_column("metric")
     table.add_column("value", justify="right")
     rows = [("total return 区间收益", _pct(m.get("total_return"))),
+            *([("fund over the benchmark's days 基准覆盖期基金收益", _pct(m.get("paired_total_return")))]
+              if m.get("n_pair_days", 0) < m.get("n_days", 0) else []),
             ("benchmark total 基准区间收益", _pct(m.get("benchmark_total_return"))),
             ("excess over the window 区间超额", _pct(m.get("excess_total_return"))),
             ("annual return 年化收益", _pct(m["annual_return"])), ("volatility 年化波动", _pct(m["annual_volatility"])),
@@ -202,6 +204,11 @@ def _print_report(report: dict[str, Any]) -> None:
                         _pct(s["median_annual_return"]), _pct(s["max_annual_return"]), _pct(s["share_positive"], 0),
                         _pct(s["worst_max_drawdown"]))
     out.print(rolling)
+    quality = report.get("data_quality") or {}
+    if quality:
+        out.print(f"return data 收益数据 (whole history 全部历史): {quality['missing_returns_repaired']} missing "
+                  f"returns taken from unit NAV 缺失收益按单位净值补齐 · {quality['distributions']} distributions 分红"
+                  f" · {quality.get('unexplained_falls', 0)} unexplained falls 无法解释的净值下跌")
     for warning in report.get("warnings", []):
         out.print(f"[yellow]warning 提示[/] {warning['message_zh']} / {warning['message']}")
     stars = report.get("stars")

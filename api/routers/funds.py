@@ -73,7 +73,8 @@ def get_fund(code: FundCode, state: State, _caller: Caller, _reference: Referenc
     row = detail_row(state.universe, code)
     metrics = state.cached(f"metrics:{code}", lambda: core.fund_metrics(state.universe, code))
     research = state.cached(f"research:{code}", lambda: core.research_card(state.universe, code) or {})
-    return FundDetail(**row, metrics=metrics, research=research or None)
+    notes = state.cached(f"notes:{code}", lambda: core.fund_data_notes(state.universe, code, metrics))
+    return FundDetail(**row, metrics=metrics, research=research or None, **notes)
 
 
 @router.get("/model-portfolios", response_model=ModelPortfoliosOut, responses=responses(401),

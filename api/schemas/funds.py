@@ -39,6 +39,10 @@ class FundDetail(FundSummary):
     sales_service_fee: float | None = None
     metrics: dict[str, Any] = Field(default_factory=dict, description="performance and risk metrics")
     research: dict[str, Any] | None = Field(None, description="research card (ratings, look-through, style)")
+    warnings: list[dict[str, Any]] = Field(default_factory=list, description="what a reader must see beside the "
+                                           "metrics (code, message, message_zh): e.g. not_annualized under a year")
+    data_quality: dict[str, Any] | None = Field(None, description="how the total return was built: missing "
+                                                "returns repaired, distributions, unexplained falls")
 
 
 class LeaderboardRow(BaseModel):

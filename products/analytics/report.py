@@ -153,24 +153,28 @@ def fund_listing(universe: Universe, fund_type: FundType | None = None, asset_cl
 BENCHMARK_COVERAGE_MIN = 0.95  # paired days / fund days below this: the relative metrics' span is stated
 MIN_ANNUALIZED_DAYS = 365  # GIPS: a return over a shorter period is never annualized
 ANNUALIZED_RETURNS = ("annual_return", "benchmark_annual_return", "excess_return", "alpha", "calmar")
+# ratios whose numerator is an annualized mean return: as meaningless as that return under one year
+ANNUALIZED_RATIOS = ("sharpe", "sortino", "information_ratio")
 
 
 def metrics_for_readers(metrics: pd.DataFrame) -> pd.DataFrame:
     """`compute_metrics` output as people may read it (the fund card, the API): cumulative figures over the
-    window always (`total_return`; `benchmark_total_return` and `excess_total_return` over the days the
-    benchmark covers), and the annualized returns (`ANNUALIZED_RETURNS`) nulled where the fund's window
-    spans under one year (GIPS: returns for periods under a year must not be annualized). `data_warnings`
-    says so (`not_annualized`)."""
+    window always (`total_return`; `paired_total_return` (the fund), `benchmark_total_return` and
+    `excess_total_return` over the days the benchmark covers), and the annualized returns
+    (`ANNUALIZED_RETURNS`) and the ratios built on them (`ANNUALIZED_RATIOS`: Sharpe, Sortino,
+    information ratio) nulled where the fund's window spans under one year (GIPS: returns for periods
+    under a year must not be annualized). `data_warnings` says so (`not_annualized`)."""
     out = metrics.copy()
     pairs = pd.to_numeric(out["n_pair_days"], errors="coerce").astype(float)
     bench = pd.to_numeric(out["benchmark_annual_return"], errors="coerce")
     fund_on_pairs = bench + pd.to_numeric(out["excess_return"], errors="coerce")
     out["benchmark_total_return"] = ((1.0 + bench) ** (pairs / TRADING_DAYS) - 1.0).where(pairs > 0)
-    out["excess_total_return"] = ((1.0 + fund_on_pairs) ** (pairs / TRADING_DAYS) - 1.0
-                                  - out["benchmark_total_return"]).where(pairs > 0)
+    # the fund over the same days as the benchmark: the excess is this minus the benchmark's
+    out["paired_total_return"] = ((1.0 + fund_on_pairs) ** (pairs / TRADING_DAYS) - 1.0).where(pairs > 0)
+    out["excess_total_return"] = out["paired_total_return"] - out["benchmark_total_return"]
     span = (pd.to_datetime(out["end"]) - pd.to_datetime(out["start"])).dt.days
     short = span < MIN_ANNUALIZED_DAYS
-    out.loc[short, list(ANNUALIZED_RETURNS)] = np.nan
+    out.loc[short, [c for c in (*ANNUALIZED_RETURNS, *ANNUALIZED_RATIOS) if c in out]] = np.nan
     out["span_days"] = span
     return out
 
@@ -207,9 +211,9 @@ def data_warnings(metrics: dict[str, Any]) -> list[dict[str, str]]:
         warnings.append({
             "code": "not_annualized",
             "message": f"the window spans {int(span)} days, under one year: returns are shown for the window "
-                       "(total, benchmark, excess), not annualized",
+                       "(total, benchmark, excess), not annualized, and no Sharpe, Sortino or information ratio",
             "message_zh": f"所选区间仅{int(span)}天，不足一年：收益按区间累计展示"
-                          "（区间收益、基准收益、超额收益），不做年化",
+                          "（区间收益、基准收益、超额收益），不做年化，也不计算夏普、索提诺和信息比率",
         })
     if metrics.get("n_days", 0) < TRADING_DAYS:
         warnings.append({
@@ -223,16 +227,39 @@ def data_warnings(metrics: dict[str, Any]) -> list[dict[str, str]]:
 
 def return_quality(universe: Universe, code: str) -> dict[str, Any]:
     """How the fund's total return was built from its NAV table: returns that were missing (a 0.00 or
-    nothing beside a unit-NAV move, taken from the unit-NAV ratio) and distributions (stated return kept)."""
+    nothing beside a unit-NAV move, taken from the unit-NAV ratio), distributions (a non-zero stated return
+    kept), and the missing ones that were falls no market move explains (probably distributions on a day
+    whose return the source left out: the data cannot tell that day's return)."""
     found = universe.issues
     if found is None or found.empty:
-        return {"missing_returns_repaired": 0, "distributions": 0, "distribution_dates": []}
+        return {"missing_returns_repaired": 0, "distributions": 0, "distribution_dates": [],
+                "unexplained_falls": 0, "unexplained_fall_dates": []}
     mine = found[found["code"] == code]
     dividends = mine.loc[mine["check"] == "dividend", "date"].dropna()
+    falls = mine.loc[mine["check"] == "zero_on_large_fall", "date"].dropna()
     return {
         "missing_returns_repaired": int((mine["check"] == "missing_return").sum()),
         "distributions": len(dividends),
         "distribution_dates": [d.date().isoformat() for d in sorted(dividends)],
+        "unexplained_falls": len(falls),
+        "unexplained_fall_dates": [d.date().isoformat() for d in sorted(falls)],
+    }
+
+
+def unexplained_fall_warning(quality: dict[str, Any], start: Any, end: Any) -> dict[str, str] | None:
+    """A warning when the window holds a repaired 0.00 on a fall no market move explains."""
+    lo, hi = pd.Timestamp(start), pd.Timestamp(end)
+    days = [d for d in quality["unexplained_fall_dates"] if lo <= pd.Timestamp(d) <= hi]
+    if not days:
+        return None
+    listed = ", ".join(days[:5]) + (" …" if len(days) > 5 else "")
+    return {
+        "code": "unexplained_fall",
+        "message": f"on {listed} the source states a 0.00 return while the unit NAV fell more than any market "
+                   "move explains: probably a distribution whose return is missing; the fall is counted as a "
+                   "loss, so returns over this window may be understated",
+        "message_zh": f"{listed}数据源的日增长率为0，但单位净值的跌幅远超市场波动，可能是未记录收益率的分红日；"
+                      "该跌幅按亏损计入，本区间收益可能被低估",
     }
 
 
@@ -253,6 +280,10 @@ def fund_report(universe: Universe, code: str, *, start: pd.Timestamp | None = N
         summary["n_windows"] = int(summary["n_windows"])
         rolling[f"{years}y"] = summary
     warnings = data_warnings(metric_row)
+    quality = return_quality(universe, code)
+    fall = unexplained_fall_warning(quality, metric_row["start"], metric_row["end"])
+    if fall is not None:
+        warnings.append(fall)
     level = RiskLevel(int(row["risk_level"]))
     profile = {k: row[k] for k in PROFILE_FIELDS if k in row.index}
     profile["type_zh"] = FUND_TYPE_NAMES_ZH.get(FundType(row["fund_type"]), "")
@@ -271,7 +302,7 @@ def fund_report(universe: Universe, code: str, *, start: pd.Timestamp | None = N
         "metrics": metric_row,
         "rolling": rolling,
         "warnings": warnings,
-        "data_quality": return_quality(universe, code),
+        "data_quality": quality,
         "benchmark": benchmark_spec(universe, code).to_dict(),
         "as_of": universe.as_of,
         "data_version": universe.version,

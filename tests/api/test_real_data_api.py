@@ -54,3 +54,18 @@ def test_real_proposal_is_suitable_and_adds_up(real_client, real_universe):
         assert int(real_universe.funds.loc[line["code"], "risk_level"]) <= level
     total = sum(line["amount"] + line["fee"] for line in lines) + body["proposal"]["cash_remainder"]
     assert total == pytest.approx(200_000, abs=1.0)
+
+
+def test_fund_detail_says_how_its_return_was_built(real_client, real_universe):
+    """The fund with the most 0.00s on falls no market move explains: the API carries the counts and warns."""
+    from products.validation import return_repairs
+
+    repairs = return_repairs(real_universe.issues)
+    code = str(repairs["unexplained_falls"].idxmax())
+    detail = real_client.get(f"/v1/funds/{code}", headers={"Accept-Language": "zh-CN, en"}).json()
+    quality = detail["data_quality"]
+    assert quality["unexplained_falls"] == repairs.at[code, "unexplained_falls"] > 0
+    assert quality["distributions"] == repairs.at[code, "distributions"]
+    assert quality["missing_returns_repaired"] == repairs.at[code, "missing_returns"]
+    warning = next(w for w in detail["warnings"] if w["code"] == "unexplained_fall")
+    assert "分红" in warning["message_zh"]

@@ -264,9 +264,12 @@ def test_windows_under_a_year_are_not_annualized_for_readers() -> None:
     assert short["total_return"] == pytest.approx(1.001 ** 4 - 1)
     assert short["benchmark_total_return"] == pytest.approx(1.0005 ** 4 - 1)
     assert short["excess_total_return"] == pytest.approx(1.001 ** 4 - 1.0005 ** 4)
-    for col in ("annual_return", "benchmark_annual_return", "excess_return", "alpha", "calmar"):
+    assert short["paired_total_return"] == pytest.approx(short["total_return"])  # the benchmark covers it all
+    for col in ("annual_return", "benchmark_annual_return", "excess_return", "alpha", "calmar", "sharpe",
+                "sortino", "information_ratio"):
         assert math.isnan(short[col]), col
     assert "not_annualized" in [w["code"] for w in data_warnings(short.to_dict())]
     full = metrics_for_readers(compute_metrics(r, b)).loc["F"]
     assert full["annual_return"] == pytest.approx(1.001 ** 252 - 1)
+    assert "sharpe" in full.index
     assert "not_annualized" not in [w["code"] for w in data_warnings(full.to_dict())]

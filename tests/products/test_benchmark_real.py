@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from products.analytics import compute_metrics, fund_benchmark_returns
-from products.analytics.report import data_warnings
+from products.analytics.report import data_warnings, metrics_for_readers
 from products.benchmark import STYLES, benchmark_specs, series_coverage
 
 
@@ -50,7 +50,7 @@ def test_named_indices_use_the_series_the_data_has(real_universe, specs) -> None
 
 @pytest.fixture(scope="module")
 def metrics(real_universe) -> pd.DataFrame:
-    return compute_metrics(real_universe.returns, fund_benchmark_returns(real_universe))
+    return metrics_for_readers(compute_metrics(real_universe.returns, fund_benchmark_returns(real_universe)))
 
 
 def test_relative_metrics_are_on_the_common_span_and_say_so(real_universe, metrics) -> None:
@@ -68,6 +68,12 @@ def test_relative_metrics_are_on_the_common_span_and_say_so(real_universe, metri
         assert row["n_pair_days"] < row["n_days"]
         codes = [w["code"] for w in data_warnings(row)]
         assert "benchmark_partial" in codes, code
+        # the excess is the fund minus the benchmark over the same days, and the fund's part is shown
+        span = real_universe.returns.loc[row["benchmark_start"]:row["benchmark_end"], code].dropna()
+        if len(span) == row["n_pair_days"]:
+            assert row["paired_total_return"] == pytest.approx((1 + span).prod() - 1, rel=1e-9, abs=1e-12)
+        assert row["excess_total_return"] == pytest.approx(row["paired_total_return"]
+                                                           - row["benchmark_total_return"])
     full = metrics[(metrics["n_pair_days"] == metrics["n_days"]) & (metrics["n_days"] > 252)]
     assert len(full) > 100
     assert not any("benchmark_partial" in [w["code"] for w in data_warnings(r)]

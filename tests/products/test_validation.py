@@ -98,23 +98,35 @@ def test_zero_after_a_gap_is_a_missing_return_whatever_its_sign() -> None:
     assert growth == pytest.approx(clean["unit_nav"].iloc[-1] / clean["unit_nav"].iloc[0], rel=1e-9)
 
 
-def test_zero_beside_a_fall_no_market_explains_is_a_distribution() -> None:
-    # a bond fund moving ~0.02% a day pays 0.5% on a flat day: stated 0.00, unit NAV −0.5%
+def test_zero_beside_a_fall_no_market_explains_is_still_a_missing_return_but_flagged() -> None:
+    # a bond fund moving ~0.02% a day, stated 0.00, unit NAV −0.5%: the rule has no exception (the ratio is
+    # the return, so total return stays unit-NAV growth), but the fall is flagged as a probable distribution
     rows = _history("B", 0.0002)
     last_nav = rows[-1][2]
     rows.append(("B", "2024-04-23", last_nav * 0.995, 0.0))
     clean, issues = clean_nav(_nav(rows), fund_types={"B": "bond"})
+    assert _checks(issues) == ["missing_return", "zero_on_large_fall"]
+    assert "probably a distribution" in issues.set_index("check").at["zero_on_large_fall", "message"]
+    assert clean["daily_return"].iloc[-1] == pytest.approx(-0.005)
+
+
+def test_a_non_zero_return_that_disagrees_with_the_fall_is_a_distribution() -> None:
+    rows = _history("B", 0.0002)
+    last_nav = rows[-1][2]
+    rows.append(("B", "2024-04-23", last_nav * 0.95, 0.0003))  # paid ~5 % while the fund earned 0.03 %
+    clean, issues = clean_nav(_nav(rows), fund_types={"B": "bond"})
     assert _checks(issues) == ["dividend"]
-    assert "stated 0.00" in issues["message"].iloc[0]
-    assert clean["daily_return"].iloc[-1] == 0.0
+    assert clean["daily_return"].iloc[-1] == 0.0003
 
 
 def test_return_repairs_count_both_kinds_per_fund() -> None:
-    rows = [*_history("Q", 0.01), ("Q", "2024-05-01", 0.5, 0.0)]  # a -50 % fall: a distribution
+    rows = [*_history("Q", 0.01), ("Q", "2024-05-01", 0.5, 0.001)]  # −50 % unit NAV, +0.1 % stated: paid
     rows += [*_history("R", 0.01, seed=1), ("R", "2024-05-01", 2.0, 0.0)]  # a rise with 0.00: missing
-    _, issues = clean_nav(_nav(rows), fund_types={"Q": "equity", "R": "equity"})
+    rows += [*_history("S", 0.01, seed=2), ("S", "2024-05-01", 0.5, 0.0)]  # a −50 % fall with 0.00: missing
+    _, issues = clean_nav(_nav(rows), fund_types={"Q": "equity", "R": "equity", "S": "equity"})
     table = return_repairs(issues)
-    assert table.loc["Q"].tolist() == [0, 1] and table.loc["R"].tolist() == [1, 0]
+    assert table.loc["Q"].tolist() == [0, 1, 0] and table.loc["R"].tolist() == [1, 0, 0]
+    assert table.loc["S"].tolist() == [1, 0, 1]
 
 
 def test_unit_nav_jump_gap_weekly_stale_and_implausible() -> None:

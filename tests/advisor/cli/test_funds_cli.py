@@ -99,7 +99,7 @@ def test_show_table_output(demo_universe) -> None:
     code = demo_universe.funds.index[0]
     result = runner.invoke(app, ["funds", "show", code])
     assert result.exit_code == 0
-    assert code in result.output and "Sharpe" in result.output
+    assert code in result.output and "Sharpe" in result.output and "distributions 分红" in result.output
 
 
 def test_show_unknown_code_exits_2_naming_it() -> None:

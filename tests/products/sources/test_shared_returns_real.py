@@ -2,8 +2,8 @@
 
 The rule (docs/data-format.md, "Total return across gaps"): a stated 日增长率 of 0.00 beside a unit-NAV
 move is a missing return whatever its sign, taken from the unit-NAV ratio; a distribution is a day whose
-stated return disagrees with the unit-NAV ratio (or a 0.00 beside a fall no market move explains). So
-between distributions a fund's total return is its unit-NAV growth.
+non-zero stated return disagrees with the unit-NAV ratio. So between distributions a fund's total return
+is its unit-NAV growth.
 """
 
 from __future__ import annotations
@@ -65,15 +65,25 @@ def test_every_window_without_a_distribution_is_unit_nav_growth(real_universe, r
     assert deviation.quantile(0.99) < 0.005 and deviation.max() < 0.02
 
 
-def test_a_stated_zero_beside_a_move_is_never_silently_kept(real_universe, rows, shared_data: Path) -> None:
-    """Every raw 0.00 beside a unit-NAV move beyond rounding is repaired or reported as a distribution."""
-    frame = rows.copy()
-    frame["move"] = frame["nav"] / frame.groupby("code")["nav"].shift() - 1
-    still_zero = frame[(frame["r"] == 0) & (frame["move"].abs() > 0.0005)]
+def test_a_stated_zero_beside_a_move_is_always_the_unit_nav_ratio(real_universe, shared_data: Path) -> None:
+    """Every raw 0.00 beside a unit-NAV move beyond rounding, rise or fall, is a missing return taken from
+    the unit-NAV ratio — never a distribution; a fall no market move explains is flagged besides."""
     found = real_universe.issues
-    dividends = found.loc[found["check"] == "dividend", ["code", "date"]].assign(dividend=True)
-    checked = still_zero.merge(dividends, on=["code", "date"], how="left")
-    assert checked["dividend"].eq(True).all()
+    dividends = found.loc[found["check"] == "dividend", ["code", "date"]]
+    falls = found.loc[found["check"] == "zero_on_large_fall", ["code", "date"]]
+    assert len(falls) > 50  # bond funds whose source leaves the return of a payout day at 0.00
+    flagged = set(map(tuple, falls.to_numpy()))
+    assert not flagged & set(map(tuple, dividends.to_numpy()))
+    checked = 0
+    for path in sorted((shared_data / "cn_funds" / "nav").glob("*.csv")):  # every fund of the data
+        raw = pd.read_csv(path, parse_dates=["净值日期"], dtype={"单位净值": float, "日增长率": float})
+        raw = raw.drop_duplicates("净值日期", keep="last").set_index("净值日期").sort_index()
+        move = raw["单位净值"] / raw["单位净值"].shift() - 1
+        zero = raw.index[(raw["日增长率"] == 0) & (move.abs() > 0.0005)]
+        got = real_universe.returns.loc[zero, path.stem]
+        assert np.allclose(got, move[zero], atol=1e-12), path.stem
+        checked += len(zero)
+    assert checked > 1000
     # 000075 (Hang Seng feeder, USD class) on 2019-05-14: 0.2234 → 0.2200 after a Hong Kong holiday
     assert real_universe.returns.at[pd.Timestamp("2019-05-14"), "000075"] == pytest.approx(0.2200 / 0.2234 - 1)
 
@@ -86,3 +96,7 @@ def test_return_quality_is_on_the_fund_card(real_universe) -> None:
     card = fund_report(real_universe, code)["data_quality"]
     assert card["distributions"] == repairs.at[code, "distributions"] == len(card["distribution_dates"])
     assert card["missing_returns_repaired"] == repairs.at[code, "missing_returns"]
+    code = repairs["unexplained_falls"].idxmax()
+    card = fund_report(real_universe, code)
+    assert card["data_quality"]["unexplained_falls"] == repairs.at[code, "unexplained_falls"] > 0
+    assert any(w["code"] == "unexplained_fall" for w in card["warnings"])
