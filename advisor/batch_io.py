@@ -16,8 +16,14 @@ The two tables every batch job (health check, rebalancing, the API's bulk endpoi
     ``purchase_date`` (date).
 
 Readers never raise on a bad row: they return ``(clean, rejects)`` where ``rejects`` has the columns
-``table, customer_id, row, field, reason`` (``row`` = 0-based position in the input). Everything is
-vectorized, so a file of millions of rows validates in seconds.
+``table, customer_id, row, field, reason`` (``row`` = 0-based position in the input while in memory;
+`rejects_for_people` numbers them from 1, the first record after the header, in every rejects file and
+answer). Everything is vectorized, so a file of millions of rows validates in seconds.
+
+One policy for a customer with a rejected holding row (health check, rebalancing, nightly jobs alike):
+the customer is skipped — advice on a partial picture of the holdings could miss a fund above the
+customer's level — and reported as a customers reject naming how many holding rows were rejected
+(`skip_customers_with_rejected_lots`).
 """
 
 from __future__ import annotations
@@ -191,6 +197,74 @@ class _Rejects:
         if not self.parts:
             return empty_rejects()
         return pd.concat(self.parts, ignore_index=True).sort_values("row", kind="stable").reset_index(drop=True)
+
+
+def rejects_for_people(rejects: pd.DataFrame) -> pd.DataFrame:
+    """`rejects` with `row` numbered from 1 (the first record after the header), as a user counts the rows
+    of their file; a reject that names no row keeps its negative marker."""
+    if rejects.empty or "row" not in rejects.columns:
+        return rejects
+    rows = rejects["row"].to_numpy(dtype=np.int64, na_value=-1)
+    return rejects.assign(row=np.where(rows >= 0, rows + 1, rows))
+
+
+def rejects_path_for(out: str | Path) -> Path:
+    """Where a batch command writes its rejects unless told: ``<out stem>.rejects.parquet`` beside `out`."""
+    out = Path(out)
+    return out.with_name(f"{out.stem}.rejects.parquet")
+
+
+def write_rejects(rejects: pd.DataFrame, path: str | Path) -> Path:
+    """Write `rejects` for people (rows from 1) as Parquet, or CSV when `path` ends in ``.csv``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame = rejects_for_people(rejects if len(rejects) else empty_rejects())
+    frame = frame[REJECT_COLUMNS].astype({"table": "str", "customer_id": "str", "field": "str", "reason": "str"})
+    if path.suffix.lower() == ".csv":
+        frame.to_csv(path, index=False)
+    else:
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
+    return path
+
+
+def skip_customers_with_rejected_lots(customers: pd.DataFrame, holding_rejects: pd.DataFrame
+                                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(customers kept, one customers reject per skipped customer): a customer with any rejected holding
+    row is not advised on the rest (see the module's policy). `customers` is a `read_customers` frame."""
+    if holding_rejects.empty:
+        return customers, empty_rejects()
+    counts = holding_rejects["customer_id"].dropna().astype(str).value_counts()
+    ids = customers["customer_id"].astype(str)
+    skip = ids.isin(counts.index).to_numpy()
+    if not skip.any():
+        return customers, empty_rejects()
+    skipped = ids[skip]
+    n = counts.reindex(skipped).to_numpy(dtype=np.int64)
+    reasons = np.array([f"customer skipped: {k} of their holding rows {'was' if k == 1 else 'were'} rejected "
+                        "(see the holdings rejects)" for k in n], dtype=object)
+    rows = (customers["row"].to_numpy(dtype=np.int64)[skip] if "row" in customers.columns
+            else np.flatnonzero(skip).astype(np.int64))
+    rejects = pd.DataFrame({"table": "customers", "customer_id": skipped.to_numpy(dtype=object), "row": rows,
+                            "field": "holdings", "reason": reasons})
+    return customers.loc[~skip].reset_index(drop=True), rejects
+
+
+def single_customer_error(rejects: pd.DataFrame) -> BadInputError:
+    """The error for a single customer's JSON that the batch would reject (health check and rebalancing
+    alike): the first bad holding is named by its place in the list (``holdings[2].code``, counted from 0
+    as in every JSON path the API reports), else the customer's field."""
+    lots = rejects[rejects["table"] == "holdings"]
+    if len(lots):
+        first = lots.iloc[0]
+        field = f"holdings[{int(first['row'])}].{first['field']}"
+    else:
+        first = rejects.iloc[0]
+        field = str(first["field"])
+    return BadInputError(f"{field}: {first['reason']}", code="bad_row",
+                         details={"field": field, "rejects": [
+                             {"field": (f"holdings[{int(r['row'])}].{r['field']}" if r["table"] == "holdings"
+                                        else str(r["field"])), "reason": str(r["reason"])}
+                             for r in rejects.to_dict(orient="records")]})
 
 
 def empty_rejects() -> pd.DataFrame:
@@ -378,10 +452,12 @@ def reject_orphans(customers: pd.DataFrame, holdings: pd.DataFrame,
 
 def orphan_rejects(ids: np.ndarray, rows: np.ndarray, customer_rejects: pd.DataFrame | None) -> pd.DataFrame:
     """Rejects for lots of customers that are missing, or whose row was rejected."""
-    rejected_ids = set() if customer_rejects is None or customer_rejects.empty else set(
-        customer_rejects["customer_id"].dropna().astype(str))
-    reasons = np.array(["customer row was rejected" if i in rejected_ids else "customer_id not in customers table"
-                        for i in ids], dtype=object)
+    known = (customer_rejects.dropna(subset=["customer_id"]) if customer_rejects is not None
+             else empty_rejects())
+    field_of = dict(zip(known["customer_id"].astype(str), known["field"].astype(str), strict=True))
+    why = {"holdings": "customer skipped: another of their holding rows was rejected"}
+    reasons = np.array([why.get(field_of[i], "customer row was rejected") if i in field_of
+                        else "customer_id not in customers table" for i in map(str, ids)], dtype=object)
     return pd.DataFrame({"table": "holdings", "customer_id": ids, "row": rows, "field": "customer_id",
                          "reason": reasons})
 

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from advisor.cli.batch_report import RunClock, print_run
 from advisor.cli.common import (
     DataOption,
     JsonFlag,
@@ -44,6 +45,9 @@ def diagnose_cmd(
     holdings: Annotated[Path | None, typer.Option("--holdings", help="Holdings lots table (Parquet or CSV).")] = None,
     out_path: Annotated[Path | None, typer.Option("--out", help="Report Parquet, one row per customer.")] = None,
     summary: Annotated[Path | None, typer.Option("--summary", help="Write a JSON summary of the run here.")] = None,
+    rejects: Annotated[Path | None, typer.Option(
+        "--rejects", help="Rejected rows with reasons (.parquet or .csv); default <out stem>.rejects.parquet.")
+                       ] = None,
     customer_json: Annotated[Path | None, typer.Option(
         "--customer-json", help="One customer: profile fields and a holdings list.")] = None,
     as_of: Annotated[str | None, typer.Option(
@@ -55,6 +59,7 @@ def diagnose_cmd(
     """Health-check customers' holdings: a batch (--customers/--holdings/--out) or one (--customer-json)."""
     from advisor.diagnosis import diagnose_customer, diagnosis_context
 
+    clock = RunClock()
     parse_as_of(as_of)  # a malformed date is refused before any data is loaded
     if customer_json is not None:
         if customers is not None or holdings is not None:
@@ -85,20 +90,20 @@ def diagnose_cmd(
             progress.update(task, description="health check", total=total, completed=0)
 
         outcome = diagnose_files(ctx, customers, holdings, out_path, summary, as_of=day, chunk_size=chunk_size,
-                                 on_start=started, on_progress=lambda k: progress.advance(task, k))
+                                 on_start=started, on_progress=lambda k: progress.advance(task, k),
+                                 rejects_path=rejects)
     result = outcome.summary
     brief = {"customers": result["customers"], "report": str(outcome.report_path),
              "rejects": str(outcome.rejects_path), "rejected": result["rejected"],
-             "health_score": result["health_score"], "seconds": result["seconds"],
+             "health_score": result["health_score"], "seconds": {**result["seconds"], "run": clock.seconds()},
              "data_freshness": fresh.to_dict()}
     if as_json:
         print_json(brief)
         return
     mean = result["health_score"]["mean"]  # None when no customer survived validation
-    out.print(f"[bold]{result['customers']:,}[/] customers checked in {result['seconds']['total']:.1f}s → "
-              f"{outcome.report_path}; mean health score {'n/a' if mean is None else f'{mean:.1f}'}")
-    out.print(f"rejected: {result['rejected']['customers']} customer rows, {result['rejected']['lots']} lots "
-              f"→ {outcome.rejects_path}")
+    print_run(out, "health check", result["customers"], clock.seconds(), outcome.report_path,
+              {"customers": result["rejected"]["customers"], "holdings": result["rejected"]["lots"]},
+              outcome.rejects_path, {"mean health score": "—" if mean is None else f"{mean:.1f}"})
 
 
 def register(app: typer.Typer) -> None:

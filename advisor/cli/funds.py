@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from advisor.cli.common import DataOption, JsonFlag, handle_errors, load, print_json
+from advisor.cli.formats import class_name, day, fee_rate, num, pct, style_name, weights
 from products.errors import BadInputError
 
 funds_app = typer.Typer(help="The fund universe (基金): list, show, benchmarks, rank, lookthrough, overlap, style.",
@@ -21,27 +22,6 @@ def register(app: typer.Typer) -> None:
 
     funds_research.register_funds(funds_app)
     app.add_typer(funds_app, name="funds")
-
-
-def _pct(value: Any, digits: int = 2) -> str:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return "—"
-    return "—" if number != number else f"{number:.{digits}%}"
-
-
-def _num(value: Any, digits: int = 2) -> str:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return "—"
-    return "—" if number != number else f"{number:.{digits}f}"
-
-
-def _day(value: Any) -> str:
-    text = str(value)[:10] if value is not None else ""
-    return "—" if text in ("", "NaT", "None", "nan") else text
 
 
 @funds_app.command("list")
@@ -78,10 +58,10 @@ def list_funds(
         table.add_column(header, overflow="fold")
     for r in rows:
         fees = r["fees"]
-        sub = (f"{_pct(fees['subscription_rate'])} (→{_pct(fees['subscription_rate_discounted'], 3)})"
+        sub = (f"{fee_rate(fees['subscription_rate'])} (→{fee_rate(fees['subscription_rate_discounted'])})"
                if fees["subscription_rate"] is not None else f"¥{fees['subscription_flat_fee']:g}")
         table.add_row(r["code"], r["name"], r["type_zh"] or r["type"], r["asset_class"], r["risk_level"], sub,
-                      fees["redemption"], _pct(fees["running_cost"]), f"{r['min_purchase']:g}")
+                      fees["redemption"], pct(fees["running_cost"]), f"{r['min_purchase']:g}")
     out.print(table)
 
 
@@ -143,11 +123,11 @@ def list_benchmarks(
     for header in ("code", "name", "text 原文", "weights", "source", "approximations 近似说明"):
         table.add_column(header, overflow="fold")
     for r in rows:
-        weights = ", ".join(f"{k} {v:.0%}" for k, v in r["weights"].items())
+        legs = weights(r["weights"])
         if r["constant_annual_return"]:
-            weights += f" + {r['constant_annual_return']:.2%}/yr"
+            legs += f" + {pct(r['constant_annual_return'])}/yr"
         notes = "; ".join(a["zh"] for a in r["approximations"])
-        table.add_row(r["code"], r["name"], r["text"], weights, r["source"], notes)
+        table.add_row(r["code"], r["name"], r["text"], legs, r["source"], notes)
     out.print(table)
 
 
@@ -163,36 +143,36 @@ def _print_report(report: dict[str, Any]) -> None:
     m = report["metrics"]
     window = report["window"]
     out.print(f"[bold]{report['code']} {report['name']}[/]  {report['profile'].get('type_zh', '')} · "
-              f"{report['asset_class']} · [bold]{report['risk_level']}[/] {report['risk_level_zh']}")
+              f"{class_name(report['asset_class'])} · [bold]{report['risk_level']}[/] {report['risk_level_zh']}")
     fees = report["fees"]
-    out.print(f"fees 费用: subscription {_pct(fees['subscription_rate'])} "
-              f"(bank {_pct(fees['subscription_rate_discounted'], 3)})"
-              f" · redemption {fees['redemption']} · running {_pct(fees['running_cost'])}/yr")
+    out.print(f"fees 费用: subscription {fee_rate(fees['subscription_rate'])} "
+              f"(bank {fee_rate(fees['subscription_rate_discounted'])})"
+              f" · redemption {fees['redemption']} · running {pct(fees['running_cost'])}/yr")
     out.print(f"benchmark 业绩比较基准: {report['benchmark']['text'] or '—'} → "
-              + ", ".join(f"{k} {v:.0%}" for k, v in report["benchmark"]["weights"].items())
+              + weights(report["benchmark"]["weights"])
               + f" ({report['benchmark']['source']})")
     for note in report["benchmark"].get("approximations", []):
         out.print(f"  ≈ {note['zh']} / {note['en']}")
-    table = Table(title=f"Metrics 业绩指标 {_day(window['start'])} … {_day(window['end'])} "
-                        f"(rf {window['risk_free']:.2%})")
+    table = Table(title=f"Metrics 业绩指标 {day(window['start'])} … {day(window['end'])} "
+                        f"(rf {pct(window['risk_free'])})")
     table.add_column("metric")
     table.add_column("value", justify="right")
-    rows = [("total return 区间收益", _pct(m.get("total_return"))),
-            *([("fund over the benchmark's days 基准覆盖期基金收益", _pct(m.get("paired_total_return")))]
+    rows = [("total return 区间收益", pct(m.get("total_return"))),
+            *([("fund over the benchmark's days 基准覆盖期基金收益", pct(m.get("paired_total_return")))]
               if m.get("n_pair_days", 0) < m.get("n_days", 0) else []),
-            ("benchmark total 基准区间收益", _pct(m.get("benchmark_total_return"))),
-            ("excess over the window 区间超额", _pct(m.get("excess_total_return"))),
-            ("annual return 年化收益", _pct(m["annual_return"])), ("volatility 年化波动", _pct(m["annual_volatility"])),
-            ("max drawdown 最大回撤", _pct(m["max_drawdown"])),
-            ("peak → trough → recovery", f"{_day(m['peak_date'])} → {_day(m['trough_date'])} → "
-                                         f"{_day(m['recovery_date'])}"),
-            ("recovery days 修复天数", _num(m["recovery_days"], 0)), ("Sharpe 夏普", _num(m["sharpe"])),
-            ("Sortino 索提诺", _num(m["sortino"])), ("Calmar 卡玛", _num(m["calmar"])),
-            ("excess return 超额收益", _pct(m["excess_return"])),
-            ("tracking error 跟踪误差", _pct(m["tracking_error"])),
-            ("information ratio 信息比率", _num(m["information_ratio"])), ("beta", _num(m["beta"])),
-            ("alpha", _pct(m["alpha"])), ("monthly win rate 月胜率", _pct(m["monthly_win_rate"], 1)),
-            ("up / down capture 上/下行捕获", f"{_num(m['up_capture'])} / {_num(m['down_capture'])}")]
+            ("benchmark total 基准区间收益", pct(m.get("benchmark_total_return"))),
+            ("excess over the window 区间超额", pct(m.get("excess_total_return"))),
+            ("annual return 年化收益", pct(m["annual_return"])), ("volatility 年化波动", pct(m["annual_volatility"])),
+            ("max drawdown 最大回撤", pct(m["max_drawdown"])),
+            ("peak → trough → recovery", f"{day(m['peak_date'])} → {day(m['trough_date'])} → "
+                                         f"{day(m['recovery_date'])}"),
+            ("recovery days 修复天数", num(m["recovery_days"], 0)), ("Sharpe 夏普", num(m["sharpe"])),
+            ("Sortino 索提诺", num(m["sortino"])), ("Calmar 卡玛", num(m["calmar"])),
+            ("excess return 超额收益", pct(m["excess_return"])),
+            ("tracking error 跟踪误差", pct(m["tracking_error"])),
+            ("information ratio 信息比率", num(m["information_ratio"])), ("beta", num(m["beta"])),
+            ("alpha", pct(m["alpha"])), ("monthly win rate 月胜率", pct(m["monthly_win_rate"])),
+            ("up / down capture 上/下行捕获", f"{num(m['up_capture'])} / {num(m['down_capture'])}")]
     for name, value in rows:
         table.add_row(name, value)
     out.print(table)
@@ -200,9 +180,9 @@ def _print_report(report: dict[str, Any]) -> None:
     for header in ("window", "latest return", "min", "median", "max", "share > 0", "worst MDD"):
         rolling.add_column(header, justify="right")
     for label, s in report["rolling"].items():
-        rolling.add_row(label, _pct(s["latest_annual_return"]), _pct(s["min_annual_return"]),
-                        _pct(s["median_annual_return"]), _pct(s["max_annual_return"]), _pct(s["share_positive"], 0),
-                        _pct(s["worst_max_drawdown"]))
+        rolling.add_row(label, pct(s["latest_annual_return"]), pct(s["min_annual_return"]),
+                        pct(s["median_annual_return"]), pct(s["max_annual_return"]), pct(s["share_positive"]),
+                        pct(s["worst_max_drawdown"]))
     out.print(rolling)
     quality = report.get("data_quality") or {}
     if quality:
@@ -213,9 +193,8 @@ def _print_report(report: dict[str, Any]) -> None:
         out.print(f"[yellow]warning 提示[/] {warning['message_zh']} / {warning['message']}")
     stars = report.get("stars")
     style = report.get("style") or {}
-    weights = style.get("weights") or {}
-    top_style = ", ".join(f"{k} {v:.0%}" for k, v in sorted(weights.items(), key=lambda kv: -(kv[1] or 0))[:3]
-                          if v)
+    style_weights = style.get("weights") or {}
+    top_style = weights(style_weights, style_name, top=3)
     if style.get("unavailable"):
         top_style = "unavailable 不可用"
     elif style.get("r_squared") is not None:
@@ -224,7 +203,7 @@ def _print_report(report: dict[str, Any]) -> None:
     if style.get("bond_style"):
         bond = style["bond_style"]
         out.print(f"bond style 债券风格: {bond['label_zh']} / {bond['label_en']} · duration 久期 ≈ "
-                  f"{bond['duration_years']:.1f}y · equity 权益 {bond['equity_share']:.0%}")
+                  f"{bond['duration_years']:.1f}y · equity 权益 {pct(bond['equity_share'])}")
     if style.get("warning"):
         out.print(f"[yellow]warning 提示[/] {style['warning']['zh']} / {style['warning']['en']}")
     for note in [*(report.get("look_through") or {}).get("notes", []), style.get("unavailable")]:

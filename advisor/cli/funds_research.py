@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from advisor.cli.common import DataOption, JsonFlag, as_of_for, handle_errors, load, print_json
+from advisor.cli.formats import pct
 from products.errors import BadInputError
 
 out = Console()
@@ -161,7 +162,7 @@ def lookthrough(
         return
     for code in result.industries.index:
         s = result.summary.loc[code]
-        _print_weights(f"{code} industries 行业分布 ({s['quarter']}, top-10 = {s['top10_share']:.1%} of NAV)"
+        _print_weights(f"{code} industries 行业分布 ({s['quarter']}, top-10 = {pct(s['top10_share'])} of NAV)"
                        if pd.notna(s["quarter"]) else f"{code}: no disclosed holdings 无持仓披露",
                        result.industries.loc[code])
         _print_frame(f"{code} top stocks 重仓股",
@@ -225,8 +226,9 @@ def style(
                      tilts["boards"].dropna(how="all").reset_index())
         for code, row in tilts["industry_tilt"].dropna(how="all").iterrows():
             ordered = row.dropna().sort_values()
-            out.print(f"{code} overweight 超配: " + ", ".join(f"{k} {v:+.1%}" for k, v in ordered[::-1][:3].items())
-                      + " | underweight 低配: " + ", ".join(f"{k} {v:+.1%}" for k, v in ordered[:3].items()))
+            over = ", ".join(f"{k} {pct(v, signed=True)}" for k, v in ordered[::-1][:3].items())
+            under = ", ".join(f"{k} {pct(v, signed=True)}" for k, v in ordered[:3].items())
+            out.print(f"{code} overweight 超配: {over} | underweight 低配: {under}")
 
 
 def _print_weights(title: str, weights: pd.Series) -> None:
@@ -234,7 +236,7 @@ def _print_weights(title: str, weights: pd.Series) -> None:
     table.add_column("bucket")
     table.add_column("weight", justify="right")
     for name, value in weights[weights > 0].sort_values(ascending=False).items():
-        table.add_row(str(name), f"{value:.2%}")
+        table.add_row(str(name), pct(value))
     out.print(table)
 
 

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from advisor.cli.common import DataOption, JsonFlag, handle_errors, load, print_json
+from advisor.cli.formats import pct
 from products.errors import BadInputError
 
 out = Console(width=140)  # tables are wide; keep them readable when piped
@@ -74,9 +75,9 @@ def models_cmd(
                  "volatility", "CVaR95", "hist. MDD", "solver", title=title)
     for row in table.itertuples(index=False):
         view.add_row(f"{row.level} {row.level_name_zh}", row.horizon,
-                     *(f"{getattr(row, c):.1%}" for c in ("cash", "bond", "cn_equity", "global_equity", "gold")),
-                     f"{row.expected_return:.2%}", f"{row.expected_volatility:.2%}", f"{row.cvar_95:.2%}",
-                     "–" if pd.isna(row.hist_max_drawdown) else f"{row.hist_max_drawdown:.1%}", row.solver_step)
+                     *(pct(getattr(row, c)) for c in ("cash", "bond", "cn_equity", "global_equity", "gold")),
+                     pct(row.expected_return), pct(row.expected_volatility), pct(row.cvar_95),
+                     pct(row.hist_max_drawdown), row.solver_step)
     out.print(view)
 
 
@@ -108,16 +109,16 @@ def propose_cmd(
     view = Table("code", "name", "class", "risk", "amount", "fee", "weight")
     for line in payload["lines"]:
         view.add_row(line["code"], line["name"], line["asset_class"], line["risk_level"], f"{line['amount']:,.2f}",
-                     f"{line['fee']:,.2f}", f"{line['weight']:.1%}")
+                     f"{line['fee']:,.2f}", pct(line['weight']))
     out.print(view)
     out.print(f"cash remainder ¥{payload['cash_remainder']:,.2f}  fees ¥{payload['total_fee']:,.2f}  "
-              f"expected return {payload['expected_return']:.2%}  volatility {payload['expected_volatility']:.2%}"
-              + (f"  goal probability {payload['goal_probability']:.0%}"
+              f"expected return {pct(payload['expected_return'])}  volatility {pct(payload['expected_volatility'])}"
+              + (f"  goal probability {pct(payload['goal_probability'])}"
                  if payload["goal_probability"] is not None else ""))
     hist = payload["historical"]
     if hist:
-        out.print(f"history {hist['start']}…{hist['end']}: {hist['annual_return']:.2%} a year, volatility "
-                  f"{hist['annual_volatility']:.2%}, max drawdown {hist['max_drawdown']:.2%}")
+        out.print(f"history {hist['start']}…{hist['end']}: {pct(hist['annual_return'])} a year, volatility "
+                  f"{pct(hist['annual_volatility'])}, max drawdown {pct(hist['max_drawdown'])}")
     for note in payload["explanations"]:
         out.print(f"• {note['zh']}")
 

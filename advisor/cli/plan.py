@@ -19,6 +19,7 @@ from advisor.cli.common import (
     print_json,
     read_json_object,
 )
+from advisor.cli.formats import pct
 from products.errors import BadInputError
 
 out = Console(width=120)
@@ -52,7 +53,7 @@ def goal_cmd(
         return
     p = result["percentiles"]
     state = "[green]on track[/]" if result["on_track"] else "[red]off track[/]"
-    out.print(f"[bold]{result['probability']:.0%}[/] chance of ¥{result['target']:,.0f} in {result['years']:g} "
+    out.print(f"[bold]{pct(result['probability'])}[/] chance of ¥{result['target']:,.0f} in {result['years']:g} "
               f"years — {state}; p10 ¥{p['p10']:,.0f} · p50 ¥{p['p50']:,.0f} · p90 ¥{p['p90']:,.0f}")
     out.print(result["explanation_zh"])
     out.print(result["explanation_en"])
@@ -140,9 +141,6 @@ def returns_cmd(
 
 def _print_returns(report: dict) -> None:
     w = report["windows"]
-
-    def pct(x: float | None) -> str:
-        return "n/a" if x is None else f"{100 * x:.2f}%"
 
     out.print(f"[bold]{report['customer_id']}[/] as of {report['as_of']}: market value ¥{report['market_value']:,.2f}, "
               f"持有收益 ¥{report['holding_gain'] or 0:,.2f} ({pct(report['holding_return'])}), "

@@ -12,6 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from advisor.cli.batch_report import RunClock, print_run, rejected_counts
 from advisor.cli.common import (
     DataOption,
     JsonFlag,
@@ -23,6 +24,7 @@ from advisor.cli.common import (
     print_json,
     read_json_object,
 )
+from advisor.cli.formats import pct
 from products.errors import BadInputError
 
 MAX_TURNOVER_CAP = 2.0  # selling and re-buying the whole portfolio twice is never a rebalance
@@ -91,7 +93,7 @@ def _print_single(result: dict[str, Any]) -> None:
     if result["trades"]:
         console.print(table)
     console.print(f"  fee ¥{result['cost']['fee']:,.2f} ({result['cost']['cost_bps']:.1f} bp), drift "
-                  f"{result['drift']['before']:.1%} → {result['drift']['after']:.1%}, cash left "
+                  f"{pct(result['drift']['before'])} → {pct(result['drift']['after'])}, cash left "
                   f"¥{result['cash']['remainder']:,.2f}")
 
 
@@ -107,7 +109,8 @@ def register(app: typer.Typer) -> None:
         summary: Annotated[Path | None, typer.Option(
             "--summary", help="per-customer summary (.parquet/.csv); default <out>_summary.parquet")] = None,
         rejects: Annotated[Path | None, typer.Option(
-            "--rejects", help="rejected rows with reasons (.csv); default <out>_rejects.csv")] = None,
+            "--rejects", help="rejected rows with reasons (.parquet or .csv); default <out stem>.rejects.parquet")
+                                 ] = None,
         positions_out: Annotated[Path | None, typer.Option(
             "--positions-out", help="holdings after the plan, in the holdings input format (.parquet/.csv): "
                                     "sold lots reduced first in first out, purchases as new lots dated the trade date")
@@ -132,6 +135,7 @@ def register(app: typer.Typer) -> None:
         from advisor.rebalancing import rebalance_book, rebalance_customer
         from advisor.rebalancing.report import write_parquet
 
+        clock = RunClock()
         parse_as_of(as_of)  # a malformed date is refused before any data is loaded
         settings = _settings(calendar, turnover_cap)
         events = _read_events(fund_events)
@@ -166,26 +170,29 @@ def register(app: typer.Typer) -> None:
             result.summary.to_csv(summary_path, index=False)
         else:
             write_parquet(result.summary, summary_path)
-        rejects_path = rejects or out.with_name(out.stem + "_rejects.csv")
-        result.rejects.to_csv(rejects_path, index=False)
+        from advisor.batch_io import rejects_path_for, write_rejects
+
+        rejects_path = write_rejects(result.rejects, rejects or rejects_path_for(out))
         written = _write_after(result, customers, holdings, positions_out, customers_out, day)
         from advisor.rebalancing.metrics import run_summary
 
         outcome = run_summary(result.summary, result.trades)
         payload = {**outcome, "rejected_rows": len(result.rejects), "out": str(out), "summary": str(summary_path),
                    "rejects": str(rejects_path), **written, "as_of": day.isoformat(),
-                   "universe_version": result.universe_version, "data_freshness": fresh.to_dict()}
+                   "universe_version": result.universe_version, "data_freshness": fresh.to_dict(),
+                   "seconds": clock.seconds()}
         if json_out:
             print_json(payload)
         else:
-            console.print(f"{payload['customers']:,} customers → {payload['trades']:,} trades ({out}); "
-                          f"{payload['rejected_rows']:,} rejected rows ({rejects_path}); summary {summary_path}")
-            console.print("  status: " + ", ".join(f"{k} {v:.1%}" for k, v in payload["by_status"].items()))
+            print_run(console, "rebalancing", payload["customers"], payload["seconds"], out,
+                      rejected_counts(result.rejects), rejects_path,
+                      {"trades": f"{payload['trades']:,}", "summary": summary_path})
+            console.print("  status: " + ", ".join(f"{k} {pct(v)}" for k, v in payload["by_status"].items()))
             for reason, count in payload["by_reason"].items():
                 console.print(f"  {reason}: {count:,}")
             if payload["value_by_trade_reason"]:
                 console.print("  value by trade reason: " + ", ".join(
-                    f"{k} {v:.1%}" for k, v in payload["value_by_trade_reason"].items()))
+                    f"{k} {pct(v)}" for k, v in payload["value_by_trade_reason"].items()))
             for key, path in written.items():
                 console.print(f"  {key}: {path}")
 

@@ -86,6 +86,7 @@ def profile_cmd(
     as_json: JsonFlag = False,
 ) -> None:
     """Infer five-dimension profiles of existing customers in batch (老客户智能画像); bad rows are reported."""
+    from advisor.batch_io import rejects_for_people
     from risk.answers_io import read_table, write_table
     from risk.profiling import profile_batch
 
@@ -94,6 +95,7 @@ def profile_cmd(
             raise BadInputError(f"{option}: {path} must end in .parquet or .csv", details={"field": option})
     frame = read_table(kyc)
     profiles, rejects = profile_batch(frame)
+    rejects = rejects_for_people(rejects)  # rows counted from 1, as in every rejects file
     write_table(profiles, out_path)
     if rejects_path is not None:
         write_table(rejects, rejects_path)

@@ -3,7 +3,8 @@
 Inputs are validated and valued once (vectorized over every lot), then customers are processed in
 chunks of `chunk_size` (100k by default) so memory stays bounded — on both cores by default (forked
 workers share the prepared arrays) — and each chunk's report rows are written as one Parquet row group.
-Rows that cannot be used go to `<out stem>.rejects.parquet` with the reason.
+Rows that cannot be used go to `<out stem>.rejects.parquet` (or `rejects_path`) with the reason, rows counted
+from 1 (`advisor.batch_io.write_rejects`).
 """
 
 from __future__ import annotations
@@ -33,15 +34,12 @@ class BatchOutcome:
     summary: dict[str, Any]
 
 
-def rejects_path_for(out: Path) -> Path:
-    return out.with_name(f"{out.stem}.rejects.parquet")
-
-
 def diagnose_files(ctx: DiagnosisContext, customers: batch_io.PathOrFrame, holdings: batch_io.PathOrFrame,
                    out: str | Path, summary_path: str | Path | None = None, as_of: date | None = None,
                    rules: Sequence[Rule] | None = None, chunk_size: int = DEFAULT_CHUNK,
                    workers: int | None = None, on_start: Callable[[int], None] | None = None,
-                   on_progress: Callable[[int], None] | None = None) -> BatchOutcome:
+                   on_progress: Callable[[int], None] | None = None,
+                   rejects_path: str | Path | None = None) -> BatchOutcome:
     """Run the health check over two files; returns the paths written and the summary."""
     started = time.perf_counter()
     out = Path(out)
@@ -66,9 +64,8 @@ def diagnose_files(ctx: DiagnosisContext, customers: batch_io.PathOrFrame, holdi
             writer.close()
     if writer is None:  # no customer at all: still write an empty report with the columns
         pq.write_table(pa.table({"customer_id": pa.array([], pa.string())}), out)
-    rejects_path = rejects_path_for(out)
     rejects = inputs.rejects.astype({"customer_id": "str", "field": "str", "reason": "str", "table": "str"})
-    pq.write_table(pa.Table.from_pandas(rejects, preserve_index=False), rejects_path)
+    rejects_path = batch_io.write_rejects(rejects, rejects_path or batch_io.rejects_path_for(out))
     finished = time.perf_counter()
     counts = rejects["table"].value_counts()
     payload = summary.build(

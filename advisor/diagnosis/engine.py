@@ -183,6 +183,8 @@ def prepare(ctx: DiagnosisContext, customers: batch_io.PathOrFrame, holdings: ba
     as_of = as_of or date.today()
     clean_c, rejects_c = batch_io.read_customers(customers)
     lots = batch_io.validate_holdings(holdings, universe=ctx.universe, as_of=as_of)
+    clean_c, rejects_skip = batch_io.skip_customers_with_rejected_lots(clean_c, lots.rejects)
+    rejects_c = pd.concat([r for r in (rejects_c, rejects_skip) if not r.empty] or [rejects_c], ignore_index=True)
     # the same rows `read_holdings` keeps, as arrays (no DataFrame of millions of lots is built)
     keep = ~lots.bad
     ids = lots.customer_id.filter(pa.array(keep)) if not keep.all() else lots.customer_id
@@ -342,17 +344,12 @@ def diagnose_customer(ctx: DiagnosisContext, payload: dict[str, Any], as_of: dat
                       rules: Sequence[Rule] | None = None) -> dict[str, Any]:
     """The full health check of one customer: findings with zh / en explanations, scores, actions.
 
-    A profile the batch would reject raises `BadInputError` naming the field; lots the batch would
-    reject are listed under `rejected_lots` and the rest is checked, exactly as in the batch."""
+    A profile or a holding the batch would reject raises `BadInputError` naming the field (the batch's
+    policy: no advice on a partial picture of the holdings)."""
     customer, lots = customer_tables(payload)
     inputs = prepare(ctx, customer, lots, as_of)
-    customer_rejects = inputs.rejects[inputs.rejects["table"] == "customers"]
-    if len(customer_rejects):
-        first = customer_rejects.iloc[0]
-        raise BadInputError(f"{first['field']}: {first['reason']}", details={"field": first["field"]})
+    if len(inputs.rejects):
+        raise batch_io.single_customer_error(inputs.rejects)
     result = run_rules(book_of(ctx, inputs, 0, 1, slice(0, len(inputs.lot_customer))), rules)
     report = result.customer_report(0)
-    lot_rejects = inputs.rejects[inputs.rejects["table"] == "holdings"]
-    report["rejected_lots"] = [{"index": int(row), "field": field, "reason": reason} for row, field, reason in zip(
-        lot_rejects["row"], lot_rejects["field"], lot_rejects["reason"], strict=True)]
     return report

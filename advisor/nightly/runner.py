@@ -128,7 +128,8 @@ def _arrow(table: pa.Table | pd.DataFrame | None) -> pa.Table:
 
 def rejects_table(rejects: pd.DataFrame, customers: pa.Table, holdings: pa.Table, partition: int) -> pa.Table:
     """The job's rejects with the partition, and `row` mapped back to the row of the book's source
-    (`source_row`) where the book records it — the row a user finds in their own file."""
+    (`source_row`) where the book records it — the row a user finds in their own file, counted from 1 as
+    every rejects file counts (`advisor.batch_io.rejects_for_people`)."""
     n = len(rejects)
     rows = rejects["row"].to_numpy(dtype=np.int64, na_value=-1) if n else np.zeros(0, dtype=np.int64)
     tables = rejects["table"].astype("str").to_numpy() if n else np.zeros(0, dtype=object)
@@ -145,7 +146,8 @@ def rejects_table(rejects: pd.DataFrame, customers: pa.Table, holdings: pa.Table
         return pa.array(rejects[name].astype("str").where(rejects[name].notna(), None).tolist(), type=pa.string())
 
     return pa.table({"partition": pa.array(np.full(n, partition, dtype=np.int32)), "table": column("table"),
-                     "customer_id": column("customer_id"), "row": pa.array(mapped), "field": column("field"),
+                     "customer_id": column("customer_id"), "row": pa.array(np.where(mapped >= 0, mapped + 1, mapped)),
+                     "field": column("field"),
                      "reason": column("reason")})
 
 

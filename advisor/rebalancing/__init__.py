@@ -30,7 +30,14 @@ def rebalance_book(universe: Universe, customers: Any, holdings: Any, *, as_of: 
     Optional customer columns beyond the batch contract: `cash_flow` (deposit > 0 / withdrawal < 0),
     `previous_risk_level`, `last_rebalance_date`.
     """
-    from advisor.batch_io import read_customers, read_holdings, read_table, reject_orphans, value_lots
+    from advisor.batch_io import (
+        read_customers,
+        read_holdings,
+        read_table,
+        reject_orphans,
+        skip_customers_with_rejected_lots,
+        value_lots,
+    )
 
     as_of = as_of or date.today()
     raw_customers = read_table(customers, string_columns=("customer_id", "risk_level", "rm_id"))
@@ -41,25 +48,14 @@ def rebalance_book(universe: Universe, customers: Any, holdings: Any, *, as_of: 
     if "assessment_expires_on" not in raw_customers.columns:  # not given: the caller vouches for validity
         clean_c = clean_c.drop(columns="assessment_expires_on", errors="ignore")
     clean_h, rej_h = read_holdings(holdings, universe=universe, as_of=as_of)
+    clean_c, rej_skip = skip_customers_with_rejected_lots(clean_c, rej_h)
+    rej_c = pd.concat([r for r in (rej_c, rej_skip) if len(r)] or [rej_c], ignore_index=True)
     clean_h, rej_o = reject_orphans(clean_c, clean_h, rej_c)
     lots = value_lots(universe, clean_h, as_of=as_of)
     result = rebalance_batch(universe, clean_c, lots, targets=targets, fund_events=fund_events, as_of=as_of,
                              settings=settings, progress=progress)
-    # customers whose lots were rejected while reading must not be rebalanced on a partial picture
-    bad_ids = set(rej_h["customer_id"].dropna().astype(str))
     parts = [r for r in (rej_c, rej_h, rej_o, result.rejects) if len(r)]
     summary, trades, positions, lots_after = result.summary, result.trades, result.positions, result.lots_after
-    if bad_ids:
-        skip = summary["customer_id"].isin(bad_ids)
-        skipped = summary.loc[skip, "customer_id"].to_numpy(dtype=object)
-        if len(skipped):
-            parts.append(pd.DataFrame({"table": "customers", "customer_id": skipped, "row": -1, "field": "holdings",
-                                       "reason": "customer skipped: one of their holding rows was rejected"}))
-        summary = summary.loc[~skip].reset_index(drop=True)
-        trades = trades.loc[~trades["customer_id"].astype("str").isin(bad_ids)].reset_index(drop=True)
-        positions = positions.loc[~positions["customer_id"].astype("str").isin(bad_ids)].reset_index(drop=True)
-        if lots_after is not None:
-            lots_after = lots_after.loc[~lots_after["customer_id"].isin(bad_ids)].reset_index(drop=True)
     rejects = pd.concat(parts, ignore_index=True) if parts else result.rejects
     return BatchResult(trades=trades, summary=summary, positions=positions, rejects=rejects, as_of=result.as_of,
                        universe_version=result.universe_version, lots_after=lots_after)
@@ -83,9 +79,9 @@ def rebalance_customer(universe: Universe, customers: Any, holdings: Any, *, cas
     result = rebalance_book(universe, frame, lots, as_of=as_of, targets=targets, fund_events=fund_events,
                             settings=settings)
     if len(result.rejects):
-        first = result.rejects.iloc[0]
-        raise BadInputError(f"{first['table']} row {first['row']}: {first['field']}: {first['reason']}",
-                            code="bad_row", details={"rejects": result.rejects.to_dict(orient="records")})
+        from advisor.batch_io import single_customer_error
+
+        raise single_customer_error(result.rejects)
     return customer_json(result, str(frame["customer_id"].iloc[0]), universe)
 
 

@@ -56,7 +56,7 @@ def test_batch_writes_trades_summary_and_rejects(book: tuple[Path, Path], tmp_pa
     summary = pd.read_parquet(out.with_name("trades_summary.parquet"))
     assert {"reason", "reason_zh", "reason_en", "triggers", "fee", "before_cn_equity", "after_cn_equity"} <= set(
         summary.columns)
-    rejects = pd.read_csv(out.with_name("trades_rejects.csv"))
+    rejects = pd.read_parquet(out.with_name("trades.rejects.parquet"))
     reasons = " ".join(rejects["reason"])
     assert "risk level" in reasons and "unknown fund code" in reasons and "not in customers" in reasons
     assert set(rejects["customer_id"]) >= {"C", "D", "ghost"}
@@ -169,7 +169,7 @@ def test_positions_out_chains_plans_a_second_run_the_same_day_trades_nothing(boo
     trades = pd.read_parquet(second)
     assert not trades["customer_id"].astype(str).isin(done).any()
     # rejected customers keep their lots as given and are rejected again
-    rejects = pd.read_csv(second.with_name("trades_rejects.csv"))
+    rejects = pd.read_parquet(second.with_name("trades.rejects.parquet"))
     assert {"C", "D"} <= set(rejects["customer_id"])
 
 

@@ -87,7 +87,7 @@ def test_profile_batch_writes_profiles_and_rejects(tmp_path: Path) -> None:
     assert summary["rejects"][0]["field"] == "age"
     written = pd.read_csv(dst)
     assert len(written) == 199 and {"inferred_level", "evidence", "flag_level_gap"} <= set(written.columns)
-    assert pd.read_csv(rej)["row"].tolist() == [5]
+    assert pd.read_csv(rej)["row"].tolist() == [6]  # counted from 1, the first record after the header
 
 
 def test_check_and_tier_and_reassess(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from advisor.batch_io import rejects_for_people
 from advisor.diagnosis import diagnosis_context
 from advisor.diagnosis.batch import diagnose_files
 from advisor.nightly.jobs import Job, PartitionResult, get_job
@@ -52,7 +53,7 @@ def test_rebalance_by_partition_equals_one_run_over_the_book(rebalance_run, flat
     pd.testing.assert_frame_equal(summary, plain(whole.summary, ["customer_id"])[summary.columns],
                                   check_exact=True, check_dtype=False)
     pd.testing.assert_frame_equal(_rejects(pq.read_table(rebalance_run.rejects_path).to_pandas()),
-                                  _rejects(whole.rejects))
+                                  _rejects(rejects_for_people(whole.rejects)))
     merged = rebalance_run.summary
     assert merged["customers"] == len(whole.summary) and merged["trades"] == len(whole.trades)
     assert merged["by_reason"] == whole.summary["reason"].astype("str").value_counts().to_dict()
