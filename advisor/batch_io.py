@@ -454,7 +454,8 @@ def orphan_rejects(ids: np.ndarray, rows: np.ndarray, customer_rejects: pd.DataF
     """Rejects for lots of customers that are missing, or whose row was rejected."""
     known = (customer_rejects.dropna(subset=["customer_id"]) if customer_rejects is not None
              else empty_rejects())
-    field_of = dict(zip(known["customer_id"].astype(str), known["field"].astype(str), strict=True))
+    fields = known["field"].astype(str) if "field" in known.columns else pd.Series("", index=known.index)
+    field_of = dict(zip(known["customer_id"].astype(str), fields, strict=True))
     why = {"holdings": "customer skipped: another of their holding rows was rejected"}
     reasons = np.array([why.get(field_of[i], "customer row was rejected") if i in field_of
                         else "customer_id not in customers table" for i in map(str, ids)], dtype=object)

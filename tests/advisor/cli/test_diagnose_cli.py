@@ -101,7 +101,7 @@ def test_batch_with_no_valid_customer_reports_n_a_and_still_writes_files(tmp_pat
         result = runner.invoke(app, ["diagnose", "--customers", cust, "--holdings", hold, "--out", str(out),
                                      "--as-of", "2026-03-01"])
         assert result.exit_code == 0, (name, result.output)
-        assert "n/a" in result.stdout and "Traceback" not in result.output
+        assert "mean health score: —" in result.stdout and "Traceback" not in result.output
         assert out.exists() and len(pd.read_parquet(out)) == 0
         rejects = pd.read_parquet(folder / "report.rejects.parquet")
         assert (rejects["table"] == "customers").sum() == len(customers)
