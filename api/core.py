@@ -234,6 +234,7 @@ WORKLIST_FLAGS: dict[str, tuple[tuple[str, ...], float]] = {
     "liquidity": (("liquidity",), 5.0),
 }
 PROFILE_FLAG_WEIGHT = 10.0
+UNCHECKED_WEIGHT = 60.0  # holdings the health check cannot read: the RM must look before anything else
 PROFILE_FLAG_COLUMNS = ("flag_level_gap", "flag_behaviour_more_cautious_than_stated",
                         "flag_behaviour_bolder_than_stated")
 KYC_FACTS = ("age", "annual_income", "financial_assets", "debts", "dependents", "occupation")
@@ -247,8 +248,15 @@ def client_flags(universe: Universe, customers: pd.DataFrame, holdings: pd.DataF
     the questionnaire level."""
     from advisor.diagnosis import diagnose_frames, diagnosis_context
 
-    report, _rejects = diagnose_frames(diagnosis_context(universe), customers, holdings, as_of=today)
+    report, rejects = diagnose_frames(diagnosis_context(universe), customers, holdings, as_of=today)
     out: dict[str, dict[str, Any]] = {}
+    # a client skipped for a holding the check cannot read (e.g. a fund gone from the universe) is flagged,
+    # never silently left off the list
+    lots = rejects[rejects["table"] == "holdings"]
+    for cid in rejects.loc[(rejects["table"] == "customers") & (rejects["field"] == "holdings"), "customer_id"]:
+        reasons = sorted(set(lots.loc[lots["customer_id"].astype(str) == str(cid), "reason"].astype(str)))
+        out[str(cid)] = {"flags": ["holdings_unchecked"], "urgency": UNCHECKED_WEIGHT,
+                         "details": {"holdings_unchecked": {"reasons": reasons}, "health_score": None}}
     if report.empty:
         return out
     for rec in report.to_dict(orient="records"):

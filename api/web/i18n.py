@@ -251,6 +251,7 @@ FLAGS: dict[str, tuple[str, str]] = {
     "concentration": ("持仓过于集中", "Concentrated holdings"),
     "liquidity": ("流动性准备不足", "Short of liquid cash"),
     "profile_disagreement": ("智能画像与测评不一致", "Inferred profile disagrees"),
+    "holdings_unchecked": ("持仓数据有误，未能体检", "Holdings could not be checked"),
 }
 
 ASSET_CLASS_EN: dict[str, str] = {"cash": "Cash", "bond": "Bonds", "cn_equity": "China equity",
