@@ -9,6 +9,11 @@ import typer
 
 from advisor.cli.common import DataOption, console, handle_errors
 
+TOKENS_HINT = ("tokens: requests need `Authorization: Bearer <token>` from the bank's identity provider "
+               "(signed with ADVISOR_JWT_SECRET or the key of ADVISOR_JWT_PUBLIC_KEY); for a test, mint one with "
+               "`advisor token --role customer --sub <customer id>` (or --role rm --sub <rm id> --customers <ids>) "
+               "on a machine that has the same secret or private key — see docs/api.md, Running and Authorization")
+
 
 def _settings(data: Path | None, database_url: str | None = None, **overrides: object):
     """Settings from ADVISOR_* plus the command's options; a refused configuration is a usage error
@@ -75,6 +80,8 @@ def register(app: typer.Typer) -> None:
             console.print(f"  rm {DEMO_RM} ({', '.join(customers)}): {mint_token(settings, 'rm', DEMO_RM, ttl)}",
                           soft_wrap=True)
             console.print(f"  ops demo-ops: {mint_token(settings, 'ops', 'demo-ops', ttl)}", soft_wrap=True)
+        else:  # no tokens printed: say where they come from
+            console.print(TOKENS_HINT)
         console.print(f"serving on http://{host}:{port}  (docs: http://{host}:{port}/docs, "
                       f"RM workspace: http://{host}:{port}/rm/login)")
         if workers > 1:  # worker processes read their settings from the environment

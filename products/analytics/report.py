@@ -263,12 +263,31 @@ def unexplained_fall_warning(quality: dict[str, Any], start: Any, end: Any) -> d
     }
 
 
+def _require_prices_in(returns: pd.Series, code: str, start: object, end: object) -> None:
+    """A window holding no price of the fund is an error naming the option and the data's span, not a card
+    of dashes."""
+    known = returns.dropna().index
+    if start is None and end is None:
+        return
+    lo = pd.Timestamp(start) if start is not None else None
+    hi = pd.Timestamp(end) if end is not None else None
+    inside = known[((known >= lo) if lo is not None else True) & ((known <= hi) if hi is not None else True)]
+    if len(inside):
+        return
+    span = f"{known[0].date()} … {known[-1].date()}" if len(known) else "none"
+    field = "end" if (hi is not None and len(known) and hi < known[0]) else "start"
+    raise BadInputError(f"the window has no prices of {code}: its data runs {span}", code="empty_window",
+                        field=field, details={"option": f"--{field}", "data_start": str(known[0].date()) if len(known) else None,
+                                              "data_end": str(known[-1].date()) if len(known) else None})
+
+
 def fund_report(universe: Universe, code: str, *, start: pd.Timestamp | None = None,
                 end: pd.Timestamp | None = None, risk_free: float = 0.0) -> dict[str, Any]:
     """Profile, fees, metrics, rolling summary and benchmark of one fund (raises NotFoundError)."""
     row = universe.fund(code)
     i = universe.code_index[code]
     returns = universe.returns[[code]]
+    _require_prices_in(returns[code], code, start, end)
     bench_all = fund_benchmark_returns(universe)
     metrics = metrics_for_readers(compute_metrics(returns, bench_all[[code]], risk_free=risk_free, start=start,
                                                   end=end))

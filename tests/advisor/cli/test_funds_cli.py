@@ -102,6 +102,19 @@ def test_show_table_output(demo_universe) -> None:
     assert code in result.output and "Sharpe" in result.output and "distributions 分红" in result.output
 
 
+@pytest.mark.parametrize(("args", "option"), [
+    (["--start", "2027-01-01"], "--start"),  # after the data's end
+    (["--start", "2027-01-01", "--end", "2027-06-30"], "--start"),
+    (["--start", "1990-01-01", "--end", "1990-06-30"], "--end"),  # before the fund's first price
+])
+def test_a_window_without_prices_is_an_error_naming_the_option(demo_universe, args, option) -> None:
+    """Not a card of dashes: the refusal names the option and the span the data has."""
+    code = demo_universe.funds.index[0]
+    result = runner.invoke(app, ["funds", "show", code, *args])
+    assert result.exit_code == 2, result.output
+    assert option in result.output and "empty_window" in result.output and "Traceback" not in result.output
+
+
 def test_show_unknown_code_exits_2_naming_it() -> None:
     result = runner.invoke(app, ["funds", "show", "123456", "--json"])
     assert result.exit_code == 2

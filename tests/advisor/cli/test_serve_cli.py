@@ -83,3 +83,26 @@ def test_serve_help_lists_options():
     assert result.exit_code == 0
     for option in ("--host", "--port", "--data"):
         assert option in result.output
+
+
+def test_serve_without_the_demo_says_how_to_get_tokens(monkeypatch, tmp_path):
+    """No tokens are printed outside the demo, so the command says where they come from — and the command
+    it names mints a token the server accepts."""
+    import api.server
+    from advisor.cli.serve import TOKENS_HINT
+    from api.auth import principal_from_header
+    from api.settings import load_settings
+
+    secret = "s" * 40
+    monkeypatch.setenv("ADVISOR_JWT_SECRET", secret)
+    monkeypatch.setenv("ADVISOR_DATABASE_URL", f"sqlite:///{tmp_path / 'serve.db'}")
+    monkeypatch.setenv("COLUMNS", "400")
+    monkeypatch.setattr(api.server, "run", lambda *args, **kwargs: None)  # configure, do not listen
+    monkeypatch.setattr("api.app.create_app", lambda settings: None)
+    result = runner.invoke(app, ["serve", "--no-demo", "--port", "8765"])
+    assert result.exit_code == 0, result.output
+    assert "advisor token --role customer --sub" in result.output and TOKENS_HINT[:40] in result.output
+    minted = runner.invoke(app, ["token", "--role", "customer", "--sub", "c-77"])
+    assert minted.exit_code == 0, minted.output
+    principal = principal_from_header(load_settings(), f"Bearer {minted.stdout.strip().splitlines()[-1]}")
+    assert principal.sub == "c-77"
