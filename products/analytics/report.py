@@ -277,7 +277,8 @@ def _require_prices_in(returns: pd.Series, code: str, start: object, end: object
     span = f"{known[0].date()} … {known[-1].date()}" if len(known) else "none"
     field = "end" if (hi is not None and len(known) and hi < known[0]) else "start"
     raise BadInputError(f"the window has no prices of {code}: its data runs {span}", code="empty_window",
-                        field=field, details={"option": f"--{field}", "data_start": str(known[0].date()) if len(known) else None,
+                        field=field, details={"option": f"--{field}",
+                                              "data_start": str(known[0].date()) if len(known) else None,
                                               "data_end": str(known[-1].date()) if len(known) else None})
 
 
