@@ -433,8 +433,13 @@ _MARKET_PREFERENCE = {"A股": 0, "港股": 1}
 
 
 def clean_holdings(holdings: pd.DataFrame, params: ValidationParams = DEFAULT_PARAMS,
-                   source: str = "holdings") -> tuple[pd.DataFrame, pd.DataFrame]:
+                   source: str = "holdings", excluded: str = "warning") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Drop duplicate positions and bad weights, exclude fund-quarters whose weights sum above 100%.
+
+    `excluded` is the severity of rows the loader leaves out (bad weights, over-100% fund-quarters): a
+    `warning` when loading a source — the data the service uses is clean, so `data check` of the shipped
+    data does not fail on rows already excluded — and an `error` when checking stored tables, which
+    should hold none.
 
     A duplicate is a row with the same (quarter, fund_code, stock_code, rank, weight) as another: the
     same position reported twice (the source lists some A-shares a second time under market 其他); the
@@ -452,7 +457,7 @@ def clean_holdings(holdings: pd.DataFrame, params: ValidationParams = DEFAULT_PA
 
     weight = h["weight"].to_numpy(dtype=float)
     bad_w = ~np.isfinite(weight) | (weight < 0)
-    found.append(_frame(bad_w, table, "bad_weight", "error",
+    found.append(_frame(bad_w, table, "bad_weight", excluded,
                         lambda i: [f"{q}: weight {w}% of NAV; row dropped"
                                    for q, w in zip(label.iloc[i], _fmt(weight[i] * 100, 2), strict=True)], source))
 
@@ -478,7 +483,7 @@ def clean_holdings(holdings: pd.DataFrame, params: ValidationParams = DEFAULT_PA
     totals = np.bincount(g_ids, weights=np.where(usable, np.nan_to_num(weight), 0.0))[g_ids]
     over = usable & (totals > 1.0 + params.holdings_tolerance)
     first_of_group = over & ~pd.Series(g_ids).where(over).duplicated().to_numpy()
-    found.append(_frame(first_of_group, table, "holdings_over_100", "error",
+    found.append(_frame(first_of_group, table, "holdings_over_100", excluded,
                         lambda i: [f"{q}: top-10 weights sum to {t}% of NAV; fund-quarter excluded"
                                    for q, t in zip(h["quarter"].iloc[i], _fmt(totals[i] * 100, 2), strict=True)],
                         source))
@@ -487,8 +492,9 @@ def clean_holdings(holdings: pd.DataFrame, params: ValidationParams = DEFAULT_PA
 
 
 def holdings_findings(holdings: pd.DataFrame, params: ValidationParams = DEFAULT_PARAMS) -> pd.DataFrame:
-    """Findings on an already-loaded holdings table (duplicates and over-100% sums; nothing dropped)."""
-    _, found = clean_holdings(holdings, params, source="holdings")
+    """Findings on an already-loaded holdings table (duplicates and over-100% sums; nothing dropped): rows
+    that should have been excluded are errors here."""
+    _, found = clean_holdings(holdings, params, source="holdings", excluded="error")
     return found
 
 

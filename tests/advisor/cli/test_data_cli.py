@@ -45,6 +45,20 @@ def test_import_json_counts(fixture_small: Path, tmp_path: Path) -> None:
     assert payload["row_counts"]["funds"] == 27
 
 
+def test_check_of_an_import_reproduces_the_imports_findings(fixture_small: Path, tmp_path: Path) -> None:
+    """`data check` on what `data import` wrote reports what the import reported: every check with the same
+    count (it may add checks only the stored tables allow, never lose or double one)."""
+    out = tmp_path / "canon"
+    imported = runner.invoke(app, ["data", "import", str(fixture_small), "--out", str(out), "--json"])
+    assert imported.exit_code == 0, imported.output
+    checked = runner.invoke(app, ["data", "check", str(out), "--json"])
+    assert checked.exit_code == 0, checked.output
+    at_import = {(r["check"], r["severity"]): r["count"] for r in json.loads(imported.stdout)["summary"]}
+    at_check = {(r["check"], r["severity"]): r["count"] for r in json.loads(checked.stdout)["summary"]}
+    assert at_import, "the fixture has findings to reproduce"
+    assert {k: at_check.get(k) for k in at_import} == at_import
+
+
 def test_check_reports_errors_with_exit_1(fixture_small: Path, tmp_path: Path) -> None:
     out = tmp_path / "canon"
     assert runner.invoke(app, ["data", "import", str(fixture_small), "--out", str(out)]).exit_code == 0
@@ -144,3 +158,14 @@ def test_propose_works_without_holdings(canonical_src: Path, tmp_path: Path, tab
                                  "--data", str(path), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["lines"]
+
+
+def test_check_of_the_shipped_data_passes_on_rows_the_loader_excluded(shared_data: Path) -> None:
+    """Rows the loader leaves out (a fund-quarter whose top-10 sums above 100%) are reported as warnings
+    naming the exclusion; the data the service uses has no error, so the check passes."""
+    result = runner.invoke(app, ["data", "check", str(shared_data), "--json"])
+    assert result.exit_code == 0, result.output[-2000:]
+    payload = json.loads(result.stdout)
+    assert payload["ok"] is True and payload["counts"]["error"] == 0
+    excluded = [f for f in payload["findings"] if f["check"] == "holdings_over_100"]
+    assert excluded and all(f["severity"] == "warning" and "excluded" in f["message"] for f in excluded)
