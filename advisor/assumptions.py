@@ -146,6 +146,12 @@ class CapitalMarketAssumptions:
     sources: Mapping[str, str]  # class -> "funds:N" / "benchmark:NAME" / "prior"
     as_of: date
     views: tuple[View, ...] = ()
+    stress_history: pd.DataFrame | None = None  # each class over its own record (`stress_returns`)
+
+    @property
+    def drawdown_history(self) -> pd.DataFrame:
+        """The daily class returns the drawdown tolerance is checked on."""
+        return self.history if self.stress_history is None else self.stress_history
 
     @property
     def volatilities(self) -> pd.Series:
@@ -171,7 +177,31 @@ def _correlation(cov: pd.DataFrame) -> pd.DataFrame:
 
 
 def asset_class_returns(universe: Universe, lookback_years: float = 10.0) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Daily returns per asset class over the last `lookback_years` (see module docstring, step 1)."""
+    """Daily returns per asset class over the last `lookback_years` (see module docstring, step 1), on
+    the days every class has started (the joint history the covariance is estimated on)."""
+    frame, sources = _class_series(universe, lookback_years)
+    if frame.shape[1]:
+        # a class's series starts at its first observation; after that a missing day is a zero return
+        started = frame.notna().cummax()
+        frame = frame.where(~started | frame.notna(), 0.0)
+        frame = frame.dropna(how="any")
+    return frame, sources
+
+
+def stress_returns(universe: Universe, lookback_years: float = 10.0) -> pd.DataFrame:
+    """Daily class returns for the drawdown tolerance: every class over its OWN record in the lookback,
+    not only the days all classes share. Before a class's first fund it follows its style benchmark where
+    the data has one, else it counts as flat. So a young class (gold funds from 2013) does not hide an
+    older crash of another (A-share funds through 2008 or 2015) from the drawdown check."""
+    frame, _ = _class_series(universe, lookback_years, benchmark_fill=True)
+    if not frame.shape[1]:
+        return frame
+    frame = frame.loc[frame.notna().any(axis=1)]
+    return frame.fillna(0.0)
+
+
+def _class_series(universe: Universe, lookback_years: float,
+                  benchmark_fill: bool = False) -> tuple[pd.DataFrame, dict[str, str]]:
     returns = universe.returns
     if returns.empty:
         return pd.DataFrame(columns=list(CLASSES), dtype=float), dict.fromkeys(CLASSES, "prior")
@@ -184,26 +214,27 @@ def asset_class_returns(universe: Universe, lookback_years: float = 10.0) -> tup
     bench = universe.benchmarks
     for cls in CLASSES:
         mask = classes == cls
+        benchmark = None
+        if not bench.empty and BENCHMARK_OF_CLASS[cls] in bench.columns:
+            level = bench[BENCHMARK_OF_CLASS[cls]].astype(float)
+            benchmark = level.pct_change(fill_method=None).reindex(window.index)
         if mask.any():
             block = values[:, mask]
             count = np.sum(~np.isnan(block), axis=1)
-            mean = np.where(count > 0, np.nansum(block, axis=1) / np.maximum(count, 1), np.nan)
-            columns[cls] = pd.Series(mean, index=window.index)
+            mean = pd.Series(np.where(count > 0, np.nansum(block, axis=1) / np.maximum(count, 1), np.nan),
+                             index=window.index)
+            if benchmark_fill and benchmark is not None:
+                first = mean.first_valid_index()
+                before = mean.index < first if first is not None else np.ones(len(mean), dtype=bool)
+                mean = mean.where(~before, benchmark)
+            columns[cls] = mean
             sources[cls] = f"funds:{int(mask.sum())}"
-        elif not bench.empty and BENCHMARK_OF_CLASS[cls] in bench.columns:
-            level = bench[BENCHMARK_OF_CLASS[cls]].astype(float)
-            daily = level.pct_change(fill_method=None).reindex(window.index)
-            columns[cls] = daily
+        elif benchmark is not None:
+            columns[cls] = benchmark
             sources[cls] = f"benchmark:{BENCHMARK_OF_CLASS[cls]}"
         else:
             sources[cls] = "prior"
-    frame = pd.DataFrame(columns, index=window.index)
-    if frame.shape[1]:
-        # a class's series starts at its first observation; after that a missing day is a zero return
-        started = frame.notna().cummax()
-        frame = frame.where(~started | frame.notna(), 0.0)
-        frame = frame.dropna(how="any")
-    return frame, sources
+    return pd.DataFrame(columns, index=window.index), sources
 
 
 def estimate_assumptions(universe: Universe, config: AssumptionConfig | None = None) -> CapitalMarketAssumptions:
@@ -266,7 +297,8 @@ def _estimate(universe: Universe, config: AssumptionConfig) -> CapitalMarketAssu
     for cls, value in config.return_overrides.items():
         mu[cls] = float(value)
     return CapitalMarketAssumptions(expected_returns=mu.astype(float), covariance=cov, history=history,
-                                    sources=sources, as_of=universe.as_of, views=tuple(config.views))
+                                    sources=sources, as_of=universe.as_of, views=tuple(config.views),
+                                    stress_history=stress_returns(universe, config.lookback_years))
 
 
 def _black_litterman(prior: pd.Series, cov: pd.DataFrame, views: tuple[View, ...], tau: float) -> pd.Series:

@@ -3,13 +3,16 @@
 A fund is eligible for customers whose products may go up to R`max_level` when it is:
 
 * open or purchase-limited, with a product risk level at or below the limit (suitability: never above);
+* in the investor's currency (yuan): a US-dollar share class is never proposed to a yuan investor;
 * at least `min_history_days` old (past performance shown must cover more than a year);
 * redeemable at any time: no minimum holding period or periodic opening (short name contains 持有 / 定开 /
   定期开放 / 封闭), for the customer and for rebalancing;
 * not weak by the one quality rule (`products.research.quality`), so that a fund selected today is never
   flagged as weak by the health check on the same data;
 * not market-neutral (`products.research.mandate`): a hedged book is filed as a mixed fund but does not
-  deliver the equity exposure its asset class stands for in a model portfolio.
+  deliver the equity exposure its asset class stands for in a model portfolio;
+* not a convertible-bond fund: it is filed in the bond class but moves with A-shares (the convertible
+  index fell about 40% in the 2015 crash), so it cannot stand for the defensive part of a model portfolio.
 
 The model portfolios give a class weight only when the class has an eligible fund (`available_classes`),
 so a model never asks the fund layer for something it may not buy.
@@ -23,7 +26,7 @@ import numpy as np
 
 from advisor.assumptions import CLASSES
 from products.research.quality import DEFAULT_RULE, QualityRule
-from products.taxonomy import INVESTOR_CURRENCY, currency_of_fund
+from products.taxonomy import INVESTOR_CURRENCY, FundType, currency_of_fund
 from products.universe import Universe
 
 TRADABLE_STATUS = ("open", "limited")
@@ -36,11 +39,12 @@ class EligibilityPolicy:
     exclude_lockups: bool = True
     exclude_weak: bool = True
     exclude_market_neutral: bool = True
+    exclude_convertibles: bool = True
     quality: QualityRule = field(default_factory=lambda: DEFAULT_RULE)
 
     def key(self) -> tuple:
         return (self.min_history_days, self.exclude_lockups, self.exclude_weak, self.exclude_market_neutral,
-                self.quality.key())
+                self.exclude_convertibles, self.quality.key())
 
 
 def eligible_funds(universe: Universe, max_level: int, policy: EligibilityPolicy | None = None) -> np.ndarray:
@@ -52,6 +56,8 @@ def eligible_funds(universe: Universe, max_level: int, policy: EligibilityPolicy
           & (funds["risk_level"].to_numpy(dtype=float) <= max_level)
           & (history >= policy.min_history_days))
     ok &= (currency_of_fund(funds) == INVESTOR_CURRENCY).to_numpy()  # never a US-dollar class to a yuan investor
+    if policy.exclude_convertibles:
+        ok &= funds["fund_type"].astype(str).to_numpy() != FundType.CONVERTIBLE.value
     if policy.exclude_lockups:
         ok &= ~funds["name"].astype(str).str.contains(LOCKUP_PATTERN, regex=True).to_numpy()
     if policy.exclude_weak and ok.any():

@@ -241,9 +241,14 @@ def historical_drawdown(history: pd.DataFrame, weights: np.ndarray | pd.Series) 
 
 
 def _solve_strategic(cma: CapitalMarketAssumptions, policy: ModelPolicy, level: int, available: np.ndarray,
-                     previous: np.ndarray | None, solver: str, with_budget: bool) -> np.ndarray:
+                     previous: np.ndarray | None, solver: str, with_budget: bool,
+                     risk_minimums: bool = True) -> np.ndarray:
+    """The long-horizon mix. `risk_minimums=False` drops the minimums of the risk classes and of the risk
+    assets: the budget outranks the ranges' floors (a level never holds more risk than it tolerates)."""
     level_policy = policy.policies[level]
     lower, upper, risk_min, risk_max = strategic_bounds(level_policy, available)
+    if not risk_minimums:
+        lower[_RISK_IDX], risk_min = 0.0, 0.0
     if available[_CASH]:  # the long horizon holds the strategic mix: it keeps the long horizon's cash floor
         lower[_CASH] = min(max(lower[_CASH], policy.horizons["long"].cash_floor), upper[_CASH])
     mu = cma.expected_returns.reindex(list(CLASSES)).to_numpy()
@@ -261,7 +266,7 @@ def _solve_strategic(cma: CapitalMarketAssumptions, policy: ModelPolicy, level: 
         problem = cp.Problem(cp.Minimize(cp.sum_squares(chol.T @ w) - 1e-6 * (mu @ w)), constraints)
         return _solve(problem, w, solver, lower, upper)
     constraints.append(cp.norm(chol.T @ w, 2) <= level_policy.max_volatility)
-    paths = _weekly_paths(cma.history, policy.drawdown_frequency)
+    paths = _weekly_paths(cma.drawdown_history, policy.drawdown_frequency)
     if len(paths) < 26:  # under half a year of history: the drawdown tolerance cannot be checked
         return _solve(cp.Problem(cp.Maximize(utility), constraints), w, solver, lower, upper)
     bound = cp.Parameter(nonneg=True, value=level_policy.max_drawdown)
@@ -271,7 +276,7 @@ def _solve_strategic(cma: CapitalMarketAssumptions, policy: ModelPolicy, level: 
         *constraints, peak >= cumulative, peak >= 0, peak[1:] >= peak[:-1], peak - cumulative <= bound])
     for _ in range(6):  # tighten the additive bound until the compounded drawdown meets the tolerance
         weights = _solve(problem, w, solver, lower, upper)
-        drawdown = -(historical_drawdown(cma.history, weights) or 0.0)
+        drawdown = -(historical_drawdown(cma.drawdown_history, weights) or 0.0)
         if drawdown <= level_policy.max_drawdown + 5e-4:
             return weights
         bound.value = float(bound.value) * level_policy.max_drawdown / drawdown * 0.98
@@ -337,6 +342,12 @@ def _build_level(cma: CapitalMarketAssumptions, policy: ModelPolicy, level: int,
         Step("scs", lambda: _solve_strategic(cma, policy, level, available, previous, "SCS", True),
              Note("model_other_solver", "主求解器未收敛，已用备用求解器求解。",
                   "The primary solver failed; a second solver answered.")),
+        Step("budget_below_ranges",
+             lambda: _solve_strategic(cma, policy, level, available, previous, "CLARABEL", True, False),
+             Note("model_below_ranges",
+                  "在给定配置范围内无法满足风险预算（波动率与最大回撤容忍度），风险资产已降至预算允许的水平，低于该等级的常规比例下限。",
+                  "The risk budget (volatility and drawdown tolerance) cannot be met within the asset-class "
+                  "ranges: risk assets are cut to what the budget allows, below the level's usual minimum.")),
         Step("relaxed_risk_budget",
              lambda: _solve_strategic(cma, policy, level, available, None, "CLARABEL", False),
              Note("model_relaxed", "在给定配置范围内无法满足风险预算，已采用范围内风险最低的组合。",
@@ -363,7 +374,7 @@ def _build_level(cma: CapitalMarketAssumptions, policy: ModelPolicy, level: int,
         exp_ret = float(mu @ weights)
         vol = float(np.sqrt(max(weights @ sigma @ weights, 0.0)))
         out[horizon] = ModelPortfolio(level, horizon, pd.Series(weights, index=list(CLASSES)), exp_ret, vol,
-                                      z * vol - exp_ret, report, historical_drawdown(cma.history, weights))
+                                      z * vol - exp_ret, report, historical_drawdown(cma.drawdown_history, weights))
     return out
 
 

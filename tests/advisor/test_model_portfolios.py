@@ -58,16 +58,20 @@ def _check_policy(universe, table, policy: ModelPolicy | None = None) -> None:
         lp = policy.policies[level]
         lower, upper, risk_min, risk_max = strategic_bounds(lp, available_classes(universe, level))
         long = rows.loc[(f"C{level}", "long"), list(CLASSES)].to_numpy(dtype=float)
-        if rows.loc[(f"C{level}", "long"), "solver_step"] != "safe_portfolio":  # ranges that can be met are
-            assert (long >= lower - 1e-4).all() and (long <= upper + 1e-4).all(), (level, long, lower, upper)
-            assert risk_min - 1e-4 <= long[[CLASSES.index(c) for c in RISK]].sum() <= risk_max + 1e-4
+        step = rows.loc[(f"C{level}", "long"), "solver_step"]
+        if step != "safe_portfolio":  # ranges that can be met are (the budget outranks their minimums)
+            assert (long <= upper + 1e-4).all(), (level, long, upper)
+            assert long[[CLASSES.index(c) for c in RISK]].sum() <= risk_max + 1e-4
+        if step not in ("safe_portfolio", "budget_below_ranges"):
+            assert (long >= lower - 1e-4).all(), (level, long, lower)
+            assert risk_min - 1e-4 <= long[[CLASSES.index(c) for c in RISK]].sum()
         risk_by_horizon = []
         for horizon in HORIZONS:
             w = rows.loc[(f"C{level}", horizon), list(CLASSES)].to_numpy(dtype=float)
             assert w.sum() == pytest.approx(1.0, abs=1e-9) and (w >= 0).all()
             # risk budget: ex-ante volatility and historical drawdown of the mix within the level's budget
             assert np.sqrt(w @ cov @ w) <= lp.max_volatility + 2e-4, (level, horizon)
-            drawdown = historical_drawdown(cma.history, w)
+            drawdown = historical_drawdown(cma.drawdown_history, w)
             assert drawdown is None or -drawdown <= lp.max_drawdown + 1e-3, (level, horizon, drawdown)
             # glide path: every risk class is the long-horizon share times the horizon's scale
             scale = policy.horizons[horizon].risk_scale
@@ -192,11 +196,39 @@ def test_unreachable_risk_budget_answers_through_the_fallback_chain():
     assert models[(3, "short")].risk_assets <= models[(3, "medium")].risk_assets <= m.risk_assets + 1e-9
 
 
+def test_a_budget_the_ranges_cannot_meet_cuts_risk_below_the_range_minimum(universe):
+    """The budget outranks the ranges' floors: C4 may hold 45–70% risk assets, but with a 2% volatility
+    budget it holds what 2% allows, says so, and still never more than C5."""
+    cma = estimate_assumptions(universe)
+    cov = cma.covariance.loc[list(CLASSES), list(CLASSES)].to_numpy()
+    tight = MappingProxyType({**DEFAULT_POLICIES, 4: dataclasses.replace(DEFAULT_POLICIES[4], max_volatility=0.02)})
+    models = build_model_portfolios(universe, policy=ModelPolicy(policies=tight))
+    m = models[(4, "long")]
+    assert m.report.answered_by == "budget_below_ranges"
+    assert any(n.code == "model_below_ranges" for n in m.report.notes)
+    w = m.weights.reindex(list(CLASSES)).to_numpy()
+    assert np.sqrt(w @ cov @ w) <= 0.02 + 2e-4
+    assert m.risk_assets < DEFAULT_POLICIES[4].risk_assets[0]
+    assert models[(3, "long")].risk_assets <= models[(5, "long")].risk_assets
+
+
+def test_the_drawdown_history_keeps_each_class_over_its_own_record(universe):
+    """A young class does not shorten the history the drawdown tolerance is checked on."""
+    from advisor.assumptions import stress_returns
+
+    cma = estimate_assumptions(universe)
+    stress = stress_returns(universe)
+    assert stress.index[0] <= cma.history.index[0]
+    joint = stress.loc[cma.history.index, cma.history.columns]
+    assert np.allclose(joint.to_numpy(), cma.history.to_numpy(), atol=1e-12)
+    assert not stress.isna().any().any()
+
+
 def test_impossible_ranges_fall_back_to_the_safe_portfolio():
     u = make_universe(8, drop_types=(FundType.MONEY_MARKET,))
-    # every class must be at least 60%: no mix exists → safe portfolio (least volatile available class)
+    # every class must be at least 60% and no mix meets the budget: safe portfolio (least volatile class)
     ranges = MappingProxyType({c: (0.6, 1.0) for c in CLASSES})
-    stuck = MappingProxyType({lvl: LevelPolicy(0.5, 0.9, 1.0, (0.0, 1.0), ranges) for lvl in range(1, 6)})
+    stuck = MappingProxyType({lvl: LevelPolicy(1e-6, 0.9, 1.0, (0.0, 1.0), ranges) for lvl in range(1, 6)})
     m = build_model_portfolios(u, policy=ModelPolicy(policies=stuck))[(5, "medium")]
     assert m.report.answered_by == "safe_portfolio"
     assert m.weights.sum() == pytest.approx(1.0)
