@@ -537,7 +537,7 @@ def _model_text(model: ModelPortfolio) -> tuple[str, str, dict[str, float]]:
     weights = {c: float(model.weights[c]) for c in CLASSES}
     mix = [(c, w) for c, w in weights.items() if w > 0]
     return ("、".join(f"{ASSET_CLASS_NAMES_ZH[AssetClass(c)]}{_pct(w)}" for c, w in mix),
-            ", ".join(f"{c} {_pct(w)}" for c, w in mix), weights)
+            ", ".join(f"{asset_class_name(c, 'en')} {_pct(w)}" for c, w in mix), weights)
 
 
 def _pct(x: float) -> str:
