@@ -168,6 +168,10 @@ class _Context:
         self.codes = funds.index.astype(str).to_numpy()
         self.asset_class = funds["asset_class"].astype(str).to_numpy()
         self.risk = funds["risk_level"].to_numpy(dtype=np.int64)
+        self.modelled = modelled_mask(funds).to_numpy(dtype=bool)
+        # class targets per model as arrays: a pandas reindex per request cost more than the whole allocation
+        self._targets = {key: m.weights.reindex(list(CLASSES)).to_numpy(dtype=float)
+                         for key, m in self.models.items()}
         self.min_cents = np.round(funds["min_purchase"].to_numpy(dtype=float) * 100).astype(np.int64)
         self.inc_cents = np.maximum(np.round(funds["purchase_increment"].fillna(0.01).to_numpy(dtype=float)
                                              * 100).astype(np.int64), 1)
@@ -208,7 +212,7 @@ class _Context:
         return found
 
     def targets(self, model_level: int, horizon: str) -> np.ndarray:
-        return self.models[(model_level, horizon)].weights.reindex(list(CLASSES)).to_numpy()
+        return self._targets[(model_level, horizon)].copy()
 
     def construction(self, max_level: int, model_level: int, horizon: str, active: np.ndarray,
                      targets: np.ndarray | None = None) -> ConstructionResult:
@@ -494,7 +498,7 @@ def _finish(ctx: _Context, lvl: int, lowest: bool, amt: float, years: float, hor
     net = allocation.net_cents
     invested = int(net.sum())
     weights = net / invested if invested > 0 else np.zeros(len(idx))
-    modelled = modelled_mask(ctx.universe.funds).to_numpy()
+    modelled = ctx.modelled
     lines = tuple(
         ProposalLine(str(ctx.codes[p]), str(ctx.names[p]), str(ctx.asset_class[p]), int(ctx.risk[p]),
                      round(int(n) / 100.0, 2), round(int(f) / 100.0, 2), float(round(w, 6)), bool(modelled[p]))
