@@ -15,11 +15,11 @@ from enum import StrEnum
 from typing import Any
 
 import jwt
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from api.errors import ApiError
-from api.models import RmAssignment
+from api.repositories import is_assigned
 from api.settings import Settings
 
 MAX_TOKEN_BYTES = 8192
@@ -136,12 +136,6 @@ def _verify(settings: Settings, authorization: str | None) -> tuple[Principal, f
     return Principal(role=role, sub=sub), expires
 
 
-def is_assigned(session: Session | Connection, rm_id: str, customer_id: str) -> bool:
-    row = session.execute(select(RmAssignment.id).where(RmAssignment.rm_id == rm_id,
-                                                        RmAssignment.customer_id == customer_id)).first()
-    return row is not None
-
-
 def may_access(session: Session | Connection, principal: Principal, customer_id: str) -> bool:
     """True when the caller may act on `customer_id` (see `check_customer_access`)."""
     if principal.role is Role.OPS:
@@ -167,3 +161,59 @@ def require_role(principal: Principal, *roles: Role) -> None:
     if principal.role not in roles:
         allowed = ", ".join(str(r) for r in roles)
         raise forbidden(f"this operation requires role {allowed}", role=str(principal.role))
+
+
+# --- compliance: who may act for a customer (docs/api.md § Compliance) ------------------------------------
+
+class Capacity(StrEnum):
+    """In what capacity an act binding the customer was performed (stored as `acting_capacity`)."""
+
+    SELF = "self"  # the customer, through their own authenticated channel
+    RM_IN_PERSON = "rm_in_person"  # an assigned RM, the customer present in a recorded in-person session
+    IMPORTED = "imported"  # written by the bank's own systems (migration, demo seed), not through the API
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerAct:
+    """Who acts for the customer, and on what basis: recorded on the act's row."""
+
+    capacity: Capacity
+    assisted_session_id: str | None = None
+
+    def columns(self) -> dict[str, str | None]:
+        return {"acting_capacity": str(self.capacity), "assisted_session_id": self.assisted_session_id}
+
+
+ASSISTED_SESSION_HEADER = "Assisted-Session-Id"
+
+
+def act_for_customer(session: Session | Connection, principal: Principal, customer_id: str,
+                     assisted_session_id: str | None, what: str) -> CustomerAct:
+    """May `principal` perform `what` (answer the risk questionnaire, confirm orders, acknowledge a
+    mismatch) for `customer_id`? The compliance rule:
+
+    - the customer themselves, always (capacity `self`);
+    - an RM currently assigned to the customer, only in a recorded in-person session (双录): the request
+      carries the session's reference in `Assisted-Session-Id` (capacity `rm_in_person`) — the answers and
+      the consent are the customer's, given in front of the RM;
+    - operations staff never: they have no contact with the customer, and an act made in the customer's
+      name without the customer is exactly what the suitability rules forbid (代客操作).
+    Raises 403 otherwise; the returned `CustomerAct` is stored on the row (`columns()`).
+    """
+    if principal.role is Role.CUSTOMER:
+        if principal.sub != customer_id:
+            raise forbidden("a customer may access only their own records", customer_id=customer_id)
+        return CustomerAct(Capacity.SELF)
+    if principal.role is Role.OPS:
+        raise ApiError(403, "not_permitted_on_behalf",
+                       f"operations staff may not {what} on a customer's behalf; only the customer, or their "
+                       "relationship manager in a recorded in-person session, may (运营人员不得代客操作)",
+                       {"role": str(principal.role)})
+    if not is_assigned(session, principal.sub, customer_id):
+        raise forbidden("this customer is not assigned to the relationship manager", customer_id=customer_id)
+    if not assisted_session_id:
+        raise ApiError(403, "in_person_session_required",
+                       f"a relationship manager may {what} for a customer only in a recorded in-person session: "
+                       f"send its reference in the {ASSISTED_SESSION_HEADER} header (须在双录面签中办理)",
+                       {"field": f"header.{ASSISTED_SESSION_HEADER}"})
+    return CustomerAct(Capacity.RM_IN_PERSON, assisted_session_id)

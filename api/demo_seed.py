@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from sqlalchemy.orm import Session
 
 from api import core, repositories
+from api.auth import Capacity
 from api.models import RiskAssessment
 from api.state import AppState
 
@@ -35,7 +36,7 @@ def seed_demo(state: AppState) -> list[str]:
                 continue
             repositories.upsert_customer(session, cid, **{k: v for k, v in facts.items() if k != "age"},
                                          age=facts["age"])
-            repositories.assign(session, DEMO_RM, cid)
+            repositories.assign(session, DEMO_RM, cid, by="demo-seed")
             _assess(session, state, cid, pick, facts["age"])
             holdings = []
             for level, amount, days in lots:
@@ -63,4 +64,4 @@ def _assess(session: Session, state: AppState, cid: str, pick: str, age: int) ->
         score=float(result["score"]), lowest_category=bool(result["lowest_category"]), assessed_at=now,
         expires_on=core.parse_date(result["expires_on"]), questionnaire_version=str(result["questionnaire_version"]),
         answers=answers, facts={"age": age}, result=result, created_by_role="ops", created_by="demo-seed",
-        created_at=now))
+        created_at=now, acting_capacity=str(Capacity.IMPORTED)))

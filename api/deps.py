@@ -14,13 +14,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from api.auth import Principal, principal_from_header
+from api.auth import ASSISTED_SESSION_HEADER, Principal, principal_from_header
 from api.errors import ApiError
 from api.ratelimit import SAFE_METHODS, retry_after
+from api.schemas.common import ID_PATTERN
 from api.state import AppState
 
 bearer = HTTPBearer(auto_error=False, description="JWT with claims sub, role (customer / rm / ops), iat, exp, iss")
@@ -61,3 +62,8 @@ async def get_principal(request: Request,
 State = Annotated[AppState, Depends(get_state)]
 DbSession = Annotated[Session, Depends(get_session)]
 Caller = Annotated[Principal, Depends(get_principal)]
+# An RM acting for a customer in a recorded in-person session names it (api.auth.act_for_customer)
+AssistedSession = Annotated[str | None, Header(
+    alias=ASSISTED_SESSION_HEADER, pattern=ID_PATTERN, max_length=64,
+    description="relationship managers only: the reference of the recorded in-person session (双录) in which "
+                "the customer answers or confirms")]

@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -50,6 +51,16 @@ class Actor:
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class OnBehalf:
+    """In what capacity an act that binds the customer (an assessment, a confirmation, an acknowledged
+    mismatch) was performed: `self` (the customer), `rm_in_person` (an assigned relationship manager in a
+    recorded in-person session, whose reference is `assisted_session_id`), `imported` (written by the bank's
+    systems, not through the API) — `api.auth.act_for_customer` decides, docs/api.md § Compliance says why."""
+
+    acting_capacity: Mapped[str] = mapped_column(String(16), server_default="unrecorded")
+    assisted_session_id: Mapped[str | None] = mapped_column(String(ID))
+
+
 class Customer(Base):
     """A customer's profile facts used by the health check and rebalancing."""
 
@@ -67,16 +78,26 @@ class Customer(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+ACTIVE_ASSIGNMENT = text("revoked_at IS NULL")
+
+
 class RmAssignment(Base):
-    """Which relationship manager looks after which customer (the RM authorization source)."""
+    """Which relationship manager looks after which customer (the RM authorization source).
+
+    An assignment is revoked by stamping `revoked_at` / `revoked_by`, never deleted, so who could see a
+    customer on which day stays answerable; at most one active assignment per RM and customer."""
 
     __tablename__ = "rm_assignments"
-    __table_args__ = (UniqueConstraint("rm_id", "customer_id", name="uq_rm_assignments_rm_customer"),)
+    __table_args__ = (Index("uq_rm_assignments_active", "rm_id", "customer_id", unique=True,
+                            sqlite_where=ACTIVE_ASSIGNMENT, postgresql_where=ACTIVE_ASSIGNMENT),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     rm_id: Mapped[str] = mapped_column(String(ID), index=True)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str | None] = mapped_column(String(ID))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_by: Mapped[str | None] = mapped_column(String(ID))
 
 
 class Holding(Base):
@@ -92,7 +113,7 @@ class Holding(Base):
     purchase_date: Mapped[date] = mapped_column(Date)
 
 
-class RiskAssessment(Actor, Base):
+class RiskAssessment(Actor, OnBehalf, Base):
     """An answered questionnaire and its result (append-only)."""
 
     __tablename__ = "risk_assessments"
@@ -131,17 +152,17 @@ class Proposal(Actor, Base):
     body: Mapped[dict] = mapped_column(JSON)
 
 
-class Confirmation(Actor, Base):
+class Confirmation(Actor, OnBehalf, Base):
     """A confirmed proposal and the order instructions sent to trading — recorded exactly once.
 
-    `proposal_id` is unique (a proposal becomes orders once) and so is `idempotency_key` (a retried
+    `proposal_id` is unique (a proposal becomes orders once) and so is `idempotency_key` per customer (a retried
     request finds the first answer); both are enforced by the database, so racing retries are safe.
     """
 
     __tablename__ = "confirmations"
     __table_args__ = (
         UniqueConstraint("proposal_id", name="uq_confirmations_proposal_id"),
-        UniqueConstraint("idempotency_key", name="uq_confirmations_idempotency_key"),
+        UniqueConstraint("customer_id", "idempotency_key", name="uq_confirmations_customer_key"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -181,7 +202,7 @@ class RebalancePlan(Actor, Base):
     body: Mapped[dict] = mapped_column(JSON)
 
 
-class RebalanceConfirmation(Actor, Base):
+class RebalanceConfirmation(Actor, OnBehalf, Base):
     """A confirmed rebalancing plan and its order instructions — recorded exactly once.
 
     `plan_id` is unique (a plan becomes orders once); the `Idempotency-Key` is unique per customer (a retry
@@ -203,7 +224,7 @@ class RebalanceConfirmation(Actor, Base):
     orders: Mapped[list] = mapped_column(JSON)
 
 
-class MismatchAcknowledgement(Actor, Base):
+class MismatchAcknowledgement(Actor, OnBehalf, Base):
     """A customer's recorded insistence on a product above their level, with the warning shown."""
 
     __tablename__ = "mismatch_acknowledgements"

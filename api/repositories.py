@@ -1,8 +1,9 @@
 """Reads and appends against the database; routers never build queries themselves.
 
-Audit records are only ever inserted here (the migrations also make the database refuse UPDATE and DELETE
-on them). Confirmations rely on the unique constraints on `proposal_id` and `idempotency_key`: the first
-insert wins, a racing or retried one hits the constraint and reads the winner.
+Audit records are only ever inserted here (the migrations also make the database refuse UPDATE, DELETE,
+REPLACE and TRUNCATE on them: `api.audit`). Confirmations rely on the unique constraints on `proposal_id`
+and (`customer_id`, `idempotency_key`): the first insert wins, a racing or retried one hits the constraint
+and reads the winner.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Connection, Row, bindparam, delete, func, insert, select
+from sqlalchemy import Connection, Row, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -71,16 +72,33 @@ def upsert_customer(session: Session, customer_id: str, **facts: object) -> Cust
     return customer
 
 
-def assign(session: Session, rm_id: str, customer_id: str) -> None:
+ACTIVE = RmAssignment.revoked_at.is_(None)
+
+
+def assign(session: Session, rm_id: str, customer_id: str, by: str | None = None) -> None:
+    """Assign the RM to the customer (no-op when already assigned); `by` records who did it."""
     ensure_customer(session, customer_id)
-    exists = session.execute(select(RmAssignment.id).where(RmAssignment.rm_id == rm_id,
-                                                          RmAssignment.customer_id == customer_id)).first()
-    if exists is None:
-        session.add(RmAssignment(rm_id=rm_id, customer_id=customer_id, created_at=utcnow()))
+    if not is_assigned(session, rm_id, customer_id):
+        session.add(RmAssignment(rm_id=rm_id, customer_id=customer_id, created_at=utcnow(), created_by=by))
+
+
+def revoke(session: Session, rm_id: str, customer_id: str, by: str) -> bool:
+    """End the RM's active assignment (stamped, kept as history); False when there was none."""
+    ended = session.execute(update(RmAssignment).where(RmAssignment.rm_id == rm_id,
+                                                       RmAssignment.customer_id == customer_id, ACTIVE)
+                            .values(revoked_at=utcnow(), revoked_by=by))
+    return bool(ended.rowcount)
+
+
+def is_assigned(db: Session | Connection, rm_id: str, customer_id: str) -> bool:
+    """True while the RM holds an active (not revoked) assignment to the customer."""
+    row = db.execute(select(RmAssignment.id).where(RmAssignment.rm_id == rm_id,
+                                                   RmAssignment.customer_id == customer_id, ACTIVE)).first()
+    return row is not None
 
 
 def assigned_customers(session: Session, rm_id: str) -> list[str]:
-    rows = session.execute(select(RmAssignment.customer_id).where(RmAssignment.rm_id == rm_id)
+    rows = session.execute(select(RmAssignment.customer_id).where(RmAssignment.rm_id == rm_id, ACTIVE)
                            .order_by(RmAssignment.customer_id))
     return [r[0] for r in rows]
 
@@ -167,8 +185,10 @@ def confirmation_of_proposal(session: Session, proposal_id: str) -> Confirmation
     return session.scalars(select(Confirmation).where(Confirmation.proposal_id == proposal_id)).first()
 
 
-def confirmation_by_key(session: Session, key: str) -> Confirmation | None:
-    return session.scalars(select(Confirmation).where(Confirmation.idempotency_key == key)).first()
+def confirmation_by_key(session: Session, customer_id: str, key: str) -> Confirmation | None:
+    """The customer's confirmation recorded under this Idempotency-Key (keys are scoped per customer)."""
+    return session.scalars(select(Confirmation).where(Confirmation.customer_id == customer_id,
+                                                      Confirmation.idempotency_key == key)).first()
 
 
 def insert_confirmation(session: Session, row: Confirmation) -> bool:
@@ -250,6 +270,6 @@ def add_acknowledgement(session: Session, row: MismatchAcknowledgement) -> Misma
 
 
 def rms_of(session: Session, customer_id: str) -> list[str]:
-    rows = session.execute(select(RmAssignment.rm_id).where(RmAssignment.customer_id == customer_id)
+    rows = session.execute(select(RmAssignment.rm_id).where(RmAssignment.customer_id == customer_id, ACTIVE)
                            .order_by(RmAssignment.rm_id))
     return [r[0] for r in rows]

@@ -32,7 +32,7 @@ ECHARTS_MIN_JS_BYTES = 1_121_883  # echarts 6.1.0 dist/echarts.min.js (npm pack)
 ECHARTS_MIN_JS_GZIP = 368_997
 
 
-def seed(client, ops: dict[str, str], n: int) -> list[str]:
+def seed(client, ops: dict[str, str], n: int, customer) -> list[str]:
     funds = client.get("/v1/funds?limit=200", headers=ops).json()["items"]
     qn = client.get("/v1/risk/questionnaire", headers=ops).json()
     ids = []
@@ -43,7 +43,7 @@ def seed(client, ops: dict[str, str], n: int) -> list[str]:
                    for q in qn["questions"]}
         client.put(f"/v1/customers/{cid}", headers=ops, json={"rm_ids": ["bench-rm"], "age": 30 + i % 40,
                                                               "cash": 10_000 * (i % 7), "horizon_years": 1 + i % 5})
-        client.post(f"/v1/customers/{cid}/risk-assessments", headers=ops, json={"answers": answers})
+        client.post(f"/v1/customers/{cid}/risk-assessments", headers=customer(cid), json={"answers": answers})
         lots = [{"code": funds[(i * 7 + k * 13) % len(funds)]["code"], "amount": 10_000 + 5_000 * k,
                  "purchase_date": f"202{3 + k % 3}-0{1 + k}-15"} for k in range(1 + i % 5)]
         client.put(f"/v1/customers/{cid}/holdings", headers=ops, json={"holdings": lots})
@@ -110,7 +110,8 @@ def main() -> None:
     with TestClient(app) as client:
         ops = {"Authorization": f"Bearer {mint_token(settings, Role.OPS, 'bench-ops')}"}
         rm = {"Authorization": f"Bearer {mint_token(settings, Role.RM, 'bench-rm')}"}
-        ids = seed(client, ops, args.clients)
+        ids = seed(client, ops, args.clients,
+                   lambda cid: {"Authorization": f"Bearer {mint_token(settings, Role.CUSTOMER, cid)}"})
         richest = max(ids, key=lambda c: len(client.get(f"/v1/customers/{c}/holdings", headers=ops).json()["holdings"]))
 
         print(f"\n== pages ({args.clients} clients, median of {args.repeat}) ==")

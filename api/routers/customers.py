@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path, Response, status
 from pydantic import BaseModel, Field, StringConstraints
 
 from api import core, repositories
 from api.auth import Role, check_customer_access, require_role
 from api.deps import Caller, DbSession, State
-from api.errors import responses
+from api.errors import ApiError, responses
 from api.schemas.common import ID_PATTERN, CustomerId, HorizonYears, StrictModel
 from api.schemas.portfolio import HoldingIn, HoldingOut
 
 router = APIRouter(prefix="/v1", tags=["customers"])
+
+RmId = Annotated[str, Path(pattern=ID_PATTERN, description="relationship manager id")]
 
 
 class CustomerIn(StrictModel):
@@ -25,8 +27,9 @@ class CustomerIn(StrictModel):
     deposits: float | None = Field(None, ge=0, le=1e9)
     wealth_products: float | None = Field(None, ge=0, le=1e9)
     insurance: float | None = Field(None, ge=0, le=1e9)
-    rm_ids: list[Annotated[str, StringConstraints(pattern=ID_PATTERN)]] = Field(default_factory=list, max_length=10,
-                              description="relationship managers to assign (added, never removed here)")
+    rm_ids: list[Annotated[str, StringConstraints(pattern=ID_PATTERN)]] = Field(
+        default_factory=list, max_length=10,
+        description="relationship managers to assign (added; revoke with DELETE …/rm-assignments/{rm_id})")
 
     def facts(self) -> dict:
         return self.model_dump(exclude={"rm_ids"}, exclude_none=True)
@@ -59,7 +62,7 @@ def put_customer(customer_id: CustomerId, body: CustomerIn, session: DbSession, 
     require_role(caller, Role.OPS)
     customer = repositories.upsert_customer(session, customer_id, **body.facts())
     for rm_id in body.rm_ids:
-        repositories.assign(session, rm_id, customer_id)
+        repositories.assign(session, rm_id, customer_id, by=caller.sub)
     session.commit()
     return customer_out(session, customer)
 
@@ -69,6 +72,18 @@ def customer_out(session: DbSession, customer) -> CustomerOut:
                        monthly_expenses=customer.monthly_expenses, cash=customer.cash, deposits=customer.deposits,
                        wealth_products=customer.wealth_products, insurance=customer.insurance,
                        rm_ids=repositories.rms_of(session, customer.id))
+
+
+@router.delete("/customers/{customer_id}/rm-assignments/{rm_id}", status_code=status.HTTP_204_NO_CONTENT,
+               response_class=Response, responses=responses(401, 403, 404, 422),
+               summary="Revoke a relationship manager's assignment (ops); the RM loses access at once")
+def revoke_assignment(customer_id: CustomerId, rm_id: RmId, session: DbSession, caller: Caller) -> Response:
+    require_role(caller, Role.OPS)
+    if not repositories.revoke(session, rm_id, customer_id, by=caller.sub):
+        raise ApiError(404, "assignment_not_found", f"{rm_id} has no active assignment to {customer_id}",
+                       {"customer_id": customer_id, "rm_id": rm_id})
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.put("/customers/{customer_id}/holdings", response_model=HoldingsOut,

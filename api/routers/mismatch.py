@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from api import core, repositories
-from api.auth import check_customer_access
-from api.deps import Caller, DbSession, State
+from api.auth import act_for_customer, check_customer_access
+from api.deps import AssistedSession, Caller, DbSession, State
 from api.errors import ApiError, responses
 from api.models import MismatchAcknowledgement
 from api.routers.proposals import valid_assessment
@@ -22,8 +22,10 @@ router = APIRouter(prefix="/v1", tags=["suitability"])
                         **responses(401, 403, 404, 409, 413, 422)},
              summary="Warn about a product above the customer's level and record the customer's confirmation")
 def acknowledge_mismatch(customer_id: CustomerId, body: MismatchIn, response: Response, state: State,
-                         session: DbSession, caller: Caller) -> MismatchOut:
-    check_customer_access(session, caller, customer_id)
+                         session: DbSession, caller: Caller, assisted_session: AssistedSession = None) -> MismatchOut:
+    check_customer_access(session, caller, customer_id)  # anyone who may serve the customer may show the warning
+    if body.acknowledged:  # recording the acknowledgement is the customer's own act
+        act = act_for_customer(session, caller, customer_id, assisted_session, "acknowledge a risk mismatch")
     assessment = valid_assessment(session, customer_id)
     name = None
     if body.product_kind == "fund":
@@ -53,7 +55,7 @@ def acknowledge_mismatch(customer_id: CustomerId, body: MismatchIn, response: Re
         product_level=level, warning_version=warning["version"], warning_zh=warning["text_zh"],
         warning_en=warning["text_en"], channel=warning["channel"],
         questionnaire_version=assessment.questionnaire_version, universe_version=state.universe.version,
-        created_by_role=str(caller.role), created_by=caller.sub, created_at=now)
+        created_by_role=str(caller.role), created_by=caller.sub, created_at=now, **act.columns())
     repositories.add_acknowledgement(session, row)
     session.commit()
-    return MismatchOut(recorded=True, id=row.id, created_at=now, created_by=caller.sub, **out)
+    return MismatchOut(recorded=True, id=row.id, created_at=now, created_by=caller.sub, **act.columns(), **out)

@@ -10,9 +10,9 @@ from sqlalchemy import Connection, Row
 from sqlalchemy.orm import Session
 
 from api import core, repositories
-from api.auth import Principal, check_customer_access, may_access
+from api.auth import Principal, act_for_customer, check_customer_access, may_access
 from api.clock import business_today
-from api.deps import Caller, DbSession, State
+from api.deps import AssistedSession, Caller, DbSession, State
 from api.errors import ApiError, responses
 from api.models import Confirmation, Proposal
 from api.schemas.common import CustomerId, ProposalId
@@ -108,7 +108,9 @@ def order_instructions(row: Proposal, confirmation_id: str) -> list[dict]:
 def confirmation_out(row: Confirmation, replayed: bool) -> ConfirmationOut:
     return ConfirmationOut(id=row.id, proposal_id=row.proposal_id, customer_id=row.customer_id,
                            idempotency_key=row.idempotency_key, created_at=repositories.as_utc(row.created_at),
-                           created_by=row.created_by, created_by_role=row.created_by_role, replayed=replayed,
+                           created_by=row.created_by, created_by_role=row.created_by_role,
+                           acting_capacity=row.acting_capacity, assisted_session_id=row.assisted_session_id,
+                           replayed=replayed,
                            orders=[OrderInstruction(**o) for o in row.orders])
 
 
@@ -121,9 +123,11 @@ def replay(existing: Confirmation, proposal_id: str, response: Response) -> Conf
     return confirmation_out(existing, replayed=True)
 
 
-def recorded_answer(session: Session, proposal_id: str, key: str, response: Response) -> ConfirmationOut | None:
-    """The answer when this proposal or this key is already recorded (a retry, or a different key: 409)."""
-    existing = repositories.confirmation_by_key(session, key)
+def recorded_answer(session: Session, row: Proposal, key: str, response: Response) -> ConfirmationOut | None:
+    """The answer when this proposal or this customer's key is already recorded (a retry, or a different
+    key: 409). Keys are scoped per customer: another customer's use of the same key is invisible here."""
+    proposal_id = row.id
+    existing = repositories.confirmation_by_key(session, row.customer_id, key)
     if existing is not None:
         return replay(existing, proposal_id, response)
     other = repositories.confirmation_of_proposal(session, proposal_id)
@@ -142,9 +146,11 @@ def recorded_answer(session: Session, proposal_id: str, key: str, response: Resp
                         **responses(401, 403, 404, 409, 422)},
              summary="Confirm a proposal: order instructions recorded exactly once per proposal")
 def confirm_proposal(proposal_id: ProposalId, idempotency_key: IdempotencyKey, response: Response,
-                     state: State, session: DbSession, caller: Caller) -> ConfirmationOut:
+                     state: State, session: DbSession, caller: Caller, assisted_session: AssistedSession = None
+                     ) -> ConfirmationOut:
     row = load_proposal(session, caller, proposal_id)
-    answer = recorded_answer(session, proposal_id, idempotency_key, response)
+    act = act_for_customer(session, caller, row.customer_id, assisted_session, "confirm orders")
+    answer = recorded_answer(session, row, idempotency_key, response)
     if answer is not None:
         return answer
     if repositories.as_utc(row.expires_at) <= repositories.utcnow():
@@ -167,11 +173,11 @@ def confirm_proposal(proposal_id: ProposalId, idempotency_key: IdempotencyKey, r
                           customer_id=row.customer_id, universe_version=row.universe_version,
                           model_version=row.model_version, questionnaire_version=row.questionnaire_version,
                           orders=order_instructions(row, confirmation_id), created_by_role=str(caller.role),
-                          created_by=caller.sub, created_at=repositories.utcnow())
+                          created_by=caller.sub, created_at=repositories.utcnow(), **act.columns())
     if repositories.insert_confirmation(session, record):
         return confirmation_out(record, replayed=False)
     # lost a race: the database's unique constraints kept the first; answer with it
-    answer = recorded_answer(session, proposal_id, idempotency_key, response)
+    answer = recorded_answer(session, row, idempotency_key, response)
     if answer is None:
         raise ApiError(409, "conflict", "the confirmation conflicted with a concurrent request; retry",
                        {"proposal_id": proposal_id})

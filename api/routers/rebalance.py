@@ -18,9 +18,9 @@ from fastapi import APIRouter, Header, Response, status
 from sqlalchemy.orm import Session
 
 from api import core, repositories
-from api.auth import Principal, check_customer_access, may_access
+from api.auth import Principal, act_for_customer, check_customer_access, may_access
 from api.clock import business_today
-from api.deps import Caller, DbSession, State
+from api.deps import AssistedSession, Caller, DbSession, State
 from api.errors import ApiError, responses
 from api.models import RebalanceConfirmation, RebalancePlan
 from api.routers.portfolio import batch_of_one
@@ -111,7 +111,8 @@ def confirmation_out(row: RebalanceConfirmation, replayed: bool) -> RebalanceCon
     return RebalanceConfirmationOut(id=row.id, plan_id=row.plan_id, customer_id=row.customer_id,
                                     idempotency_key=row.idempotency_key,
                                     created_at=repositories.as_utc(row.created_at), created_by=row.created_by,
-                                    created_by_role=row.created_by_role, replayed=replayed,
+                                    created_by_role=row.created_by_role, acting_capacity=row.acting_capacity,
+                                    assisted_session_id=row.assisted_session_id, replayed=replayed,
                                     orders=[RebalanceOrder(**o) for o in row.orders])
 
 
@@ -172,8 +173,10 @@ def executable(session: Session, state, row: RebalancePlan) -> list[dict]:
                         **responses(401, 403, 404, 409, 422)},
              summary="Confirm a rebalancing plan: redemption, switch and subscription orders recorded exactly once")
 def confirm_plan(plan_id: PlanId, idempotency_key: IdempotencyKey, response: Response, state: State,
-                 session: DbSession, caller: Caller) -> RebalanceConfirmationOut:
+                 session: DbSession, caller: Caller, assisted_session: AssistedSession = None
+                 ) -> RebalanceConfirmationOut:
     row = load_plan(session, caller, plan_id)
+    act = act_for_customer(session, caller, row.customer_id, assisted_session, "confirm orders")
     answer = recorded_answer(session, row, idempotency_key, response)
     if answer is not None:
         return answer
@@ -184,7 +187,7 @@ def confirm_plan(plan_id: PlanId, idempotency_key: IdempotencyKey, response: Res
                                    idempotency_key=idempotency_key, assessment_id=row.assessment_id,
                                    universe_version=row.universe_version, orders=orders,
                                    created_by_role=str(caller.role), created_by=caller.sub,
-                                   created_at=repositories.utcnow())
+                                   created_at=repositories.utcnow(), **act.columns())
     if repositories.insert_plan_confirmation(session, record):
         return confirmation_out(record, replayed=False)
     answer = recorded_answer(session, row, idempotency_key, response)  # lost a race: the first one stands

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from api import core, repositories
-from api.auth import check_customer_access
-from api.deps import Caller, DbSession, State
+from api.auth import act_for_customer, check_customer_access
+from api.deps import AssistedSession, Caller, DbSession, State
 from api.errors import ApiError, responses
 from api.models import RiskAssessment
 from api.negotiation import ReferenceData
@@ -28,15 +28,16 @@ def assessment_out(row: RiskAssessment) -> AssessmentOut:
                          lowest_category=row.lowest_category, questionnaire_version=row.questionnaire_version,
                          assessed_at=repositories.as_utc(row.assessed_at), expires_on=row.expires_on,
                          created_at=repositories.as_utc(row.created_at), created_by=row.created_by,
-                         created_by_role=row.created_by_role, result=row.result)
+                         created_by_role=row.created_by_role, acting_capacity=row.acting_capacity,
+                         assisted_session_id=row.assisted_session_id, result=row.result)
 
 
 @router.post("/customers/{customer_id}/risk-assessments", response_model=AssessmentOut,
              status_code=status.HTTP_201_CREATED, responses=responses(401, 403, 413, 422),
              summary="Score questionnaire answers and store the assessment (append-only)")
 def create_assessment(customer_id: CustomerId, body: AssessmentIn, state: State, session: DbSession,
-                      caller: Caller) -> AssessmentOut:
-    check_customer_access(session, caller, customer_id)
+                      caller: Caller, assisted_session: AssistedSession = None) -> AssessmentOut:
+    act = act_for_customer(session, caller, customer_id, assisted_session, "answer the risk questionnaire")
     if body.answers is None and not body.refused:
         raise ApiError(422, "validation_error", "body.answers: required unless refused is true",
                        {"field": "body.answers"})
@@ -52,7 +53,7 @@ def create_assessment(customer_id: CustomerId, body: AssessmentIn, state: State,
         score=float(result["score"]), lowest_category=bool(result["lowest_category"]), assessed_at=now,
         expires_on=core.parse_date(result["expires_on"]), questionnaire_version=str(result["questionnaire_version"]),
         answers=body.answers or {}, facts=facts or {}, result=result, created_by_role=str(caller.role),
-        created_by=caller.sub, created_at=now)
+        created_by=caller.sub, created_at=now, **act.columns())
     repositories.add_assessment(session, row)
     session.commit()
     return assessment_out(row)

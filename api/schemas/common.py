@@ -36,10 +36,12 @@ def _whole_cents(value: float) -> float:
 
 
 # Money and horizons: the bounds of `advisor.limits`, so the schema and the core refuse the same values.
-Money = Annotated[float, Field(gt=0, le=limits.MAX_MONEY, description="yuan, at most two decimals"),
-                  AfterValidator(_whole_cents)]
-MoneyOrZero = Annotated[float, Field(ge=0, le=limits.MAX_MONEY, description="yuan, at most two decimals"),
-                        AfterValidator(_whole_cents)]
+# "multipleOf" is published for clients (whole fen); the check itself is `_whole_cents`, tolerant of binary floats
+CENTS = {"multipleOf": 0.01}
+Money = Annotated[float, Field(gt=0, le=limits.MAX_MONEY, description="yuan, at most two decimals",
+                               json_schema_extra=CENTS), AfterValidator(_whole_cents)]
+MoneyOrZero = Annotated[float, Field(ge=0, le=limits.MAX_MONEY, description="yuan, at most two decimals",
+                                     json_schema_extra=CENTS), AfterValidator(_whole_cents)]
 HorizonYears = Annotated[float, Field(gt=0, le=limits.MAX_HORIZON_YEARS, description="investment horizon in years")]
 TargetReturn = Annotated[float, Field(ge=limits.TARGET_RETURN_MIN, le=limits.TARGET_RETURN_MAX,
                                       description="yearly target return as a fraction, e.g. 0.05")]
@@ -75,19 +77,51 @@ def _refuse_control_characters(value: Any) -> None:
             _refuse_control_characters(item)
 
 
-class StrictModel(BaseModel):
-    """Request bodies: strict JSON types (a number is a number — `true` or `"5"` is not), unknown fields,
-    NaN, infinity and control characters in any text are refused (422 naming the field). Dates use
-    `IsoDate`."""
+STR_MAX_LENGTH = 256
+NO_CONTROL_CHARACTERS = "^[^\\x00-\\x1f\\x7f]*$"
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, str_max_length=256, strict=True)
+
+def _publish_text_rule(schema: dict[str, Any]) -> None:
+    """Say in the OpenAPI schema what `StrictModel` enforces on text: no control characters in any string
+    (values, and the keys of free-form maps), so that a request valid by the spec is valid here too."""
+    if schema.get("type") == "string" and "format" not in schema and "enum" not in schema \
+            and "const" not in schema:
+        schema.setdefault("pattern", NO_CONTROL_CHARACTERS)
+        schema.setdefault("maxLength", STR_MAX_LENGTH)
+    if schema.get("type") == "object" and isinstance(schema.get("additionalProperties"), dict):
+        schema.setdefault("propertyNames", {"pattern": NO_CONTROL_CHARACTERS})
+    for value in schema.values():
+        if isinstance(value, dict):
+            _publish_text_rule(value)
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, dict):
+                    _publish_text_rule(item)
+
+
+class StrictModel(BaseModel):
+    """Request bodies: strict JSON types (a number is a number — `true` or `"5"` is not; an integer field
+    takes 41 or 41.0, as JSON Schema's `integer` does, but not 41.5), unknown fields, NaN, infinity and
+    control characters in any text are refused (422 naming the field). Dates use `IsoDate`."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, str_max_length=STR_MAX_LENGTH, strict=True,
+                              json_schema_extra=_publish_text_rule)
 
     @field_validator("*", mode="before")
     @classmethod
     def _no_control_characters(cls, value: Any, info: ValidationInfo) -> Any:
-        if not _holds_models(cls.model_fields[info.field_name].annotation):  # nested models check their own
+        annotation = cls.model_fields[info.field_name].annotation
+        if not _holds_models(annotation):  # nested models check their own
             _refuse_control_characters(value)
+        if isinstance(value, float) and value.is_integer() and _integer_field(annotation):
+            return int(value)
         return value
+
+
+def _integer_field(annotation: Any) -> bool:
+    """`int` or `int | None` (not `float`, not a union that also takes floats)."""
+    options = {annotation} if not get_args(annotation) else set(get_args(annotation)) - {type(None)}
+    return options == {int}
 
 
 def _holds_models(annotation: Any) -> bool:

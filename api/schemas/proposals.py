@@ -55,6 +55,8 @@ class ConfirmationOut(BaseModel):
     created_at: datetime
     created_by: str
     created_by_role: str
+    acting_capacity: str = Field(description="self or rm_in_person (docs/api.md § Compliance)")
+    assisted_session_id: str | None = None
     replayed: bool = Field(description="true when this answers a retry of an already recorded confirmation")
     orders: list[OrderInstruction]
 
@@ -79,3 +81,5 @@ class MismatchOut(BaseModel):
     warning_en: str | None = Field(None, description="present unless Accept-Language asked for one language only")
     created_at: datetime | None = None
     created_by: str | None = None
+    acting_capacity: str | None = Field(None, description="recorded acknowledgements: self or rm_in_person")
+    assisted_session_id: str | None = None

@@ -58,5 +58,7 @@ class RebalanceConfirmationOut(BaseModel):
     created_at: datetime
     created_by: str
     created_by_role: str
+    acting_capacity: str = Field(description="self or rm_in_person (docs/api.md § Compliance)")
+    assisted_session_id: str | None = None
     replayed: bool = Field(description="true when this answers a retry of an already recorded confirmation")
     orders: list[RebalanceOrder]

@@ -71,6 +71,8 @@ class AssessmentOut(BaseModel):
     created_at: datetime
     created_by: str
     created_by_role: str
+    acting_capacity: str = Field(description="self, rm_in_person, imported (or unrecorded for old rows)")
+    assisted_session_id: str | None = Field(None, description="the in-person session an RM acted in")
     result: dict[str, Any] = Field(description="the full scoring result (dimensions, flags, confidence ...)")
 
 

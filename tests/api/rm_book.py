@@ -31,9 +31,10 @@ class Book:
     foreign: str  # another RM's client
 
 
-def seed_book(client, ops: dict[str, str], prefix: str, expire) -> Book:
+def seed_book(client, ops: dict[str, str], prefix: str, expire, customer) -> Book:
     """Customers, assessments and holdings for one RM (ids start with `prefix`); `expire(cid)` writes an
-    assessment that expired yesterday straight into the database."""
+    assessment that expired yesterday straight into the database; `customer(cid)` gives that customer's auth
+    headers (a customer answers the questionnaire themselves: ops may not, docs/api.md § Compliance)."""
     book = Book(rm=RM, calm=f"{prefix}-calm", mismatch=f"{prefix}-mismatch", mixed=f"{prefix}-mixed",
                 expired=f"{prefix}-expired", never=f"{prefix}-never", foreign=f"{prefix}-foreign")
     funds = client.get("/v1/funds?limit=200", headers=ops).json()["items"]
@@ -48,10 +49,10 @@ def seed_book(client, ops: dict[str, str], prefix: str, expire) -> Book:
         assert response.status_code == 200, response.text
     client.put(f"/v1/customers/{book.foreign}", headers=ops, json={"rm_ids": [OTHER_RM], "age": 50})
     moderate = answers_for(client, ops)
-    for cid in (book.calm, book.mixed, book.foreign):
-        assert client.post(f"/v1/customers/{cid}/risk-assessments", headers=ops,
+    for cid in (book.calm, book.mixed, book.foreign):  # customers answer for themselves (ops may not)
+        assert client.post(f"/v1/customers/{cid}/risk-assessments", headers=customer(cid),
                            json={"answers": moderate}).status_code == 201
-    assert client.post(f"/v1/customers/{book.mismatch}/risk-assessments", headers=ops,
+    assert client.post(f"/v1/customers/{book.mismatch}/risk-assessments", headers=customer(book.mismatch),
                        json={"answers": cautious}).status_code == 201
     expire(book.expired)
     holdings = {

@@ -27,8 +27,10 @@ def book(client, tokens, db_url):
     for cid in ("wl-calm", "wl-mismatch", "wl-expired", "wl-never"):
         assert client.put(f"/v1/customers/{cid}", headers=ops, json={"rm_ids": [RM], "age": 45}).status_code == 200
     client.put("/v1/customers/wl-other", headers=ops, json={"rm_ids": ["rm-someone-else"]})
-    client.post("/v1/customers/wl-calm/risk-assessments", headers=ops, json={"answers": answers_for(client, ops)})
-    client.post("/v1/customers/wl-mismatch/risk-assessments", headers=ops, json={"answers": cautious})
+    client.post("/v1/customers/wl-calm/risk-assessments", headers=tokens.customer("wl-calm"),
+                json={"answers": answers_for(client, ops)})
+    client.post("/v1/customers/wl-mismatch/risk-assessments", headers=tokens.customer("wl-mismatch"),
+                json={"answers": cautious})
     insert_expired_assessment(db_url, "wl-expired")
     client.put("/v1/customers/wl-mismatch/holdings", headers=ops,
                json={"holdings": [{"code": r5, "amount": 80_000, "purchase_date": "2024-02-01"}]})

@@ -54,7 +54,8 @@ def book(server, settings) -> Book:
     live, db_url = server
     ops = {"Authorization": f"Bearer {mint_token(settings, Role.OPS, 'ops-browser')}"}
     with httpx.Client(base_url=live.url, timeout=120) as client:
-        return seed_book(client, ops, "br", lambda cid: insert_expired_assessment(db_url, cid))
+        return seed_book(client, ops, "br", lambda cid: insert_expired_assessment(db_url, cid),
+                         lambda cid: {"Authorization": f"Bearer {mint_token(settings, Role.CUSTOMER, cid)}"})
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ def db_url(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def book(client, tokens, db_url):
-    return seed_book(client, tokens.ops(), "pg", lambda cid: insert_expired_assessment(db_url, cid))
+    return seed_book(client, tokens.ops(), "pg", lambda cid: insert_expired_assessment(db_url, cid), tokens.customer)
 
 
 @pytest.fixture(scope="module")

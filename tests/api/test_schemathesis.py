@@ -1,19 +1,24 @@
-"""Property-based fuzzing of every operation in the app's own OpenAPI spec (Schemathesis, in-process ASGI).
+"""Property-based fuzzing of every operation in the app's own OpenAPI spec (Schemathesis, in-process ASGI),
+on SQLite and PostgreSQL.
 
-With a valid ops token (every route reachable) and with a customer's own token, generated requests —
-valid and invalid — never produce a 5xx, and every answer matches its documented status, content type and
-schema. Examples are bounded so the whole run stays well under two minutes.
+Generated requests — valid and invalid — go out with an ops token and with the prepared customer's own
+token (so the routes only a customer may use are reached too). Every answer must match its documented
+status code, content type, headers and response schema, never be a 5xx, and schema-invalid requests must
+be refused (negative data rejection). Examples are bounded so the run stays around a minute per database.
 """
 
 from __future__ import annotations
 
 import itertools
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import (
     content_type_conformance,
+    negative_data_rejection,
     not_a_server_error,
+    response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -23,46 +28,46 @@ from api.auth import mint_token
 from api.settings import Settings
 from tests.api.conftest import UNLIMITED, answers_for
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
+          response_headers_conformance, negative_data_rejection]
 CUSTOMER = "fuzz-customer"
 
 
-@pytest_fixture := __import__("pytest").fixture(scope="module")
-def fuzz_app(tmp_path_factory, demo_universe):
+@pytest.fixture(scope="module")
+def fuzz_app(db_url, demo_universe):
     from fastapi.testclient import TestClient
 
-    settings_ = Settings(database_url=f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}", demo=True,
-                         jwt_secret="fuzz-secret-0123456789abcdef0123456789", **UNLIMITED)
+    settings_ = Settings(database_url=db_url, demo=True, jwt_secret="fuzz-secret-0123456789abcdef0123456789",
+                         **UNLIMITED)
     app = create_app(settings_, universe=demo_universe)
     app.state.advisor = build_state(settings_, demo_universe)
     ops = {"Authorization": f"Bearer {mint_token(settings_, 'ops', 'fuzz-ops')}"}
+    own = {"Authorization": f"Bearer {mint_token(settings_, 'customer', CUSTOMER)}"}
     with TestClient(app) as client:
         # a customer with a valid assessment and stored holdings, so the deeper paths run too
-        client.post(f"/v1/customers/{CUSTOMER}/risk-assessments", headers=ops,
-                    json={"answers": answers_for(client, ops)})
+        assert client.post(f"/v1/customers/{CUSTOMER}/risk-assessments", headers=own,
+                           json={"answers": answers_for(client, own)}).status_code == 201
         code = client.get("/v1/funds?max_risk_level=2&limit=1", headers=ops).json()["items"][0]["code"]
         client.put(f"/v1/customers/{CUSTOMER}/holdings", headers=ops,
                    json={"holdings": [{"code": code, "amount": 5000, "purchase_date": "2025-01-02"}]})
-    app.state.fuzz_ops = ops
+    app.state.fuzz_callers = itertools.cycle([ops, own])
     return app
 
 
-@pytest_fixture
+@pytest.fixture
 def api_schema(fuzz_app):
     return schemathesis.openapi.from_asgi("/openapi.json", fuzz_app)
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
+_alternate = itertools.cycle([True, False])
 
 
 @schema.parametrize()
-@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_every_operation_conforms(case, fuzz_app):
     # Half of the customer-scoped requests go to the prepared customer, so the deeper paths
     # (proposals, diagnosis, rebalancing, mismatch warnings) see generated bodies too.
     if "customer_id" in (case.path_parameters or {}) and next(_alternate):
         case.path_parameters["customer_id"] = CUSTOMER
-    case.call_and_validate(headers=fuzz_app.state.fuzz_ops, checks=CHECKS)
-
-
-_alternate = itertools.cycle([True, False])
+    case.call_and_validate(headers=next(fuzz_app.state.fuzz_callers), checks=CHECKS)

@@ -37,6 +37,6 @@ def test_unique_constraints_that_make_confirmation_exactly_once(db_url):
     try:
         migrate(engine)
         uniques = {tuple(u["column_names"]) for u in inspect(engine).get_unique_constraints("confirmations")}
-        assert ("proposal_id",) in uniques and ("idempotency_key",) in uniques
+        assert ("proposal_id",) in uniques and ("customer_id", "idempotency_key") in uniques
     finally:
         engine.dispose()
