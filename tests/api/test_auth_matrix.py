@@ -23,6 +23,7 @@ CALLERS = {
 CUSTOMER_SCOPED = {"customer_self", "rm_assigned", "ops"}
 EVERYONE = set(CALLERS)
 OPS_ONLY = {"ops"}
+SELF_ONLY = {"customer_self"}  # acts binding the customer; an RM only with an in-person session (tested apart)
 RM_OR_OPS = {"rm_assigned", "rm_unassigned", "ops"}
 
 
@@ -38,8 +39,9 @@ def world(client, tokens):
     ops = tokens.ops()
     assert client.put(f"/v1/customers/{SELF}", headers=ops, json={"rm_ids": [RM], "age": 40}).status_code == 200
     assert client.put(f"/v1/customers/{OTHER}", headers=ops, json={"rm_ids": [OTHER_RM]}).status_code == 200
-    assert client.post(f"/v1/customers/{SELF}/risk-assessments", headers=ops,
-                       json={"answers": answers_for(client, ops)}).status_code == 201
+    own = tokens.customer(SELF)  # the customer answers for themselves (ops may not: docs/api.md § Compliance)
+    assert client.post(f"/v1/customers/{SELF}/risk-assessments", headers=own,
+                       json={"answers": answers_for(client, own)}).status_code == 201
     fund = client.get("/v1/funds?max_risk_level=1&limit=1", headers=ops).json()["items"][0]["code"]
     holdings = {"holdings": [{"code": fund, "amount": 1000, "purchase_date": "2025-01-02"}]}
     assert client.put(f"/v1/customers/{SELF}/holdings", headers=ops, json=holdings).status_code == 200
@@ -75,7 +77,7 @@ def requests_for(world: dict) -> dict[tuple[str, str], tuple[str, dict | None, s
     return {
         ("GET", "/v1/risk/questionnaire"): ("/v1/risk/questionnaire", None, EVERYONE),
         ("POST", "/v1/customers/{customer_id}/risk-assessments"):
-            (f"/v1/customers/{SELF}/risk-assessments", {"refused": True}, CUSTOMER_SCOPED),
+            (f"/v1/customers/{SELF}/risk-assessments", {"refused": True}, SELF_ONLY),
         ("GET", "/v1/customers/{customer_id}/risk-profile"):
             (f"/v1/customers/{SELF}/risk-profile", None, CUSTOMER_SCOPED),
         ("GET", "/v1/funds"): ("/v1/funds", None, EVERYONE),
@@ -85,7 +87,7 @@ def requests_for(world: dict) -> dict[tuple[str, str], tuple[str, dict | None, s
         ("POST", "/v1/customers/{customer_id}/proposals"):
             (f"/v1/customers/{SELF}/proposals", {"amount": 10_000, "horizon_years": 1}, CUSTOMER_SCOPED),
         ("GET", "/v1/proposals/{proposal_id}"): (f"/v1/proposals/{pid}", None, CUSTOMER_SCOPED),
-        ("POST", "/v1/proposals/{proposal_id}/confirm"): (f"/v1/proposals/{pid}/confirm", None, CUSTOMER_SCOPED),
+        ("POST", "/v1/proposals/{proposal_id}/confirm"): (f"/v1/proposals/{pid}/confirm", None, SELF_ONLY),
         ("POST", "/v1/customers/{customer_id}/mismatch-acknowledgements"):
             (f"/v1/customers/{SELF}/mismatch-acknowledgements",
              {"product_code": world["fund"], "acknowledged": False}, CUSTOMER_SCOPED),
@@ -95,7 +97,7 @@ def requests_for(world: dict) -> dict[tuple[str, str], tuple[str, dict | None, s
             (f"/v1/customers/{SELF}/rebalance-plans", None, CUSTOMER_SCOPED),
         ("GET", "/v1/rebalance-plans/{plan_id}"): (f"/v1/rebalance-plans/{world['plan']}", None, CUSTOMER_SCOPED),
         ("POST", "/v1/rebalance-plans/{plan_id}/confirm"):
-            (f"/v1/rebalance-plans/{world['plan']}/confirm", None, CUSTOMER_SCOPED),
+            (f"/v1/rebalance-plans/{world['plan']}/confirm", None, SELF_ONLY),
         ("GET", "/v1/rm/clients"): ("/v1/rm/clients?rm_id=" + RM, None, {"rm_assigned", "ops"}),
         ("PUT", "/v1/customers/{customer_id}"): (f"/v1/customers/{SELF}", {"age": 41}, OPS_ONLY),
         ("PUT", "/v1/customers/{customer_id}/holdings"):
@@ -139,6 +141,8 @@ def requests_for(world: dict) -> dict[tuple[str, str], tuple[str, dict | None, s
             (f"/v1/customers/{SELF}/alerts/evaluate", None, OPS_ONLY),
         ("GET", "/v1/rm/tasks"): ("/v1/rm/tasks?rm_id=" + RM, None, {"rm_assigned", "ops"}),
         ("POST", "/v1/rm/tasks/{task_id}/done"): (f"/v1/rm/tasks/{world['task']}/done", None, {"rm_assigned", "ops"}),
+        ("DELETE", "/v1/customers/{customer_id}/rm-assignments/{rm_id}"):
+            (f"/v1/customers/{SELF}/rm-assignments/nobody-assigned", None, OPS_ONLY),
     }
 
 
@@ -167,12 +171,13 @@ def test_each_role_reaches_exactly_what_it_may(client, tokens, world, caller):
         response = call(client, method, url, body, headers)
         if caller in allowed:
             ok = response.status_code not in (401, 403) and response.status_code < 500
-        elif path.startswith("/v1/proposals/"):  # a foreign proposal is not disclosed: 404 as for an unknown id
-            ok = response.status_code == 404 and response.json()["code"] == "proposal_not_found"
-        elif path.startswith("/v1/rebalance-plans/"):  # nor a foreign rebalancing plan
-            ok = response.status_code == 404 and response.json()["code"] == "plan_not_found"
+        elif path.startswith(("/v1/proposals/", "/v1/rebalance-plans/")) and caller in ("customer_other",
+                                                                                        "rm_unassigned"):
+            # a foreign proposal or plan is not disclosed: 404 as for an unknown id
+            ok = response.status_code == 404 and response.json()["code"] in ("proposal_not_found", "plan_not_found")
         else:
-            ok = response.status_code == 403 and response.json()["code"] == "forbidden"
+            ok = response.status_code == 403 and response.json()["code"] in (
+                "forbidden", "not_permitted_on_behalf", "in_person_session_required")
         if not ok:
             failures.append(f"{method} {path}: {response.status_code} {response.text[:120]}")
     assert not failures, "\n".join(failures)

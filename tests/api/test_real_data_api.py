@@ -17,6 +17,7 @@ def real_client(real_universe, tmp_path_factory):
                         jwt_secret="real-secret-0123456789abcdef0123456789")
     with TestClient(create_app(settings, universe=real_universe)) as client:
         client.headers["Authorization"] = f"Bearer {mint_token(settings, 'ops', 'analyst')}"
+        client.app.state.test_settings = settings
         yield client
 
 
@@ -40,9 +41,9 @@ def test_fund_detail_carries_metrics_of_that_fund(real_client, real_universe):
 
 def test_real_proposal_is_suitable_and_adds_up(real_client, real_universe):
     cid = "real-analyst-check"
-    headers = dict(real_client.headers)
-    assert real_client.post(f"/v1/customers/{cid}/risk-assessments",
-                            json={"answers": answers_for(real_client, headers)}).status_code == 201
+    own = {"Authorization": f"Bearer {mint_token(real_client.app.state.test_settings, 'customer', cid)}"}
+    assert real_client.post(f"/v1/customers/{cid}/risk-assessments", headers=own,
+                            json={"answers": answers_for(real_client, own)}).status_code == 201
     created = real_client.post(f"/v1/customers/{cid}/proposals", json={"amount": 200_000, "horizon_years": 5})
     assert created.status_code == 201, created.text
     body = created.json()
