@@ -124,13 +124,39 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "validation_error", f"{first['field']}: {first['message']}", details)
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+def allowed_methods(request: Request) -> str:
+    """Every method some route serves at the request's path (Starlette's own 405 names only the first
+    route that matched the path, e.g. `PUT` for holdings although `GET` is served too)."""
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+
+    def walk(routes: list[Any], scope: dict[str, Any]) -> None:
+        for route in routes:
+            match, child = route.matches(scope)
+            if match is Match.NONE:
+                continue
+            if getattr(route, "methods", None):
+                methods.update(route.methods)
+            elif hasattr(route, "original_router"):  # an included APIRouter (its routes carry full paths)
+                walk(route.original_router.routes, scope)
+            elif hasattr(route, "routes"):  # a mounted sub-application
+                walk(route.routes, {**scope, **child})
+
+    walk(request.app.router.routes, dict(request.scope))
+    return ", ".join(sorted(methods))
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 400 and "parsing the body" in str(exc.detail):
         return error_response(422, "validation_error", "body: not valid JSON", {"field": "body"})
     code = HTTP_CODES.get(exc.status_code, "http_error")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
-    return error_response(exc.status_code, code, message, {}, getattr(exc, "headers", None))
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:
+        headers["Allow"] = allowed_methods(request) or headers.get("Allow", "")
+    return error_response(exc.status_code, code, message, {}, headers or None)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

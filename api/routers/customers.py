@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, Field, StringConstraints
 
 from api import core, repositories
 from api.auth import Role, check_customer_access, require_role
 from api.deps import Caller, DbSession, State
 from api.errors import ApiError, responses
-from api.schemas.common import ID_PATTERN, CustomerId, HorizonYears, StrictModel
+from api.schemas.common import ID_PATTERN, CustomerId, HorizonYears, RmId, StrictModel
 from api.schemas.portfolio import HoldingIn, HoldingOut
 
 router = APIRouter(prefix="/v1", tags=["customers"])
-
-RmId = Annotated[str, Path(pattern=ID_PATTERN, description="relationship manager id")]
 
 
 class CustomerIn(StrictModel):

@@ -25,6 +25,7 @@ FUND_CODE_PATTERN = r"^[A-Za-z0-9]{1,16}$"
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 CustomerId = Annotated[str, Path(pattern=ID_PATTERN, description="customer id (letters, digits, _ . -)")]
+RmId = Annotated[str, Path(pattern=ID_PATTERN, description="relationship manager id (letters, digits, _ . -)")]
 FundCode = Annotated[str, Path(pattern=FUND_CODE_PATTERN, description="fund code, e.g. 000001")]
 ProposalId = Annotated[str, Path(pattern=UUID_PATTERN, description="proposal id (UUID)")]
 

@@ -98,7 +98,8 @@ def requests_for(world: dict) -> dict[tuple[str, str], tuple[str, dict | None, s
         ("GET", "/v1/rebalance-plans/{plan_id}"): (f"/v1/rebalance-plans/{world['plan']}", None, CUSTOMER_SCOPED),
         ("POST", "/v1/rebalance-plans/{plan_id}/confirm"):
             (f"/v1/rebalance-plans/{world['plan']}/confirm", None, SELF_ONLY),
-        ("GET", "/v1/rm/clients"): ("/v1/rm/clients?rm_id=" + RM, None, {"rm_assigned", "ops"}),
+        ("GET", "/v1/rm/clients"): ("/v1/rm/clients", None, {"rm_assigned", "rm_unassigned"}),
+        ("GET", "/v1/rms/{rm_id}/clients"): (f"/v1/rms/{RM}/clients", None, {"rm_assigned", "ops"}),
         ("PUT", "/v1/customers/{customer_id}"): (f"/v1/customers/{SELF}", {"age": 41}, OPS_ONLY),
         ("PUT", "/v1/customers/{customer_id}/holdings"):
             (f"/v1/customers/{SELF}/holdings", world["holdings"], OPS_ONLY),
@@ -139,7 +140,8 @@ def requests_for(world: dict) -> dict[tuple[str, str], tuple[str, dict | None, s
             (f"/v1/customers/{SELF}/alert-preferences", {"opted_out": ["nav_swing"]}, CUSTOMER_SCOPED),
         ("POST", "/v1/customers/{customer_id}/alerts/evaluate"):
             (f"/v1/customers/{SELF}/alerts/evaluate", None, OPS_ONLY),
-        ("GET", "/v1/rm/tasks"): ("/v1/rm/tasks?rm_id=" + RM, None, {"rm_assigned", "ops"}),
+        ("GET", "/v1/rm/tasks"): ("/v1/rm/tasks", None, {"rm_assigned", "rm_unassigned"}),
+        ("GET", "/v1/rms/{rm_id}/tasks"): (f"/v1/rms/{RM}/tasks", None, {"rm_assigned", "ops"}),
         ("POST", "/v1/rm/tasks/{task_id}/done"): (f"/v1/rm/tasks/{world['task']}/done", None, {"rm_assigned", "ops"}),
         ("DELETE", "/v1/customers/{customer_id}/rm-assignments/{rm_id}"):
             (f"/v1/customers/{SELF}/rm-assignments/nobody-assigned", None, OPS_ONLY),
@@ -184,8 +186,8 @@ def test_each_role_reaches_exactly_what_it_may(client, tokens, world, caller):
 
 
 def test_rm_cannot_ask_for_another_rms_clients(client, tokens):
-    response = client.get(f"/v1/rm/clients?rm_id={OTHER_RM}", headers=tokens.rm(RM))
-    assert response.status_code == 403
+    response = client.get(f"/v1/rms/{OTHER_RM}/clients", headers=tokens.rm(RM))
+    assert response.status_code == 403 and response.json()["code"] == "forbidden"
 
 
 @pytest.mark.parametrize("header", [None, "Bearer", "Basic abc", "Bearer not-a-jwt", "bearer a.b.c"])

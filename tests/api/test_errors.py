@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.api.conftest import assess, new_customer_id
@@ -70,6 +72,19 @@ def test_holdings_in_body_are_validated_per_field(client, tokens):
 def test_unknown_route_and_method_use_the_error_shape(client, tokens):
     assert_error(client.get("/v1/nothing-here", headers=tokens.ops()), 404)
     assert_error(client.delete("/v1/funds", headers=tokens.ops()), 405)
+
+
+def test_unsupported_methods_answer_405_allowing_exactly_what_the_spec_declares(client, tokens):
+    """Starlette named only the first matching route's method: OPTIONS on holdings said `Allow: PUT`."""
+    spec = client.get("/openapi.json").json()
+    verbs = {"get", "put", "post", "delete", "patch"}
+    for path, operations in spec["paths"].items():
+        url = re.sub(r"\{[^}]+\}", "x-1", path)
+        declared = sorted(m.upper() for m in operations if m in verbs)
+        for method in ("OPTIONS", *(sorted(verbs - set(operations)))):
+            response = client.request(method.upper(), url, headers=tokens.ops())
+            assert_error(response, 405)
+            assert response.headers["allow"] == ", ".join(declared), (method, path)
 
 
 def test_diagnosis_and_rebalance_answer_for_a_batch_of_one(client, tokens):

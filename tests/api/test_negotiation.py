@@ -70,7 +70,7 @@ def test_large_answers_are_compressed(client, tokens):
 
 
 def test_every_list_pages_the_same_way(client, tokens):
-    for path in ("/v1/funds", "/v1/funds/leaderboard", "/v1/rm/clients?rm_id=rm-none"):
+    for path in ("/v1/funds", "/v1/funds/leaderboard", "/v1/rms/rm-none/clients"):
         sep = "&" if "?" in path else "?"
         response = client.get(f"{path}{sep}limit=2&offset=1", headers=tokens.ops())
         assert response.status_code == 200, (path, response.text)

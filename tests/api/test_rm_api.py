@@ -58,7 +58,12 @@ def test_most_urgent_first(book):
     assert by_id["wl-mismatch"]["urgency"] > by_id["wl-calm"]["urgency"]
 
 
-def test_ops_must_name_the_rm(client, tokens):
-    response = client.get("/v1/rm/clients", headers=tokens.ops())
-    assert response.status_code == 422 and response.json()["details"]["field"] == "query.rm_id"
-    assert client.get(f"/v1/rm/clients?rm_id={RM}", headers=tokens.ops()).status_code == 200
+def test_ops_name_the_rm_in_the_path_and_both_doors_agree(client, tokens):
+    """The spec said `rm_id` was optional, yet ops without it got 422: ops now name the RM in the path."""
+    refused = client.get("/v1/rm/clients", headers=tokens.ops())
+    assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
+    by_ops = client.get(f"/v1/rms/{RM}/clients", headers=tokens.ops())
+    own = client.get("/v1/rm/clients", headers=tokens.rm(RM))
+    assert by_ops.status_code == own.status_code == 200
+    assert by_ops.json()["items"] == own.json()["items"] and by_ops.json()["rm_id"] == RM
+    assert client.get(f"/v1/rms/{RM}/clients", headers=tokens.rm(RM)).status_code == 200
