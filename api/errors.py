@@ -117,11 +117,19 @@ async def _database_busy(request: Request, exc: Exception) -> JSONResponse:
                           {"retry_after_seconds": int(retry)}, {"Retry-After": retry})
 
 
+# Rules checked while parsing a request that its published schema cannot state (they depend on today's date):
+# a request breaking only these is schema-valid, so it is answered with the rule's own code, not
+# `validation_error` (which means "breaks the published schema"). Raise `PydanticCustomError(<code>, msg)`.
+DOMAIN_RULES = frozenset({"date_in_future"})
+
+
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     details = _validation_details(list(exc.errors()))
     first = details["errors"][0] if details["errors"] else {"field": "request", "message": "invalid"}
-    return error_response(422, "validation_error", f"{first['field']}: {first['message']}", details)
+    kinds = {e["type"] for e in details["errors"]}
+    code = kinds.pop() if len(kinds) == 1 and kinds <= DOMAIN_RULES else "validation_error"
+    return error_response(422, code, f"{first['field']}: {first['message']}", details)
 
 
 def allowed_methods(request: Request) -> str:

@@ -14,7 +14,7 @@ from api.negotiation import ReferenceData
 from api.schemas.common import FundCode, Paged
 from api.schemas.funds import FundDetail, FundPage, FundSummary, LeaderboardOut, LeaderboardRow, ModelPortfoliosOut
 from api.serialization import jsonable
-from products.research.leaderboard import filter_category
+from products.research.leaderboard import category_names, filter_category
 from products.taxonomy import AssetClass, FundType
 from risk.suitability import product_level_int
 
@@ -22,6 +22,7 @@ router = APIRouter(prefix="/v1", tags=["funds"])
 
 FundTypeQ = Literal[tuple(t.value for t in FundType)]  # type: ignore[valid-type]
 AssetClassQ = Literal[tuple(a.value for a in AssetClass)]  # type: ignore[valid-type]
+CategoryQ = Literal[tuple(sorted({name for names in category_names() for name in names}))]  # type: ignore[valid-type]
 
 
 def shelf(state: State) -> FundShelf:
@@ -48,7 +49,9 @@ def list_funds(state: State, _caller: Caller, _reference: ReferenceData, paged: 
 @router.get("/funds/leaderboard", response_model=LeaderboardOut, responses=responses(401, 422),
             summary="Funds ranked on the research dimensions (stars 1–5)")
 def fund_leaderboard(state: State, _caller: Caller, _reference: ReferenceData, paged: Paged,
-                     category: Annotated[str | None, Query(min_length=1, max_length=64)] = None) -> LeaderboardOut:
+                     category: Annotated[CategoryQ | None, Query(
+                         description="a peer group (active_equity …) or a fund type (equity …)")] = None,
+                     ) -> LeaderboardOut:
     table = state.cached("leaderboard", lambda: core.leaderboard(state.universe))
     if category is not None and "category" in table.columns:
         table = filter_category(table, category)  # one rule with the CLI: unknown names are a 422

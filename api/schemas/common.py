@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any, get_args
 
@@ -90,7 +91,7 @@ def _publish_text_rule(schema: dict[str, Any]) -> None:
         schema.setdefault("pattern", NO_CONTROL_CHARACTERS)
         schema.setdefault("maxLength", STR_MAX_LENGTH)
     if schema.get("type") == "object" and isinstance(schema.get("additionalProperties"), dict):
-        schema.setdefault("propertyNames", {"pattern": NO_CONTROL_CHARACTERS})
+        schema.setdefault("propertyNames", {}).setdefault("pattern", NO_CONTROL_CHARACTERS)
     for value in schema.values():
         if isinstance(value, dict):
             _publish_text_rule(value)
@@ -98,6 +99,16 @@ def _publish_text_rule(schema: dict[str, Any]) -> None:
             for item in value:
                 if isinstance(item, dict):
                     _publish_text_rule(item)
+
+
+def publish(extra: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
+    """`json_schema_extra` for a StrictModel subclass that adds `extra` (e.g. an `anyOf` or `if`/`then` its
+    validation enforces) and keeps publishing the text rule (a subclass's `json_schema_extra` replaces the
+    parent's)."""
+    def apply(schema: dict[str, Any]) -> None:
+        schema.update(extra)
+        _publish_text_rule(schema)
+    return apply
 
 
 class StrictModel(BaseModel):

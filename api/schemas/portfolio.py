@@ -5,28 +5,39 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic_core import PydanticCustomError
 
 from advisor.limits import MAX_MONEY as MAX_VALUE
 from api.clock import business_today
-from api.schemas.common import FUND_CODE_PATTERN, HorizonYears, IsoDate, MoneyOrZero, Page, StrictModel
+from api.schemas.common import FUND_CODE_PATTERN, HorizonYears, IsoDate, MoneyOrZero, Page, StrictModel, publish
+
+EARLIEST_PURCHASE = date(1990, 1, 1)
 
 
-def _not_in_the_future(day: date) -> date:
+def _within_purchase_range(day: date) -> date:
+    if day < EARLIEST_PURCHASE:  # said in the caller's words, not as a Python date literal
+        raise ValueError(f"a purchase date cannot be before {EARLIEST_PURCHASE.isoformat()}")
     if day > business_today():
-        raise ValueError(f"a purchase date cannot be in the future (today is {business_today().isoformat()})")
+        raise PydanticCustomError("date_in_future", "a purchase date cannot be in the future (today is {today})",
+                                  {"today": business_today().isoformat()})
     return day
 
 
-PurchaseDate = Annotated[IsoDate, Field(ge=date(1990, 1, 1)), AfterValidator(_not_in_the_future)]
+# The lower bound is published as a pattern (JSON Schema cannot compare dates); "not after today" depends on
+# the day of the request and is answered 422 `date_in_future` (api.errors.DOMAIN_RULES).
+PURCHASE_DATE_PATTERN = r"^(199[0-9]|2[0-9]{3})-[0-9]{2}-[0-9]{2}$"
+PurchaseDate = Annotated[IsoDate, AfterValidator(_within_purchase_range),
+                         WithJsonSchema({"type": "string", "format": "date", "pattern": PURCHASE_DATE_PATTERN,
+                                         "description": "YYYY-MM-DD, from 1990-01-01 up to today (Beijing)"})]
 
 
 class HoldingIn(StrictModel):
     """One held lot: `shares` or `amount` (or both), bought on a day up to today."""
 
-    model_config = ConfigDict(json_schema_extra={"anyOf": [
+    model_config = ConfigDict(json_schema_extra=publish({"anyOf": [
         {"required": ["shares"], "properties": {"shares": {"type": "number"}}},
-        {"required": ["amount"], "properties": {"amount": {"type": "number"}}}]})
+        {"required": ["amount"], "properties": {"amount": {"type": "number"}}}]}))
 
     code: str = Field(pattern=FUND_CODE_PATTERN)
     shares: float | None = Field(None, ge=0, le=MAX_VALUE * 10)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import FUND_CODE_PATTERN, HorizonYears, Money, StrictModel, TargetReturn
+from api.schemas.common import FUND_CODE_PATTERN, HorizonYears, Money, StrictModel, TargetReturn, publish
 
 
 class ProposalIn(StrictModel):
@@ -62,12 +62,16 @@ class ConfirmationOut(BaseModel):
 
 
 class MismatchIn(StrictModel):
+    # the route refuses a wealth product without its level; published, so a valid-by-spec body is valid here
+    model_config = ConfigDict(json_schema_extra=publish({
+        "if": {"properties": {"product_kind": {"const": "wealth_management"}}, "required": ["product_kind"]},
+        "then": {"required": ["product_level"], "properties": {"product_level": {"type": "integer"}}}}))
+
     product_code: str = Field(pattern=FUND_CODE_PATTERN, description="fund or wealth product code")
     product_kind: Literal["fund", "wealth_management"] = "fund"
     product_level: int | None = Field(None, ge=1, le=5,
                                       description="product risk level 1–5; required for wealth products")
     acknowledged: bool = Field(description="false: return the warning to show; true: record the confirmation")
-
 
 class MismatchOut(BaseModel):
     recorded: bool

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from api.schemas.common import StrictModel
+from api.schemas.common import StrictModel, publish
 
 Key = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
@@ -50,6 +50,12 @@ class FactsIn(StrictModel):
 
 class AssessmentIn(StrictModel):
     """Answers map question id → option id. `refused: true` (no answers) records a refusal, rated C1."""
+
+    # either answers or a refusal (the route names the field otherwise); published so the spec says so too
+    model_config = ConfigDict(json_schema_extra=publish({
+        "if": {"properties": {"refused": {"const": True}}, "required": ["refused"]},
+        "then": {"properties": {"answers": {"type": "null"}}},
+        "else": {"required": ["answers"], "properties": {"answers": {"type": "object"}}}}))
 
     answers: dict[Key, Key] | None = Field(None, max_length=100, description="question id → option id")
     facts: FactsIn | None = None

@@ -405,12 +405,17 @@ def _size_fit(universe: Universe, groups: pd.Series) -> pd.Series:
     return -np.abs(np.log(aum / aum.clip(lower=lo, upper=hi)))
 
 
+def category_names() -> tuple[list[str], list[str]]:
+    """(peer groups, fund types): every name `filter_category` accepts (the API publishes them as an enum)."""
+    return sorted(set(PEER_GROUP_OF_TYPE.values())), sorted(str(t) for t in PEER_GROUP_OF_TYPE)
+
+
 def filter_category(board: pd.DataFrame, category: str) -> pd.DataFrame:
     """Rows of one peer group (`active_equity`) or one fund type (`equity`) — the same filter for the CLI
     and the API; anything else is a `BadInputError` naming `category` and listing what is valid."""
     wanted = category.strip()
-    groups = sorted(set(PEER_GROUP_OF_TYPE.values()) | set(board["category"].dropna().astype(str)))
-    types = sorted(str(t) for t in PEER_GROUP_OF_TYPE)
+    groups, types = category_names()
+    groups = sorted(set(groups) | set(board["category"].dropna().astype(str)))
     if wanted in groups:
         return board[board["category"] == wanted]
     if wanted in types:

@@ -108,7 +108,11 @@ def test_purchase_dates_in_the_future_are_refused(client, tokens):
     tomorrow = (business_today() + timedelta(days=1)).isoformat()
     lot = {"code": "900001", "amount": 1000, "purchase_date": tomorrow}
     assert_error(client.put(f"/v1/customers/{cid}/holdings", headers=tokens.ops(), json={"holdings": [lot]}), 422,
-                 field="body.holdings.0.purchase_date")
+                 field="body.holdings.0.purchase_date", code="date_in_future")  # a rule of the day, not the schema
+    ancient = assert_error(client.put(f"/v1/customers/{cid}/holdings", headers=tokens.ops(),
+                                      json={"holdings": [{**lot, "purchase_date": "1989-12-31"}]}), 422,
+                           field="body.holdings.0.purchase_date", code="validation_error")
+    assert "1990-01-01" in ancient["message"] and "datetime" not in ancient["message"]
     assess(client, tokens, cid)
     assert_error(client.post(f"/v1/customers/{cid}/diagnosis", headers=tokens.customer(cid),
                              json={"holdings": [lot]}), 422, field="body.holdings.0.purchase_date")

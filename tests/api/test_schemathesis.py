@@ -15,12 +15,14 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import (
+    allow_header_conformance,
     content_type_conformance,
     negative_data_rejection,
     not_a_server_error,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
+    unsupported_method,
 )
 
 from api.app import build_state, create_app
@@ -28,9 +30,34 @@ from api.auth import mint_token
 from api.settings import Settings
 from tests.api.conftest import UNLIMITED, answers_for
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          response_headers_conformance, negative_data_rejection]
 CUSTOMER = "fuzz-customer"
+# What a schema-valid request may still be told: who may do it, what exists, what the stored state allows
+# (401/403/404/409/429) — and 422 from a domain rule the schema cannot express (an unknown fund code, an
+# unanswered question, a product within the customer's level), never 422 `validation_error` or a 400:
+# those would mean the published schema and the service's validation disagree (#15: "valid-by-schema
+# bodies refused").
+ACCEPTABLE = {*range(200, 300), 401, 403, 404, 409, 429}
+
+
+def schema_valid_requests_pass_validation(ctx, response, case) -> bool | None:
+    """schemathesis check: the service's request validation accepts every request the spec says is valid."""
+    if case.meta is None or case.meta.generation.mode.is_negative or response.status_code in ACCEPTABLE:
+        return None
+    try:
+        code = response.json().get("code")
+    except ValueError:
+        code = None
+    if response.status_code == 422 and code not in (None, "validation_error"):
+        return None  # a domain rule, named by its own code
+    raise AssertionError(f"schema-valid request refused: {response.status_code} {response.text[:300]}")
+
+
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
+          response_headers_conformance, negative_data_rejection, unsupported_method, allow_header_conformance,
+          schema_valid_requests_pass_validation]
+# Not `ignored_auth` / `missing_required_header`: every case carries a valid token (set below), so those two
+# would judge our token, not the service; tests/api/test_auth_matrix.py sends every route without a token,
+# with malformed ones and with each other role's.
 
 
 @pytest.fixture(scope="module")
