@@ -27,6 +27,7 @@ AUDIT_TABLES: dict[str, tuple[tuple[str, ...], ...]] = {
     "mismatch_acknowledgements": (),
     "rebalance_plans": (("customer_id", "version"),),
     "rebalance_confirmations": (("plan_id",), ("customer_id", "idempotency_key")),
+    "ledger_transactions": (("customer_id", "txn_id"),),  # row triggers since 0004_lifecycle
 }
 
 PG_FUNCTION = ("CREATE OR REPLACE FUNCTION advisor_append_only() RETURNS trigger AS $$ "

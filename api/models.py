@@ -290,7 +290,7 @@ class Goal(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class SipPlanRecord(Base):
+class SipPlanRecord(OnBehalf, Base):
     """A SIP plan (定投计划) as agreed with the customer; debits are made by the bank's payment system."""
 
     __tablename__ = "sip_plans"

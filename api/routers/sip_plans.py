@@ -8,9 +8,9 @@ from fastapi import APIRouter, Path, status
 from sqlalchemy.orm import Session
 
 from api import lifecycle_core, lifecycle_store, repositories
-from api.auth import check_customer_access
+from api.auth import act_for_customer, check_customer_access
 from api.clock import business_today
-from api.deps import Caller, DbSession, State
+from api.deps import AssistedSession, Caller, DbSession, State
 from api.errors import ApiError, responses
 from api.models import SipPlanRecord
 from api.routers.proposals import valid_assessment
@@ -28,6 +28,7 @@ def plan_out(plan: SipPlanRecord, suitability: dict) -> SipPlanOut:
                       target_return=plan.target_return, on_target=plan.on_target, status=plan.status,
                       start_date=plan.start_date, cycle_start=plan.cycle_start,
                       created_at=repositories.as_utc(plan.created_at), updated_at=repositories.as_utc(plan.updated_at),
+                      acting_capacity=plan.acting_capacity, assisted_session_id=plan.assisted_session_id,
                       suitability=suitability)
 
 
@@ -60,8 +61,9 @@ def _level(assessment) -> tuple[int, bool]:
              responses=responses(401, 403, 409, 413, 422),
              summary="Agree a SIP plan: minimum SIP per fund, never above the customer's level")
 def create_plan(customer_id: CustomerId, body: SipPlanIn, state: State, session: DbSession,
-                caller: Caller) -> SipPlanOut:
-    check_customer_access(session, caller, customer_id)
+                caller: Caller, assisted_session: AssistedSession = None) -> SipPlanOut:
+    # agreeing recurring purchases is the customer's own act (docs/api.md § Compliance)
+    act = act_for_customer(session, caller, customer_id, assisted_session, "agree a SIP plan")
     assessment = valid_assessment(session, customer_id)
     level, lowest = _level(assessment)
     legs = ([leg.model_dump() for leg in body.legs] if body.legs else
@@ -76,7 +78,7 @@ def create_plan(customer_id: CustomerId, body: SipPlanIn, state: State, session:
     plan = lifecycle_store.add_plan(session, customer_id, {
         "assessment_id": assessment.id, "name": body.name, "amount": body.amount, "frequency": body.frequency,
         "day": body.day, "mode": body.mode, "legs": checked["legs"], "target_return": body.target_return,
-        "on_target": body.on_target, "start_date": start, "cycle_start": start}, caller.sub)
+        "on_target": body.on_target, "start_date": start, "cycle_start": start, **act.columns()}, caller.sub)
     session.commit()
     return plan_out(plan, suitability_of(state, session, plan))
 
@@ -111,14 +113,17 @@ def get_plan(customer_id: CustomerId, plan_id: PlanId, state: State, session: Db
               responses=responses(401, 403, 404, 409, 413, 422),
               summary="Pause, resume or stop a plan, or change its amount or target-profit rule")
 def update_plan(customer_id: CustomerId, plan_id: PlanId, body: SipPlanUpdate, state: State, session: DbSession,
-                caller: Caller) -> SipPlanOut:
-    check_customer_access(session, caller, customer_id)
+                caller: Caller, assisted_session: AssistedSession = None) -> SipPlanOut:
+    check_customer_access(session, caller, customer_id)  # pausing or stopping buys nothing
     plan = _plan(session, customer_id, plan_id)
     if plan.status == "stopped":
         raise ApiError(409, "plan_stopped", "a stopped plan cannot be changed; agree a new one", {"plan_id": plan_id})
     changes = body.model_dump(exclude_unset=True)
     resumes = changes.get("status") == "active" and plan.status != "active"
     if resumes or "amount" in changes:  # buying again, or buying other amounts: the rules apply again now
+        act = act_for_customer(session, caller, customer_id, assisted_session, "resume or change a SIP plan")
+        for key, value in act.columns().items():
+            setattr(plan, key, value)
         assessment = valid_assessment(session, customer_id)
         level, lowest = _level(assessment)
         lifecycle_core.sip_plan(state.universe, {**_fields(plan), **{k: v for k, v in changes.items()

@@ -158,6 +158,9 @@ class SipPlanOut(BaseModel):
     cycle_start: date
     created_at: datetime
     updated_at: datetime
+    acting_capacity: str = Field(description="who agreed the plan (or its last resume / new amount): self or "
+                                 "rm_in_person (docs/api.md § Compliance)")
+    assisted_session_id: str | None = None
     suitability: dict[str, Any] = Field(default_factory=dict, description="every fund within the customer's "
                                         "current level? (ok, reason, allowed_max, above)")
 

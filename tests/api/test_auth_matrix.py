@@ -50,7 +50,7 @@ def world(client, tokens):
     plan = client.post(f"/v1/customers/{SELF}/rebalance", headers=ops, json={}).json()
     goal = client.post(f"/v1/customers/{SELF}/goals", headers=ops,
                        json={"target_amount": 100_000, "target_date": "2036-01-01", "monthly_contribution": 500}).json()
-    sip = client.post(f"/v1/customers/{SELF}/sip-plans", headers=ops, json={"amount": 1000}).json()
+    sip = client.post(f"/v1/customers/{SELF}/sip-plans", headers=own, json={"amount": 1000}).json()
     alert_id, task_id = seed_alert_and_task(client, SELF, RM)
     return {"fund": fund, "proposal": proposal["id"], "holdings": holdings, "plan": plan["id"], "goal": goal["id"],
             "sip": sip["id"], "alert": alert_id, "task": task_id}
@@ -123,7 +123,7 @@ def requests_for(world: dict) -> dict[tuple[str, str], tuple[str, dict | None, s
         ("DELETE", "/v1/customers/{customer_id}/goals/{goal_id}"):
             (f"/v1/customers/{SELF}/goals/{world['goal']}", None, CUSTOMER_SCOPED),
         ("POST", "/v1/customers/{customer_id}/sip-plans"):
-            (f"/v1/customers/{SELF}/sip-plans", {"amount": 500}, CUSTOMER_SCOPED),
+            (f"/v1/customers/{SELF}/sip-plans", {"amount": 500}, SELF_ONLY),
         ("GET", "/v1/customers/{customer_id}/sip-plans"): (f"/v1/customers/{SELF}/sip-plans", None, CUSTOMER_SCOPED),
         ("GET", "/v1/customers/{customer_id}/sip-plans/{plan_id}"):
             (f"/v1/customers/{SELF}/sip-plans/{world['sip']}", None, CUSTOMER_SCOPED),

@@ -119,3 +119,22 @@ def test_idempotency_keys_are_scoped_per_customer(client, tokens):
     assert [a.status_code for a in answers] == [201, 201], [a.text for a in answers]
     assert answers[0].json()["id"] != answers[1].json()["id"]
     assert "Idempotent-Replayed" not in answers[1].headers
+
+
+def test_sip_plans_are_agreed_by_the_customer_and_ops_may_only_pause_them(client, tokens):
+    rm = "rm-act-sip"
+    cid = customer_with_rm(client, tokens, rm)
+    assess(client, tokens, cid)
+    url = f"/v1/customers/{cid}/sip-plans"
+    by_ops = client.post(url, headers={**tokens.ops(), **SESSION}, json={"amount": 1000})
+    assert by_ops.status_code == 403 and by_ops.json()["code"] == "not_permitted_on_behalf"
+    by_rm = client.post(url, headers={**tokens.rm(rm), **SESSION}, json={"amount": 1000})
+    assert by_rm.status_code == 201, by_rm.text
+    assert (by_rm.json()["acting_capacity"], by_rm.json()["assisted_session_id"]) == ("rm_in_person",
+                                                                                     "sr-2026-0001")
+    plan = f"{url}/{by_rm.json()['id']}"
+    assert client.patch(plan, headers=tokens.ops(), json={"status": "paused"}).status_code == 200
+    resumed_by_ops = client.patch(plan, headers=tokens.ops(), json={"status": "active"})
+    assert resumed_by_ops.status_code == 403 and resumed_by_ops.json()["code"] == "not_permitted_on_behalf"
+    resumed = client.patch(plan, headers=tokens.customer(cid), json={"status": "active"})
+    assert resumed.status_code == 200 and resumed.json()["acting_capacity"] == "self"

@@ -4,11 +4,11 @@
   REPLACE INTO over an existing row (api.audit)
 - confirmations: the Idempotency-Key is unique per customer, not across customers
 - rm_assignments: revoked by stamping revoked_at / revoked_by (history kept); one active row per RM and customer
-- assessments, confirmations, mismatch acknowledgements, rebalancing confirmations: acting_capacity and
+- assessments, confirmations, mismatch acknowledgements, rebalancing confirmations, SIP plans: acting_capacity and
   assisted_session_id record in what capacity the act was performed (rows before this: 'unrecorded')
 
-Revision ID: 0004_harden
-Revises: 0003_rebalance_plans
+Revision ID: 0005_harden
+Revises: 0004_lifecycle
 Create Date: 2026-12-04
 """
 from alembic import op
@@ -16,12 +16,13 @@ import sqlalchemy as sa
 
 from api import audit
 
-revision = "0004_harden"
-down_revision = "0003_rebalance_plans"
+revision = "0005_harden"
+down_revision = "0004_lifecycle"
 branch_labels = None
 depends_on = None
 
-ON_BEHALF_TABLES = ("risk_assessments", "confirmations", "mismatch_acknowledgements", "rebalance_confirmations")
+ON_BEHALF_TABLES = ("risk_assessments", "confirmations", "mismatch_acknowledgements", "rebalance_confirmations",
+                    "sip_plans")
 ACTIVE = sa.text("revoked_at IS NULL")
 
 
@@ -70,8 +71,8 @@ def downgrade() -> None:
         with op.batch_alter_table(table) as batch:
             batch.drop_column("assisted_session_id")
             batch.drop_column("acting_capacity")
-    if dialect == "sqlite":
-        for table in ON_BEHALF_TABLES:
+    if dialect == "sqlite":  # batch mode rebuilt the audit tables among them without their triggers
+        for table in (t for t in ON_BEHALF_TABLES if t in audit.AUDIT_TABLES):
             op.execute(f"DROP TRIGGER IF EXISTS {table}_no_update")
             op.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
             for statement in audit.row_guards(dialect, table):
