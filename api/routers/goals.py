@@ -36,9 +36,9 @@ def _allowed_level(session: Session, customer_id: str, kind: str) -> int:
 def _check_goal(kind: str, level: str | None, target_date: date, allowed: int) -> int | None:
     today = business_today()
     if target_date <= today:
-        raise ApiError(422, "validation_error", "body.target_date: must be after today", {"field": "body.target_date"})
+        raise ApiError(422, "date_not_ahead", "body.target_date: must be after today", {"field": "body.target_date"})
     if target_date > today + timedelta(days=round(MAX_GOAL_YEARS * 365.25)):
-        raise ApiError(422, "validation_error", f"body.target_date: at most {MAX_GOAL_YEARS} years ahead",
+        raise ApiError(422, "date_too_far_ahead", f"body.target_date: at most {MAX_GOAL_YEARS} years ahead",
                        {"field": "body.target_date"})
     if kind == "reserve" or level is None:
         return None

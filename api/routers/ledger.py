@@ -36,7 +36,7 @@ def add_transactions(customer_id: CustomerId, body: TransactionsIn, state: State
     ids = [t.txn_id for t in body.transactions]
     repeated = sorted({i for i in ids if ids.count(i) > 1})
     if repeated:
-        raise ApiError(422, "validation_error", f"body.transactions: txn_id {repeated[0]} appears twice",
+        raise ApiError(422, "duplicate_txn_id", f"body.transactions: txn_id {repeated[0]} appears twice",
                        {"field": "body.transactions", "txn_ids": repeated[:20]})
     known = lifecycle_store.existing_txn_ids(session, customer_id, ids)
     new = [t.model_dump() for t in body.transactions if t.txn_id not in known]
@@ -52,7 +52,7 @@ def add_transactions(customer_id: CustomerId, body: TransactionsIn, state: State
             first = bad[0]
             index = ids.index(new[first["row"]]["txn_id"])
             field = f"body.transactions.{index}.{first['field']}"
-            raise ApiError(422, "validation_error", f"{field}: {first['reason']}",
+            raise ApiError(422, "ledger_rejected", f"{field}: {first['reason']}",
                            {"field": field, "rejected": [{**b, "txn_id": new[b["row"]]["txn_id"]} for b in bad[:20]]})
         lifecycle_store.add_transactions(session, customer_id, new, str(caller.role), caller.sub)
         session.commit()

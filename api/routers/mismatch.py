@@ -31,7 +31,7 @@ def acknowledge_mismatch(customer_id: CustomerId, body: MismatchIn, response: Re
     if body.product_kind == "fund":
         level = core.product_level_of(state.universe, body.product_code)
         if body.product_level is not None and body.product_level != level:
-            raise ApiError(422, "validation_error",
+            raise ApiError(422, "wrong_product_level",
                            f"body.product_level: fund {body.product_code} is R{level}, not R{body.product_level}",
                            {"field": "body.product_level"})
         name = str(state.universe.funds["name"].iloc[state.universe.code_index[body.product_code]])

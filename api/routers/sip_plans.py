@@ -73,7 +73,7 @@ def create_plan(customer_id: CustomerId, body: SipPlanIn, state: State, session:
     checked = lifecycle_core.sip_plan(state.universe, fields, level, lowest)
     start = body.start_date or business_today()
     if start < business_today():
-        raise ApiError(422, "validation_error", "body.start_date: a plan cannot start in the past",
+        raise ApiError(422, "date_in_past", "body.start_date: a plan cannot start in the past",
                        {"field": "body.start_date"})
     plan = lifecycle_store.add_plan(session, customer_id, {
         "assessment_id": assessment.id, "name": body.name, "amount": body.amount, "frequency": body.frequency,

@@ -63,6 +63,21 @@ def _iso_date(value: object) -> object:
 
 ISO_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 IsoDate = Annotated[date, BeforeValidator(_iso_date), WithJsonSchema({"type": "string", "format": "date"})]
+
+EARLIEST_DATE = date(1990, 1, 1)  # before the first Chinese mutual fund
+# JSON Schema cannot compare dates: the lower bound is published as a pattern (years 1990–2999)
+FROM_1990_PATTERN = r"^(199[0-9]|2[0-9]{3})-[0-9]{2}-[0-9]{2}$"
+
+
+def _from_1990(day: date) -> date:
+    if day < EARLIEST_DATE:  # said in the caller's words, not as a Python date literal
+        raise ValueError(f"cannot be before {EARLIEST_DATE.isoformat()}")
+    return day
+
+
+# A date in the history of Chinese funds (a purchase, a transaction, the start of a simulation)
+HistoricDate = Annotated[IsoDate, AfterValidator(_from_1990), WithJsonSchema(
+    {"type": "string", "format": "date", "pattern": FROM_1990_PATTERN, "description": "YYYY-MM-DD, from 1990"})]
 CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 
 

@@ -3,21 +3,33 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from api.schemas.common import FUND_CODE_PATTERN, ID_PATTERN, IsoDate, Money, MoneyOrZero, Page, StrictModel
+from api.schemas.common import (
+    FUND_CODE_PATTERN,
+    ID_PATTERN,
+    HistoricDate,
+    IsoDate,
+    Money,
+    MoneyOrZero,
+    Page,
+    StrictModel,
+    publish,
+)
 
 TxnKind = Literal["subscription", "redemption", "switch_out", "switch_in", "dividend_cash", "dividend_reinvest"]
 AlertKind = Literal["drawdown", "nav_swing", "drift", "fund_event", "assessment_expiring", "goal_off_track",
                     "profit_target", "sip_failed"]
 LevelText = Literal["C1", "C2", "C3", "C4", "C5"]
-FIRST_DATE = date(1990, 1, 1)  # before the first Chinese mutual fund
 
 class TransactionIn(StrictModel):
+    model_config = ConfigDict(json_schema_extra=publish({"anyOf": [  # as the validator below: one of them
+        {"required": ["amount"], "properties": {"amount": {"type": "number"}}},
+        {"required": ["shares"], "properties": {"shares": {"type": "number"}}}]}))
     txn_id: str = Field(pattern=ID_PATTERN, description="unique per customer: a repeated id is recorded once")
-    date: Annotated[IsoDate, Field(ge=FIRST_DATE)]
+    date: HistoricDate
     code: str = Field(pattern=FUND_CODE_PATTERN)
     kind: TxnKind
     amount: MoneyOrZero | None = Field(None, description="yuan; meaning per kind (see docs/lifecycle.md)")
@@ -172,7 +184,7 @@ class SipPlansOut(BaseModel):
 
 
 class SimulationIn(StrictModel):
-    start: Annotated[IsoDate, Field(ge=FIRST_DATE)]
+    start: HistoricDate
     end: IsoDate | None = None
 
 

@@ -10,26 +10,29 @@ from pydantic_core import PydanticCustomError
 
 from advisor.limits import MAX_MONEY as MAX_VALUE
 from api.clock import business_today
-from api.schemas.common import FUND_CODE_PATTERN, HorizonYears, IsoDate, MoneyOrZero, Page, StrictModel, publish
+from api.schemas.common import (
+    FROM_1990_PATTERN,
+    FUND_CODE_PATTERN,
+    HistoricDate,
+    HorizonYears,
+    MoneyOrZero,
+    Page,
+    StrictModel,
+    publish,
+)
 
-EARLIEST_PURCHASE = date(1990, 1, 1)
 
-
-def _within_purchase_range(day: date) -> date:
-    if day < EARLIEST_PURCHASE:  # said in the caller's words, not as a Python date literal
-        raise ValueError(f"a purchase date cannot be before {EARLIEST_PURCHASE.isoformat()}")
+def _not_in_the_future(day: date) -> date:
     if day > business_today():
         raise PydanticCustomError("date_in_future", "a purchase date cannot be in the future (today is {today})",
                                   {"today": business_today().isoformat()})
     return day
 
 
-# The lower bound is published as a pattern (JSON Schema cannot compare dates); "not after today" depends on
-# the day of the request and is answered 422 `date_in_future` (api.errors.DOMAIN_RULES).
-PURCHASE_DATE_PATTERN = r"^(199[0-9]|2[0-9]{3})-[0-9]{2}-[0-9]{2}$"
-PurchaseDate = Annotated[IsoDate, AfterValidator(_within_purchase_range),
-                         WithJsonSchema({"type": "string", "format": "date", "pattern": PURCHASE_DATE_PATTERN,
-                                         "description": "YYYY-MM-DD, from 1990-01-01 up to today (Beijing)"})]
+# "not after today" depends on the day of the request: answered 422 `date_in_future` (api.errors.DOMAIN_RULES)
+PurchaseDate = Annotated[HistoricDate, AfterValidator(_not_in_the_future), WithJsonSchema(
+    {"type": "string", "format": "date", "pattern": FROM_1990_PATTERN,
+     "description": "YYYY-MM-DD, from 1990-01-01 up to today (Beijing)"})]
 
 
 class HoldingIn(StrictModel):
