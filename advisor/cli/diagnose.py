@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from advisor.cli.batch_report import RunClock, print_run
@@ -21,6 +20,7 @@ from advisor.cli.common import (
     parse_as_of,
     print_json,
 )
+from advisor.cli.progress import batch_progress, started
 from products.errors import BadInputError
 
 out = Console()
@@ -82,15 +82,14 @@ def diagnose_cmd(
     fresh = as_of_for(universe, as_of)
     day = fresh.as_of
     ctx = diagnosis_context(universe)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TimeRemainingColumn(), console=Console(stderr=True)) as progress:
+    with batch_progress() as progress:
         task = progress.add_task("reading and validating", total=None)
 
-        def started(total: int) -> None:
-            progress.update(task, description="health check", total=total, completed=0)
+        def on_start(total: int, rejected: int) -> None:
+            progress.update(task, **started("health check", total, rejected))
 
         outcome = diagnose_files(ctx, customers, holdings, out_path, summary, as_of=day, chunk_size=chunk_size,
-                                 on_start=started, on_progress=lambda k: progress.advance(task, k),
+                                 on_start=on_start, on_progress=lambda k: progress.advance(task, k),
                                  rejects_path=rejects)
     result = outcome.summary
     brief = {"customers": result["customers"], "report": str(outcome.report_path),

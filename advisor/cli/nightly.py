@@ -8,10 +8,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from advisor.cli.common import DataOption, JsonFlag, as_of_for, handle_errors, load, parse_as_of, print_json
+from advisor.cli.progress import batch_progress
 from products.errors import BadInputError
 
 out = Console()
@@ -104,8 +104,7 @@ def run_cmd(
     wanted = parse_partitions(partitions)
     if scheduler is not None:
         check_scheduler(scheduler)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TimeRemainingColumn(), console=err_console) as progress:
+    with batch_progress(err_console) as progress:
         task = progress.add_task(f"{job}: preparing", total=None)
 
         def advance(done: int, total: int, record: dict[str, Any]) -> None:

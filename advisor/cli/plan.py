@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import Progress
 
 from advisor.cli.common import (
     DataOption,
@@ -20,6 +20,7 @@ from advisor.cli.common import (
     read_json_object,
 )
 from advisor.cli.formats import pct
+from advisor.cli.progress import batch_progress
 from products.errors import BadInputError
 
 out = Console(width=120)
@@ -70,8 +71,7 @@ AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Valuation date 
 
 
 def progress_bar() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    TimeRemainingColumn(), console=Console(stderr=True))
+    return batch_progress()
 
 
 def one_customer_book(data: Path | None, path: Path, as_of: str | None):

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 import pandas as pd
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from advisor.cli.batch_report import RunClock, print_run, rejected_counts
@@ -25,6 +24,7 @@ from advisor.cli.common import (
     read_json_object,
 )
 from advisor.cli.formats import pct
+from advisor.cli.progress import batch_progress
 from products.errors import BadInputError
 
 MAX_TURNOVER_CAP = 2.0  # selling and re-buying the whole portfolio twice is never a rebalance
@@ -154,12 +154,11 @@ def register(app: typer.Typer) -> None:
         universe = load(data)
         fresh = as_of_for(universe, as_of)
         day = fresh.as_of
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=console, transient=False) as bar:
-            task = bar.add_task("rebalancing customers", total=None)
+        with batch_progress(console) as bar:
+            task = bar.add_task("reading and validating", total=None)
 
             def progress(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=max(total, 1))
+                bar.update(task, description="rebalancing", completed=done, total=total)
 
             result = rebalance_book(universe, customers, holdings, as_of=day, fund_events=events,
                                     settings=settings, progress=progress)

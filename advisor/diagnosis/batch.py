@@ -37,7 +37,7 @@ class BatchOutcome:
 def diagnose_files(ctx: DiagnosisContext, customers: batch_io.PathOrFrame, holdings: batch_io.PathOrFrame,
                    out: str | Path, summary_path: str | Path | None = None, as_of: date | None = None,
                    rules: Sequence[Rule] | None = None, chunk_size: int = DEFAULT_CHUNK,
-                   workers: int | None = None, on_start: Callable[[int], None] | None = None,
+                   workers: int | None = None, on_start: Callable[[int, int], None] | None = None,
                    on_progress: Callable[[int], None] | None = None,
                    rejects_path: str | Path | None = None) -> BatchOutcome:
     """Run the health check over two files; returns the paths written and the summary."""
@@ -47,8 +47,9 @@ def diagnose_files(ctx: DiagnosisContext, customers: batch_io.PathOrFrame, holdi
     rules = tuple(rules) if rules is not None else default_rules()
     inputs = prepare(ctx, customers, holdings, as_of)
     prepared = time.perf_counter()
-    if on_start is not None:
-        on_start(len(inputs.customers))
+    if on_start is not None:  # (customers to check, customers rejected)
+        rejected = inputs.rejects.loc[inputs.rejects["table"] == "customers", "customer_id"].nunique()
+        on_start(len(inputs.customers), int(rejected))
     summary = SummaryBuilder(rule.id for rule in rules)
     writer: pq.ParquetWriter | None = None
     try:
