@@ -116,7 +116,8 @@ class PortfolioRiskAboveLevel(Rule):
 
 @dataclass(frozen=True)
 class AssessmentExpired(Rule):
-    """Days until the risk assessment expires (negative = expired; never assessed counts as expired).
+    """Days until the risk assessment expires (zero or negative = expired: `risk.validity` keeps an
+    assessment valid strictly before its expiry day; never assessed counts as expired).
     Expired = critical (no advice may be given before re-assessment); within `warn_days`, info."""
 
     id = "assessment_expired"
@@ -130,21 +131,26 @@ class AssessmentExpired(Rule):
     def evaluate(self, book: Book) -> Outcome:
         days = (book.expires_on - np.datetime64(book.as_of, "D")).astype(float)
         days = np.where(np.isnat(book.expires_on), self.never_assessed_days, days)
-        severity = np.where(days < 0, Severity.CRITICAL, np.where(days <= self.warn_days, Severity.INFO, Severity.OK))
+        severity = np.where(days <= 0, Severity.CRITICAL, np.where(days <= self.warn_days, Severity.INFO, Severity.OK))
         return Outcome(days, severity.astype(np.int8))
 
     def explain(self, book: Book, i: int, value: float) -> Explanation:
         if np.isnat(book.expires_on[i]):
-            return Explanation("客户没有有效的风险测评记录。在重新测评前,不能提供任何投资建议或组合推荐。",
+            return Explanation("客户没有有效的风险测评记录。在重新测评前，不能提供任何投资建议或组合推荐。",
                                "The customer has no risk assessment on file. No advice or proposal may be given "
                                "before one is completed.", details={"expires_on": None})
         when = str(book.expires_on[i])
+        if value == 0:
+            return Explanation(f"风险测评今天（{when}）到期，已不再有效。"
+                               "重新测评前，不能提供投资建议，新的购买也需先测评。",
+                               f"The risk assessment expires today ({when}) and is no longer valid. No advice may "
+                               "be given and purchases need a new assessment first.", details={"expires_on": when})
         if value < 0:
-            return Explanation(f"风险测评已于{when}过期({int(-value)}天前)。"
-                               "重新测评前,不能提供投资建议,新的购买也需先测评。",
+            return Explanation(f"风险测评已于{when}过期（{int(-value)}天前）。"
+                               "重新测评前，不能提供投资建议，新的购买也需先测评。",
                                f"The risk assessment expired on {when} ({int(-value)} days ago). No advice may be "
                                "given and purchases need a new assessment first.", details={"expires_on": when})
-        return Explanation(f"风险测评将于{when}到期(还有{int(value)}天),请提醒客户及时重新测评。",
+        return Explanation(f"风险测评将于{when}到期（还有{int(value)}天），请提醒客户及时重新测评。",
                            f"The risk assessment expires on {when} (in {int(value)} days); remind the customer "
                            "to renew it.", details={"expires_on": when})
 

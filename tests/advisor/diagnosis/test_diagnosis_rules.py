@@ -267,3 +267,14 @@ def test_a_weak_fund_with_no_peer_left_gets_a_same_class_replacement_or_a_reason
     nothing, reasons = swap_candidates(book_holding([weak, *same_class]), 0, named, with_reasons=True)
     assert nothing == [] and reasons[0]["replace"] == str(ctx.codes[weak])
     assert "R4" in reasons[0]["zh"] and reasons[0]["reason"] == "none_suitable"
+
+
+def test_an_assessment_is_expired_on_its_expiry_day_as_risk_validity_says(ctx):
+    from risk.validity import is_valid
+
+    lots = model_holdings(ctx, 3, 100_000)
+    for expires, valid in ((AS_OF.replace(day=2), True), (AS_OF, False)):
+        report = diagnose_customer(ctx, {**profile("C3", assessment_expires_on=str(expires)), "holdings": lots},
+                                   as_of=AS_OF)
+        assert is_valid(expires, AS_OF) is valid
+        assert (report["checks"]["assessment_expired"]["severity"] == "critical") is not valid
