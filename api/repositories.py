@@ -144,16 +144,49 @@ def current_assessment(db: Session | Connection, customer_id: str) -> Row | None
     return db.execute(_CURRENT_ASSESSMENT, {"customer_id": customer_id}).first()
 
 
-def latest_assessments(session: Session, customer_ids: Sequence[str]) -> dict[str, RiskAssessment]:
-    """The newest assessment of each customer (one query)."""
-    if not customer_ids:
-        return {}
-    rows = session.scalars(select(RiskAssessment).where(RiskAssessment.customer_id.in_(list(customer_ids)))
-                           .order_by(RiskAssessment.customer_id, RiskAssessment.created_at))
-    latest: dict[str, RiskAssessment] = {}
-    for row in rows:
-        latest[row.customer_id] = row
-    return latest
+IN_CHUNK = 2_000  # ids per IN (...) list: well under SQLite's bound-parameter limit
+
+
+def _chunks(ids: Sequence[str]) -> list[list[str]]:
+    ids = list(ids)
+    return [ids[i:i + IN_CHUNK] for i in range(0, len(ids), IN_CHUNK)]
+
+
+_LATEST_DECISIONS = (
+    select(RiskAssessment.customer_id, RiskAssessment.id, RiskAssessment.level, RiskAssessment.lowest_category,
+           RiskAssessment.expires_on, RiskAssessment.facts,
+           func.row_number().over(partition_by=RiskAssessment.customer_id,
+                                  order_by=(RiskAssessment.created_at.desc(), RiskAssessment.id.desc()))
+           .label("rank"))
+    .where(RiskAssessment.customer_id.in_(bindparam("ids", expanding=True))).subquery())
+
+
+def latest_assessments(session: Session, customer_ids: Sequence[str]) -> dict[str, Row]:
+    """The newest assessment of each customer — its decision fields (id, level, lowest_category, expires_on,
+    facts), the same row `latest_assessment` picks — in one light Core query per 2,000 customers."""
+    q = _LATEST_DECISIONS.c
+    stmt = select(q.customer_id, q.id, q.level, q.lowest_category, q.expires_on, q.facts).where(q.rank == 1)
+    return {row.customer_id: row for chunk in _chunks(customer_ids)
+            for row in session.execute(stmt, {"ids": chunk})}
+
+
+def customers_by_id(session: Session, customer_ids: Sequence[str]) -> dict[str, Row]:
+    """The stored facts of many customers (Core rows with the `Customer` columns), one query per 2,000."""
+    cols = [c for c in Customer.__table__.c if c.name not in ("created_at", "updated_at")]
+    return {row.id: row for chunk in _chunks(customer_ids)
+            for row in session.execute(select(*cols).where(Customer.id.in_(chunk)))}
+
+
+def lots_by_customer(session: Session, customer_ids: Sequence[str]) -> dict[str, list[Row]]:
+    """Every lot of many customers as light Core rows (code, shares, amount, purchase_date), by customer,
+    in the order `holdings_of` gives."""
+    out: dict[str, list[Row]] = {}
+    stmt = select(Holding.customer_id, Holding.code, Holding.shares, Holding.amount, Holding.purchase_date)
+    for chunk in _chunks(customer_ids):
+        for row in session.execute(stmt.where(Holding.customer_id.in_(chunk))
+                                   .order_by(Holding.customer_id, Holding.id)):
+            out.setdefault(row.customer_id, []).append(row)
+    return out
 
 
 def assessments_of(session: Session, customer_id: str) -> list[RiskAssessment]:

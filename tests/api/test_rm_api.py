@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from tests.api.conftest import answers_for, insert_expired_assessment
@@ -67,3 +69,62 @@ def test_ops_name_the_rm_in_the_path_and_both_doors_agree(client, tokens):
     assert by_ops.status_code == own.status_code == 200
     assert by_ops.json()["items"] == own.json()["items"] and by_ops.json()["rm_id"] == RM
     assert client.get(f"/v1/rms/{RM}/clients", headers=tokens.rm(RM)).status_code == 200
+
+
+# --- flags are cached per client, and never older than what they are computed from ------------------------
+
+MOVING_RM = "rm-moving"
+
+
+def _flags(client, tokens, cid: str) -> dict:
+    items = client.get("/v1/rm/clients", headers=tokens.rm(MOVING_RM)).json()["items"]
+    return next(c for c in items if c["customer_id"] == cid)
+
+
+def test_cached_flags_equal_a_fresh_check(client, tokens, book):
+    from api.worklist import flag_cache
+
+    cache = flag_cache(client.app.state.advisor)
+    first = client.get("/v1/rm/clients", headers=tokens.rm(RM)).json()["items"]
+    hits = cache.hits
+    again = client.get("/v1/rm/clients", headers=tokens.rm(RM)).json()["items"]
+    assert cache.hits - hits == 3  # the three assessed clients; the unassessed one needs no check
+    cache._items.clear()
+    fresh = client.get("/v1/rm/clients", headers=tokens.rm(RM)).json()["items"]
+    assert first == again == fresh
+
+
+def test_a_change_shows_on_the_next_request(client, tokens, db_url):
+    """New holdings, a new assessment and a new day each change the flags at once, cache or not."""
+    from datetime import timedelta
+
+    from api.worklist import worklist
+
+    ops = tokens.ops()
+    funds = client.get("/v1/funds?limit=200", headers=ops).json()["items"]
+    r1 = next(f["code"] for f in funds if f["risk_level"] == "R1")
+    r5 = next(f["code"] for f in funds if f["risk_level"] == "R5")
+    cid = "wl-moving"
+    client.put(f"/v1/customers/{cid}", headers=ops, json={"rm_ids": [MOVING_RM], "age": 45})
+    me = tokens.customer(cid)
+    client.post(f"/v1/customers/{cid}/risk-assessments", headers=me, json={"answers": answers_for(client, me)})
+    client.put(f"/v1/customers/{cid}/holdings", headers=ops,
+               json={"holdings": [{"code": r1, "amount": 20_000, "purchase_date": "2024-02-01"}]})
+    calm = _flags(client, tokens, cid)
+    assert "risk_mismatch" not in calm["flags"] and calm["level"] == "C3"
+
+    client.put(f"/v1/customers/{cid}/holdings", headers=ops,
+               json={"holdings": [{"code": r5, "amount": 80_000, "purchase_date": "2024-02-01"}]})
+    assert "risk_mismatch" in _flags(client, tokens, cid)["flags"]
+
+    bold = answers_for(client, me, pick="E")
+    client.post(f"/v1/customers/{cid}/risk-assessments", headers=me, json={"answers": bold})
+    reassessed = _flags(client, tokens, cid)
+    assert reassessed["level"] != "C3" and "risk_mismatch" not in reassessed["flags"]
+
+    state = client.app.state.advisor
+    expires = date.fromisoformat(reassessed["assessment_expires_on"])
+    with state.sessions() as session:
+        before, after = (next(c for c in worklist(state, session, MOVING_RM, day) if c.customer_id == cid)
+                         for day in (expires - timedelta(days=1), expires))
+    assert "assessment_expired" not in before.flags and "assessment_expired" in after.flags
