@@ -174,6 +174,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "action": ("操作", "Action"),
     "amount": ("金额（元）", "Amount (¥)"),
     "fee": ("费用（元）", "Fee (¥)"),
+    "trade_reason": ("交易原因", "Why"),
     "drift_before_after": ("配置偏离：调仓前{before}，调仓后{after}", "Drift: {before} before, {after} after"),
     "cost_line": ("交易费用合计{fee}元（{bps}个基点），"
                   "换手{turnover}",

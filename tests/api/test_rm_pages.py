@@ -172,11 +172,17 @@ def test_review_shows_the_apis_health_check_and_plan(client, rm, book):
     assert f"{diagnosis['health_score']:.0f}" in text
     for finding in diagnosis["findings"]:
         assert finding["title_zh"] in text and finding["explanation_zh"] in text
-    plan = client.post(f"/v1/customers/{book.mismatch}/rebalance", headers=rm, json={}).json()["plan"]
+    plan = client.post(f"/v1/customers/{book.mismatch}/rebalance", headers={**rm, "Accept-Language": "zh, en"},
+                       json={}).json()["plan"]
     assert plan["reason"]["zh"] in text
+    assert plan["trades"]
     for trade in plan["trades"]:
         assert f"{trade['amount']:,.2f}" in text and trade["code"] in text
+        assert trade["reason_zh"] in text  # why this order, in words
     assert "持仓风险高于客户等级" in text  # the worklist's flag, in words
+    english = " ".join(visible(client.get(f"/rm/clients/{book.mismatch}?lang=en", headers=rm).text).parts)
+    client.get("/rm?lang=zh", headers=rm)  # back to Chinese for the other tests
+    assert all(trade["reason_en"] in english for trade in plan["trades"])
 
 
 def test_review_has_every_chart_and_the_policy_record(client, rm, book):
