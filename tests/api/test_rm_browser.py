@@ -89,9 +89,16 @@ class Watched:
         page.on("console", lambda m: self.problems.append(f"console {m.type}: {m.text}")
                 if m.type in ("error", "warning") else None)
         page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
-        page.on("requestfailed", lambda r: self.problems.append(f"request failed: {r.url}"))
+        page.on("requestfailed", self._failed)
         page.on("response", lambda r: self.problems.append(f"HTTP {r.status}: {r.url}")
                 if r.status >= 400 and not self.expect_error else None)
+
+    def _failed(self, request) -> None:
+        """A request that failed; one the browser cancelled because the page moved on (the favicon of a page
+        left before it arrived, under load) is no fault of the page."""
+        failure = request.failure or ""
+        if "ERR_ABORTED" not in failure:
+            self.problems.append(f"request failed ({failure}): {request.url}")
 
 
 def signed_in(browser, live: LiveServer, token: str, width: str):
