@@ -223,6 +223,13 @@ def import_outbox(engine: Engine, folder: str | Path) -> dict[str, int]:
             "rm_tasks_in_file": len(frames["rm_tasks"])}
 
 
+def open_tasks_of_customer(session: Session, customer_id: str, limit: int = 20) -> list[RmTask]:
+    """A customer's open RM tasks, critical first, newest first (what the RM's client review lists)."""
+    severity_rank = func.coalesce(func.nullif(RmTask.severity, "critical"), "z")
+    return list(session.scalars(select(RmTask).where(RmTask.customer_id == customer_id, RmTask.status == "open")
+                                .order_by(severity_rank, RmTask.as_of.desc(), RmTask.id).limit(limit)))
+
+
 def tasks_of(session: Session, rm_id: str, status: str | None, limit: int, offset: int) -> tuple[int, list[RmTask]]:
     where = [RmTask.rm_id == rm_id]
     if status is not None:

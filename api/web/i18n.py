@@ -162,6 +162,19 @@ TEXT: dict[str, tuple[str, str]] = {
                        "The funds have less than a year of NAV history before the data date; no value curve."),
     "drawdown": ("回撤", "Drawdown"),
     "portfolio": ("当前持仓", "Current holdings"),
+    "companion": ("陪伴提醒", "Companion alerts"),
+    "open_tasks": ("待跟进事项（由严重提醒生成）", "Open follow-ups (raised by critical alerts)"),
+    "recent_alerts": ("最近发送给客户的提醒（{shown}条，共{total}条）",
+                      "Latest alerts sent to the customer ({shown} of {total})"),
+    "no_alerts": ("暂无发送给客户的提醒，也没有待跟进事项。",
+                  "No alert has been sent to the customer and nothing is open."),
+    "alert": ("提醒内容", "Alert"),
+    "alert_read": ("客户已读", "Read by the customer"),
+    "severity": ("级别", "Severity"),
+    "date": ("日期", "Date"),
+    "yes": ("是", "Yes"),
+    "no": ("否", "No"),
+    "count": ("（{n}）", " ({n})"),
     "plan": ("调仓建议", "Rebalancing plan"),
     "plan_blocked": ("客户的风险测评{why}，"
                      "按适当性要求在重新测评前不提供调仓建议或配置方案。请先邀请客户完成风险测评。",
@@ -253,6 +266,7 @@ FLAGS: dict[str, tuple[str, str]] = {
     "liquidity": ("流动性准备不足", "Short of liquid cash"),
     "profile_disagreement": ("智能画像与测评不一致", "Inferred profile disagrees"),
     "holdings_unchecked": ("持仓数据有误，未能体检", "Holdings could not be checked"),
+    "alert_tasks": ("陪伴提醒待跟进", "Alert follow-ups open"),
 }
 
 ASSET_CLASS_EN: dict[str, str] = {"cash": "Cash", "bond": "Bonds", "cn_equity": "China equity",

@@ -29,6 +29,7 @@ DEFAULT_HORIZON_YEARS = 3.0  # what the API assumes when the customer's horizon 
 MIN_PROPOSAL_AMOUNT = 1_000.0
 TOP_INDUSTRIES = 10
 TOP_STOCKS = 10
+MAX_ALERTS = 10  # latest alerts listed on the review
 SPECIAL_BUCKETS = ("undisclosed", "non_stock", "HK", "overseas", "no_holdings_data", "cash", "bond", "other")
 
 
@@ -55,6 +56,9 @@ class Review:
     proposal: dict[str, Any] | None = None
     proposal_amount: float = 0.0
     record: Curve | None = None
+    tasks: list[dict[str, Any]] = field(default_factory=list)  # open 陪伴 follow-ups (critical alerts)
+    alerts: list[dict[str, Any]] = field(default_factory=list)  # the latest 陪伴 alerts sent to the customer
+    alerts_total: int = 0
 
     @property
     def level(self) -> int | None:
@@ -82,6 +86,7 @@ def build_review(state: AppState, session: Session, customer_id: str, today: dat
                     history=[_assessment(a, today) for a in assessments], entry=entry,
                     universe_version=universe.version, universe_as_of=str(universe.as_of),
                     model_version=state.model_version, generated_at=repositories.utcnow())
+    review.tasks, review.alerts, review.alerts_total = _companion(session, customer_id)
     lots = repositories.holdings_of(session, [customer_id])
     holdings = holdings_frame(holding_rows(customer_id, lots))
     customers = customers_frame([customer_row(customer_id, customer, latest)]) if latest is not None else None
@@ -111,6 +116,18 @@ def build_review(state: AppState, session: Session, customer_id: str, today: dat
         record = curves.curves(universe, {"strategy": lines})
         review.record = record["strategy"] if record else None
     return review
+
+
+def _companion(session: Session, customer_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
+    """Open RM tasks and the latest 陪伴 alerts of the customer (advisor.lifecycle.alerts, stored by the
+    nightly outbox import or an on-demand evaluation)."""
+    from api import lifecycle_store
+
+    fields = ("kind", "severity", "as_of", "title_zh", "title_en", "text_zh", "text_en")
+    tasks = [{f: getattr(t, f) for f in fields} for t in lifecycle_store.open_tasks_of_customer(session, customer_id)]
+    total, rows = lifecycle_store.alerts_of(session, customer_id, MAX_ALERTS, 0)
+    alerts = [{**{f: getattr(a, f) for f in fields}, "read": a.read_at is not None} for a in rows]
+    return tasks, alerts, total
 
 
 def _assessment(row: RiskAssessment, today: date) -> dict[str, Any]:

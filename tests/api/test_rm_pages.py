@@ -312,3 +312,34 @@ def test_proposal_report_pdf_in_english(client, rm, book, tmp_path):
     compact = " ".join(text.split())
     assert pages >= 2 and "Asset allocation proposal" in compact and "Risk disclosures" in compact
     assert "¥50,000" in compact
+
+
+# --- 陪伴 alerts and the RM's follow-ups (advisor.lifecycle.alerts, stored by the nightly import) -------------
+
+def test_alert_follow_ups_flag_the_worklist_and_show_on_the_review(client, rm, book):
+    from api import lifecycle_store
+
+    task = {"customer_id": book.calm, "rm_id": RM, "kind": "drawdown", "severity": "critical",
+            "dedupe_key": "drawdown:pages", "as_of": "2026-02-13", "title_zh": "持仓回撤超出承受范围",
+            "text_zh": "客户持仓自高点回撤18%，超出其风险等级的承受范围，请尽快联系客户。",
+            "title_en": "Drawdown beyond tolerance",
+            "text_en": "The holdings fell 18% from their peak, beyond the level's tolerance; call the customer.",
+            "details": "{}"}
+    note = {**task, "kind": "fund_event", "severity": "warning", "dedupe_key": "fund_event:pages",
+            "title_zh": "基金暂停申购", "text_zh": "您持有的一只基金暂停申购。", "title_en": "Fund closed to purchases",
+            "text_en": "A fund you hold stopped taking purchases."}
+    with client.app.state.advisor.sessions() as session:
+        lifecycle_store.store_alerts(session, [task, note], [task])
+        session.commit()
+    api = {c["customer_id"]: c for c in client.get("/v1/rm/clients", headers=rm).json()["items"]}
+    assert "alert_tasks" in api[book.calm]["flags"] and api[book.calm]["details"]["alert_tasks"] == 1
+    worklist = client.get("/rm", headers=rm).text
+    row = worklist[worklist.index(f'data-customer="{book.calm}"'):]
+    assert "陪伴提醒待跟进（1）" in row[: row.index("</tr>")]
+    assert visible(worklist).rows == [c for c in api]  # still the API's order
+
+    text = " ".join(visible(client.get(f"/rm/clients/{book.calm}", headers=rm).text).parts)
+    assert "待跟进事项" in text and task["text_zh"] in text and note["title_zh"] in text and note["text_zh"] in text
+    english = " ".join(visible(client.get(f"/rm/clients/{book.calm}?lang=en", headers=rm).text).parts)
+    client.get("/rm?lang=zh", headers=rm)
+    assert task["text_en"] in english and note["text_en"] in english and "Alert follow-ups open (1)" in english
