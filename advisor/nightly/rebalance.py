@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from advisor.nightly.jobs import Job, JobContext, PartitionResult, register, sum_counts
 from advisor.rebalancing import rebalance_book
+from advisor.rebalancing.metrics import merge_counts, outcome, run_counts
 from advisor.rebalancing.settings import DEFAULT_SETTINGS, RebalanceSettings
 from products.errors import BadInputError
 
@@ -91,15 +92,20 @@ def run(ctx: JobContext, customers: pa.Table, holdings: pa.Table) -> PartitionRe
         "rejected_rows": len(result.rejects),
         "reject_reasons": {str(k): int(v) for k, v in result.rejects["reason"].value_counts().items()},
         "universe_version": result.universe_version,
+        "outcome": run_counts(summary, result.trades),
     }
     return PartitionResult({"trades": _arrow(result.trades), "trades_summary": _arrow(summary)},
                            result.rejects, part)
 
 
 def merge(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """The run summary: customers by reason, orders by action, fees — as `advisor rebalance` reports."""
+    """The run summary: customers by status and reason, value by trade reason, orders by action, fees — as
+    `advisor rebalance` reports."""
     reasons = sum_counts(parts, "reject_reasons")
+    # shares of customers by status and of traded value by trade reason, round trips, fees per drift removed
+    shares = outcome(merge_counts([p["outcome"] for p in parts if p.get("outcome")]))
     return {
+        **shares,
         "customers": sum(int(p["customers"]) for p in parts), "trades": sum(int(p["trades"]) for p in parts),
         "by_reason": sum_counts(parts, "by_reason"), "by_action": sum_counts(parts, "by_action"),
         "total_fee": round(sum(float(p["total_fee"]) for p in parts), 2),

@@ -133,7 +133,8 @@ def validate_customers(customers: pd.DataFrame) -> tuple[Customers, np.ndarray, 
     horizon = np.where(np.isfinite(horizon), horizon, 3.0)
     bucket = np.where(horizon < 1.0, 0, np.where(horizon <= 3.0, 1, 2)).astype(np.int64)
     data = Customers(ids=ids, rows=rows, level=level, lowest=lowest, bucket=bucket,
-                      flow=np.nan_to_num(flow, nan=0.0), previous_level=prev,
+                      # money in cents: a flow under half a cent is no deposit or withdrawal (-0.0 → 0.0)
+                      flow=np.round(np.nan_to_num(flow, nan=0.0), 2) + 0.0, previous_level=prev,
                       last_review=dates_or_nat(customers, "last_rebalance_date"), horizon=horizon,
                       cash=np.nan_to_num(cash, nan=0.0, posinf=0.0), monthly_expenses=np.nan_to_num(
                           expenses, nan=0.0, posinf=0.0),

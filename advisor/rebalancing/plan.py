@@ -407,7 +407,9 @@ def build_plan(inp: PlanInputs, use_optional: np.ndarray, allow_full: np.ndarray
     sell_cls = np.where(flow_only[:, None], raise_cls, sell_cls)
     # full mode: money-market funds are sold only when cash (idle and from sales) cannot pay the buys
     short = (buy_cls * (1.0 + rate_max[:, None])).sum(axis=1) - sell_cls.sum(axis=1) - idle
-    mm_estimate = np.where(full, np.clip(short, 0.0, sell_cap[:, CASH]), 0.0)
+    # (and only out of an overweight cash class: selling an underweight class is not a drift trade)
+    cash_excess = np.minimum(np.maximum(-gap[:, CASH], 0.0), sell_cap[:, CASH])
+    mm_estimate = np.where(full, np.clip(short, 0.0, cash_excess), 0.0)
 
     # turnover cap on discretionary sales: suitability and event sales and the withdrawal are never cut,
     # optional replacements count; class sales are scaled together and purchases shrink to the cash left
@@ -432,6 +434,7 @@ def build_plan(inp: PlanInputs, use_optional: np.ndarray, allow_full: np.ndarray
     # purchases shrink to the cash there is — no money-market fund is sold and bought in one plan)
     mm_need = np.where(full & (buy_cls[:, CASH] <= 0), _sum(pc, class_buy * (1.0 + inp.buy_rate), n) - cash, 0.0)
     mm_need = np.minimum(mm_need, np.where(capped, np.maximum(allowance - _sum(pc, class_sell, n), 0.0), np.inf))
+    mm_need = np.where(mm_need >= floor, np.minimum(mm_need, cash_excess), 0.0)
     mm_need = np.where(mm_need >= floor, mm_need, 0.0)
     if (mm_need > 0.005).any():
         mm_cls = np.zeros((n, N_CLASSES))
@@ -460,7 +463,14 @@ def build_plan(inp: PlanInputs, use_optional: np.ndarray, allow_full: np.ndarray
     sell_net = sell - fifo_fee(inp, sell)
     switch_net = np.where(switch, sell_net, 0.0)
     cash = inp.idle + _sum(pc, sell_net, n) - _sum(pc, switch_net, n)
-    buy = _fit_buys(inp, class_buy, cash, floor)
+    # full mode: purchases are paid by the class sales and by the cash class's excess over its goal, never by
+    # the cash the cash class itself needs (a turnover cap that scales the sales would otherwise spend it all)
+    # (all of the cash counted here: what an emergency reserve still lacks is not kept back from purchases)
+    class_sales_net = _sum(pc, np.where((k != CASH) & (rep_sell == 0), sell_net, 0.0), n)
+    cash_excess_all = np.maximum(kept[:, CASH] + idle - goal[:, CASH], 0.0)
+    budget = np.where(full, np.minimum(cash, class_sales_net + cash_excess_all + floor), cash)
+    buy = _fit_buys(inp, class_buy, budget, floor)
+    leftover_buy = np.zeros(len(buy), dtype=bool)
     # money left over stays as cash and counts in the cash class — unless the emergency reserve is short,
     # which would absorb it: then the cash class is held in the model's money-market fund instead
     left = np.where(active & (inp.reserve_gap > 0) & ~(_sum(pc, np.where(k == CASH, sell, 0.0), n) > 0),
@@ -468,11 +478,20 @@ def build_plan(inp: PlanInputs, use_optional: np.ndarray, allow_full: np.ndarray
     if (left >= inp.min_trade).any():
         cash_cls = np.zeros((n, N_CLASSES))
         cash_cls[:, CASH] = np.where(left >= floor, left, 0.0)
-        mm_buy = buy_within_classes(inp, cash_cls, held_after, pos_total, floor)
-        buy = buy + _fit_buys(inp, mm_buy, left, floor)
+        mm_buy = _fit_buys(inp, buy_within_classes(inp, cash_cls, held_after, pos_total, floor), left, floor)
+        leftover_buy = (mm_buy > 0) & (buy == 0)
+        buy = buy + mm_buy
     # share-class switches: the sale's proceeds buy the cheaper class of the same fund
     if switch.any():
         np.add.at(buy, inp.switch_to[switch], np.floor(switch_net[switch] * 100.0) / 100.0)
+        # a fund both sold (for drift or a withdrawal) and switched into: net the two, so the switch carries
+        # less and the fund is not sold and bought back in one plan (the class moves and the cash are the same)
+        both = (sell > 0) & (buy > 0)
+        if both.any():
+            # (netting never costs cash: the fee of the smaller sale is saved; rests under a yuan are dropped)
+            net = np.where(both, np.minimum(sell, buy), 0.0)
+            sell = np.where(both & (sell - net < 1.0), 0.0, sell - net)
+            buy = np.where(both & (buy - net < 1.0), 0.0, buy - net)
 
     # 4. reasons
     reason = np.zeros(len(inp.held), dtype=np.int8)
@@ -489,6 +508,8 @@ def build_plan(inp: PlanInputs, use_optional: np.ndarray, allow_full: np.ndarray
     is_switch_in = np.zeros(len(inp.held), dtype=bool)
     if switch.any():
         is_switch_in[inp.switch_to[switch]] = True
+    # cash left over parked in the money-market fund moves nothing between classes: it invests idle cash
+    buy_reason = np.where(leftover_buy, R_IDLE, buy_reason)
     buy_reason = np.where(is_switch_in, R_COST, buy_reason)
     reason = np.where(bought & ~sold, buy_reason, reason).astype(np.int8)
     mode = np.where(full, MODE_FULL, np.where(flow_mode, MODE_FLOW, MODE_NONE)).astype(np.int8)

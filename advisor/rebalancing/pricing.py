@@ -56,8 +56,10 @@ class Priced:
 
 
 def price(fees_table, company: np.ndarray, base_sub_rate: np.ndarray, discount: float, pairs: Pairs,
-          book: LotBook, held_pos: np.ndarray, flow: np.ndarray, buy: np.ndarray, sell: np.ndarray) -> Priced:
-    """Price a plan exactly (`buy` gross yuan, `sell` yuan, both per pair)."""
+          book: LotBook, held_pos: np.ndarray, flow: np.ndarray, buy: np.ndarray, sell: np.ndarray,
+          min_buy: np.ndarray | None = None) -> Priced:
+    """Price a plan exactly (`buy` gross yuan, `sell` yuan, both per pair; `min_buy` the fund's minimum
+    purchase per pair, which a subscription beside a switch into the same fund must meet too)."""
     pc, pf = pairs.cust, pairs.fund
     n = pairs.n_customers
     buy_fee = np.where(buy > 0, costs.buy_fees(fees_table, pf, buy, discount), 0.0)
@@ -78,6 +80,9 @@ def price(fees_table, company: np.ndarray, base_sub_rate: np.ndarray, discount: 
     out_share = np.where((matched > 0) & (by_key_sell - matched < 1.0), 1.0, out_share)
     in_share = np.divide(matched, by_key_buy, out=np.zeros(len(pc)), where=by_key_buy > 0)
     in_share = np.where((matched > 0) & (by_key_buy - matched < 1.0), 1.0, in_share)
+    if min_buy is not None:
+        in_share, out_share = _switch_whole_purchases(pairs, company, buy, matched, by_key_sell, min_buy,
+                                                      in_share, out_share)
     switch_in = buy * in_share
     switch_out = sell * out_share
     out_num, out_den = company_sums(pairs, company, [switch_out * base_sub_rate[pf], switch_out])
@@ -92,6 +97,37 @@ def price(fees_table, company: np.ndarray, base_sub_rate: np.ndarray, discount: 
     return Priced(buy_fee=buy_fee, switch_fee=switch_fee, switch_in=switch_in, switch_out=switch_out,
                   sell_fee=sell_fee, short_fee=short_fee, min_days=min_days, plain_share=plain_share, after=after,
                   fees=fees_c, cash=cash, lot_sold=sale.sold)
+
+
+def _switch_whole_purchases(pairs: Pairs, company: np.ndarray, buy: np.ndarray, matched: np.ndarray,
+                            by_key_sell: np.ndarray, min_buy: np.ndarray, in_share: np.ndarray,
+                            out_share: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """When a company's purchases exceed what its sales raise, switch into its purchases one at a time
+    (largest first) instead of a share of each, so at most one purchase per company is split between a
+    switch and a subscription — and that subscription is at least the fund's minimum purchase (the
+    switch carries less and the rest of the sale is a plain redemption)."""
+    from advisor.rebalancing.plan import grouped_cumsum
+
+    idx = np.flatnonzero((buy > 0) & (matched > 0) & (in_share < 1.0))
+    if not len(idx):
+        return in_share, out_share
+    n_comp = int(company.max(initial=0)) + 1
+    key = pairs.cust[idx].astype(np.int64) * n_comp + company[pairs.fund[idx]]
+    order = np.lexsort((pairs.fund[idx], -buy[idx], key))
+    s_idx, s_key = idx[order], key[order]
+    gross = buy[s_idx]
+    switched = np.clip(matched[s_idx] - (grouped_cumsum(gross, s_key) - gross), 0.0, gross)
+    rest = gross - switched
+    short = (switched > 0) & (rest > 0) & (rest < min_buy[s_idx] - 1e-9)
+    switched = np.where(short, np.maximum(gross - min_buy[s_idx], 0.0), switched)
+    switched = np.where((switched > 0) & (gross - switched < 1.0), gross, switched)  # no crumb subscription
+    in_share = in_share.copy()
+    in_share[s_idx] = switched / gross
+    (total_in,) = company_sums(pairs, company, [buy * in_share])
+    out_share = np.divide(np.minimum(total_in, by_key_sell), by_key_sell, out=np.zeros(len(buy)),
+                          where=by_key_sell > 0)
+    out_share = np.where((total_in > 0) & (by_key_sell - total_in < 1.0), 1.0, out_share)
+    return in_share, out_share
 
 
 def company_sums(pairs: Pairs, company: np.ndarray, values: list[np.ndarray], block: int = 65_536

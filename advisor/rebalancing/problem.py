@@ -139,7 +139,7 @@ def check(problem: Problem, plan: Plan, settings: RebalanceSettings, facts, fees
     buy = np.floor(plan.buy * 100.0 + 1e-6) / 100.0
     sell = np.where(plan.sell > 0, np.minimum(np.ceil(plan.sell * 100.0 - 1e-6) / 100.0, pairs.held), 0.0)
     priced = price(fees_table, facts.company, facts.base_sub_rate, discount, pairs, problem.book, problem.held_pos,
-                   problem.flow, buy, sell)
+                   problem.flow, buy, sell, min_buy=facts.min_purchase[pairs.fund])
     drift_nothing, obj_nothing = measure(problem, settings, pairs.held, problem.cash + problem.flow, np.zeros(n))
     drift_after, obj_after = measure(problem, settings, priced.after, problem.cash + priced.cash, priced.fees)
     rows = problem.inp.active

@@ -356,3 +356,35 @@ def customer_json(result, customer_id: str, universe: Universe) -> dict[str, Any
         "portfolio": {"before_value": total_before, "after_value": total_after, "funds": funds, "classes": classes},
         "notes": notes,
     }
+
+
+def customer_rows(summary: pd.DataFrame) -> list[dict[str, Any]]:
+    """The per-customer summary of a batch as JSON rows: status and why (zh/en), drift before and after,
+    cost, the trade reasons, orders and amounts — what an RM scans before opening one plan."""
+    rows = []
+    for s in summary.itertuples(index=False):
+        code = str(s.reason)
+        zh, en = REASONS[code]
+        rows.append({
+            "customer_id": str(s.customer_id), "risk_level": f"C{int(s.risk_level)}", "status": str(s.status),
+            "reason": {"code": code, "zh": zh, "en": en},
+            "drift": {"before": float(s.drift_before), "after": float(s.drift_after)},
+            "cost": {"fee": round(float(s.fee), 2), "cost_bps": round(float(s.cost_bps), 2),
+                     "short_hold_fee": round(float(s.short_hold_fee), 2)},
+            "trade_reasons": [{"code": r, "zh": TRADE_REASON_TEXTS[r][0], "en": TRADE_REASON_TEXTS[r][1]}
+                              for r in str(s.trade_reasons).split(",") if r],
+            "orders": int(s.n_trades), "buy_amount": round(float(s.buy_amount), 2),
+            "sell_amount": round(float(s.sell_amount), 2), "turnover": float(s.turnover),
+            "turnover_capped": bool(s.turnover_capped),
+        })
+    return rows
+
+
+def book_json(result) -> dict[str, Any]:
+    """A batch as JSON: the batch summary (shares of customers by status, of traded value by trade reason,
+    orders per trading customer, round trips, fees per yuan of drift removed) and one row per customer."""
+    from advisor.rebalancing.metrics import run_summary
+
+    return {"as_of": result.as_of, "universe_version": result.universe_version,
+            "summary": run_summary(result.summary, result.trades), "customers": customer_rows(result.summary),
+            "rejects": result.rejects.to_dict(orient="records")}

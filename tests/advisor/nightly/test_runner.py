@@ -16,6 +16,7 @@ from advisor.nightly.jobs import Job, PartitionResult, get_job
 from advisor.nightly.outputs import read_output
 from advisor.nightly.runner import run_job
 from advisor.rebalancing import rebalance_book
+from advisor.rebalancing.metrics import run_summary
 from products.errors import BadInputError
 from tests.advisor.nightly.conftest import plain
 
@@ -59,6 +60,13 @@ def test_rebalance_by_partition_equals_one_run_over_the_book(rebalance_run, flat
     assert merged["by_reason"] == whole.summary["reason"].astype("str").value_counts().to_dict()
     assert merged["total_fee"] == pytest.approx(whole.summary["fee"].sum(), abs=0.01)
     assert merged["rejected_rows"] == len(whole.rejects) > 0
+    # the batch summary adds up over partitions: shares of customers by status, of value by trade reason
+    single = run_summary(whole.summary, whole.trades)
+    for key in ("by_status", "value_by_trade_reason"):
+        assert merged[key] == pytest.approx(single[key], abs=1e-6), key
+        assert sum(merged[key].values()) == pytest.approx(1.0, abs=1e-5), key
+    for key in ("share_trading", "round_trip_value", "drift_removed_yuan", "trades_per_trading_customer"):
+        assert merged[key] == pytest.approx(single[key], rel=1e-9), key
 
 
 def test_rerun_is_a_no_op_and_never_duplicates(health_run, flat_book, nightly_universe, tmp_path):

@@ -71,6 +71,19 @@ def test_class_drift_sells_overweight_classes_and_buys_underweight_ones(universe
     assert set(bought["code"].astype(str)) <= model
 
 
+def test_a_turnover_cap_never_spends_the_cash_the_cash_class_needs(universe, targets) -> None:
+    """Capped, the class sales shrink and so do the purchases: the cash above its goal and what the sales
+    raise pay for them, and the cash class never ends below its goal when it started above it."""
+    lots, cash = _own_funds_book(universe, targets, "cap1", 3, 300_000.0, tilt={"cn_equity": 0.35})
+    result = run(universe, targets, [{"customer_id": "cap1", "risk_level": "C3", "cash": cash + 60_000.0}], lots,
+                 settings=DEFAULT_SETTINGS.with_(turnover_cap=0.1))
+    s = result.summary.iloc[0]
+    assert s["status"] == "trade" and bool(s["turnover_capped"])
+    assert s["before_cash"] > s["target_cash"]
+    assert s["after_cash"] >= s["target_cash"] - DEFAULT_SETTINGS.min_trade_share - 0.001  # (the floor: 1%)
+    assert s["drift_after"] < s["drift_before"]
+
+
 def test_every_trade_has_a_reason_and_drift_trades_follow_the_class_gaps(universe, targets) -> None:
     rng = np.random.default_rng(5)
     customers, lots = [], []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -49,8 +48,6 @@ def _apply(universe, customers: pd.DataFrame, result) -> tuple[pd.DataFrame, pd.
     return again, lots
 
 
-@pytest.mark.xfail(strict=False, reason="since the 2026-12-04 data and model changes a lot younger than 7 days "
-                   "is sold without a withdrawal (derandomized example, customer h0); owner: rebalancing (#13)")
 @settings(max_examples=30, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(st.lists(customer_strategy, min_size=1, max_size=6))
@@ -94,6 +91,10 @@ def test_no_trade_below_minimum_no_young_lot_sold_without_a_withdrawal_and_a_fix
     all_buys = t[t["action"].isin(BUYS)]
     assert (all_buys["fund_risk_level"].to_numpy() <= allowed.loc[all_buys["customer_id"].astype(str)].to_numpy()).all()
 
+    # a sale for class drift comes from an overweight class and a purchase for class drift goes to an
+    # underweight one: measured against the class goals after the cash flow and the replacement sales
+    _assert_drift_trades_follow_the_class_gaps(t, s, customers)
+
     # a fixed point: applied, the plan gives no further trades the same day — for customers whose plan was not
     # cut by the turnover cap, and whose portfolio makes the ¥100 floor at most 1% (smaller ones may need a
     # second small step where the floor bound)
@@ -103,3 +104,42 @@ def test_no_trade_below_minimum_no_young_lot_sold_without_a_withdrawal_and_a_fix
     eligible = (s["status"] == "trade") & ~s["turnover_capped"] & (portfolio >= 10_000)
     assert (s2.loc[eligible[eligible].index, "status"] != "trade").all(), s2.loc[eligible[eligible].index,
                                                                                   ["reason", "trade_reasons"]]
+
+
+CLASSES = ("cash", "bond", "cn_equity", "global_equity", "gold")
+REPLACEMENTS = ["above_level", "fund_event", "fund_quality"]
+
+
+def _assert_drift_trades_follow_the_class_gaps(t: pd.DataFrame, s: pd.DataFrame, customers: pd.DataFrame) -> None:
+    """Class gaps (goal − value, yuan) per customer as the policy sees them before its class moves: the
+    funds kept after replacement sales (not share-class switches), and the cash to place — investable cash,
+    the cash flow, the replacements' proceeds — in the total and, above what the emergency reserve still
+    lacks, in the cash class."""
+    c = customers.set_index("customer_id").reindex(s.index)
+    funds = pd.DataFrame(s[[f"before_{k}" for k in CLASSES]].to_numpy()
+                         * (s["value_before"] + s["investable_cash"]).to_numpy()[:, None], index=s.index,
+                         columns=list(CLASSES))
+    funds["cash"] -= s["investable_cash"]
+    idle = s["investable_cash"] + s["cash_flow"]
+    replaced = t[t["action"].isin(SALES) & t["reason"].isin(REPLACEMENTS)]
+    if len(replaced):
+        owner = replaced["customer_id"].astype(str)
+        out = (replaced.groupby([owner, replaced["asset_class"].astype(str)])["amount"].sum().unstack(fill_value=0.0)
+               .reindex(index=s.index, columns=list(CLASSES), fill_value=0.0))
+        funds = funds - out
+        idle = idle + out.sum(axis=1) - replaced.groupby(owner)["fee"].sum().reindex(s.index, fill_value=0.0)
+    reserve_gap = np.maximum(DEFAULT_SETTINGS.reserve_months * c["monthly_expenses"] - c["cash"], 0.0)
+    total = funds.sum(axis=1) + idle
+    value = funds.copy()
+    value["cash"] += np.where(idle < 0, idle, np.maximum(idle - reserve_gap, 0.0))
+    goal = s[[f"target_{k}" for k in CLASSES]].to_numpy() * total.to_numpy()[:, None]
+    gap = pd.DataFrame(goal - value.to_numpy(), index=s.index, columns=list(CLASSES))
+    drift = t[t["reason"] == "class_drift"]
+    if drift.empty:
+        return
+    owner = drift["customer_id"].astype(str)
+    g = gap.to_numpy()[s.index.get_indexer(owner), [CLASSES.index(str(k)) for k in drift["asset_class"]]]
+    tol = 0.01 + 1e-6 * total.loc[owner].to_numpy()
+    sale = drift["action"].isin(SALES).to_numpy()
+    assert (g[sale] <= tol[sale]).all(), drift[sale][g[sale] > tol[sale]]
+    assert (g[~sale] >= -tol[~sale]).all(), drift[~sale][g[~sale] < -tol[~sale]]

@@ -22,9 +22,6 @@ def real_result(real_universe):
     return rebalance_book(real_universe, customers.to_pandas(), holdings.to_pandas(), as_of=AS_OF)
 
 
-@pytest.mark.xfail(strict=True, reason="a buy beside a switch into the same fund can fall below the fund's "
-                   "minimum purchase (000614: ¥694.54 bought, minimum ¥1,000) since the 2026-12-04 data changes; "
-                   "owner: rebalancing (#13)")
 def test_real_book_trades_are_suitable_sized_and_explained(real_universe, real_result) -> None:
     u, result = real_universe, real_result
     t, s = result.trades, result.summary.set_index("customer_id")
