@@ -1,0 +1,1 @@
+"""Walk-forward simulation of the advice policy: out-of-sample, with fees (docs/simulation.md)."""
