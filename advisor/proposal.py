@@ -623,3 +623,16 @@ def target_fund_weights(universe: Universe, level: int | str, horizon_years: flo
     series = pd.Series([line.weight for line in proposal.lines],
                        index=pd.Index([line.code for line in proposal.lines], name="code"), name="weight")
     return series.groupby(level=0, sort=False).sum() / float(series.sum())
+
+
+def in_sample_backtest(universe: Universe, proposal: Proposal, *, config: ProposalConfig | None = None
+                       ) -> dict[str, Any] | None:
+    """The constant-weight backtest of a proposal's lines over their common history (at most
+    `HISTORY_YEARS`): in-sample, because the funds were chosen on that window. Not shown to customers;
+    the walk-forward simulator reports it beside the out-of-sample record."""
+    if not proposal.lines:
+        return None
+    ctx = _context(universe, config or ProposalConfig())
+    positions = universe.index_of([line.code for line in proposal.lines])
+    weights = np.array([line.amount for line in proposal.lines], dtype=float)
+    return historical_backtest(ctx, positions, weights) if weights.sum() > 0 else None

@@ -1,0 +1,112 @@
+"""The policy's simulated track record, as a proposal shows it (`historical`).
+
+The advisory rules allow past performance only over more than a year, with volatility and maximum
+drawdown. A proposal therefore shows the walk-forward record of its level and horizon (labelled as
+simulated, with its span), not a backtest of today's funds on the window they were picked on.
+
+Records are computed by a simulation run (`ensure_records`, `advisor backtest`), kept in memory per
+universe version and policy, and on disk (`ADVISOR_CACHE_DIR`, default ``~/.cache/robo-advisor``)
+keyed by universe version, policy settings and the code's fingerprint. `walk_forward_record` only looks
+records up — a proposal never runs the simulator.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from products.universe import Universe
+
+CACHE_ENV = "ADVISOR_CACHE_DIR"
+MIN_RECORD_DAYS = 366  # calendar days: shown past performance must cover more than one year
+_DISABLED: contextvars.ContextVar[bool] = contextvars.ContextVar("records_disabled", default=False)
+_RECORDS: dict[str, dict[str, dict[str, Any]] | None] = {}  # record key → {"C3/medium": record} or None (none)
+_LOCK = threading.Lock()
+
+
+@contextmanager
+def records_disabled() -> Iterator[None]:
+    """Inside a simulation: proposals on point-in-time universes look nothing up."""
+    token = _DISABLED.set(True)
+    try:
+        yield
+    finally:
+        _DISABLED.reset(token)
+
+
+def cache_dir() -> Path:
+    configured = os.environ.get(CACHE_ENV, "").strip()
+    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "robo-advisor"
+
+
+def record_key(universe: Universe, proposal_key: tuple) -> str:
+    from advisor.simulation.config import SIMULATOR_VERSION, code_fingerprint
+
+    text = repr((universe.version, str(universe.as_of), proposal_key, SIMULATOR_VERSION, code_fingerprint()))
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def _path(key: str) -> Path:
+    return cache_dir() / "records" / f"{key}.json"
+
+
+def _load(key: str) -> dict[str, dict[str, Any]] | None:
+    path = _path(key)
+    if not path.exists():
+        return None
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    records = payload.get("records") if isinstance(payload, dict) else None
+    return records if isinstance(records, dict) else None
+
+
+def walk_forward_record(universe: Universe, level: int, horizon: str, proposal_key: tuple) -> dict[str, Any] | None:
+    """The simulated record for (level, horizon bucket) under this policy and data, or None if none was
+    computed. A dictionary lookup once warm (proposal latency is unchanged)."""
+    if _DISABLED.get():
+        return None
+    key = record_key(universe, proposal_key)
+    if key not in _RECORDS:
+        with _LOCK:
+            if key not in _RECORDS:
+                _RECORDS[key] = _load(key)
+    records = _RECORDS[key]
+    if not records:
+        return None
+    found = records.get(f"C{level}/{horizon}")
+    return dict(found) if found is not None else None
+
+
+def register_records(universe: Universe, proposal_key: tuple, records: dict[str, dict[str, Any]],
+                     meta: dict[str, Any] | None = None, persist: bool = True) -> Path | None:
+    """Keep `records` ({"C3/medium": {...}}) for this universe and policy; on disk too when `persist`."""
+    key = record_key(universe, proposal_key)
+    with _LOCK:
+        _RECORDS[key] = dict(records)
+    if not persist:
+        return None
+    path = _path(key)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"meta": meta or {}, "records": records}, ensure_ascii=False, indent=1),
+                       encoding="utf-8")
+        tmp.replace(path)
+    except OSError:
+        return None
+    return path
+
+
+def forget_records() -> None:
+    """Drop the in-memory records (tests; a process that reloads its data)."""
+    with _LOCK:
+        _RECORDS.clear()
