@@ -20,8 +20,8 @@ app = typer.Typer(
 )
 
 # Modules that define `register(app)`; one per concern so that commands evolve independently.
-COMMAND_MODULES = ("data", "funds", "risk", "models", "diagnose", "rebalance", "plan", "demo_data", "serve",
-                   "nightly", "cache")
+COMMAND_MODULES = ("data", "funds", "risk", "models", "diagnose", "rebalance", "backtest", "plan", "demo_data",
+                   "serve", "nightly", "cache")
 
 for _name in COMMAND_MODULES:
     _module = importlib.import_module(f"advisor.cli.{_name}")
