@@ -57,6 +57,7 @@ from advisor.model_portfolios import (
     parse_level,
 )
 from advisor.selection import Selection, SelectionPolicy, choose_share_classes, select_funds
+from advisor.simulation.record import history_note, walk_forward_record
 from products.errors import BadInputError
 from products.taxonomy import ASSET_CLASS_NAMES_ZH, AssetClass, asset_class_name, modelled_mask
 from products.universe import Universe
@@ -519,7 +520,8 @@ def _finish(ctx: _Context, lvl: int, lowest: bool, amt: float, years: float, hor
     else:
         vol = 0.0
     strategy = portfolio_risk_level(weights, levels) if len(idx) else 0
-    history = historical_backtest(ctx, idx, weights) if len(idx) else None
+    history = (walk_forward_record(ctx.universe, model.level, model.horizon, ctx.config.key())
+               if len(idx) else None)  # the policy's simulated record, looked up (never simulated here)
     goal = goal_probability(exp_ret, vol, years, target) if target is not None and len(idx) else None
     explanations = _explain(ctx, lvl, lowest, horizon, years, target, model, lines, exp_ret, goal,
                             total_fee_cents, allocation.remainder_cents, history, strategy, sel, notes, report)
@@ -596,13 +598,8 @@ def _explain(ctx: _Context, lvl: int, lowest: bool, horizon: str, years: float, 
                                                    "超出您的风险等级配置。",
                             "The target is above what a portfolio within your risk level is expected to earn; we "
                             "do not go beyond your risk level to chase it."))
-    if history is not None:
-        out.append(Note("history", f"按当前比例回测（{history['start']}至{history['end']}）：年化收益"
-                                   f"{_pct(history['annual_return'])}，年化波动{_pct(history['annual_volatility'])}，"
-                                   f"最大回撤{_pct(history['max_drawdown'])}。",
-                        f"Backtest of these weights ({history['start']} to {history['end']}): "
-                        f"{_pct(history['annual_return'])} a year, volatility {_pct(history['annual_volatility'])}, "
-                        f"max drawdown {_pct(history['max_drawdown'])}."))
+    if lines:
+        out.append(history_note(history))
     out.append(Note("disclaimer", "基金投资有风险，过往业绩不代表未来表现，预期收益不构成收益承诺。",
                     "Funds carry risk; past performance does not predict future results, and expected "
                     "returns are not a promise."))

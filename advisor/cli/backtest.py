@@ -83,6 +83,24 @@ def _print_table(payload: dict[str, Any]) -> None:
                   "policy over the same span. 模拟业绩，非真实投资业绩。")
 
 
+def _print_changes(rows: list[dict[str, Any]]) -> None:
+    table = Table(title="相对基线 / versus the baseline (after − before)")
+    for col in ("level", "horizon", "return/yr", "vol", "max DD", "turnover/yr", "fees/yr", "trades/yr"):
+        table.add_column(col, justify="right")
+
+    def change(row: dict[str, Any], key: str, pct: bool = True) -> str:
+        c = row[key]["change"]
+        if c is None:
+            return "–"
+        return f"{c * 100:+.2f}pt" if pct else f"{c:+.2f}"
+
+    for r in rows:
+        table.add_row(r["level"], f"{r['horizon_years']:g}y", change(r, "annual_return"),
+                      change(r, "annual_volatility"), change(r, "max_drawdown"), change(r, "turnover_per_year", False),
+                      change(r, "fees_pct_per_year"), change(r, "trades_per_year", False))
+    console.print(table)
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the main app."""
 
@@ -105,6 +123,8 @@ def register(app: typer.Typer) -> None:
         cache: Annotated[Path | None, typer.Option("--cache", help="directory keeping research between runs")
                          ] = None,
         out: Annotated[Path | None, typer.Option("--out", help="write the JSON report to this file")] = None,
+        baseline: Annotated[Path | None, typer.Option(
+            "--baseline", help="a recorded report (e.g. docs/backtest-baseline.json): show before / after")] = None,
         html: Annotated[Path | None, typer.Option("--html", help="write an HTML report with charts")] = None,
         json_out: JsonFlag = False,
     ) -> None:
@@ -112,7 +132,7 @@ def register(app: typer.Typer) -> None:
         included): every level × horizon × start month, against buy-and-hold, a passive ETF mix and the
         in-sample figure proposals showed."""
         from advisor.rebalancing.settings import DEFAULT_SETTINGS
-        from advisor.simulation.backtest import is_standard_grid, run_backtest, save_records
+        from advisor.simulation.backtest import compare_to_baseline, is_standard_grid, run_backtest, save_records
         from advisor.simulation.config import SimulationConfig
 
         level_list, horizon_list = parse_levels(levels), parse_horizons(horizons)
@@ -123,6 +143,12 @@ def register(app: typer.Typer) -> None:
             raise BadInputError("--workers must be between 1 and 64", details={"field": "workers"})
         config = SimulationConfig(rebalance=DEFAULT_SETTINGS.with_(calendar=calendar), research_cadence=research,
                                   workers=workers, cache_dir=cache)
+        before = None
+        if baseline is not None:  # read first: a bad file fails before minutes of simulation
+            from advisor.cli.common import read_json_object
+
+            before = read_json_object(baseline, "a backtest report")
+            compare_to_baseline({"results": []}, before)
         universe = load(data)
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, transient=True) as bar:
@@ -135,6 +161,8 @@ def register(app: typer.Typer) -> None:
                                amount=_money(amount, "--amount"), monthly=_money(monthly, "--monthly"),
                                config=config, progress=progress)
         payload = run.payload
+        if before is not None:
+            payload["vs_baseline"] = compare_to_baseline(payload, before)
         default_policy = calendar == "quarterly" and research == "quarterly" and monthly == 0
         if is_standard_grid(level_list, horizon_list) and default_policy and end_day is None:
             path = save_records(universe, payload, config)
@@ -154,6 +182,8 @@ def register(app: typer.Typer) -> None:
             print_json(payload)
         else:
             _print_table(payload)
+            if payload.get("vs_baseline"):
+                _print_changes(payload["vs_baseline"])
             timing = payload.get("timing", {})
             console.print(f"{payload['grid']['starts']} start months × {len(level_list)} levels × "
                           f"{len(horizon_list)} horizons in {timing.get('simulation_seconds', 0):.1f} s; "

@@ -117,7 +117,7 @@ def propose_cmd(
                  if payload["goal_probability"] is not None else ""))
     hist = payload["historical"]
     if hist:
-        out.print(f"history {hist['start']}…{hist['end']}: {pct(hist['annual_return'])} a year, volatility "
+        out.print(f"simulated record {hist['start']}…{hist['end']}: {pct(hist['annual_return'])} a year, volatility "
                   f"{pct(hist['annual_volatility'])}, max drawdown {pct(hist['max_drawdown'])}")
     for note in payload["explanations"]:
         out.print(f"• {note['zh']}")

@@ -223,3 +223,27 @@ def is_standard_grid(levels: Sequence[int], horizons: Sequence[float]) -> bool:
     """Whether a run covers every level and horizon bucket (then it can stand as the proposals' record)."""
     buckets = {horizon_bucket(h) for h in horizons}
     return set(levels) == set(DEFAULT_LEVELS) and buckets == {"short", "medium", "long"}
+
+
+COMPARED = ("annual_return", "annual_volatility", "max_drawdown", "turnover_per_year", "fees_pct_per_year",
+            "trades_per_year", "volatility_budget_used", "horizon_share_negative")
+
+
+def compare_to_baseline(payload: dict[str, Any], baseline: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per level × horizon, each figure before (the recorded baseline) and after (this run), and the change:
+    how a change to data, models, selection or rebalancing is judged."""
+    if not isinstance(baseline, dict) or not isinstance(baseline.get("results"), list):
+        raise BadInputError("the baseline must be a backtest JSON report (with results)", details={"field": "baseline"})
+    before = {(r.get("level"), r.get("horizon_years")): r for r in baseline["results"]}
+    rows = []
+    for now in payload["results"]:
+        old = before.get((now["level"], now["horizon_years"]))
+        if old is None:
+            continue
+        row: dict[str, Any] = {"level": now["level"], "horizon_years": now["horizon_years"]}
+        for key in COMPARED:
+            a, b = old.get(key), now.get(key)
+            row[key] = {"before": a, "after": b,
+                        "change": None if a is None or b is None else b - a}
+        rows.append(row)
+    return rows

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from advisor.fallback import Note
 from products.universe import Universe
 
 CACHE_ENV = "ADVISOR_CACHE_DIR"
@@ -69,12 +70,18 @@ def _load(key: str) -> dict[str, dict[str, Any]] | None:
     return records if isinstance(records, dict) else None
 
 
+_KEYS: dict[tuple, str] = {}
+
+
 def walk_forward_record(universe: Universe, level: int, horizon: str, proposal_key: tuple) -> dict[str, Any] | None:
     """The simulated record for (level, horizon bucket) under this policy and data, or None if none was
     computed. A dictionary lookup once warm (proposal latency is unchanged)."""
     if _DISABLED.get():
         return None
-    key = record_key(universe, proposal_key)
+    memo = (universe.version, str(universe.as_of), proposal_key)
+    key = _KEYS.get(memo)
+    if key is None:
+        key = _KEYS[memo] = record_key(universe, proposal_key)
     if key not in _RECORDS:
         with _LOCK:
             if key not in _RECORDS:
@@ -110,3 +117,23 @@ def forget_records() -> None:
     """Drop the in-memory records (tests; a process that reloads its data)."""
     with _LOCK:
         _RECORDS.clear()
+        _KEYS.clear()
+
+
+def _pct(x: float) -> str:
+    return f"{x * 100:.1f}%"
+
+
+def history_note(record: dict[str, Any] | None) -> Note:
+    """The proposal's past-performance sentence: the simulated record with its span, or why there is none."""
+    if record is None:
+        return Note("history_unavailable", "本策略尚无超过一年的模拟业绩记录，暂不展示历史业绩。",
+                    "This strategy has no simulated record of more than a year yet, so no past performance is shown.")
+    return Note("history",
+                f"本策略模拟业绩（{record['start']}至{record['end']}，按每个时点当时可得的数据逐月模拟，含申购赎回费用，"
+                f"并非真实投资业绩）：年化收益{_pct(record['annual_return'])}，年化波动"
+                f"{_pct(record['annual_volatility'])}，最大回撤{_pct(record['max_drawdown'])}。",
+                f"Simulated record of this strategy ({record['start']} to {record['end']}, replayed month by month on "
+                f"the data known at each date, fees included; not actual results): "
+                f"{_pct(record['annual_return'])} a year, volatility {_pct(record['annual_volatility'])}, max "
+                f"drawdown {_pct(record['max_drawdown'])}.")

@@ -22,11 +22,10 @@ import pickle
 import types
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-import numpy as np
 import pandas as pd
 
 from advisor.simulation.config import RESEARCH_SOURCES, SimulationConfig, code_fingerprint
@@ -114,20 +113,42 @@ def compute_research(universe: Universe, as_of: pd.Timestamp, request: ResearchR
 # cache
 # ------------------------------------------------------------------------------------------------
 
+def missing_part(state: ResearchState | None, request: ResearchRequest) -> ResearchRequest | None:
+    """What `request` asks that `state` does not hold (None when it holds everything)."""
+    if state is None:
+        return request
+    groups = tuple(g for g in request.groups if g not in state.targets)
+    proposals = tuple(p for p in request.proposals if p not in state.proposals)
+    return ResearchRequest(groups, proposals) if groups or proposals else None
+
+
+def merged(state: ResearchState | None, extra: ResearchState) -> ResearchState:
+    """`state` extended with the targets and proposals of `extra` (same date and universe)."""
+    if state is None:
+        return extra
+    return replace(state, targets={**state.targets, **extra.targets}, proposals={**state.proposals, **extra.proposals})
+
+
 class ResearchCache:
-    """Research states on disk, one pickle per (data version, date, request, settings, code)."""
+    """Research states by date: in memory for the process, and on disk when a directory is given.
+
+    The key is the data version, the date, the research settings and the fingerprint of the code research
+    runs; a state grows as runs ask for more groups or proposals (a later run reuses what an earlier one
+    computed, e.g. one customer at a time after the whole grid)."""
+
+    _memory: ClassVar[dict[str, ResearchState]] = {}
 
     def __init__(self, directory: Path | None):
         self.directory = None if directory is None else Path(directory) / "research"
 
-    def key(self, universe: Universe, as_of: pd.Timestamp, request: ResearchRequest, config: SimulationConfig) -> str:
-        text = repr((universe.version, str(as_of.date()), request, config.research_key(),
-                     code_fingerprint(RESEARCH_SOURCES)))
+    def key(self, universe: Universe, as_of: pd.Timestamp, config: SimulationConfig) -> str:
+        text = repr((universe.version, str(as_of.date()), config.research_key(), code_fingerprint(RESEARCH_SOURCES)))
         return hashlib.sha256(text.encode()).hexdigest()[:24]
 
     def get(self, key: str) -> ResearchState | None:
-        if self.directory is None:
-            return None
+        found = self._memory.get(key)
+        if found is not None or self.directory is None:
+            return found
         path = self.directory / f"{key}.pkl"
         if not path.exists():
             return None
@@ -139,6 +160,9 @@ class ResearchCache:
         return state if isinstance(state, ResearchState) else None
 
     def put(self, key: str, state: ResearchState) -> None:
+        if len(self._memory) > 256:
+            self._memory.clear()
+        self._memory[key] = state
         if self.directory is None:
             return
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -146,6 +170,10 @@ class ResearchCache:
         with tmp.open("wb") as fh:
             pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
         tmp.replace(self.directory / f"{key}.pkl")
+
+    @classmethod
+    def forget(cls) -> None:
+        cls._memory.clear()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -187,37 +215,40 @@ class ResearchRunner:
         self.requests = requests
         self.config = config
         self.cache = ResearchCache(config.cache_dir)
-        self.keys = [self.cache.key(universe, d, r, config) for d, r in zip(dates, requests, strict=True)]
+        self.keys = [self.cache.key(universe, d, config) for d in dates]
         self.cache_hits = 0
         self._pool: ProcessPoolExecutor | None = None
         self._futures: dict[int, Future] = {}
 
     def __iter__(self) -> Iterator[ResearchState]:
-        cached = {i: self.cache.get(k) for i, k in enumerate(self.keys)}
-        missing = [i for i, state in cached.items() if state is None]
-        if self.config.workers > 1 and len(missing) > 1:
-            self._start_pool(missing)
+        cached = [self.cache.get(k) for k in self.keys]
+        todo = {i: missing_part(cached[i], r) for i, r in enumerate(self.requests)}
+        todo = {i: r for i, r in todo.items() if r is not None}
+        if self.config.workers > 1 and len(todo) > 1:
+            self._start_pool(todo)
         try:
             for i, key in enumerate(self.keys):
                 state = cached[i]
-                if state is not None:
+                if i not in todo:
                     self.cache_hits += 1
                 else:
                     future = self._futures.pop(i, None)
-                    state = (future.result() if future is not None else
-                             compute_research(self.universe, self.dates[i], self.requests[i], self.config))
+                    extra = (future.result() if future is not None else
+                             compute_research(self.universe, self.dates[i], todo[i], self.config))
+                    state = merged(state, extra)
                     self.cache.put(key, state)
+                assert state is not None
                 yield state
         finally:
             self.close()
 
-    def _start_pool(self, missing: list[int]) -> None:
+    def _start_pool(self, todo: dict[int, ResearchRequest]) -> None:
         # spawned, not forked: a fork inherits locks held by the parent's threads (BLAS, Arrow) and can hang
         context = multiprocessing.get_context("spawn")
-        self._pool = ProcessPoolExecutor(max_workers=min(self.config.workers, len(missing)), mp_context=context,
+        self._pool = ProcessPoolExecutor(max_workers=min(self.config.workers, len(todo)), mp_context=context,
                                          initializer=_init_worker, initargs=(self.universe,))
-        for i in missing:
-            self._futures[i] = self._pool.submit(_work, self.dates[i], self.requests[i], self.config)
+        for i, request in todo.items():
+            self._futures[i] = self._pool.submit(_work, self.dates[i], request, self.config)
 
     def close(self) -> None:
         if self._pool is not None:
@@ -226,8 +257,3 @@ class ResearchRunner:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
             self._futures.clear()
-
-
-def empty_targets_check(state: ResearchState) -> list[GroupKey]:
-    """Groups whose target is empty (nothing could be selected): reported, never silently simulated."""
-    return [k for k, v in state.targets.items() if not v or not np.isfinite(sum(v.values()))]

@@ -47,6 +47,21 @@ def test_json_report_has_the_grid_and_its_comparisons(report):
     assert "模拟业绩" in page and page.count("<svg") == 3 and "http" not in page.split("<svg")[0]
 
 
+def test_short_runs_give_no_proposal_record_and_compare_to_a_baseline(report):
+    from advisor.simulation.backtest import compare_to_baseline, proposal_records
+
+    payload, out = report
+    assert proposal_records(payload) == {}  # under a year: not shown to customers
+    worse = json.loads(json.dumps(payload))
+    for row in worse["results"]:
+        row["annual_return"] -= 0.01
+    rows = compare_to_baseline(payload, worse)
+    assert len(rows) == 4 and all(r["annual_return"]["change"] == pytest.approx(0.01) for r in rows)
+    (out / "bad.json").write_text('{"results": 3}', encoding="utf-8")
+    result = runner.invoke(app, ["backtest", "--baseline", str(out / "bad.json")])
+    assert result.exit_code == 2 and "baseline" in result.output  # refused before any simulation
+
+
 @pytest.mark.parametrize(("args", "field"), [
     (["--levels", "C9"], "levels"), (["--horizons", "abc"], "horizons"), (["--start", "2024-13-01"], "start"),
     (["--amount", "-5"], "amount"), (["--calendar", "weekly"], "calendar"), (["--research", "daily"],
