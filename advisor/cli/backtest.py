@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,18 +31,16 @@ def parse_levels(text: str) -> list[int]:
 
 
 def parse_horizons(text: str) -> list[float]:
+    from advisor import limits
+
     horizons = []
     for part in text.split(","):
         if not part.strip():
             continue
         try:
-            value = float(part)
-        except ValueError:
-            raise BadInputError(f"--horizons: {part.strip()!r} is not a number of years",
-                                details={"field": "horizons"}) from None
-        if not math.isfinite(value) or not 0 < value <= 100:
-            raise BadInputError(f"--horizons: {value:g} must be between 0 and 100 years", details={"field": "horizons"})
-        horizons.append(value)
+            horizons.append(limits.horizon_years(part.strip(), "horizons"))
+        except BadInputError as err:
+            raise BadInputError(f"--{err.message}", details=err.details) from None
     if not horizons:
         raise BadInputError("--horizons: give at least one horizon in years, e.g. 0.5,2,5",
                             details={"field": "horizons"})
@@ -51,9 +48,12 @@ def parse_horizons(text: str) -> list[float]:
 
 
 def _money(value: float, option: str) -> float:
-    if not math.isfinite(value) or value < 0:
-        raise BadInputError(f"{option} must be a non-negative number of yuan", details={"field": option.lstrip("-")})
-    return float(value)
+    from advisor import limits
+
+    try:
+        return limits.money(value, option.lstrip("-"), allow_zero=True)
+    except BadInputError as err:
+        raise BadInputError(f"--{err.message}", details=err.details) from None
 
 
 def _pct(value: Any) -> str:

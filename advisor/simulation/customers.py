@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from advisor import limits
 from advisor.model_portfolios import parse_level
 from advisor.simulation.schedule import first_rows_of_period, month_start_rows
 from products.errors import BadInputError
@@ -100,16 +101,15 @@ def validate_customers(customers: pd.DataFrame, dates: pd.DatetimeIndex, flows: 
             raise BadInputError(f"customers row {i}: level must be C1–C5, got {value!r}",
                                 details={"field": "level", "row": i}) from None
     horizon = _number(customers, "horizon_years", None)
-    if ((horizon < 0) | (horizon > 100)).any():
-        row = int(np.flatnonzero((horizon < 0) | (horizon > 100))[0])
-        raise BadInputError(f"customers row {row}: horizon_years must be between 0 and 100",
-                            details={"field": "horizon_years", "row": row})
     amount = _number(customers, "amount", 0.0)
     monthly = _number(customers, "monthly", 0.0)
-    for name, values in (("amount", amount), ("monthly", monthly)):
-        if (values < 0).any():
-            row = int(np.flatnonzero(values < 0)[0])
-            raise BadInputError(f"customers row {row}: {name} must be ≥ 0", details={"field": name, "row": row})
+    for row in range(n):  # the service's input limits (advisor.limits), with the row named
+        try:
+            limits.horizon_years(horizon[row])
+            limits.money(amount[row], "amount", allow_zero=True)
+            limits.money(monthly[row], "monthly", allow_zero=True)
+        except BadInputError as err:
+            raise BadInputError(f"customers row {row}: {err.message}", details={**err.details, "row": row}) from None
     lowest = (customers["lowest_category"].fillna(False).astype(bool).to_numpy()
               if "lowest_category" in customers.columns else np.zeros(n, dtype=bool))
     start = pd.to_datetime(customers["start"], errors="coerce")
