@@ -266,6 +266,12 @@ def warm(universe: Universe) -> dict[str, float]:
         "diagnosis_context": lambda: importlib.import_module("advisor.diagnosis").diagnosis_context(universe),
         "proposals": lambda: importlib.import_module("advisor.proposal").warm_up(universe),
         "leaderboard": lambda: importlib.import_module("products.research").leaderboard(universe),
+        # the size-capped memos may have dropped this universe's entries while its proposal context lives on
+        # (many universes in one process: tests, the walk-forward simulator): make sure they are there to save
+        "model_portfolios": lambda: importlib.import_module("advisor.model_portfolios").build_model_portfolios(
+            universe),
+        "selections": lambda: [importlib.import_module("advisor.selection").select_funds(universe, level)
+                               for level in range(1, 6)],
     }
     seconds: dict[str, float] = {}
     for name, step in steps.items():

@@ -4,8 +4,8 @@ The advisory rules allow past performance only over more than a year, with volat
 drawdown. A proposal therefore shows the walk-forward record of its level and horizon (labelled as
 simulated, with its span), not a backtest of today's funds on the window they were picked on.
 
-Records are computed by a simulation run (`ensure_records`, `advisor backtest`), kept in memory per
-universe version and policy, and on disk (`ADVISOR_CACHE_DIR`, default ``~/.cache/robo-advisor``)
+Records are computed by a simulation run (`advisor backtest` over the standard grid), kept in memory per
+universe version and policy, and on disk (the service's cache directory, `ADVISOR_CACHE_DIR`)
 keyed by universe version, policy settings and the code's fingerprint. `walk_forward_record` only looks
 records up — a proposal never runs the simulator.
 """
@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import json
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,7 +24,6 @@ from typing import Any
 from advisor.fallback import Note
 from products.universe import Universe
 
-CACHE_ENV = "ADVISOR_CACHE_DIR"
 MIN_RECORD_DAYS = 366  # calendar days: shown past performance must cover more than one year
 _DISABLED: contextvars.ContextVar[bool] = contextvars.ContextVar("records_disabled", default=False)
 _RECORDS: dict[str, dict[str, dict[str, Any]] | None] = {}  # record key → {"C3/medium": record} or None (none)
@@ -43,8 +41,11 @@ def records_disabled() -> Iterator[None]:
 
 
 def cache_dir() -> Path:
-    configured = os.environ.get(CACHE_ENV, "").strip()
-    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "robo-advisor"
+    """The service's cache directory (`advisor.context_cache.cache_dir`: `ADVISOR_CACHE_DIR`, else the user
+    cache), where records live under `simulation/`."""
+    from advisor.context_cache import cache_dir as service_cache_dir
+
+    return service_cache_dir(None) / "simulation"
 
 
 def record_key(universe: Universe, proposal_key: tuple) -> str:
