@@ -122,23 +122,15 @@ class Book:
         return paid
 
     # ---- lots -------------------------------------------------------------------------------------------
+    # Rows are trading-day numbers and `prices` the (days × funds) total-return index; every operation takes
+    # one row per order, so customers at different dates can be filled in one call.
 
-    def held_value(self, price_row: np.ndarray, cols: np.ndarray | None = None) -> np.ndarray:
-        if cols is None:
-            cols = self.held_columns()
-        if len(cols) == 0:
-            return np.zeros(self.n_customers)
-        return self.positions[:, cols] @ np.nan_to_num(price_row[cols])
-
-    def held_columns(self) -> np.ndarray:
-        return np.unique(self.lot_fund)
-
-    def _add_lots(self, cust: np.ndarray, fund: np.ndarray, row: int, shares: np.ndarray) -> None:
+    def _add_lots(self, cust: np.ndarray, fund: np.ndarray, rows: np.ndarray, shares: np.ndarray) -> None:
         keep = shares > 0
-        cust, fund, shares = cust[keep], fund[keep], shares[keep]
+        cust, fund, rows, shares = cust[keep], fund[keep], rows[keep], shares[keep]
         self.lot_cust = np.concatenate([self.lot_cust, cust])
         self.lot_fund = np.concatenate([self.lot_fund, fund])
-        self.lot_row = np.concatenate([self.lot_row, np.full(len(cust), row, dtype=np.int64)])
+        self.lot_row = np.concatenate([self.lot_row, rows.astype(np.int64)])
         self.lot_shares = np.concatenate([self.lot_shares, shares])
         np.add.at(self.positions, (cust, fund), shares)
 
@@ -148,24 +140,28 @@ class Book:
             self.lot_cust, self.lot_fund = self.lot_cust[keep], self.lot_fund[keep]
             self.lot_row, self.lot_shares = self.lot_row[keep], self.lot_shares[keep]
 
-    def liquidate(self, funds: np.ndarray, price_row: np.ndarray) -> np.ndarray:
-        """Funds that stopped: every holder is paid the last NAV, without fee. Returns customers paid."""
-        hit = np.isin(self.lot_fund, funds)
-        if not hit.any():
-            return np.zeros(0, dtype=np.int64)
-        cust, fund, shares = self.lot_cust[hit], self.lot_fund[hit], self.lot_shares[hit]
-        proceeds = shares * np.nan_to_num(price_row[fund])
-        np.add.at(self.cash, cust, proceeds)
-        np.add.at(self.ledger.liquidated, cust, proceeds)
-        np.subtract.at(self.positions, (cust, fund), shares)
-        self.positions[:, funds] = 0.0
+    def liquidate(self, cust: np.ndarray, fund: np.ndarray, rows: np.ndarray, prices: np.ndarray) -> None:
+        """Funds that stopped: each (customer, fund) is paid the last NAV on its row, without fee."""
+        if len(cust) == 0:
+            return
+        key = np.asarray(cust, np.int64) * self.n_funds + np.asarray(fund, np.int64)
+        lot_key = self.lot_cust * self.n_funds + self.lot_fund
+        hit = np.flatnonzero(np.isin(lot_key, key))
+        if hit.size == 0:
+            return
+        sorter = np.argsort(key)
+        row_of = np.asarray(rows, np.int64)[sorter][np.searchsorted(key[sorter], lot_key[hit])]
+        c, f, shares = self.lot_cust[hit], self.lot_fund[hit], self.lot_shares[hit]
+        proceeds = shares * np.nan_to_num(prices[row_of, f])
+        np.add.at(self.cash, c, proceeds)
+        np.add.at(self.ledger.liquidated, c, proceeds)
+        self.positions[c, f] = 0.0
         self.lot_shares[hit] = 0.0
         self._compact()
-        return np.unique(cust)
 
-    def sell_fifo(self, cust: np.ndarray, fund: np.ndarray, shares: np.ndarray, row: int,
-                  price_row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Redeem `shares` of each (customer, fund), oldest lots first, at the row's price.
+    def sell_fifo(self, cust: np.ndarray, fund: np.ndarray, shares: np.ndarray, rows: np.ndarray,
+                  prices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Redeem `shares` of each (customer, fund) on its row, oldest lots first, at that row's price.
 
         Returns (proceeds, fee) per request; each lot pays the redemption rate of its holding period at
         the fill date (calendar days)."""
@@ -192,37 +188,40 @@ class Book:
         want = shares[req_pos]
         sold = np.clip(want - before, 0.0, lot_sh)
         sold = np.where(lot_sh - sold < 1e-9 * np.maximum(lot_sh, 1.0), lot_sh, sold)  # no float dust left
-        lot_price = np.nan_to_num(price_row[self.lot_fund[order]])
+        fill_row = np.asarray(rows, np.int64)[req_pos]
+        lot_price = np.nan_to_num(prices[fill_row, self.lot_fund[order]])
         # orders are placed in whole cents, rounded up: less than a cent beyond the older lots leaves a lot untouched
         sold = np.where((sold * lot_price < 0.01) & (want < np.inf), 0.0, sold)
         value = sold * lot_price
-        days = (self.day_number[row] - self.day_number[self.lot_row[order]]).astype(float)
+        days = (self.day_number[fill_row] - self.day_number[self.lot_row[order]]).astype(float)
         rate = self.fees.redemption_rate(self.lot_fund[order], days)
-        lot_fee = value * rate
         np.add.at(proceeds, req_pos, value)
-        np.add.at(fee, req_pos, lot_fee)
+        np.add.at(fee, req_pos, value * rate)
         self.lot_shares[order] = lot_sh - sold
-        np.subtract.at(self.positions, (self.lot_cust[order], self.lot_fund[order]), sold)
+        touched_c, touched_f = self.lot_cust[order], self.lot_fund[order]
+        self.positions[touched_c, touched_f] = 0.0  # rebuilt from the lots left: no float dust of sold units
+        np.add.at(self.positions, (touched_c, touched_f), self.lot_shares[order])
         self._compact()
         return proceeds, fee
 
     # ---- fills ------------------------------------------------------------------------------------------
 
-    def fill(self, orders: Orders, row: int, price_row: np.ndarray) -> dict[str, np.ndarray]:
-        """Fill `orders` at the row's prices: sales first (their cash funds the purchases), then buys,
-        scaled down pro rata if a customer's cash falls short (prices moved since the decision)."""
-        out = {"buy_scale": np.ones(self.n_customers)}
+    def fill(self, orders: Orders, rows: np.ndarray | int, prices: np.ndarray) -> None:
+        """Fill `orders`, each on its row (an int: all on one row) at that row's prices: sales first (their
+        cash funds the purchases), then buys, scaled down pro rata if a customer's cash falls short (prices
+        moved since the decision)."""
         if len(orders) == 0:
-            return out
+            return
+        rows = np.broadcast_to(np.asarray(rows, dtype=np.int64), (len(orders),))
         sells = np.flatnonzero((orders.sell_value > 0) | orders.sell_all)
         if sells.size:
             c, f = orders.cust[sells], orders.fund[sells]
             held = self.positions[c, f]
             want = np.where(orders.sell_all[sells], np.inf,
                             np.minimum(orders.sell_value[sells] / orders.ref_price[sells], held))
-            proceeds, fee = self.sell_fifo(c, f, want, row, price_row)
+            proceeds, fee = self.sell_fifo(c, f, want, rows[sells], prices)
             if self.log is not None:
-                self.log.append({"row": np.full(c.size, row), "cust": c, "fund": f, "side": np.full(c.size, "sell"),
+                self.log.append({"row": rows[sells], "cust": c, "fund": f, "side": np.full(c.size, "sell"),
                                  "amount": proceeds, "fee": fee})
             np.add.at(self.cash, c, proceeds - fee)
             np.add.at(self.ledger.sell_fees, c, fee)
@@ -230,7 +229,7 @@ class Book:
             np.add.at(self.ledger.trades, c, (proceeds > 0).astype(float))
         buys = np.flatnonzero(orders.buy_gross > 0)
         if buys.size:
-            c, f = orders.cust[buys], orders.fund[buys]
+            c, f, r = orders.cust[buys], orders.fund[buys], rows[buys]
             gross, fee = orders.buy_gross[buys].copy(), orders.buy_fee[buys].copy()
             need = np.bincount(c, weights=gross, minlength=self.n_customers)
             have = np.maximum(self.cash, 0.0)
@@ -242,30 +241,34 @@ class Book:
                 ratio = np.divide(fee, plain, out=np.ones_like(fee), where=plain > 0)
                 gross = np.where(short, np.floor(gross * scale[c] * 100.0) / 100.0, gross)
                 fee = np.where(short, costs.buy_fees(self.fees, f, gross, self.discount) * np.minimum(ratio, 1.0), fee)
-            price = price_row[f]
+            price = prices[r, f]
             ok = np.isfinite(price) & (price > 0) & (gross > 0)
             gross, fee = np.where(ok, gross, 0.0), np.where(ok, fee, 0.0)
             np.subtract.at(self.cash, c, gross)
             first = orders.first[buys]
             if self.log is not None:
-                self.log.append({"row": np.full(c.size, row), "cust": c, "fund": f,
-                                 "side": np.where(first, "first", "buy"), "amount": gross, "fee": fee})
+                self.log.append({"row": r, "cust": c, "fund": f, "side": np.where(first, "first", "buy"),
+                                 "amount": gross, "fee": fee})
             np.add.at(self.ledger.first_fees, c, np.where(first, fee, 0.0))
             np.add.at(self.ledger.first_bought, c, np.where(first, gross, 0.0))
             np.add.at(self.ledger.buy_fees, c, np.where(first, 0.0, fee))
             np.add.at(self.ledger.bought, c, np.where(first, 0.0, gross))
             np.add.at(self.ledger.trades, c, np.where(first, 0.0, (gross > 0).astype(float)))
-            self._add_lots(c[ok], f[ok], row, (gross[ok] - fee[ok]) / price[ok])
-            out["buy_scale"] = scale
-        return out
+            self._add_lots(c[ok], f[ok], r[ok], (gross[ok] - fee[ok]) / price[ok])
 
-    def cash_identity_gap(self) -> float:
+    def cash_identity_gap(self, customers: np.ndarray | None = None) -> float:
         """Largest |cash − (deposits − withdrawals + sale proceeds − sale fees − purchases + payouts)| over
-        customers: every yuan that moved is accounted for (zero up to float noise)."""
+        `customers` (default all): every yuan that moved is accounted for (zero up to float noise)."""
         led = self.ledger
-        expected = (led.deposits - led.withdrawals + led.sold - led.sell_fees - led.first_bought - led.bought
-                    + led.liquidated)
-        return float(np.abs(self.cash - expected).max(initial=0.0))
+        idx = slice(None) if customers is None else customers
+        expected = (led.deposits[idx] - led.withdrawals[idx] + led.sold[idx] - led.sell_fees[idx]
+                    - led.first_bought[idx] - led.bought[idx] + led.liquidated[idx])
+        return float(np.abs(self.cash[idx] - expected).max(initial=0.0))
+
+    def holdings_of(self, customers: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(position in `customers`, fund, shares) of every fund each customer holds."""
+        local, fund = np.nonzero(self.positions[customers] > 0)
+        return local, fund, self.positions[customers[local], fund]
 
     def lots_of(self, customers: np.ndarray) -> np.ndarray:
         """Positions (into the lot arrays) of the lots of `customers`."""

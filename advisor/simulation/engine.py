@@ -41,79 +41,99 @@ class FundMap:
 
 @dataclass
 class EnginePlan:
-    orders: Orders
-    reasons: np.ndarray  # (C,) reason names per customer asked
-    customers: np.ndarray  # the customers asked
-    engine_cash: np.ndarray  # (C,) cash the engine left after its plan
-    engine_fees: np.ndarray  # (C,) fees the engine priced for its plan
+    """The engine's answers to questions (customer, evening): one entry per question, in the order asked."""
+
+    orders: Orders  # every question's orders, `question` says whose
+    question: np.ndarray  # (orders,) index of the question each order answers
+    reasons: np.ndarray  # (Q,) reason names
+    customers: np.ndarray  # (Q,) book customer of each question
+    rows: np.ndarray  # (Q,) evening of each question
+    engine_cash: np.ndarray  # (Q,) cash the engine left after its plan
+    engine_fees: np.ndarray  # (Q,) fees the engine priced for its plan
+
+    @property
+    def trades(self) -> np.ndarray:
+        """(Q,) whether the answer has at least one order."""
+        return np.bincount(self.question, minlength=len(self.customers)) > 0
 
 
-def engine_inputs(book: Book, fund_map: FundMap, customers: np.ndarray, row: int, price_row: np.ndarray,
+def engine_inputs(book: Book, fund_map: FundMap, customers: np.ndarray, rows: np.ndarray, prices: np.ndarray,
                   level: np.ndarray, lowest: np.ndarray, horizon: np.ndarray, cash_flow: np.ndarray,
-                  last_review: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
-    """The engine's batch inputs for `customers` (sorted book positions) on the evening of `row`: the
-    customers table, the valued lots (fund positions of the point-in-time universe), and the lots'
-    positions in the book. `cash_flow` and `last_review` are per customer asked."""
-    lot_pos = book.lots_of(customers)
-    lot_pos = lot_pos[book.lot_shares[lot_pos] > 0]
+                  last_review: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]:
+    """The engine's batch inputs for questions (customer `customers[q]` on the evening of `rows[q]`, valued
+    at `prices[rows[q]]`): the customers table (one row per question, id = question number), the valued
+    lots (fund positions of the point-in-time universe), and per lot its book position and question.
+    `cash_flow` and `last_review` are per question; `level`, `lowest`, `horizon` per book customer.
+
+    A customer may be asked about several evenings at once (its book unchanged in between): the engine
+    answers every question on its own, so this is the nightly run of each of those evenings."""
+    customers = np.asarray(customers, dtype=np.int64)
+    rows = np.asarray(rows, dtype=np.int64)
+    order = np.argsort(book.lot_cust, kind="stable")
+    lot_cust_sorted = book.lot_cust[order]
+    start = np.searchsorted(lot_cust_sorted, customers, side="left")
+    stop = np.searchsorted(lot_cust_sorted, customers, side="right")
+    counts = stop - start
+    question = np.repeat(np.arange(len(customers)), counts)
+    offsets = np.cumsum(counts) - counts
+    lot_pos = order[np.repeat(start, counts) + (np.arange(counts.sum()) - np.repeat(offsets, counts))]
+    keep = book.lot_shares[lot_pos] > 0
+    lot_pos, question = lot_pos[keep], question[keep]
     lot_fund = book.lot_fund[lot_pos]
     pit_idx = fund_map.to_pit[lot_fund]
     if (pit_idx < 0).any():
         missing = np.unique(lot_fund[pit_idx < 0])[:5].tolist()
         raise DataError("a held fund is missing from the point-in-time universe", details={"funds": missing})
-    value = book.lot_shares[lot_pos] * price_row[lot_fund]
-    purchase = book.day_number[book.lot_row[lot_pos]].astype("datetime64[D]")
-    days = (book.day_number[row] - book.day_number[book.lot_row[lot_pos]]).astype(float)
+    lot_row = rows[question]
+    value = book.lot_shares[lot_pos] * prices[lot_row, lot_fund]
+    bought = book.lot_row[lot_pos]
+    days = (book.day_number[lot_row] - book.day_number[bought]).astype(float)
+    ids = np.arange(len(customers)).astype(str)
     frame = pd.DataFrame({
-        "customer_id": pd.array(customers.astype(str), dtype="str"), "risk_level": level[customers],
+        "customer_id": pd.array(ids, dtype="str"), "risk_level": level[customers],
         "lowest_category": lowest[customers], "horizon_years": horizon[customers], "cash_flow": cash_flow,
-        "last_rebalance_date": last_review.astype("datetime64[D]")})
+        "last_rebalance_date": np.asarray(last_review).astype("datetime64[D]")})
     lots = pd.DataFrame({
-        "customer_id": pd.array(book.lot_cust[lot_pos].astype(str), dtype="str"), "fund_idx": pit_idx,
-        "value": value, "purchase_date": purchase, "holding_days": days})
-    return frame, lots, lot_pos
+        "customer_id": pd.array(ids[question], dtype="str"), "fund_idx": pit_idx, "value": value,
+        "purchase_date": book.day_number[bought].astype("datetime64[D]"), "holding_days": days})
+    return frame, lots, lot_pos, question
 
 
 def plan_rebalance(book: Book, pit: Universe, fund_map: FundMap, targets: TargetFn, customers: np.ndarray,
-                   row: int, as_of: pd.Timestamp, price_row: np.ndarray, level: np.ndarray, lowest: np.ndarray,
+                   rows: np.ndarray, prices: np.ndarray, level: np.ndarray, lowest: np.ndarray,
                    horizon: np.ndarray, cash_flow: np.ndarray, last_review: np.ndarray,
                    settings: RebalanceSettings) -> EnginePlan:
-    """Ask the engine about `customers` (sorted book positions; `level`, `lowest`, `horizon` are per book
-    customer, `cash_flow` and `last_review` per customer asked) on the evening of `row`."""
+    """Ask the engine questions (customer, evening) — see `engine_inputs` — in one batch call."""
     customers = np.asarray(customers, dtype=np.int64)
-    if (np.diff(customers) <= 0).any():
-        raise ValueError("customers must be sorted and unique")
-    frame, lots, lot_pos = engine_inputs(book, fund_map, customers, row, price_row, level, lowest, horizon,
-                                         cash_flow, last_review)
-    value = lots["value"].to_numpy()
-    core = rebalance_batch(pit, frame, lots, targets=targets, as_of=as_of.date(), settings=settings, frames=False)
-    if len(core.reason) != len(customers):
-        raise DataError("the rebalancing engine rejected simulated customers", details={"asked": len(customers),
+    rows = np.asarray(rows, dtype=np.int64)
+    frame, lots, _, lot_question = engine_inputs(book, fund_map, customers, rows, prices, level, lowest,
+                                                       horizon, cash_flow, last_review)
+    as_of = pd.Timestamp(book.day_number[int(rows.max())].astype("datetime64[D]")).date()
+    core = rebalance_batch(pit, frame, lots, targets=targets, as_of=as_of, settings=settings, frames=False)
+    n = len(customers)
+    if len(core.reason) != n:
+        raise DataError("the rebalancing engine rejected simulated customers", details={"asked": n,
                                                                                          "answered": len(core.reason)})
-    pc, pf_pit = core.pair_cust, core.pair_fund
+    pq, pf_pit = core.pair_cust, core.pair_fund
     trade = (core.buy_gross > 0) | (core.sell_value > 0)
-    pc, pf_pit = pc[trade], pf_pit[trade]
+    pq, pf_pit = pq[trade], pf_pit[trade]
     buy, sell = core.buy_gross[trade], core.sell_value[trade]
     discount = pit.fee_discount if settings.fee_discount is None else settings.fee_discount
-    n = len(customers)
-    # the engine's purchase fees per customer: fees − sale fees, where cash = flow + Σ(sell − sale fee − buy)
-    held_total = np.bincount(np.searchsorted(customers, book.lot_cust[lot_pos]), weights=value, minlength=n)
+    # the engine's purchase fees per question: fees − sale fees, where cash = flow + Σ(sell − sale fee − buy)
+    held_total = np.bincount(lot_question, weights=lots["value"].to_numpy(), minlength=n)
     flow = np.where(np.abs(cash_flow) < 0.01, 0.0, cash_flow)
     flow = np.maximum(flow, -held_total)
-    sells_c = np.bincount(pc, weights=sell, minlength=n)
-    buys_c = np.bincount(pc, weights=buy, minlength=n)
-    sale_fee_c = flow + sells_c - buys_c - core.cash
-    buy_fee_c = np.maximum(core.fees - sale_fee_c, 0.0)
+    sale_fee = flow + np.bincount(pq, weights=sell, minlength=n) - np.bincount(pq, weights=buy, minlength=n) - core.cash
+    buy_fee = np.maximum(core.fees - sale_fee, 0.0)
     plain = np.where(buy > 0, costs.buy_fees(pit.fees, pf_pit, buy, discount), 0.0)
-    plain_c = np.bincount(pc, weights=plain, minlength=n)
-    ratio = np.divide(buy_fee_c, plain_c, out=np.ones(n), where=plain_c > 1e-9)
-    ratio = np.clip(ratio, 0.0, 1.0 + 1e-6)
+    plain_q = np.bincount(pq, weights=plain, minlength=n)
+    ratio = np.clip(np.divide(buy_fee, plain_q, out=np.ones(n), where=plain_q > 1e-9), 0.0, 1.0 + 1e-6)
     fund = fund_map.to_full[pf_pit]
-    cust = customers[pc]
-    held_now = book.positions[cust, fund] * price_row[fund]
-    orders = Orders(cust=cust, fund=fund, sell_value=sell, ref_price=price_row[fund], buy_gross=buy,
-                    buy_fee=plain * ratio[pc], first=np.zeros(len(pc), dtype=bool),
-                    sell_all=(sell > 0) & (sell >= held_now - 0.005))
+    cust = customers[pq]
+    ref = prices[rows[pq], fund]
+    held_now = book.positions[cust, fund] * ref
+    orders = Orders(cust=cust, fund=fund, sell_value=sell, ref_price=ref, buy_gross=buy, buy_fee=plain * ratio[pq],
+                    first=np.zeros(len(pq), dtype=bool), sell_all=(sell > 0) & (sell >= held_now - 0.005))
     reasons = np.asarray(REASON_NAMES, dtype=object)[core.reason]
-    return EnginePlan(orders=orders, reasons=reasons, customers=customers, engine_cash=core.cash,
-                      engine_fees=core.fees)
+    return EnginePlan(orders=orders, question=pq, reasons=reasons, customers=customers, rows=rows,
+                      engine_cash=core.cash, engine_fees=core.fees)

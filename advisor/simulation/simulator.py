@@ -1,28 +1,32 @@
-"""The walk-forward simulator: a book of customers stepped day by day through the real history.
+"""The walk-forward simulator: a book of customers stepped through the real history, day by day.
 
-Each trading day t (docs/simulation.md has the full account):
+Each trading day t of a customer (docs/simulation.md has the full account):
 
-1. **Morning / day** — funds silent for `silence_days` pay their holders out at the last NAV; orders
-   decided the evening before fill at t's NAV (`Book.fill`); contributions arrive; withdrawals are
-   paid from the fills' cash.
-2. **Close** — every customer is valued on t's NAV (total-return index: dividends reinvested).
-3. **Evening** — on a research date the point-in-time research is refreshed
-   (`advisor.simulation.research`); customers whose first purchase is due tomorrow get the one-click
-   proposal of the latest research; the rebalancing engine (`advisor.rebalancing.rebalance_batch`) is
-   asked about every customer on a review day of its calendar or a research date, and on any other day
-   about customers with a cash flow, idle cash of at least its minimum trade, or class drift within
-   `drift_margin` of its suggest band (a superset of its triggers: the engine decides). Its plan fills
-   the next trading day. Buy-and-hold twins never rebalance.
+1. **Morning / day** — a fund silent for `silence_days` pays its holders the last NAV; orders decided
+   the evening before fill at t's NAV (`Book.fill`); withdrawals are paid from the fills' cash;
+   deposits and contributions arrive; withdrawals are asked for.
+2. **Close** — the customer is valued on t's NAV (total-return index: dividends reinvested).
+3. **Evening** — the first purchase is the one-click proposal of the latest research; afterwards the
+   rebalancing engine (`advisor.rebalancing.rebalance_batch`) answers for the evening — asked on every
+   research date and review day of its calendar, and on other days when the customer has a cash flow,
+   idle cash of at least its minimum trade, or class drift within `drift_margin` of its suggest band (a
+   superset of its triggers: the engine decides). Its plan fills the next trading day. Buy-and-hold
+   twins never rebalance.
 
-Nothing in an evening's decision reads a price or a fund after t: the research universe is cut at its
-research date, the engine sees values at t's close, and fills happen at t + 1 (tested by deleting the
-data after t).
+**How the book is stepped.** Customers are independent of each other, so the simulator does not step
+the whole book one day at a time. Inside a research period (one point-in-time universe and one set of
+targets), each customer's book stays the same from one of its events (a fill, a flow, a payout) to the
+next; for such a quiet stretch the simulator asks the engine, in one batch call for all customers, about
+every evening of the stretch on which it would be asked (with that evening's prices and holding days),
+keeps the answers up to the customer's first trade, fills it, and goes on from there. Every answer used
+is the one a nightly run would have given that evening; `lookahead=1` is the plain daily loop (one call
+per day), and the tests check that both give the same book. Decisions read nothing after their evening.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -30,6 +34,7 @@ import pandas as pd
 
 from advisor.assumptions import CLASSES
 from advisor.model_portfolios import horizon_bucket
+from advisor.rebalancing import costs
 from advisor.simulation.book import Book, Ledger, Orders
 from advisor.simulation.config import SimulationConfig
 from advisor.simulation.customers import CustomerArrays, validate_customers
@@ -43,6 +48,7 @@ from products.universe import Universe
 
 KINDS: tuple[str, ...] = ("policy", "buy_and_hold")
 BUCKET_YEARS: dict[str, float] = {"short": 0.5, "medium": 2.0, "long": 5.0}
+NEVER = np.iinfo(np.int64).max // 4
 Progress = Callable[[int, int], None]
 
 
@@ -62,11 +68,11 @@ class SimulationResult:
     class_values: np.ndarray  # (groups, classes, days) value held per asset class (cash excluded)
     research: list[dict[str, Any]]  # one entry per refresh: date, universe version, diagnostics, models
     shown: list[dict[str, Any] | None]  # per customer: the in-sample figure its first proposal showed
-    engine: dict[str, Any]  # calls, customers asked, reasons
+    engine: dict[str, Any]  # calls, evenings answered, reasons
     config: SimulationConfig
     universe_version: str
     universe_as_of: str
-    cash_check: float = 0.0  # largest daily break of cash conservation seen (yuan)
+    cash_check: float = 0.0  # largest break of cash conservation seen (yuan)
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -76,17 +82,19 @@ class SimulationResult:
 
 def _prices(universe: Universe) -> np.ndarray:
     """Total-return index per fund, carried forward over days without a NAV (NaN before the first)."""
-    index = total_return_index(universe.returns)
-    return index.ffill().to_numpy(dtype=float)
+    return total_return_index(universe.returns).ffill().to_numpy(dtype=float)
 
 
-def _silence_events(valid: np.ndarray, silence_days: int) -> list[np.ndarray]:
-    """For each row, the funds that reach `silence_days` rows without a NAV on that row."""
-    rows = np.arange(valid.shape[0])[:, None]
+def _next_silence(valid: np.ndarray, silence_days: int) -> tuple[np.ndarray, np.ndarray]:
+    """(bool rows × funds: the fund reaches `silence_days` rows without a NAV on that row, and the first
+    such row at or after each row, `NEVER` if none)."""
+    n_rows = valid.shape[0]
+    rows = np.arange(n_rows)[:, None]
     last = np.maximum.accumulate(np.where(valid, rows, -1), axis=0)
-    started = last >= 0
-    hit = started & (rows - last == silence_days)
-    return [np.flatnonzero(hit[r]) for r in range(valid.shape[0])]
+    hit = (last >= 0) & (rows - last == silence_days)
+    upcoming = np.where(hit, rows, NEVER)
+    nxt = np.minimum.accumulate(upcoming[::-1], axis=0)[::-1]
+    return hit, nxt
 
 
 class _Targets:
@@ -133,6 +141,20 @@ def simulate(universe: Universe, customers: pd.DataFrame, *, flows: pd.DataFrame
     return _Simulation(universe, spec, config, last_row, progress).run()
 
 
+@dataclass
+class _Period:
+    """One research period: rows [first, last], its research and the engine's view of the universe."""
+
+    first: int
+    last: int
+    state: ResearchState
+    pit: Universe
+    fund_map: FundMap
+    targets: _Targets
+    target_classes: np.ndarray  # (customers, classes)
+    full_ask: np.ndarray  # sorted rows on which every active customer is asked (research date, reviews)
+
+
 class _Simulation:
     def __init__(self, universe: Universe, spec: CustomerArrays, config: SimulationConfig, last_row: int,
                  progress: Progress | None):
@@ -150,26 +172,34 @@ class _Simulation:
         self.start_row, self.first_amount = rep(spec.start_row), rep(spec.first_amount)
         self.kind = np.concatenate([np.zeros(n, np.int64), np.ones(n, np.int64)]) if twins else np.zeros(n, np.int64)
         self.is_policy = self.kind == 0
-        self.first_row = int(self.start_row.min()) - 1  # the evening before the first purchase
+        self.deposit_row = self.start_row - 1  # the evening before the first purchase: the money is in
+        self.decision_row = self.start_row - 1 if self.lag == 1 else self.start_row
+        self.first_row = int(self.deposit_row.min())
         self.rows = np.arange(self.first_row, last_row + 1)
         self.n_days = len(self.rows)
         self.prices = _prices(universe)
-        self.valid = universe.returns.notna().to_numpy()
-        self.silence = _silence_events(self.valid, config.silence_days)
+        self.silent, self.next_silent = _next_silence(universe.returns.notna().to_numpy(), config.silence_days)
         self.fund_class = np.array([CLASSES.index(c) for c in universe.funds["asset_class"].astype(str)], np.int64)
         self.day_number = self.dates.to_numpy().astype("datetime64[D]").astype(np.int64)
         discount = universe.fee_discount if self.settings.fee_discount is None else self.settings.fee_discount
         self.book = Book(self.n_total, len(universe.funds), universe.fees, discount, self.day_number)
         self.values = np.full((self.n_total, self.n_days), np.nan)
         self.flows: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        self.pending: dict[int, list[Orders]] = {}
-        self.withdrawal_due = np.zeros(self.n_total)  # requested, paid when its sales have filled
-        self.withdrawal_row = np.full(self.n_total, np.iinfo(np.int64).max, dtype=np.int64)
+        # flows (both kinds of customer), sorted by customer then row
+        f_cust = np.concatenate([spec.flow_cust, spec.flow_cust + n]) if twins else spec.flow_cust
+        f_row = np.concatenate([spec.flow_row, spec.flow_row]) if twins else spec.flow_row
+        f_amt = np.concatenate([spec.flow_amount, spec.flow_amount]) if twins else spec.flow_amount
+        order = np.lexsort((f_row, f_cust))
+        self.f_cust, self.f_row, self.f_amt = f_cust[order], f_row[order], f_amt[order]
+        self.f_key = self.f_cust * (len(self.dates) + 1) + self.f_row
+        self.cursor = self.deposit_row.copy()  # the next row whose morning is still to come, per customer
+        self.pending: list[tuple[Orders, np.ndarray]] = []  # orders and their fill rows
+        self.withdrawal_due = np.zeros(self.n_total)  # asked for, paid when its sales have filled
+        self.withdrawal_row = np.full(self.n_total, NEVER, dtype=np.int64)
         self.last_review = np.full(self.n_total, np.datetime64("NaT"), dtype="datetime64[D]")
-        self.started = np.zeros(self.n_total, dtype=bool)  # first purchase filled
+        self.started = np.zeros(self.n_total, dtype=bool)  # first purchase decided
         self.initial_weights: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # twin → (funds, net weights)
         self.shown: list[dict[str, Any] | None] = [None] * self.n_total
-        # groups: (level, horizon, kind)
         keys = pd.DataFrame({"level": self.level, "horizon_years": self.horizon, "kind": self.kind})
         self.groups = keys.drop_duplicates().sort_values(["kind", "level", "horizon_years"]).reset_index(drop=True)
         self.group_of = keys.merge(self.groups.reset_index(), on=["level", "horizon_years", "kind"],
@@ -178,13 +208,16 @@ class _Simulation:
         self.engine_stats: dict[str, Any] = {"calls": 0, "asked": 0, "reasons": {}, "trading": 0}
         self.research_log: list[dict[str, Any]] = []
         self.cash_check = 0.0
+        self.lookahead = max(int(config.lookahead), 1)
 
     # ------------------------------------------------------------------------------------------------
+    # research
+    # ------------------------------------------------------------------------------------------------
+
     def _research_plan(self) -> tuple[np.ndarray, list[ResearchRequest]]:
         first, last = self.first_row, self.last_row
         rows = research_rows(self.dates, first, last, self.config.research_cadence)
-        decision = self.start_row - 1 if self.lag == 1 else self.start_row
-        decision = np.maximum(decision, first)
+        decision = np.maximum(self.decision_row, first)
         groups: set[tuple[int, float, bool]] = set()
         for level, years, lowest in zip(self.level, self.horizon, self.lowest, strict=True):
             groups.add((int(level), float(years), bool(lowest)))
@@ -199,123 +232,18 @@ class _Simulation:
             requests.append(ResearchRequest(groups=group_keys, proposals=tuple(props)))
         return rows, requests
 
-    def run(self) -> SimulationResult:
-        rows, requests = self._research_plan()
-        runner = ResearchRunner(self.universe, [self.dates[r] for r in rows], requests, self.config)
-        states = iter(runner)
-        research_at = {int(r): i for i, r in enumerate(rows)}
-        state: ResearchState | None = None
-        pit: Universe | None = None
-        fund_map: FundMap | None = None
-        targets: _Targets | None = None
-        target_classes = np.zeros((self.n_total, len(CLASSES)))
-        review = set(review_rows(self.dates, self.first_row, self.last_row, self.settings.calendar).tolist())
-        deposit_row = self.start_row - 1
-        decision_row = self.start_row - 1 if self.lag == 1 else self.start_row
-        flow_ptr = 0
-        spec = self.spec
-        twins = self.config.buy_and_hold
-        f_cust = np.concatenate([spec.flow_cust, spec.flow_cust + self.n]) if twins else spec.flow_cust
-        f_row = np.concatenate([spec.flow_row, spec.flow_row]) if twins else spec.flow_row
-        f_amt = np.concatenate([spec.flow_amount, spec.flow_amount]) if twins else spec.flow_amount
-        order = np.argsort(f_row, kind="stable")
-        f_cust, f_row, f_amt = f_cust[order], f_row[order], f_amt[order]
-        try:
-            for j, row in enumerate(self.rows):
-                price = self.prices[row]
-                # ---- day: liquidations, fills, flows
-                gone = self.silence[row]
-                if gone.size:
-                    self.book.liquidate(gone, price)
-                self._fill(row, price)
-                start_deposit = np.flatnonzero(deposit_row == row)
-                if start_deposit.size:
-                    self.book.deposit(start_deposit, self.first_amount[start_deposit])
-                    self.flows.append((start_deposit, np.full(start_deposit.size, j), self.first_amount[start_deposit]))
-                while flow_ptr < len(f_row) and f_row[flow_ptr] < row:
-                    flow_ptr += 1
-                today = []
-                while flow_ptr < len(f_row) and f_row[flow_ptr] == row:
-                    today.append(flow_ptr)
-                    flow_ptr += 1
-                flow_today = np.zeros(self.n_total, dtype=bool)
-                if today:
-                    idx = np.array(today)
-                    c, a = f_cust[idx], f_amt[idx]
-                    dep = a > 0
-                    if dep.any():
-                        self.book.deposit(c[dep], a[dep])
-                        self.flows.append((c[dep], np.full(int(dep.sum()), j), a[dep]))
-                    if (~dep).any():
-                        np.add.at(self.withdrawal_due, c[~dep], -a[~dep])
-                        self.withdrawal_row[c[~dep]] = row + self.lag
-                    flow_today[c] = True
-                # ---- evening: research, first purchases, rebalancing
-                if row in research_at:
-                    state = next(states)
-                    pit = point_in_time(self.universe, self.dates[row], min_history_days=self.config.min_history_days,
-                                        silence_days=self.config.silence_days)
-                    fund_map = FundMap.build(self.universe, pit)
-                    targets = _Targets(state, pit, self.config)
-                    target_classes = self._target_classes(targets)
-                    self._log_research(row, state)
-                orders: list[Orders] = []
-                due = np.flatnonzero(decision_row == row)
-                if due.size:
-                    orders.append(self._first_purchases(due, state, price))
-                if state is not None and pit is not None and fund_map is not None and targets is not None:
-                    ask = self._to_ask(row, price, target_classes, flow_today, row in review or row in research_at)
-                    if ask.size:
-                        orders.append(self._rebalance(ask, row, price, pit, fund_map, targets))
-                twin_orders = self._twin_flows(flow_today, price)
-                if twin_orders is not None:
-                    orders.append(twin_orders)
-                batch = Orders.concat(orders)
-                if len(batch):
-                    self.pending.setdefault(row + self.lag, []).append(batch)
-                if self.lag == 0:
-                    self._fill(row, price)
-                # ---- close: value and allocation
-                self._record(j, row, price)
-                if self.progress is not None and (j % 20 == 0 or j == self.n_days - 1):
-                    self.progress(j + 1, self.n_days)
-        finally:
-            runner.close()
-        return self._result(runner)
-
-    # ------------------------------------------------------------------------------------------------
-    def _fill(self, row: int, price: np.ndarray) -> None:
-        batches = self.pending.pop(row, [])
-        if batches:
-            orders = Orders.concat(batches)
-            self.book.fill(orders, row, price)
-            first = orders.cust[orders.first]
-            self.started[first] = True
-        # a withdrawal is paid once the sales decided for it have filled
-        ready = np.flatnonzero((self.withdrawal_due > 0) & (self.withdrawal_row <= row))
-        if ready.size:
-            paid = self.book.withdraw(ready, self.withdrawal_due[ready])
-            self.withdrawal_due[ready] = 0.0
-            self.flows.append((ready, np.full(ready.size, row - self.first_row), -paid))
-
-    def _first_purchases(self, due: np.ndarray, state: ResearchState | None, price: np.ndarray) -> Orders:
-        if state is None:
-            raise BadInputError("no research before the first purchase", details={"field": "start"})
-        parts = []
-        codes = self.universe.code_index
-        for c in due:
-            key = (int(self.level[c]), float(self.horizon[c]), bool(self.lowest[c]), float(self.first_amount[c]))
-            proposal = state.proposals[key]
-            self.shown[c] = proposal.shown
-            fund = np.array([codes[x] for x in proposal.codes], dtype=np.int64)
-            net, fee = np.array(proposal.net, dtype=float), np.array(proposal.fee, dtype=float)
-            m = len(fund)
-            parts.append(Orders(cust=np.full(m, c, dtype=np.int64), fund=fund, sell_value=np.zeros(m),
-                                ref_price=price[fund] if m else np.zeros(0), buy_gross=net + fee, buy_fee=fee,
-                                first=np.ones(m, dtype=bool), sell_all=np.zeros(m, dtype=bool)))
-            if m and net.sum() > 0:
-                self.initial_weights[int(c)] = (fund, net / net.sum())
-        return Orders.concat(parts)
+    def _period(self, first: int, last: int, state: ResearchState, review: np.ndarray) -> _Period:
+        pit = point_in_time(self.universe, self.dates[first], min_history_days=self.config.min_history_days,
+                            silence_days=self.config.silence_days)
+        # the engine reads funds, returns and fees, not the disclosures or unit NAVs (values come with the lots;
+        # research ran on the full view): dropping them keeps memory low while its caches hold each period's view
+        pit = replace(pit, holdings=pit.holdings.iloc[:0], stock_industry=pit.stock_industry.iloc[:0],
+                      unit_nav=pd.DataFrame())
+        targets = _Targets(state, pit, self.config)
+        full_ask = np.unique(np.concatenate([[first], review[(review >= first) & (review <= last)]]))
+        self._log_research(first, state)
+        return _Period(first, last, state, pit, FundMap.build(self.universe, pit), targets,
+                       self._target_classes(targets), full_ask.astype(np.int64))
 
     def _target_classes(self, targets: _Targets) -> np.ndarray:
         out = np.zeros((self.n_total, len(CLASSES)))
@@ -331,65 +259,280 @@ class _Simulation:
             out[c] = cache[key]
         return out
 
-    def _class_values(self, price: np.ndarray) -> np.ndarray:
-        cols = np.unique(self.book.lot_fund) if len(self.book.lot_fund) else np.zeros(0, np.int64)
-        out = np.zeros((self.n_total, len(CLASSES)))
-        if cols.size == 0:
-            return out
-        held = self.book.positions[:, cols] * np.nan_to_num(price[cols])
-        for k in range(len(CLASSES)):
-            in_k = self.fund_class[cols] == k
-            if in_k.any():
-                out[:, k] = held[:, in_k].sum(axis=1)
-        return out
+    # ------------------------------------------------------------------------------------------------
+    # the run
+    # ------------------------------------------------------------------------------------------------
 
-    def _to_ask(self, row: int, price: np.ndarray, target_classes: np.ndarray, flow_today: np.ndarray,
-                full_review: bool) -> np.ndarray:
-        """Policy customers the engine is asked about this evening (a superset of its triggers)."""
-        active = self.is_policy & self.started
-        if not active.any():
-            return np.zeros(0, dtype=np.int64)
-        if full_review:
-            return np.flatnonzero(active)
-        cv = self._class_values(price)
-        total = cv.sum(axis=1)
-        weights = np.divide(cv, total[:, None], out=np.zeros_like(cv), where=total[:, None] > 0)
-        gap = np.abs(weights - target_classes)
+    def run(self) -> SimulationResult:
+        rows, requests = self._research_plan()
+        runner = ResearchRunner(self.universe, [self.dates[r] for r in rows], requests, self.config)
+        review = review_rows(self.dates, self.first_row, self.last_row, self.settings.calendar)
+        bounds = [*rows.tolist(), self.last_row + 1]
+        try:
+            for i, state in enumerate(runner):
+                period = self._period(bounds[i], bounds[i + 1] - 1, state, review)
+                while True:
+                    active = np.flatnonzero(self.cursor <= period.last)
+                    if active.size == 0:
+                        break
+                    self._round(active, period)
+                if self.progress is not None:
+                    self.progress(period.last - self.first_row + 1, self.n_days)
+        finally:
+            runner.close()
+        return self._result(runner)
+
+    def _flows_at(self, cust: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(first, stop) positions of each customer's flows on its row, in the sorted flow arrays."""
+        key = cust * (len(self.dates) + 1) + rows
+        return np.searchsorted(self.f_key, key, side="left"), np.searchsorted(self.f_key, key, side="right")
+
+    def _next_flow_row(self, cust: np.ndarray, after: np.ndarray) -> np.ndarray:
+        """Row of each customer's next flow strictly after `after` (`NEVER` if none)."""
+        if len(self.f_key) == 0:
+            return np.full(cust.size, NEVER, dtype=np.int64)
+        pos = np.searchsorted(self.f_key, cust * (len(self.dates) + 1) + after, side="right")
+        at = np.minimum(pos, len(self.f_key) - 1)
+        ok = (pos < len(self.f_key)) & (self.f_cust[at] == cust)
+        return np.where(ok, self.f_row[at], NEVER)
+
+    def _morning(self, cust: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Everything that happens to `cust` before the close of its row: payouts of silent funds, fills,
+        withdrawal payments, deposits, withdrawal requests. Returns whether each had a flow that day."""
+        book = self.book
+        local, fund, _ = book.holdings_of(cust)
+        gone = self.silent[rows[local], fund]
+        if gone.any():
+            book.liquidate(cust[local[gone]], fund[gone], rows[local[gone]], self.prices)
+        self._fill_due(cust, rows)
+        first = self.deposit_row[cust] == rows
+        if first.any():
+            c = cust[first]
+            book.deposit(c, self.first_amount[c])
+            self.flows.append((c, rows[first] - self.first_row, self.first_amount[c]))
+        lo, hi = self._flows_at(cust, rows)
+        flow_today = hi > lo
+        if flow_today.any():
+            count = hi - lo
+            idx = np.repeat(lo, count) + (np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count))
+            c, r, a = self.f_cust[idx], self.f_row[idx], self.f_amt[idx]
+            dep = a > 0
+            if dep.any():
+                book.deposit(c[dep], a[dep])
+                self.flows.append((c[dep], r[dep] - self.first_row, a[dep]))
+            if (~dep).any():
+                np.add.at(self.withdrawal_due, c[~dep], -a[~dep])
+                self.withdrawal_row[c[~dep]] = r[~dep] + self.lag
+        self.cash_check = max(self.cash_check, book.cash_identity_gap(cust))
+        return flow_today
+
+    def _fill_due(self, cust: np.ndarray, rows: np.ndarray) -> None:
+        """Fill the pending orders of `cust` due on their rows, then pay the withdrawals due."""
+        if self.pending:
+            due_row = np.full(self.n_total, -1, dtype=np.int64)
+            due_row[cust] = rows
+            keep, now, now_rows = [], [], []
+            for orders, fill_rows in self.pending:
+                hit = due_row[orders.cust] == fill_rows
+                if hit.all():
+                    now.append(orders)
+                    now_rows.append(fill_rows)
+                elif hit.any():
+                    now.append(_take(orders, hit))
+                    now_rows.append(fill_rows[hit])
+                    keep.append((_take(orders, ~hit), fill_rows[~hit]))
+                else:
+                    keep.append((orders, fill_rows))
+            self.pending = keep
+            if now:
+                self.book.fill(Orders.concat(now), np.concatenate(now_rows), self.prices)
+        ready = (self.withdrawal_due[cust] > 0) & (self.withdrawal_row[cust] <= rows)
+        if ready.any():
+            c = cust[ready]
+            paid = self.book.withdraw(c, self.withdrawal_due[c])
+            self.withdrawal_due[c] = 0.0
+            self.withdrawal_row[c] = NEVER
+            self.flows.append((c, rows[ready] - self.first_row, -paid))
+
+    def _round(self, active: np.ndarray, period: _Period) -> None:
+        """One step for every active customer: its morning, then its quiet stretch of evenings up to the
+        first trade (one engine call for all), its values, and its orders (module docstring)."""
+        s = self.cursor[active]
+        flow_today = self._morning(active, s)
+        book = self.book
+        # ---- the quiet stretch [s, w] of each customer: its book does not change before w's close
+        w = np.minimum(period.last, s + self.lookahead - 1)
+        w = np.minimum(w, self._next_flow_row(active, s) - 1)
+        local, fund, _ = book.holdings_of(active)
+        if local.size:
+            upcoming = np.full(active.size, NEVER, dtype=np.int64)
+            np.minimum.at(upcoming, local, self.next_silent[np.minimum(s[local] + 1, len(self.dates) - 1), fund])
+            upcoming = np.where(s + 1 < len(self.dates), upcoming, NEVER)
+            w = np.minimum(w, upcoming - 1)
+        due = self.withdrawal_due[active] > 0
+        w = np.where(due, np.minimum(w, np.maximum(self.withdrawal_row[active] - 1, s)), w)
+        waiting = ~self.started[active] & (self.decision_row[active] >= s)  # first purchase still to decide
+        w = np.where(waiting, np.minimum(w, self.decision_row[active]), w)
+        twin_flow = ~self.is_policy[active] & flow_today & self.started[active]
+        w = np.where(twin_flow, s, w)
+        w = np.maximum(w, s)
+        # ---- the stretch's closes: values and class values (cash included in the values)
+        length = w - s + 1
+        offset = np.cumsum(length) - length
+        total = int(length.sum())
+        flat_cust = np.repeat(np.arange(active.size), length)
+        flat_row = np.repeat(s, length) + (np.arange(total) - np.repeat(offset, length))
+        k = len(CLASSES)
+        class_flat = np.zeros(total * k)
+        if local.size:
+            pair_len = length[local]
+            pair_idx = np.repeat(np.arange(local.size), pair_len)
+            within = np.arange(pair_len.sum()) - np.repeat(np.cumsum(pair_len) - pair_len, pair_len)
+            pr = s[local][pair_idx] + within
+            pf = fund[pair_idx]
+            value = book.positions[active[local][pair_idx], pf] * np.nan_to_num(self.prices[pr, pf])
+            slot = offset[local][pair_idx] + within
+            class_flat = np.bincount(slot * k + self.fund_class[pf], weights=value, minlength=total * k)
+        class_vals = class_flat.reshape(total, k)
+        held = class_vals.sum(axis=1)
+        # ---- decisions: first purchases, twins' flows, and the engine's answers for policy customers
+        end = w.copy()
+        orders: list[Orders] = []
+        decide = waiting & (self.decision_row[active] == w)
+        if decide.any():
+            c = active[decide]
+            orders.append(self._first_purchases(c, period.state, w[decide]))
+            self.started[c] = True
+        if twin_flow.any():
+            twin_orders = self._twin_orders(active[twin_flow], s[twin_flow])
+            if twin_orders is not None:
+                orders.append(twin_orders)
+        ask = self.is_policy[active] & self.started[active] & ~decide
+        if ask.any():
+            traded, plan_orders = self._ask_engine(active, s, w, ask, flow_today, flat_cust, flat_row, class_vals,
+                                                   held, period)
+            end = np.where(traded >= 0, traded, end)
+            if plan_orders is not None:
+                orders.append(plan_orders)
+        # ---- record the closes up to each customer's end (an evening that changes the book is recorded after)
+        batch = Orders.concat(orders)
+        has_orders = np.zeros(active.size, dtype=bool)
+        if len(batch):
+            has_orders[np.searchsorted(active, np.unique(batch.cust))] = True
+        if self.lag == 0:  # fills and withdrawal payments happen the same evening
+            changed = has_orders | ((self.withdrawal_due[active] > 0) & (self.withdrawal_row[active] <= end))
+        else:
+            changed = np.zeros(active.size, dtype=bool)
+        keep = flat_row <= np.where(changed, end - 1, end)[flat_cust]
+        self._write_values(active[flat_cust[keep]], flat_row[keep], held[keep], class_vals[keep])
+        if len(batch):
+            fill_row = end[np.searchsorted(active, batch.cust)] + self.lag
+            if self.lag == 0:
+                book.fill(batch, fill_row, self.prices)
+            else:
+                self.pending.append((batch, fill_row))
+        if changed.any():
+            c = active[changed]
+            self._fill_due(c, end[changed])  # withdrawals asked for this evening are paid now
+            self._value_now(c, end[changed])
+        self.cursor[active] = end + 1
+
+    def _write_values(self, cust: np.ndarray, rows: np.ndarray, held: np.ndarray, class_vals: np.ndarray) -> None:
+        j = rows - self.first_row
+        self.values[cust, j] = held + self.book.cash[cust]
+        group = self.group_of[cust]
+        flat = self.class_values.reshape(-1)
+        k = len(CLASSES)
+        for cls in range(k):
+            np.add.at(flat, (group * k + cls) * self.n_days + j, class_vals[:, cls])
+
+    def _value_now(self, cust: np.ndarray, rows: np.ndarray) -> None:
+        """Record the close of `rows` for `cust` from the book as it is now (after a same-evening fill)."""
+        local, fund, shares = self.book.holdings_of(cust)
+        k = len(CLASSES)
+        value = shares * np.nan_to_num(self.prices[rows[local], fund])
+        class_vals = np.bincount(local * k + self.fund_class[fund], weights=value,
+                                 minlength=cust.size * k).reshape(cust.size, k)
+        j = rows - self.first_row
+        self.values[cust, j] = class_vals.sum(axis=1) + self.book.cash[cust]
+        flat = self.class_values.reshape(-1)
+        for cls in range(k):
+            np.add.at(flat, (self.group_of[cust] * k + cls) * self.n_days + j, class_vals[:, cls])
+
+    def _ask_engine(self, active: np.ndarray, s: np.ndarray, w: np.ndarray, ask: np.ndarray, flow_today: np.ndarray,
+                    flat_cust: np.ndarray, flat_row: np.ndarray, class_vals: np.ndarray, held: np.ndarray,
+                    period: _Period) -> tuple[np.ndarray, Orders | None]:
+        """The engine's answers for every evening it would be asked in each stretch; returns, per active
+        customer, the row of its first trade (−1 if none) and the orders of those trades."""
+        settings = self.settings
+        cust_of = active[flat_cust]
+        weights = np.divide(class_vals, held[:, None], out=np.zeros_like(class_vals), where=held[:, None] > 0)
+        gap = np.abs(weights - period.target_classes[cust_of])
         drift = np.maximum(gap.sum(axis=1) / 2.0, gap.max(axis=1))
-        band = self.settings.suggest_band - self.config.drift_margin
-        idle = self.book.cash >= self.settings.min_trade
-        ask = active & ((total > 0) & (drift >= band) | idle | flow_today | (self.withdrawal_due > 0))
-        return np.flatnonzero(ask)
-
-    def _rebalance(self, ask: np.ndarray, row: int, price: np.ndarray, pit: Universe, fund_map: FundMap,
-                   targets: _Targets) -> Orders:
-        cash = self.book.cash[ask]
-        due = self.withdrawal_due[ask]
-        flow = np.where(due > 0, cash - due, np.where(cash >= self.settings.min_trade, cash, 0.0))
-        plan = plan_rebalance(self.book, pit, fund_map, targets, ask, row, self.dates[row], price, self.level,
-                              self.lowest, self.horizon, flow, self.last_review[ask], self.settings)
-        self.last_review[ask] = self.dates[row].to_datetime64().astype("datetime64[D]")
+        cash = self.book.cash[cust_of]
+        due = self.withdrawal_due[cust_of]
+        first_evening = flat_row == s[flat_cust]
+        candidate = ((held > 0) & (drift >= settings.suggest_band - self.config.drift_margin)) | (
+            cash >= settings.min_trade) | (first_evening & (flow_today[flat_cust] | (due > 0)))
+        candidate |= np.isin(flat_row, period.full_ask)
+        candidate &= ask[flat_cust]
+        q = np.flatnonzero(candidate)
+        traded = np.full(active.size, -1, dtype=np.int64)
+        if q.size == 0:
+            return traded, None
+        q_cust, q_row, q_local = cust_of[q], flat_row[q], flat_cust[q]
+        flow = np.where(due[q] > 0, cash[q] - due[q], np.where(cash[q] >= settings.min_trade, cash[q], 0.0))
+        plan = plan_rebalance(self.book, period.pit, period.fund_map, period.targets, q_cust, q_row, self.prices,
+                              self.level, self.lowest, self.horizon, flow, self.last_review[q_cust], settings)
         stats = self.engine_stats
         stats["calls"] += 1
-        stats["asked"] += int(ask.size)
-        names, counts = np.unique(plan.reasons, return_counts=True)
+        stats["questions"] = stats.get("questions", 0) + int(q.size)  # asked, including evenings after a trade
+        # each customer's first trading evening; answers after it are discarded (its book changes)
+        trade_q = plan.trades
+        first_trade = np.full(active.size, NEVER, dtype=np.int64)
+        np.minimum.at(first_trade, q_local[trade_q], q_row[trade_q])
+        used = q_row <= first_trade[q_local]
+        names, counts = np.unique(plan.reasons[used], return_counts=True)
         for name, count in zip(names.tolist(), counts.tolist(), strict=True):
             stats["reasons"][name] = stats["reasons"].get(name, 0) + count
-        stats["trading"] += int(np.unique(plan.orders.cust).size)
-        return plan.orders
+        stats["asked"] += int(used.sum())
+        asked_last = np.full(active.size, -1, dtype=np.int64)
+        np.maximum.at(asked_last, q_local[used], q_row[used])
+        seen = asked_last >= 0
+        self.last_review[active[seen]] = self.day_number[asked_last[seen]].astype("datetime64[D]")
+        chosen = trade_q & (q_row == first_trade[q_local])
+        traded = np.where(first_trade < NEVER, first_trade, -1)
+        stats["trading"] += int(chosen.sum())
+        picked = np.isin(plan.question, np.flatnonzero(chosen))
+        return traded, _take(plan.orders, picked) if picked.any() else None
 
-    def _twin_flows(self, flow_today: np.ndarray, price: np.ndarray) -> Orders | None:
+    # ------------------------------------------------------------------------------------------------
+    # orders that are not the engine's
+    # ------------------------------------------------------------------------------------------------
+
+    def _first_purchases(self, due: np.ndarray, state: ResearchState, rows: np.ndarray) -> Orders:
+        parts = []
+        codes = self.universe.code_index
+        for c, row in zip(due.tolist(), rows.tolist(), strict=True):
+            key = (int(self.level[c]), float(self.horizon[c]), bool(self.lowest[c]), float(self.first_amount[c]))
+            proposal = state.proposals[key]
+            self.shown[c] = proposal.shown
+            fund = np.array([codes[x] for x in proposal.codes], dtype=np.int64)
+            net, fee = np.array(proposal.net, dtype=float), np.array(proposal.fee, dtype=float)
+            m = len(fund)
+            parts.append(Orders(cust=np.full(m, c, dtype=np.int64), fund=fund, sell_value=np.zeros(m),
+                                ref_price=self.prices[row, fund] if m else np.zeros(0), buy_gross=net + fee,
+                                buy_fee=fee, first=np.ones(m, dtype=bool), sell_all=np.zeros(m, dtype=bool)))
+            if m and net.sum() > 0:
+                self.initial_weights[int(c)] = (fund, net / net.sum())
+        return Orders.concat(parts)
+
+    def _twin_orders(self, twins: np.ndarray, rows: np.ndarray) -> Orders | None:
         """Buy-and-hold twins: deposits buy the first proposal's weights, withdrawals sell pro rata."""
-        if not self.config.buy_and_hold:
-            return None
-        twins = np.flatnonzero(flow_today & ~self.is_policy & self.started)
-        if twins.size == 0:
-            return None
         parts = []
         fees, discount = self.book.fees, self.book.discount
-        from advisor.rebalancing import costs
-
-        for c in twins:
+        for c, row in zip(twins.tolist(), rows.tolist(), strict=True):
+            price = self.prices[row]
             due = self.withdrawal_due[c]
             cash = self.book.cash[c]
             if due > 0:
@@ -398,8 +541,7 @@ class _Simulation:
                 value = self.book.positions[c, funds] * price[funds]
                 if need > 0 and value.sum() > 0:
                     share = min(need * 1.02 / value.sum(), 1.0)
-                    sell = value * share
-                    parts.append(Orders(cust=np.full(funds.size, c, np.int64), fund=funds, sell_value=sell,
+                    parts.append(Orders(cust=np.full(funds.size, c, np.int64), fund=funds, sell_value=value * share,
                                         ref_price=price[funds], buy_gross=np.zeros(funds.size),
                                         buy_fee=np.zeros(funds.size), first=np.zeros(funds.size, bool),
                                         sell_all=np.full(funds.size, share >= 1.0)))
@@ -416,14 +558,9 @@ class _Simulation:
                                         first=np.zeros(f.size, bool), sell_all=np.zeros(f.size, bool)))
         return Orders.concat(parts) if parts else None
 
-    def _record(self, j: int, row: int, price: np.ndarray) -> None:
-        cv = self._class_values(price)
-        value = cv.sum(axis=1) + self.book.cash
-        live = self.started | (self.book.cash > 0) | (self.book.ledger.deposits > 0)
-        self.values[:, j] = np.where(live, value, np.nan)
-        for k in range(len(CLASSES)):
-            self.class_values[:, k, j] = np.bincount(self.group_of, weights=cv[:, k], minlength=len(self.groups))
-        self.cash_check = max(self.cash_check, self.book.cash_identity_gap())
+    # ------------------------------------------------------------------------------------------------
+    # result
+    # ------------------------------------------------------------------------------------------------
 
     def _log_research(self, row: int, state: ResearchState) -> None:
         self.research_log.append({"date": self.dates[row].date().isoformat(),
@@ -448,11 +585,16 @@ class _Simulation:
             fc, fd, fa = np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
         groups = self.groups.assign(kind=np.asarray(KINDS, dtype=object)[self.groups["kind"].to_numpy()])
         self.engine_stats["research_cache_hits"] = runner.cache_hits
+        pending = Orders.concat([o for o, _ in self.pending])
         return SimulationResult(
             dates=self.dates[self.rows], customers=frame, values=self.values, flow_cust=fc, flow_day=fd,
             flow_amount=fa, ledger=self.book.ledger, groups=groups, group_of=self.group_of,
             class_values=self.class_values, research=self.research_log, shown=self.shown, engine=self.engine_stats,
             config=self.config, universe_version=self.universe.version, universe_as_of=str(self.universe.as_of),
             cash_check=self.cash_check,
-            extras={"book": self.book, "pending": {row: Orders.concat(b) for row, b in self.pending.items()},
-                    "first_row": self.first_row})
+            extras={"book": self.book, "pending": {self.last_row + 1: pending}, "first_row": self.first_row})
+
+
+def _take(orders: Orders, mask: np.ndarray) -> Orders:
+    return Orders(*(getattr(orders, f)[mask] for f in
+                    ("cust", "fund", "sell_value", "ref_price", "buy_gross", "buy_fee", "first", "sell_all")))

@@ -38,7 +38,7 @@ def drifted(demo_universe):
         fund = np.array([equity[0], bond[0], equity[1], bond[1], equity[0], bond[0], equity[2], bond[0]])
         amount = np.array([0.6, 0.4, 0.9, 0.1, 0.8, 0.2, 0.5, 0.5]) * 100_000 * weight
         book.fill(Orders(cust, fund, np.zeros(8), np.ones(8), amount, np.zeros(8), np.zeros(8, bool),
-                         np.zeros(8, bool)), row, price[row])
+                         np.zeros(8, bool)), row, price)
     level = np.array([2, 4, 4, 4])
     return u, config, state, pit, book, decision, price, level
 
@@ -48,12 +48,12 @@ def test_fees_agree_with_the_engine(drifted):
     book = copy.deepcopy(book)
     customers = np.arange(4)
     cash = book.cash.copy()
-    plan = plan_rebalance(book, pit, FundMap.build(u, pit), _Targets(state, pit, config), customers, row,
-                          u.returns.index[row], price[row], level, np.zeros(4, bool), np.array([2.0, 5, 5, 5]),
+    plan = plan_rebalance(book, pit, FundMap.build(u, pit), _Targets(state, pit, config), customers,
+                          np.full(4, row), price, level, np.zeros(4, bool), np.array([2.0, 5, 5, 5]),
                           cash, np.full(4, np.datetime64("NaT"), "datetime64[D]"), config.rebalance)
     assert len(plan.orders) and set(plan.reasons) & {"trade", "trade_suitability"}
     before = book.ledger.buy_fees + book.ledger.sell_fees
-    book.fill(plan.orders, row, price[row])  # execution lag 0: the prices the engine saw
+    book.fill(plan.orders, row, price)  # execution lag 0: the prices the engine saw
     paid = book.ledger.buy_fees + book.ledger.sell_fees - before
     np.testing.assert_allclose(paid, plan.engine_fees, atol=0.02)  # to two cents per customer
     np.testing.assert_allclose(book.cash, plan.engine_cash, atol=0.02)  # and the cash it planned to leave
@@ -64,21 +64,21 @@ def test_fifo_lots_agree_with_the_engine(drifted):
     book = copy.deepcopy(book)
     fund_map = FundMap.build(u, pit)
     customers = np.arange(4)
-    frame, lots, _ = engine_inputs(book, fund_map, customers, row, price[row], level, np.zeros(4, bool),
-                                   np.array([2.0, 5, 5, 5]), book.cash.copy(),
-                                   np.full(4, np.datetime64("NaT"), "datetime64[D]"))
+    frame, lots, _, _ = engine_inputs(book, fund_map, customers, np.full(4, row), price, level, np.zeros(4, bool),
+                                      np.array([2.0, 5, 5, 5]), book.cash.copy(),
+                                      np.full(4, np.datetime64("NaT"), "datetime64[D]"))
     result = rebalance_batch(pit, frame, lots, targets=_Targets(state, pit, config), as_of=u.returns.index[row].date(),
                              settings=config.rebalance)
     sales = result.trades[result.trades["action"].isin(["sell", "switch_out"])]
     assert len(sales)
-    plan = plan_rebalance(book, pit, fund_map, _Targets(state, pit, config), customers, row, u.returns.index[row],
-                          price[row], level, np.zeros(4, bool), np.array([2.0, 5, 5, 5]), book.cash.copy(),
+    plan = plan_rebalance(book, pit, fund_map, _Targets(state, pit, config), customers, np.full(4, row), price,
+                          level, np.zeros(4, bool), np.array([2.0, 5, 5, 5]), book.cash.copy(),
                           np.full(4, np.datetime64("NaT"), "datetime64[D]"), config.rebalance)
     shares_before = book.lot_shares.copy()
     rows_before, cust_before, fund_before = book.lot_row.copy(), book.lot_cust.copy(), book.lot_fund.copy()
-    book.fill(plan.orders, row, price[row])
+    book.fill(plan.orders, row, price)
     for (cid, code), group in sales.groupby(["customer_id", "code"], observed=True):
-        c, f = int(cid), int(u.code_index[str(code)])
+        c, f = int(cid), int(u.code_index[str(code)])  # the engine's customer ids are the questions' numbers
         engine_dates = sorted({d for dates in group["lot_dates"] for d in dates})
         mine = (cust_before == c) & (fund_before == f)
         after = {(r, f2, c2): s for r, f2, c2, s in zip(book.lot_row, book.lot_fund, book.lot_cust, book.lot_shares,
@@ -86,3 +86,23 @@ def test_fifo_lots_agree_with_the_engine(drifted):
         touched = [u.returns.index[r].date() for r, s in zip(rows_before[mine], shares_before[mine], strict=True)
                    if after.get((r, f, c), 0.0) < s - 1e-9]
         assert sorted(set(touched)) == engine_dates  # the same lots, oldest first
+
+
+def test_several_evenings_in_one_call_are_the_nightly_answers(drifted):
+    """Asking about a customer on several evenings at once gives each evening's own answer."""
+    u, config, state, pit, book, row, price, level = drifted
+    fund_map = FundMap.build(u, pit)
+    targets = _Targets(state, pit, config)
+    nat = np.full(1, np.datetime64("NaT"), "datetime64[D]")
+    days = [row, row + 3, row + 9]
+    together = plan_rebalance(book, pit, fund_map, targets, np.array([1, 1, 1]), np.array(days), price, level,
+                              np.zeros(4, bool), np.array([2.0, 5, 5, 5]), np.zeros(3), np.repeat(nat, 3),
+                              config.rebalance)
+    for q, day in enumerate(days):
+        alone = plan_rebalance(book, pit, fund_map, targets, np.array([1]), np.array([day]), price, level,
+                               np.zeros(4, bool), np.array([2.0, 5, 5, 5]), np.zeros(1), nat, config.rebalance)
+        mine = together.question == q
+        assert together.reasons[q] == alone.reasons[0]
+        np.testing.assert_array_equal(together.orders.fund[mine], alone.orders.fund)
+        np.testing.assert_allclose(together.orders.buy_gross[mine], alone.orders.buy_gross, rtol=1e-12)
+        np.testing.assert_allclose(together.orders.sell_value[mine], alone.orders.sell_value, rtol=1e-12)

@@ -115,3 +115,18 @@ def test_rebalancing_happened_and_twins_never_trade(demo_sim):
     assert len(quiet_twins) == 10
     assert led.sold[quiet_twins].sum() == 0 and led.bought[quiet_twins].sum() == 0
     assert led.trades[quiet_twins].sum() == 0
+
+
+def test_the_book_steps_exactly_as_the_plain_daily_loop(demo_universe, demo_book, demo_flows, demo_sim):
+    """Quiet stretches answered in one engine call give the book a nightly run gives, evening by evening."""
+    from advisor.simulation.config import SimulationConfig
+    from advisor.simulation.simulator import simulate
+
+    end = demo_sim.dates[-1]
+    daily = simulate(demo_universe, demo_book, flows=demo_flows, config=SimulationConfig(lookahead=1), end=end)
+    np.testing.assert_allclose(daily.values, demo_sim.values, rtol=1e-10, equal_nan=True)
+    for name in ("deposits", "withdrawals", "buy_fees", "sell_fees", "bought", "sold", "trades"):
+        np.testing.assert_allclose(getattr(daily.ledger, name), getattr(demo_sim.ledger, name), rtol=1e-10)
+    assert daily.engine["asked"] == demo_sim.engine["asked"]
+    assert daily.engine["reasons"] == demo_sim.engine["reasons"]
+    assert daily.engine["calls"] > 3 * demo_sim.engine["calls"]  # one call an evening against one a stretch
