@@ -3,9 +3,9 @@
 * **Trading days** are the universe's return dates (`universe.returns.index`).
 * **Research dates** (leaderboard, style, holdings, capital market assumptions, models, selection and
   fund targets recomputed point in time): the first trading day after each quarter's holdings
-  disclosure (quarter end + `DISCLOSURE_LAG_DAYS`), plus the first decision day so that the first
-  customers have research. Cadence `quarterly` (default), `semiannual` (after the half-year and annual
-  reports), `yearly` (after the annual report) or `monthly` (every first trading day of a month, plus the
+  disclosure (quarter end + `DISCLOSURE_LAG_DAYS`); the first decisions use the last research date
+  before them. Cadence `quarterly` (default), `semiannual` (after the half-year and annual reports),
+  `yearly` (after the annual report) or `monthly` (every first trading day of a month, plus the
   disclosure days).
 * **Start days**: the first trading day of each month; a customer who starts that day decides the
   evening before (research as of then) and buys at that day's NAV.
@@ -46,20 +46,25 @@ def row_on_or_after(dates: pd.DatetimeIndex, when: pd.Timestamp) -> int:
 
 
 def research_rows(dates: pd.DatetimeIndex, first: int, last: int, cadence: str = "quarterly") -> np.ndarray:
-    """Rows in [first, last] on which research is refreshed (module docstring); `first` always included."""
+    """Research dates for decisions in [first, last] (module docstring): every disclosure day in (first, last],
+    led by the last one on or before `first` (the data's first day when none). The calendar depends only on
+    the dates, never on which customers are simulated, so a customer gets the same research in any book."""
     if cadence not in CADENCES:
         raise BadInputError(f"research cadence must be one of {', '.join(CADENCES)}", details={"field": "cadence"})
-    rows = {int(first)}
-    lo, hi = dates[first], dates[last]
-    for year in range(lo.year - 1, hi.year + 1):
+    rows: set[int] = set()
+    hi = dates[last]
+    for year in range(dates[0].year - 1, hi.year + 1):
         for month in _QUARTER_MONTHS[cadence]:
             q_end = pd.Timestamp(year=year, month=month, day=1) + pd.offsets.MonthEnd(0)
             row = row_on_or_after(dates, q_end + pd.Timedelta(days=DISCLOSURE_LAG_DAYS))
-            if first < row <= last:
+            if row <= last:
                 rows.add(row)
     if cadence == "monthly":
-        rows.update(int(r) for r in first_rows_of_period(dates, "M") if first < r <= last)
-    return np.array(sorted(rows), dtype=np.int64)
+        rows.update(int(r) for r in first_rows_of_period(dates, "M") if r <= last)
+    ordered = np.array(sorted(rows), dtype=np.int64)
+    before = ordered[ordered <= first]
+    lead = int(before[-1]) if before.size else 0
+    return np.concatenate([[lead], ordered[ordered > first]]).astype(np.int64)
 
 
 def review_rows(dates: pd.DatetimeIndex, first: int, last: int, calendar: str) -> np.ndarray:

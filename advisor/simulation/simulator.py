@@ -97,6 +97,18 @@ def _next_silence(valid: np.ndarray, silence_days: int) -> tuple[np.ndarray, np.
     return hit, nxt
 
 
+ENGINE_HISTORY_ROWS = 1_260  # five years: the rebalancing engine reads three (risk weights, 1-year drawdowns)
+
+
+def engine_view(pit: Universe) -> Universe:
+    """The point-in-time universe as the rebalancing engine needs it: funds, fees and the last five years of
+    returns, without disclosures or unit NAVs (values come with the lots; research ran on the full view).
+    The engine's caches keep each period's view alive, so a long run stays small; a test checks that the
+    engine answers the same on this view as on the full one."""
+    return replace(pit, returns=pit.returns.iloc[-ENGINE_HISTORY_ROWS:], holdings=pit.holdings.iloc[:0],
+                   stock_industry=pit.stock_industry.iloc[:0], unit_nav=pd.DataFrame())
+
+
 class _Targets:
     """The rebalancing engine's target provider for one research state (fund codes → weights)."""
 
@@ -235,10 +247,7 @@ class _Simulation:
     def _period(self, first: int, last: int, state: ResearchState, review: np.ndarray) -> _Period:
         pit = point_in_time(self.universe, self.dates[first], min_history_days=self.config.min_history_days,
                             silence_days=self.config.silence_days)
-        # the engine reads funds, returns and fees, not the disclosures or unit NAVs (values come with the lots;
-        # research ran on the full view): dropping them keeps memory low while its caches hold each period's view
-        pit = replace(pit, holdings=pit.holdings.iloc[:0], stock_industry=pit.stock_industry.iloc[:0],
-                      unit_nav=pd.DataFrame())
+        pit = engine_view(pit)
         targets = _Targets(state, pit, self.config)
         full_ask = np.unique(np.concatenate([[first], review[(review >= first) & (review <= last)]]))
         self._log_research(first, state)

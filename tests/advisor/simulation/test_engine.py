@@ -106,3 +106,25 @@ def test_several_evenings_in_one_call_are_the_nightly_answers(drifted):
         np.testing.assert_array_equal(together.orders.fund[mine], alone.orders.fund)
         np.testing.assert_allclose(together.orders.buy_gross[mine], alone.orders.buy_gross, rtol=1e-12)
         np.testing.assert_allclose(together.orders.sell_value[mine], alone.orders.sell_value, rtol=1e-12)
+
+
+def test_the_engine_answers_the_same_on_its_lighter_view(drifted):
+    """The simulator hands the engine a view without disclosures, unit NAVs or returns older than five years;
+    if the engine ever reads more, this fails and `engine_view` must keep it."""
+    from advisor.simulation.simulator import engine_view
+
+    u, config, state, pit, book, row, price, level = drifted
+    light = engine_view(pit)
+    assert len(light.returns) < len(pit.returns) and light.holdings.empty
+    answers = []
+    for view in (pit, light):
+        plan = plan_rebalance(book, view, FundMap.build(u, view), _Targets(state, pit, config), np.arange(4),
+                              np.full(4, row), price, level, np.zeros(4, bool), np.array([2.0, 5, 5, 5]),
+                              book.cash.copy(), np.full(4, np.datetime64("NaT"), "datetime64[D]"), config.rebalance)
+        answers.append(plan)
+    full, lighter = answers
+    assert full.reasons.tolist() == lighter.reasons.tolist()
+    np.testing.assert_array_equal(full.orders.fund, lighter.orders.fund)
+    np.testing.assert_allclose(full.orders.buy_gross, lighter.orders.buy_gross, rtol=1e-12)
+    np.testing.assert_allclose(full.orders.sell_value, lighter.orders.sell_value, rtol=1e-12)
+    np.testing.assert_allclose(full.engine_fees, lighter.engine_fees, rtol=1e-12)

@@ -16,15 +16,18 @@ DATES = pd.bdate_range("2021-01-04", "2022-12-30")
 def test_research_follows_each_quarters_disclosure():
     rows = research_rows(DATES, 10, len(DATES) - 1, "quarterly")
     days = DATES[rows]
-    assert rows[0] == 10  # the first decision day always has research
     for day in days[1:]:
         quarter_end = (day - pd.Timedelta(days=DISCLOSURE_LAG_DAYS)).to_period("Q").end_time.normalize()
-        if day - quarter_end > pd.Timedelta(days=DISCLOSURE_LAG_DAYS):  # the first business day on or after
-            previous = DATES[DATES.get_loc(day) - 1]
-            assert previous < quarter_end + pd.Timedelta(days=DISCLOSURE_LAG_DAYS)
-    assert len(days) == 1 + 8  # 2021-Q1 … 2022-Q3 reports, and 2020-Q4's in January 2021
+        assert day >= quarter_end + pd.Timedelta(days=DISCLOSURE_LAG_DAYS)  # the report is out
+        previous = DATES[DATES.get_loc(day) - 1]
+        assert previous < quarter_end + pd.Timedelta(days=DISCLOSURE_LAG_DAYS)  # the first business day after
+    assert len(days) == 1 + 8 and days[1] == pd.Timestamp("2021-01-21")  # 2020-Q4 … 2022-Q3 reports
+    assert rows[0] == 0  # no report before the first decision in this calendar: research on the data's first day
+    later = research_rows(DATES, 200, len(DATES) - 1, "quarterly")
+    assert DATES[later[0]] == pd.Timestamp("2021-07-21")  # the last research date before row 200 leads
+    assert set(later[1:]) <= set(rows)  # the same calendar whoever is simulated
     yearly = research_rows(DATES, 10, len(DATES) - 1, "yearly")
-    assert set(yearly) <= set(rows) and len(yearly) == 1 + 2
+    assert set(yearly[1:]) <= set(rows) and len(yearly) == 1 + 2  # the 2020 and 2021 annual reports
 
 
 def test_month_starts_and_reviews():

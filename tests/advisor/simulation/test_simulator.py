@@ -130,3 +130,17 @@ def test_the_book_steps_exactly_as_the_plain_daily_loop(demo_universe, demo_book
     assert daily.engine["asked"] == demo_sim.engine["asked"]
     assert daily.engine["reasons"] == demo_sim.engine["reasons"]
     assert daily.engine["calls"] > 3 * demo_sim.engine["calls"]  # one call an evening against one a stretch
+
+
+def test_a_customer_gets_the_same_record_alone_or_in_the_book(demo_universe, demo_book, demo_sim):
+    """Customers do not affect one another: the research calendar, the engine's answers and the fills of
+    a customer are the same whoever else is simulated."""
+    from advisor.simulation.simulator import simulate
+
+    one = demo_book[demo_book["customer_id"] == "C5-5-2024-03"]
+    alone = simulate(demo_universe, one, end=demo_sim.dates[-1])
+    ids = demo_sim.customers["customer_id"].to_numpy()
+    for kind in (0, 1):  # the customer and its buy-and-hold twin
+        mine = alone.values[kind]
+        theirs = demo_sim.values[np.flatnonzero(ids == "C5-5-2024-03")[kind], -len(mine):]
+        np.testing.assert_allclose(mine, theirs, rtol=1e-10, equal_nan=True)
