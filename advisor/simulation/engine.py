@@ -1,7 +1,8 @@
 """The rebalancing engine, called for a slice of the simulated book (its public batch entry point).
 
 The simulator hands `advisor.rebalancing.rebalance_batch` exactly what the nightly job would: the
-customers (level, horizon, cash flow, last review) and their valued lots (purchase date, holding days),
+customers (level, horizon, cash flow — new money or a withdrawal —, idle cash, last review; no monthly
+expenses, so no emergency reserve is kept out) and their valued lots (purchase date, holding days),
 on the point-in-time universe, with the research's fund targets. The engine's plan (per customer and
 fund: yuan to sell, gross yuan to buy) becomes `Orders`; its fee per customer is kept: purchase fees
 are the engine's (switches inside a company included), spread over the customer's purchases in
@@ -59,11 +60,14 @@ class EnginePlan:
 
 def engine_inputs(book: Book, fund_map: FundMap, customers: np.ndarray, rows: np.ndarray, prices: np.ndarray,
                   level: np.ndarray, lowest: np.ndarray, horizon: np.ndarray, cash_flow: np.ndarray,
-                  last_review: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]:
+                  last_review: np.ndarray, cash: np.ndarray | None = None
+                  ) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]:
     """The engine's batch inputs for questions (customer `customers[q]` on the evening of `rows[q]`, valued
     at `prices[rows[q]]`): the customers table (one row per question, id = question number), the valued
     lots (fund positions of the point-in-time universe), and per lot its book position and question.
-    `cash_flow` and `last_review` are per question; `level`, `lowest`, `horizon` per book customer.
+    `cash_flow` (new money > 0, withdrawal < 0), `cash` (idle cash already in the account, counted by the
+    engine in the cash class; default none) and `last_review` are per question; `level`, `lowest`,
+    `horizon` per book customer.
 
     A customer may be asked about several evenings at once (its book unchanged in between): the engine
     answers every question on its own, so this is the nightly run of each of those evenings."""
@@ -92,6 +96,7 @@ def engine_inputs(book: Book, fund_map: FundMap, customers: np.ndarray, rows: np
     frame = pd.DataFrame({
         "customer_id": pd.array(ids, dtype="str"), "risk_level": level[customers],
         "lowest_category": lowest[customers], "horizon_years": horizon[customers], "cash_flow": cash_flow,
+        "cash": np.zeros(len(customers)) if cash is None else np.maximum(np.asarray(cash, dtype=float), 0.0),
         "last_rebalance_date": np.asarray(last_review).astype("datetime64[D]")})
     lots = pd.DataFrame({
         "customer_id": pd.array(ids[question], dtype="str"), "fund_idx": pit_idx, "value": value,
@@ -102,12 +107,12 @@ def engine_inputs(book: Book, fund_map: FundMap, customers: np.ndarray, rows: np
 def plan_rebalance(book: Book, pit: Universe, fund_map: FundMap, targets: TargetFn, customers: np.ndarray,
                    rows: np.ndarray, prices: np.ndarray, level: np.ndarray, lowest: np.ndarray,
                    horizon: np.ndarray, cash_flow: np.ndarray, last_review: np.ndarray,
-                   settings: RebalanceSettings) -> EnginePlan:
+                   settings: RebalanceSettings, cash: np.ndarray | None = None) -> EnginePlan:
     """Ask the engine questions (customer, evening) — see `engine_inputs` — in one batch call."""
     customers = np.asarray(customers, dtype=np.int64)
     rows = np.asarray(rows, dtype=np.int64)
     frame, lots, _, lot_question = engine_inputs(book, fund_map, customers, rows, prices, level, lowest,
-                                                       horizon, cash_flow, last_review)
+                                                       horizon, cash_flow, last_review, cash)
     as_of = pd.Timestamp(book.day_number[int(rows.max())].astype("datetime64[D]")).date()
     core = rebalance_batch(pit, frame, lots, targets=targets, as_of=as_of, settings=settings, frames=False)
     n = len(customers)
@@ -122,7 +127,8 @@ def plan_rebalance(book: Book, pit: Universe, fund_map: FundMap, targets: Target
     # the engine's purchase fees per question: fees − sale fees, where cash = flow + Σ(sell − sale fee − buy)
     held_total = np.bincount(lot_question, weights=lots["value"].to_numpy(), minlength=n)
     flow = np.where(np.abs(cash_flow) < 0.01, 0.0, cash_flow)
-    flow = np.maximum(flow, -held_total)
+    idle = np.zeros(n) if cash is None else np.maximum(np.asarray(cash, dtype=float), 0.0)
+    flow = np.maximum(flow, -(held_total + idle))  # the engine's clip: no more is withdrawn than is there
     sale_fee = flow + np.bincount(pq, weights=sell, minlength=n) - np.bincount(pq, weights=buy, minlength=n) - core.cash
     buy_fee = np.maximum(core.fees - sale_fee, 0.0)
     plain = np.where(buy > 0, costs.buy_fees(pit.fees, pf_pit, buy, discount), 0.0)

@@ -47,8 +47,11 @@ from products.errors import BadInputError
 from products.universe import Universe
 
 KINDS: tuple[str, ...] = ("policy", "buy_and_hold")
+CASH_CLASS = CLASSES.index("cash")
 BUCKET_YEARS: dict[str, float] = {"short": 0.5, "medium": 2.0, "long": 5.0}
 NEVER = np.iinfo(np.int64).max // 4
+WITHDRAWAL_CUSHION = 0.01  # sales paying a withdrawal raise 1% more: they fill at the next NAV, not the evening's
+WITHDRAWAL_TRIES = 2  # further sales raising the rest of a withdrawal its first sales fell short of (NAV moves)
 Progress = Callable[[int, int], None]
 
 
@@ -208,6 +211,8 @@ class _Simulation:
         self.pending: list[tuple[Orders, np.ndarray]] = []  # orders and their fill rows
         self.withdrawal_due = np.zeros(self.n_total)  # asked for, paid when its sales have filled
         self.withdrawal_row = np.full(self.n_total, NEVER, dtype=np.int64)
+        self.withdrawal_tries = np.zeros(self.n_total, dtype=np.int64)  # evenings spent raising the current one
+        self.new_money = np.zeros(self.n_total)  # deposits of the morning, offered to the engine that evening
         self.last_review = np.full(self.n_total, np.datetime64("NaT"), dtype="datetime64[D]")
         self.started = np.zeros(self.n_total, dtype=bool)  # first purchase decided
         self.initial_weights: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # twin → (funds, net weights)
@@ -328,10 +333,12 @@ class _Simulation:
             dep = a > 0
             if dep.any():
                 book.deposit(c[dep], a[dep])
+                np.add.at(self.new_money, c[dep], a[dep])
                 self.flows.append((c[dep], r[dep] - self.first_row, a[dep]))
             if (~dep).any():
                 np.add.at(self.withdrawal_due, c[~dep], -a[~dep])
                 self.withdrawal_row[c[~dep]] = r[~dep] + self.lag
+                self.withdrawal_tries[c[~dep]] = 0
         self.cash_check = max(self.cash_check, book.cash_identity_gap(cust))
         return flow_today
 
@@ -357,11 +364,20 @@ class _Simulation:
                 self.book.fill(Orders.concat(now), np.concatenate(now_rows), self.prices)
         ready = (self.withdrawal_due[cust] > 0) & (self.withdrawal_row[cust] <= rows)
         if ready.any():
-            c = cust[ready]
-            paid = self.book.withdraw(c, self.withdrawal_due[c])
-            self.withdrawal_due[c] = 0.0
-            self.withdrawal_row[c] = NEVER
-            self.flows.append((c, rows[ready] - self.first_row, -paid))
+            c, r = cust[ready], rows[ready]
+            due = self.withdrawal_due[c]
+            # sales fill at the next NAV, not the evening's: when they fetch a little less than asked, the rest
+            # is raised by another sale that evening (twice at most); only then is it a recorded shortfall
+            short = np.maximum(due - np.maximum(self.book.cash[c], 0.0), 0.0)
+            holds = np.zeros(c.size, dtype=bool)
+            local, _, _ = self.book.holdings_of(c)
+            holds[local] = True
+            again = (short > 0.01) & holds & (self.withdrawal_tries[c] < WITHDRAWAL_TRIES) & self.is_policy[c]
+            paid = self.book.withdraw(c, np.where(again, due - short, due))
+            self.withdrawal_due[c] = np.where(again, short, 0.0)
+            self.withdrawal_row[c] = np.where(again, r + self.lag, NEVER)
+            self.withdrawal_tries[c] += again
+            self.flows.append((c, r - self.first_row, -paid))
 
     def _round(self, active: np.ndarray, period: _Period) -> None:
         """One step for every active customer: its morning, then its quiet stretch of evenings up to the
@@ -444,6 +460,7 @@ class _Simulation:
             c = active[changed]
             self._fill_due(c, end[changed])  # withdrawals asked for this evening are paid now
             self._value_now(c, end[changed])
+        self.new_money[active] = 0.0  # offered on its evening; from now on it is the account's balance
         self.cursor[active] = end + 1
 
     def _write_values(self, cust: np.ndarray, rows: np.ndarray, held: np.ndarray, class_vals: np.ndarray) -> None:
@@ -475,14 +492,19 @@ class _Simulation:
         customer, the row of its first trade (−1 if none) and the orders of those trades."""
         settings = self.settings
         cust_of = active[flat_cust]
-        weights = np.divide(class_vals, held[:, None], out=np.zeros_like(class_vals), where=held[:, None] > 0)
+        first_evening = flat_row == s[flat_cust]
+        cash = np.maximum(self.book.cash[cust_of], 0.0)
+        new = np.where(first_evening, np.minimum(self.new_money[cust_of], cash), 0.0)  # the morning's deposits
+        idle = cash - new  # counted by the engine in the cash class, as a real customer's account balance
+        with_cash = class_vals.copy()
+        with_cash[:, CASH_CLASS] += idle
+        total = with_cash.sum(axis=1)
+        weights = np.divide(with_cash, total[:, None], out=np.zeros_like(with_cash), where=total[:, None] > 0)
         gap = np.abs(weights - period.target_classes[cust_of])
         drift = np.maximum(gap.sum(axis=1) / 2.0, gap.max(axis=1))
-        cash = self.book.cash[cust_of]
         due = self.withdrawal_due[cust_of]
-        first_evening = flat_row == s[flat_cust]
-        candidate = ((held > 0) & (drift >= settings.suggest_band - self.config.drift_margin)) | (
-            cash >= settings.min_trade) | (first_evening & (flow_today[flat_cust] | (due > 0)))
+        candidate = ((total > 0) & (drift >= settings.suggest_band - self.config.drift_margin)) | (
+            first_evening & (flow_today[flat_cust] | (due > 0) | (new >= 0.01)))
         candidate |= np.isin(flat_row, period.full_ask)
         candidate &= ask[flat_cust]
         q = np.flatnonzero(candidate)
@@ -490,9 +512,13 @@ class _Simulation:
         if q.size == 0:
             return traded, None
         q_cust, q_row, q_local = cust_of[q], flat_row[q], flat_cust[q]
-        flow = np.where(due[q] > 0, cash[q] - due[q], np.where(cash[q] >= settings.min_trade, cash[q], 0.0))
+        # new money, or the withdrawal asked for (the part sales must raise with a cushion for the next NAV's
+        # move, the rest staying as cash); the account's balance is `cash`
+        raise_ = np.maximum(due[q] - idle[q] - new[q], 0.0)
+        flow = new[q] - due[q] - WITHDRAWAL_CUSHION * raise_
         plan = plan_rebalance(self.book, period.pit, period.fund_map, period.targets, q_cust, q_row, self.prices,
-                              self.level, self.lowest, self.horizon, flow, self.last_review[q_cust], settings)
+                              self.level, self.lowest, self.horizon, flow, self.last_review[q_cust], settings,
+                              cash=idle[q])
         stats = self.engine_stats
         stats["calls"] += 1
         stats["questions"] = stats.get("questions", 0) + int(q.size)  # asked, including evenings after a trade

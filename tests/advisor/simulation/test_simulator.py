@@ -129,7 +129,7 @@ def test_the_book_steps_exactly_as_the_plain_daily_loop(demo_universe, demo_book
         np.testing.assert_allclose(getattr(daily.ledger, name), getattr(demo_sim.ledger, name), rtol=1e-10)
     assert daily.engine["asked"] == demo_sim.engine["asked"]
     assert daily.engine["reasons"] == demo_sim.engine["reasons"]
-    assert daily.engine["calls"] > 3 * demo_sim.engine["calls"]  # one call an evening against one a stretch
+    assert daily.engine["calls"] > demo_sim.engine["calls"]  # one call an evening against one a stretch
 
 
 def test_a_customer_gets_the_same_record_alone_or_in_the_book(demo_universe, demo_book, demo_sim):
