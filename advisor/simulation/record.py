@@ -94,6 +94,21 @@ def walk_forward_record(universe: Universe, level: int, horizon: str, proposal_k
     return dict(found) if found is not None else None
 
 
+def policy_record(universe: Universe, level: object, horizon_years: float, *,
+                  config: Any = None) -> dict[str, Any] | None:
+    """The policy's simulated record for a customer level (C1–C5 or 1–5) and horizon in years — the same
+    figures a proposal's `historical` block shows (annual return, volatility, max drawdown, recovery, span,
+    turnover and fees, labelled simulated) — or None when no grid was run on this data and policy. The public
+    entry for pages and reports; pair it with `history_note(record)` for the zh/en sentence."""
+    from advisor.model_portfolios import horizon_bucket
+    from advisor.proposal import ProposalConfig
+    from risk.levels import parse_customer_level
+
+    lvl = int(parse_customer_level(level, field="level"))
+    key = (config or ProposalConfig()).key()
+    return walk_forward_record(universe, lvl, horizon_bucket(horizon_years), key)
+
+
 def register_records(universe: Universe, proposal_key: tuple, records: dict[str, dict[str, Any]],
                      meta: dict[str, Any] | None = None, persist: bool = True) -> Path | None:
     """Keep `records` ({"C3/medium": {...}}) for this universe and policy; on disk too when `persist`."""

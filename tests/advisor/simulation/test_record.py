@@ -9,7 +9,7 @@ import pytest
 
 from advisor.proposal import ProposalConfig, propose
 from advisor.simulation.backtest import proposal_records
-from advisor.simulation.record import forget_records, register_records, walk_forward_record
+from advisor.simulation.record import forget_records, policy_record, register_records, walk_forward_record
 
 
 @pytest.fixture(autouse=True)
@@ -56,6 +56,21 @@ def test_proposal_shows_the_registered_record_for_its_level_and_horizon(demo_uni
     assert walk_forward_record(demo_universe, 3, "medium", ProposalConfig().key())["annual_return"] == 0.0423
     other = ProposalConfig(small_amount=2_000.0)  # another policy never borrows this record
     assert walk_forward_record(demo_universe, 3, "medium", other.key()) is None
+
+
+def test_pages_look_the_record_up_by_level_and_horizon_in_years(demo_universe):
+    """`policy_record` is what RM pages call: the record a proposal of that level and horizon shows."""
+    records = proposal_records(_payload(800))
+    records["C5/long"] = {**records["C5/long"], "annual_return": 0.071}
+    register_records(demo_universe, ProposalConfig().key(), records, persist=False)
+    assert policy_record(demo_universe, "C5", 8)["annual_return"] == 0.071
+    assert policy_record(demo_universe, 5, 8) == propose(demo_universe, "C5", 100_000, 8).historical
+    assert policy_record(demo_universe, "c2", 0.5)["start"] == records["C2/short"]["start"]
+    assert policy_record(demo_universe, "C3", 2, config=ProposalConfig(small_amount=2_000.0)) is None
+    from products.errors import BadInputError
+
+    with pytest.raises(BadInputError):
+        policy_record(demo_universe, "C9", 2)
 
 
 def test_lookup_adds_no_latency(demo_universe):
