@@ -83,6 +83,22 @@ def _print_table(payload: dict[str, Any]) -> None:
                   "policy over the same span. 模拟业绩，非真实投资业绩。")
 
 
+CHECK_TEXT = {"turnover_above_1x": "turnover {value:.2f}× a year, above 1×",
+              "volatility_over_budget": "volatility {value:.1%} above the level's budget {limit:.1%}",
+              "drawdown_beyond_tolerance": "max drawdown {value:.1%} deeper than the level's tolerance {limit:.1%}",
+              "risk_not_increasing": "{measure} {value:.1%} less risky than {below}'s {limit:.1%} at this horizon"}
+
+
+def _print_checks(findings: list[dict[str, Any]]) -> None:
+    if not findings:
+        console.print("Policy checks: turnover ≤ 1× a year, risk within each level's budget and increasing with "
+                      "the level — all passed.")
+        return
+    console.print(f"[bold]Policy checks: {len(findings)} finding(s)[/bold]")
+    for f in findings:
+        console.print(f"  ⚑ {f['group']}: " + CHECK_TEXT[f["check"]].format(**f))
+
+
 def _print_changes(rows: list[dict[str, Any]]) -> None:
     table = Table(title="相对基线 / versus the baseline (after − before)")
     for col in ("level", "horizon", "return/yr", "vol", "max DD", "turnover/yr", "fees/yr", "trades/yr"):
@@ -182,6 +198,7 @@ def register(app: typer.Typer) -> None:
             print_json(payload)
         else:
             _print_table(payload)
+            _print_checks(payload.get("policy_checks", []))
             if payload.get("vs_baseline"):
                 _print_changes(payload["vs_baseline"])
             timing = payload.get("timing", {})

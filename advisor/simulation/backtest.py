@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -124,7 +125,45 @@ def _payload(universe: Universe, result: SimulationResult, table: pd.DataFrame, 
     payload["checks"] = {"cash_identity_gap": result.cash_check,
                          "liquidated_yuan": float(table["liquidated"].sum()),
                          "withdrawal_shortfall_yuan": float(result.ledger.shortfall.sum())}
+    payload["policy_checks"] = policy_checks(results)
     return payload
+
+
+def policy_checks(results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What an investment committee flags in the grid (one entry per finding, `group` = "C5/5y"):
+
+    * `turnover_above_1x` — one-way turnover above 1× a year (the advisory rules' flag);
+    * `volatility_over_budget` — realized volatility above the level's volatility budget;
+    * `drawdown_beyond_tolerance` — maximum drawdown deeper than the level's drawdown tolerance;
+    * `risk_not_increasing` — at one horizon, a higher level with lower realized volatility or a shallower
+      maximum drawdown than the level below it (levels must order risk)."""
+    found: list[dict[str, Any]] = []
+
+    def flag(check: str, row: dict[str, Any], value: float | None, limit: float | None, **more: Any) -> None:
+        found.append({"check": check, "group": f"{row['level']}/{row['horizon_years']:g}y", "level": row["level"],
+                      "horizon_years": row["horizon_years"], "value": value, "limit": limit, **more})
+
+    for row in results:
+        turnover, vol, dd = row.get("turnover_per_year"), row.get("annual_volatility"), row.get("max_drawdown")
+        if turnover is not None and turnover > 1.0:
+            flag("turnover_above_1x", row, turnover, 1.0)
+        budget, tolerance = row.get("volatility_budget"), row.get("drawdown_tolerance")
+        if vol is not None and budget and vol > budget:
+            flag("volatility_over_budget", row, vol, budget)
+        if dd is not None and tolerance and -dd > tolerance:
+            flag("drawdown_beyond_tolerance", row, dd, -tolerance)
+    by_horizon: dict[float, list[dict[str, Any]]] = {}
+    for row in results:
+        by_horizon.setdefault(float(row["horizon_years"]), []).append(row)
+    for rows in by_horizon.values():
+        rows = sorted(rows, key=lambda r: int(str(r["level"])[1:]))
+        for lower, higher in pairwise(rows):
+            for measure, worse in (("annual_volatility", lambda a, b: b < a - 1e-9),
+                                   ("max_drawdown", lambda a, b: b > a + 1e-9)):
+                a, b = lower.get(measure), higher.get(measure)
+                if a is not None and b is not None and worse(a, b):
+                    flag("risk_not_increasing", higher, b, a, measure=measure, below=lower["level"])
+    return found
 
 
 def _settings(config: SimulationConfig) -> dict[str, Any]:
