@@ -13,9 +13,9 @@ Definitions (docs/simulation.md):
   are not turnover), over average assets, per year. **Fees per year**: all trading fees paid
   (subscription, switch, redemption), in yuan and as a share of average assets; running fees are inside
   the NAV and not counted again. **Trades per year**: orders filled after the first purchase.
-* **Risk budget used**: realized volatility over the level's volatility budget
-  (`advisor.model_portfolios`), and maximum drawdown over the drawdown the level tolerates
-  (`advisor.rebalancing.settings`).
+* **Risk budget used**: realized volatility and maximum drawdown over the level's investment policy
+  (`advisor.model_portfolios.LevelPolicy`: `max_volatility`, `max_drawdown`) — the budget the models are
+  built to, tighter than the rebalancing engine's drawdown alert.
 * **Horizon outcome** of a cohort: its time-weighted return over its stated horizon (annualized when the
   horizon is at least a year), for the cohorts the data covers to the end of their horizon.
 """
@@ -135,15 +135,14 @@ def group_table(result: SimulationResult, customers: pd.DataFrame | None = None,
     comp = np.stack([composite_returns(result, np.flatnonzero(result.group_of == g)) for g in range(len(groups))])
     m = _metrics_frame(comp, result.dates, list(range(len(groups))))
     rows = []
-    model_budget = result.config.proposal.model.budgets
-    tolerance = result.config.rebalance.drawdown_tolerance
+    policies = result.config.proposal.model.policies  # each level's investment policy: its risk budget
     for g, grp in groups.iterrows():
         members = customers[result.group_of == g]
         level = int(grp["level"])
         exposure = float((members["avg_assets"] * members["years"]).sum())
         years = float(members["years"].sum())
-        vol_budget = float(model_budget[level].max_volatility)
-        dd_budget = float(tolerance[level - 1])
+        vol_budget = float(policies[level].max_volatility)
+        dd_budget = float(policies[level].max_drawdown)
         metrics = m.iloc[g]
         horizon = members["horizon_return"].dropna()
         rows.append({
