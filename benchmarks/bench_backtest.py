@@ -1,6 +1,7 @@
 """The walk-forward grid: the simulator's book against a straightforward per-customer daily loop.
 
     python benchmarks/bench_backtest.py [--data ../shared/data] [--workers 2] [--sample 6] [--research-only]
+                                        [--cache DIR]
 
 Side by side in one run, on the real data:
 
@@ -65,6 +66,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--sample", type=int, default=6, help="customers timed in the per-customer daily loop")
     parser.add_argument("--research-only", action="store_true", help="only time one research refresh")
+    parser.add_argument("--cache", default=None, help="research cache to (re)use, e.g. one `advisor backtest "
+                        "--cache` filled; default a fresh one (the first grid run is then cold)")
     args = parser.parse_args()
     print(f"load average before: {load_average()}")
     universe, wall, cpu = timed(lambda: load_universe(args.data))
@@ -88,11 +91,12 @@ def main() -> None:
         return
 
     with tempfile.TemporaryDirectory(prefix="bench-backtest-") as tmp:
-        cache = Path(tmp)
+        cache = Path(args.cache or tmp)
         config = SimulationConfig(workers=args.workers, cache_dir=cache)
         cold, c_wall, c_cpu = timed(lambda: run_backtest(universe, config=config))
         customers = len(cold.result.customers)
-        print(f"grid, cold research ({args.workers} workers): {c_wall:.1f} s wall, {c_cpu:.1f} s CPU — "
+        state = "cold research" if args.cache is None else f"research from {cache} where cached"
+        print(f"grid, {state} ({args.workers} workers): {c_wall:.1f} s wall, {c_cpu:.1f} s CPU — "
               f"{customers:,} customers incl. twins, {cold.payload['grid']['starts']} starts, "
               f"{len(cold.result.dates):,} days; engine {cold.payload['engine']['calls']:,} calls, "
               f"{cold.payload['engine']['asked']:,} evenings answered")
