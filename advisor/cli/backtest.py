@@ -83,20 +83,16 @@ def _print_table(payload: dict[str, Any]) -> None:
                   "policy over the same span. 模拟业绩，非真实投资业绩。")
 
 
-CHECK_TEXT = {"turnover_above_1x": "turnover {value:.2f}× a year, above 1×",
-              "volatility_over_budget": "volatility {value:.1%} above the level's budget {limit:.1%}",
-              "drawdown_beyond_tolerance": "max drawdown {value:.1%} deeper than the level's tolerance {limit:.1%}",
-              "risk_not_increasing": "{measure} {value:.1%} less risky than {below}'s {limit:.1%} at this horizon"}
-
-
 def _print_checks(findings: list[dict[str, Any]]) -> None:
+    from advisor.simulation.markdown import finding_text
+
     if not findings:
         console.print("Policy checks: turnover ≤ 1× a year, risk within each level's budget and increasing with "
                       "the level — all passed.")
         return
     console.print(f"[bold]Policy checks: {len(findings)} finding(s)[/bold]")
     for f in findings:
-        console.print(f"  ⚑ {f['group']}: " + CHECK_TEXT[f["check"]].format(**f))
+        console.print(f"  ⚑ {finding_text(f)}")
 
 
 def _print_changes(rows: list[dict[str, Any]]) -> None:
@@ -142,6 +138,8 @@ def register(app: typer.Typer) -> None:
         baseline: Annotated[Path | None, typer.Option(
             "--baseline", help="a recorded report (e.g. docs/backtest-baseline.json): show before / after")] = None,
         html: Annotated[Path | None, typer.Option("--html", help="write an HTML report with charts")] = None,
+        markdown: Annotated[Path | None, typer.Option(
+            "--markdown", help="write the grid as Markdown tables (as recorded in docs/backtest-results.md)")] = None,
         json_out: JsonFlag = False,
     ) -> None:
         """Replay the advice policy month by month on the data known at each date (out of sample, fees
@@ -190,6 +188,11 @@ def register(app: typer.Typer) -> None:
 
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(json.dumps(to_jsonable(payload), ensure_ascii=False, indent=1), encoding="utf-8")
+        if markdown is not None:
+            from advisor.simulation.markdown import markdown as grid_markdown
+
+            markdown.parent.mkdir(parents=True, exist_ok=True)
+            markdown.write_text(grid_markdown(payload), encoding="utf-8")
         if html is not None:
             from advisor.simulation.report import write_html
 

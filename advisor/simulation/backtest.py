@@ -136,7 +136,9 @@ def policy_checks(results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     * `volatility_over_budget` — realized volatility above the level's volatility budget;
     * `drawdown_beyond_tolerance` — maximum drawdown deeper than the level's drawdown tolerance;
     * `risk_not_increasing` — at one horizon, a higher level with lower realized volatility or a shallower
-      maximum drawdown than the level below it (levels must order risk)."""
+      maximum drawdown than the level below it (levels must order risk);
+    * `risk_falls_with_horizon` — at one level, a longer horizon with lower realized volatility than a
+      shorter one (the models' glide path promises risk never falls as the horizon grows)."""
     found: list[dict[str, Any]] = []
 
     def flag(check: str, row: dict[str, Any], value: float | None, limit: float | None, **more: Any) -> None:
@@ -163,6 +165,16 @@ def policy_checks(results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                 a, b = lower.get(measure), higher.get(measure)
                 if a is not None and b is not None and worse(a, b):
                     flag("risk_not_increasing", higher, b, a, measure=measure, below=lower["level"])
+    by_level: dict[str, list[dict[str, Any]]] = {}
+    for row in results:
+        by_level.setdefault(str(row["level"]), []).append(row)
+    for rows in by_level.values():
+        rows = sorted(rows, key=lambda r: float(r["horizon_years"]))
+        for shorter, longer in pairwise(rows):
+            a, b = shorter.get("annual_volatility"), longer.get("annual_volatility")
+            if a is not None and b is not None and b < a - 1e-9:
+                flag("risk_falls_with_horizon", longer, b, a, measure="annual_volatility",
+                     shorter=f"{shorter['horizon_years']:g}y")
     return found
 
 

@@ -18,7 +18,7 @@ def report(tmp_path_factory) -> tuple[dict, Path]:
     out = tmp_path_factory.mktemp("backtest")
     result = runner.invoke(app, ["backtest", "--start", "2024-04-01", "--end", "2024-08-30", "--levels", "C2,C5",
                                  "--horizons", "0.5,5", "--json", "--html", str(out / "report.html"),
-                                 "--out", str(out / "report.json")])
+                                 "--out", str(out / "report.json"), "--markdown", str(out / "grid.md")])
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout), out
 
@@ -45,6 +45,11 @@ def test_json_report_has_the_grid_and_its_comparisons(report):
     assert json.loads((out / "report.json").read_text(encoding="utf-8"))["span"] == payload["span"]
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "模拟业绩" in page and page.count("<svg") == 3 and "http" not in page.split("<svg")[0]
+    assert isinstance(payload["policy_checks"], list)
+    grid = (out / "grid.md").read_text(encoding="utf-8")  # the tables docs/backtest-results.md records
+    rows = [line for line in grid.splitlines() if line.startswith("| C")]
+    assert len(rows) == 8 and "| C5 | 5y |" in grid  # the grid, then the alternatives, one row per group
+    assert ("No finding" in grid) == (not payload["policy_checks"])
 
 
 def test_short_runs_give_no_proposal_record_and_compare_to_a_baseline(report):

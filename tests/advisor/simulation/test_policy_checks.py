@@ -30,3 +30,9 @@ def test_each_rule_is_flagged_with_its_group_and_numbers():
     assert ("risk_not_increasing", "C5/0.5y", "max_drawdown") not in found  # equal is not "less risky"
     assert not any(f["group"] == "C4/0.5y" for f in found.values())  # horizons are compared apart
     assert len(found) == 4
+
+
+def test_a_longer_horizon_must_not_be_less_risky():
+    rows = [_row(2, 0.5, 0.015, -0.04), _row(2, 2.0, 0.014, -0.04), _row(2, 5.0, 0.02, -0.05)]
+    found = [f for f in policy_checks(rows) if f["check"] == "risk_falls_with_horizon"]
+    assert [(f["group"], f["shorter"], f["value"], f["limit"]) for f in found] == [("C2/2y", "0.5y", 0.014, 0.015)]
