@@ -14,7 +14,12 @@ models, selection, construction, proposals, rebalancing) can run on unchanged. W
 * **Snapshot fields with no date** are neutralised, because the data only knows their value today:
   fund size (`aum_yi`) is unknown (NaN) and the sales status is `open` (unless silent as above).
   Manager tenure is handled by the leaderboard (a manager who started after `t` counts as unknown).
-  Risk ratings and fee schedules are static in the data and used as they are (a documented bias).
+  Fee schedules and shelf ratings are static in the data and used as they are (a documented bias).
+* **Risk ratings known then**: the service's floor from measured risk (`products.risk_rating.
+  apply_risk_floor`: a rating too low for the 3-year volatility is raised) is applied again on the returns
+  up to `t`, so a fund whose volatility was already too high for its rating at `t` is rated as the service
+  would have rated it then. (A rating the data raised for volatility measured after `t` stays raised: the
+  data keeps no rating from before its floor — a conservative bias, listed in docs/simulation.md.)
 
 Everything is a function of the data up to `t` plus the static fund table, so deleting every row
 after `t` from the data gives the same view (tested).
@@ -30,10 +35,12 @@ import pandas as pd
 
 from products.fees import FeeTable
 from products.research.lookthrough import DISCLOSURE_LAG_DAYS
+from products.risk_rating import apply_risk_floor
 from products.universe import Universe
 
 DEFAULT_SILENCE_DAYS = 20  # trading days without a NAV after which a fund counts as gone (longest real gap: 6)
 UNDATED_SNAPSHOT_COLUMNS = ("aum_yi",)
+RATING_WINDOW_ROWS = 800  # the rating floor measures 3 years (756 trading days) of volatility
 
 
 def as_timestamp(value: date | str | pd.Timestamp) -> pd.Timestamp:
@@ -98,6 +105,8 @@ def point_in_time(universe: Universe, as_of: date | str | pd.Timestamp, *, min_h
     for column in UNDATED_SNAPSHOT_COLUMNS:
         if column in funds.columns:
             funds[column] = np.nan
+    if {"risk_level", "fund_type"} <= set(funds.columns) and len(funds):
+        funds, _ = apply_risk_floor(funds, returns.iloc[-RATING_WINDOW_ROWS:, positions], as_of=ts)
     unit_nav = universe.unit_nav
     if unit_nav is not None and not unit_nav.empty:
         unit_nav = unit_nav.loc[:ts].reindex(columns=codes)

@@ -46,3 +46,21 @@ def test_a_fund_that_went_silent_is_closed(demo_universe):
     assert silent_funds(returns).sum() == 1
     before = point_in_time(gone, returns.index[-55])  # 5 silent days: not yet gone
     assert before.funds.loc[code, "status"] == "open"
+
+
+def test_ratings_are_floored_on_the_risk_measured_by_then(demo_universe):
+    """The service raises a rating too low for the fund's 3-year volatility; at a past date it can only
+    have measured the volatility up to that date."""
+    from products.risk_rating import MAX_VOLATILITY_OF_LEVEL, measured_volatility
+
+    funds = demo_universe.funds.copy()
+    funds["risk_level"] = 2  # every fund rated R2 on the shelf: R2 allows up to 12% volatility
+    shelf = dataclasses.replace(demo_universe, funds=funds)
+    for day in ("2021-06-30", "2024-06-28"):
+        pit = point_in_time(shelf, day)
+        vol = measured_volatility(pit.returns, pd.Timestamp(day))
+        too_risky = (vol > MAX_VOLATILITY_OF_LEVEL[2]).reindex(pit.funds.index, fill_value=False).to_numpy()
+        assert too_risky.any() and not too_risky.all()
+        assert (pit.funds["risk_level"].to_numpy()[too_risky] > 2).all()
+        assert (pit.funds["risk_level"].to_numpy()[~too_risky] == 2).all()
+        assert pit.funds.equals(point_in_time(truncated(shelf, day), day).funds)  # nothing later used
