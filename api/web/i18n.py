@@ -203,7 +203,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "record_note": ("按方案比例回测{start}至{end}（{method}）：年化收益{ret}，年化波动{vol}，最大回撤{mdd}。",
                     "Backtest of the proposal's weights from {start} to {end} ({method}): {ret} a year, "
                     "volatility {vol}, max drawdown {mdd}."),
-    "record_method_constant": ("固定比例、每日再平衡", "constant weights, rebalanced daily"),
+    "backtest": ("方案基金回测（样本内）", "Backtest of the proposed funds (in-sample)"),
+    "record_method_constant": ("固定比例、每日再平衡；基金是用同一时期的数据选出的，属样本内回测，并非策略业绩",
+                               "constant weights, rebalanced daily; the funds were chosen on this same period, so "
+                               "it is in-sample, not the strategy's record"),
     "no_record": ("所选基金共同历史不足一年，按监管要求不展示历史表现。",
                   "The funds share less than a year of history; past performance is not shown, as the rules require."),
     "strategy": ("策略", "Strategy"),

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from advisor.simulation.record import history_note
 from api import core, repositories
 from api.models import RiskAssessment
 from api.portfolio_input import customer_row, customers_frame, holding_rows, holdings_frame
@@ -55,7 +56,8 @@ class Review:
     plan: dict[str, Any] | None = None
     proposal: dict[str, Any] | None = None
     proposal_amount: float = 0.0
-    record: Curve | None = None
+    record: Curve | None = None  # constant-weight backtest of the proposed funds (in-sample)
+    simulated: dict[str, str] | None = None  # the policy's simulated record as a zh/en sentence
     tasks: list[dict[str, Any]] = field(default_factory=list)  # open 陪伴 follow-ups (critical alerts)
     alerts: list[dict[str, Any]] = field(default_factory=list)  # the latest 陪伴 alerts sent to the customer
     alerts_total: int = 0
@@ -112,7 +114,11 @@ def build_review(state: AppState, session: Session, customer_id: str, today: dat
     review.proposal = core.propose(universe, level, review.proposal_amount, horizon, None, lowest)
     lines = pd.Series({line["code"]: float(line["weight"]) for line in review.proposal.get("lines", [])},
                       dtype=float)
-    if review.proposal.get("historical") and not lines.empty:
+    # the strategy's record is the policy's walk-forward simulation (the proposal's `historical`, looked up by
+    # advisor.simulation.record.policy_record); the chart beside it is the proposed funds' own constant-weight
+    # backtest, labelled in-sample, never presented as the strategy's record
+    review.simulated = history_note(review.proposal.get("historical")).to_dict()
+    if not lines.empty:
         record = curves.curves(universe, {"strategy": lines})
         review.record = record["strategy"] if record else None
     return review

@@ -70,7 +70,7 @@ def review_charts(review: Review, tr: Translator) -> dict[str, str]:
             {labels[k]: c.drawdown for k, c in review.value_curves.items()}, tr.t("drawdown"))
     if review.record is not None:
         out["record"] = cached_chart(
-            charts.value_and_drawdown, "record", tr.t("record"), review.record.dates,
+            charts.value_and_drawdown, "record", tr.t("backtest"), review.record.dates,
             {tr.t("strategy"): review.record.growth},
             {tr.t("strategy"): review.record.drawdown}, tr.t("drawdown"), colors=(charts.MODEL,))
     return out

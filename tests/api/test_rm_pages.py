@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+import numpy as np
 import pytest
 
 from api.auth import Role
@@ -195,23 +196,40 @@ def test_review_has_every_chart_and_the_policy_record(client, rm, book):
         assert len(re.findall(r'<path [^>]*d="M', svg)) >= 5, name  # drawn, not an empty frame
     text = " ".join(visible(html).parts)
     assert "策略历史模拟表现" in text and "最大回撤" in text and "年化波动" in text
+    assert "样本内" in text  # the funds' own backtest is labelled in-sample, not the strategy's record
 
 
-def test_the_record_shown_is_the_proposals_backtest(client, rm, book, settings):
+def test_the_record_shown_is_the_policys_simulation_beside_the_funds_backtest(client, rm, book, settings):
+    """The strategy's record is the policy's walk-forward simulation (the proposal's `historical`, or the
+    sentence saying there is none yet); the chart is the proposed funds' constant-weight backtest."""
     from datetime import date
 
+    from advisor.proposal import historical_backtest
+    from advisor.simulation.record import history_note
     from api.web.review import build_review
 
     state = client.app.state.advisor
     with state.sessions() as session:
         review = build_review(state, session, book.mixed, date.today())
-    historical = review.proposal["historical"]
-    assert review.record is not None and historical["n_days"] == len(review.record.dates)
+    assert review.simulated == history_note(review.proposal["historical"]).to_dict()
+    html = client.get(f"/rm/clients/{book.mixed}", headers=rm).text
+    assert review.simulated["zh"] in " ".join(visible(html).parts)
+    u = state.universe
+    lines = review.proposal["lines"]
+    direct = historical_backtest(_proposal_context(u), u.index_of([x["code"] for x in lines]),
+                                 np.array([x["weight"] for x in lines]))
+    assert review.record is not None and direct["n_days"] == len(review.record.dates)
     # the chart is drawn from the published line weights (rounded to 6 decimals): agreement to ~1e-6
-    assert review.record.annual_return == pytest.approx(historical["annual_return"], abs=1e-5)
-    assert review.record.annual_volatility == pytest.approx(historical["annual_volatility"], abs=1e-5)
-    assert review.record.max_drawdown == pytest.approx(historical["max_drawdown"], abs=1e-5)
+    assert review.record.annual_return == pytest.approx(direct["annual_return"], abs=1e-5)
+    assert review.record.annual_volatility == pytest.approx(direct["annual_volatility"], abs=1e-5)
+    assert review.record.max_drawdown == pytest.approx(direct["max_drawdown"], abs=1e-5)
     assert (review.record.dates[-1] - review.record.dates[0]).days > 365
+
+
+def _proposal_context(universe):
+    from advisor.proposal import ProposalConfig, _context
+
+    return _context(universe, ProposalConfig())
 
 
 def test_holdings_are_the_after_purchase_returns(client, rm, book):
