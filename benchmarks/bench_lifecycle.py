@@ -118,26 +118,32 @@ class Loop:
         self.unit = universe.unit_nav.reindex(index=universe.returns.index, columns=funds.index).ffill()
         self.total = (1.0 + universe.returns.fillna(0.0)).cumprod()
         self.total = self.total / self.total.iloc[-1] * self.unit.iloc[-1]
+        # every calendar day, priced at the last close on or before it (flows happen on any day)
+        calendar = pd.date_range(self.unit.index[0], pd.Timestamp(AS_OF), freq="D")
+        self.unit_daily = self.unit.reindex(calendar, method="ffill")
+        self.total_daily = self.total.reindex(calendar, method="ffill")
         self.money = set(funds.index[funds["fund_type"].astype(str) == "money_market"])
         self.asset_class = funds["asset_class"].astype(str)
 
     def price(self, code: str) -> pd.Series:
         return self.total[code] if code in self.money else self.unit[code]
 
+    def daily_price(self, code: str) -> pd.Series:
+        return self.total_daily[code] if code in self.money else self.unit_daily[code]
+
     def returns(self, rows: pd.DataFrame) -> dict[str, float]:
         """Daily holdings and values from the customer's ledger; TWR chained day by day; XIRR by brentq."""
         from scipy.optimize import brentq
 
-        days = self.unit.index[self.unit.index <= pd.Timestamp(AS_OF)]
         rows = rows.assign(date=pd.to_datetime(rows["date"]))
-        first = rows["date"].min()
-        days = days[days >= days[days <= first].max()] if (days <= first).any() else days
+        days = self.unit_daily.index[self.unit_daily.index >= rows["date"].min()]
         sign = rows["kind"].map({"subscription": 1, "switch_in": 1, "dividend_reinvest": 1, "redemption": -1,
                                  "switch_out": -1}).fillna(0)
         before = pd.Series(0.0, index=days)
         after = pd.Series(0.0, index=days)
         for code, mine in rows.groupby("code"):
-            px = self.price(code).reindex(days).ffill()
+            # before the first published NAV (a subscription in the launch period) the trade's own price
+            px = self.daily_price(code).reindex(days).fillna(float(mine["nav"].dropna().iloc[0]))
             shares = mine.assign(delta=sign.loc[mine.index] * mine["shares"].fillna(0.0))
             if code in self.money:  # money funds: shares at 1.00 are re-expressed in total-return units
                 shares["delta"] = shares["delta"] * 1.0 / px.reindex(shares["date"]).to_numpy()
@@ -152,7 +158,9 @@ class Loop:
         cash_in, cash_out = by_day(buy, "amount"), by_day(sell | (rows["kind"] == "dividend_cash"), "amount")
         start = (after + fee_in).shift(1)
         ratio = ((before + income - fee_out) / start).where(start > 1e-6, 1.0)
-        twr = float(ratio.prod() - 1.0)
+        # a fee paid on the as-of date itself lowers the last (same-day) period
+        last = float(after.iloc[-1] / (after.iloc[-1] + fee_in.iloc[-1])) if fee_in.iloc[-1] > 0 else 1.0
+        twr = float(ratio.prod() * last - 1.0)
         flows = (cash_out - cash_in)[(cash_in != 0) | (cash_out != 0)]
         t = np.r_[(flows.index - days[0]).days.to_numpy(), (days[-1] - days[0]).days] / 365.0
         cf = np.r_[flows.to_numpy(), after.iloc[-1]]

@@ -93,3 +93,45 @@ def test_rebalancing_texts(demo_universe, book):
     result = rebalance_book(demo_universe, customers, holdings, as_of=demo_universe.as_of)
     texts = chinese_strings(jsonable(result.summary)) + chinese_strings(jsonable(result.trades))
     assert offenders(texts) == {}
+
+
+def test_after_the_purchase_texts(demo_universe, book):
+    """陪伴 messages and RM tasks of a demo book's night, monthly and yearly statements, goal projections and
+    SIP simulations (with target-profit stop and take-profit)."""
+    from datetime import date
+
+    from advisor.lifecycle.book import load_book
+    from advisor.lifecycle.demo import generate_lifecycle
+    from advisor.lifecycle.goals import Goal, project_goal
+    from advisor.lifecycle.nightly import prepare_tables, run_chunk
+    from advisor.lifecycle.sip import plan_from_model, simulate_plan, with_mode
+    from advisor.lifecycle.statements import health_of, parse_period, statement
+
+    as_of = demo_universe.as_of
+    customers, holdings = generate(demo_universe, 300, seed=7, as_of=as_of)
+    extra = generate_lifecycle(demo_universe, customers, holdings, seed=7, as_of=as_of)
+    tables = prepare_tables(demo_universe, customers, as_of=as_of, holdings=holdings, ledger=extra["ledger"],
+                            goals=extra["goals"], plans=extra["sip_plans"], debits=extra["sip_debits"],
+                            preferences=extra["alert_preferences"], fund_events=extra["fund_events"])
+    run = run_chunk(tables, 0, 300).alerts
+    texts = chinese_strings(jsonable(run.outbox.to_dict("records")))
+    texts += chinese_strings(jsonable(run.rm_tasks.to_dict("records")))
+    assert len(run.outbox) > 50
+    frame = customers.to_pandas().head(20)
+    ledger = extra["ledger"][extra["ledger"]["customer_id"].isin(frame["customer_id"])]
+    lifecycle_book = load_book(demo_universe, frame, ledger=ledger, as_of=as_of)
+    periods = [parse_period(f"{as_of.year - 1}-12"), parse_period(str(as_of.year - 1))]
+    for i in range(lifecycle_book.n):
+        for period in periods:
+            texts += chinese_strings(jsonable(statement(lifecycle_book, period, i,
+                                                        health=health_of(lifecycle_book, i, as_of))))
+    for level in (0, 1, 3, 5):
+        goal = Goal.build(target=300_000, years=8, initial=20_000, monthly=1_500, level=max(level, 1),
+                          kind="reserve" if level == 0 else "target")
+        texts += chinese_strings(jsonable(project_goal(demo_universe, goal)))
+    plan = plan_from_model(demo_universe, 3, 1_000)
+    for variant in (plan, with_mode(plan, mode="smart"), with_mode(plan, target_return=0.05, on_target="stop"),
+                    with_mode(plan, target_return=0.05, on_target="take_profit")):
+        texts += chinese_strings(jsonable(simulate_plan(demo_universe, variant, date(as_of.year - 4, 1, 1))))
+    assert len(texts) > 300
+    assert offenders(texts) == {}
