@@ -155,7 +155,10 @@ class Loop:
         by_day = lambda mask, col: rows[mask].groupby("date")[col].sum().reindex(days, fill_value=0.0)  # noqa: E731
         fee_in, fee_out = by_day(buy, "fee"), by_day(sell, "fee")
         income = by_day(rows["kind"].isin(["dividend_cash", "dividend_reinvest"]), "amount")
-        cash_in, cash_out = by_day(buy, "amount"), by_day(sell | (rows["kind"] == "dividend_cash"), "amount")
+        # amount is money at the NAV without fees: a buy pays amount + fee, a sale receives amount − fee
+        rows = rows.assign(cash=np.where(buy, rows["amount"] + rows["fee"], np.where(sell, rows["amount"] - rows["fee"],
+                                                                                      rows["amount"])))
+        cash_in, cash_out = by_day(buy, "cash"), by_day(sell | (rows["kind"] == "dividend_cash"), "cash")
         start = (after + fee_in).shift(1)
         ratio = ((before + income - fee_out) / start).where(start > 1e-6, 1.0)
         # a fee paid on the as-of date itself lowers the last (same-day) period

@@ -64,8 +64,8 @@ def generate_lifecycle(universe: Universe, customers: pa.Table, holdings: pa.Tab
     shares0 = net / nav0
     rate, flat = universe.fees.subscription_rate(fund, net, universe.fee_discount)
     fee = np.round(np.where(np.isnan(flat), net * rate, np.nan_to_num(flat)), 2)
-    gross = np.round(net + fee, 2)
-    parts = [pd.DataFrame({"cust": cust, "date": buy_day, "fund": fund, "kind": 0, "amount": gross, "shares": shares0,
+    parts = [pd.DataFrame({"cust": cust, "date": buy_day, "fund": fund, "kind": 0, "amount": np.round(net, 2),
+                           "shares": shares0,
                            "fee": fee, "nav": nav0, "plan_id": None})]
 
     # dividends of the funds while held (unit-priced funds only; money funds pay in the price)
@@ -99,7 +99,7 @@ def generate_lifecycle(universe: Universe, customers: pa.Table, holdings: pa.Tab
         gross_value = sold * px
         red_fee = np.round(gross_value * universe.fees.redemption_rate(fund[sellers], sell_day - buy_day[sellers]), 2)
         parts.append(pd.DataFrame({"cust": cust[sellers], "date": sell_day, "fund": fund[sellers],
-                                   "kind": KINDS.index("redemption"), "amount": np.round(gross_value - red_fee, 2),
+                                   "kind": KINDS.index("redemption"), "amount": np.round(gross_value, 2),
                                    "shares": sold, "fee": red_fee, "nav": px, "plan_id": None}))
 
     # SIP plans and their debits
@@ -161,8 +161,9 @@ def _plans(rng: np.random.Generator, universe: Universe, prices, cids: np.ndarra
     nav = np.where(money, 1.0, prices.price(UNIT, trade_day, f))
     rate, flat = universe.fees.subscription_rate(f, gross, universe.fee_discount)
     fee = np.round(np.where(np.isnan(flat), gross - gross / (1.0 + rate), np.nan_to_num(flat)), 2)
-    sip = pd.DataFrame({"cust": owners[has][which], "date": trade_day, "fund": f, "kind": 0, "amount": gross,
-                        "shares": (gross - fee) / nav, "fee": fee, "nav": nav, "plan_id": plan_ids[which]})[~failed]
+    sip = pd.DataFrame({"cust": owners[has][which], "date": trade_day, "fund": f, "kind": 0,
+                        "amount": np.round(gross - fee, 2), "shares": (gross - fee) / nav, "fee": fee, "nav": nav,
+                        "plan_id": plan_ids[which]})[~failed]
     plans = pd.DataFrame({"customer_id": cids[owners[has]], "plan_id": plan_ids,
                           "name": np.where(rng.random(k) < 0.5, "养老定投", "月月存"), "amount": amount,
                           "target_return": target, "on_target": on_target, "status": "active",

@@ -4,16 +4,22 @@ Batch format ``ledger`` — one row per confirmed transaction, append-only (Parq
 
 ``customer_id``, ``date`` (the NAV date the transaction was confirmed at), ``code``, ``kind``, and per kind:
 
-=====================  ========================================================  ==================
-kind (or 中文)          amount (yuan)                                              shares
-=====================  ========================================================  ==================
-subscription 申购       gross amount paid, fee included (外扣法)                   shares confirmed
-redemption 赎回         net cash received, after the fee                           shares redeemed
-switch_out 转换转出     net value moved to the other fund, after the fee           shares switched out
-switch_in 转换转入      value arriving from the other fund, before this side's fee shares confirmed
-dividend_cash 现金分红  cash paid                                                  —
-dividend_reinvest 红利再投资  dividend reinvested                                   shares added
-=====================  ========================================================  ==================
+=====================  =====================================================  ==================
+kind (or 中文)          amount (yuan, at the NAV, fees excluded)                shares
+=====================  =====================================================  ==================
+subscription 申购       money invested in the fund (the customer pays amount    shares confirmed
+                        + fee)
+redemption 赎回         money redeemed at the NAV (the customer receives        shares redeemed
+                        amount − fee)
+switch_out 转换转出     value switched out at the NAV (amount − fee moves on)    shares switched out
+switch_in 转换转入      value invested in this fund (amount + fee arrived)      shares confirmed
+dividend_cash 现金分红  cash paid                                              —
+dividend_reinvest 红利再投资  dividend reinvested                               shares added
+=====================  =====================================================  ==================
+
+The money words are the service's one contract (#19): ``amount`` is money at the NAV without fees,
+``fee`` the fee in yuan, ``paid`` = amount + fee the cash a buy costs, ``received`` = amount − fee the
+cash a sale brings.
 
 Optional: ``fee`` (yuan, default 0), ``nav`` (the confirmed unit NAV), ``txn_id`` (unique per customer:
 a repeated id is rejected, so re-sending a feed never double counts), ``plan_id`` (the SIP plan of a
@@ -61,6 +67,7 @@ LEDGER_COLUMNS = ("customer_id", "txn_id", "date", "code", "kind", "amount", "sh
 BUY_KINDS = (SUBSCRIPTION, SWITCH_IN, DIVIDEND_REINVEST)
 SELL_KINDS = (REDEMPTION, SWITCH_OUT)
 SHARE_EPS = 1e-6
+MIN_NAV = 0.0001  # the smallest quoted NAV (four decimals); also keeps amount / nav finite
 
 
 @dataclass
@@ -175,7 +182,7 @@ def read_ledger(source: batch_io.PathOrFrame, universe: Universe, prices: PriceT
         numbers[name] = values
     amount, shares, fee, nav = numbers["amount"], numbers["shares"], numbers["fee"], numbers["nav"]
     fee = np.nan_to_num(fee)
-    rejects.add(nav == 0, "nav", "nav must be positive")
+    rejects.add(nav < MIN_NAV, "nav", f"nav must be at least {MIN_NAV} (NAVs are quoted to four decimals)")
     txn = batch_io._column_text(raw["txn_id"], trim) if "txn_id" in names else pa.nulls(n, pa.string())
     if "plan_id" in names:
         encoded = batch_io._column_text(raw["plan_id"], trim).dictionary_encode()
@@ -188,8 +195,8 @@ def read_ledger(source: batch_io.PathOrFrame, universe: Universe, prices: PriceT
     rejects.add(needs_amount & ~(amount > 0), "amount", "amount must be given and positive for this kind")
     rejects.add(np.isin(kind, (*SELL_KINDS, SWITCH_IN, DIVIDEND_REINVEST)) & np.isnan(amount) & ~(shares > 0),
                 "shares", "give shares or amount")
-    rejects.add(np.isin(kind, (SUBSCRIPTION, SWITCH_IN)) & (fee > np.nan_to_num(amount, nan=np.inf)), "fee",
-                "fee larger than the amount")
+    traded = np.isin(kind, (SUBSCRIPTION, SWITCH_IN, *SELL_KINDS))
+    rejects.add(traded & (fee > np.nan_to_num(amount, nan=np.inf)), "fee", "fee larger than the amount")
     if "txn_id" in names:
         key = pc.binary_join_element_wise(ids, txn, "\x1f")
         first_seen = batch_io.positions_in(key, key)
@@ -225,10 +232,11 @@ def _flows(kind: np.ndarray, amount: np.ndarray, shares: np.ndarray, fee: np.nda
            to_units: np.ndarray) -> tuple[np.ndarray, ...]:
     """Units and yuan flows per row from what the row gives (missing amount or shares derived at `nav`)."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        buy_shares = np.where(np.isfinite(shares), shares, (amount - fee) / nav)
-        buy_amount = np.where(np.isfinite(amount), amount, shares * nav + fee)
-        sell_shares = np.where(np.isfinite(shares), shares, (amount + fee) / nav)
-        sell_amount = np.where(np.isfinite(amount), amount, shares * nav - fee)
+        # amount = money at the NAV, fees excluded: paid = amount + fee on a buy, received = amount − fee
+        buy_shares = np.where(np.isfinite(shares), shares, amount / nav)
+        buy_amount = np.where(np.isfinite(amount), amount, shares * nav) + fee
+        sell_shares = np.where(np.isfinite(shares), shares, amount / nav)
+        sell_amount = np.where(np.isfinite(amount), amount, shares * nav) - fee
         reinvest_amount = np.where(np.isfinite(amount), amount, shares * nav)
         reinvest_shares = np.where(np.isfinite(shares), shares, amount / nav)
     zero = np.zeros(len(kind))

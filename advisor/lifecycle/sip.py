@@ -336,7 +336,8 @@ def simulate_plan(universe: Universe, plan: SipPlan, start: date, end: date | No
                 lots.units.append(bought)
                 lots.cost.append(gross)
                 events.append({"date": date_of(prices.days[r]), "leg": int(leg), "kind": "subscription",
-                               "amount": gross, "fee": fee, "shares": bought, "nav": float(p[r, leg])})
+                               "amount": gross - fee, "fee": fee, "cash": gross, "shares": bought,
+                               "nav": float(p[r, leg])})
         if plan.target_return is not None and cost_basis > 0 and stopped is None:
             gain = float(units @ p[r]) / cost_basis - 1.0
             if gain >= plan.target_return:
@@ -362,8 +363,9 @@ def _redeem_all(lots: _Lots, fees: Any, facts: LegFacts, p: np.ndarray, r: int, 
         value = float(lot_units[mine].sum() * p[r, leg])
         fee = float((lot_units[mine] * p[r, leg] * rate[mine]).sum())
         cash += value - fee
-        events.append({"date": date_of(prices.days[r]), "leg": int(leg), "kind": "redemption", "amount": value - fee,
-                       "fee": fee, "shares": float(lot_units[mine].sum()), "nav": float(p[r, leg])})
+        events.append({"date": date_of(prices.days[r]), "leg": int(leg), "kind": "redemption", "amount": value,
+                       "fee": fee, "cash": value - fee, "shares": float(lot_units[mine].sum()),
+                       "nav": float(p[r, leg])})
     lots.fund.clear()
     lots.row.clear()
     lots.units.clear()
@@ -377,15 +379,15 @@ def _simulation_result(universe: Universe, prices: PriceTable, plan: SipPlan, fa
     frame = pd.DataFrame(events)
     kind = np.where(frame["kind"] == "subscription", 0, 1).astype(np.int8)
     buy = kind == 0
-    amount = frame["amount"].to_numpy(dtype=float)
+    cash = frame["cash"].to_numpy(dtype=float)  # paid on a buy (amount + fee), received on a sale (amount − fee)
     fee = frame["fee"].to_numpy(dtype=float)
     shares = frame["shares"].to_numpy(dtype=float)
     zero = np.zeros(len(frame))
     ev = Events(cust=np.zeros(len(frame), dtype=np.int64), fund=facts.fund[frame["leg"].to_numpy()],
                 day=np.array([day_of(d) for d in frame["date"]], dtype=np.int64), kind=kind,
-                units=np.where(buy, shares, -shares), cash_in=np.where(buy, amount, 0.0),
-                cash_out=np.where(buy, 0.0, amount), fee_in=np.where(buy, fee, 0.0), fee_out=np.where(buy, 0.0, fee),
-                income=zero, cost=np.where(buy, amount, 0.0), mode=np.full(len(frame), TOTAL, dtype=np.int8),
+                units=np.where(buy, shares, -shares), cash_in=np.where(buy, cash, 0.0),
+                cash_out=np.where(buy, 0.0, cash), fee_in=np.where(buy, fee, 0.0), fee_out=np.where(buy, 0.0, fee),
+                income=zero, cost=np.where(buy, cash, 0.0), mode=np.full(len(frame), TOTAL, dtype=np.int8),
                 estimated=np.zeros(len(frame), dtype=bool), row=np.arange(len(frame), dtype=np.int64),
                 plan=np.full(len(frame), -1, dtype=np.int64)).sorted()
     result = compute_returns(ev, 1, prices, end, windows=(Window("inception", None),))
@@ -398,8 +400,8 @@ def _simulation_result(universe: Universe, prices: PriceTable, plan: SipPlan, fa
         "legs": [{"code": leg.code, "name": facts.names[i], "weight": round(leg.weight, 6),
                   "min_sip": float(facts.min_sip[i])} for i, leg in enumerate(plan.legs)],
         "start": str(start), "end": str(end), "debits": debits,
-        "invested": round(float(amount[buy].sum()), 2), "fees": round(float(fee.sum()), 2),
-        "redeemed": round(float(amount[~buy].sum()), 2), "final_value": round(float(c["market_value"]), 2),
+        "invested": round(float(cash[buy].sum()), 2), "fees": round(float(fee.sum()), 2),
+        "redeemed": round(float(cash[~buy].sum()), 2), "final_value": round(float(c["market_value"]), 2),
         "total_gain": round(float(c["total_gain"]), 2), "holding_return": _r(c["holding_return"]),
         "twr": _r(c["twr_inception"]), "twr_annualized": _r(float(annualized(np.array([c["twr_inception"]]),
                                                                             np.array([span]))[0])),
@@ -415,7 +417,9 @@ def _simulation_result(universe: Universe, prices: PriceTable, plan: SipPlan, fa
     out["check"] = {"twr_daily_chain": _r(twr_daily)}
     if include_ledger:
         out["ledger"] = [{"date": str(e["date"]), "code": plan.legs[e["leg"]].code, "kind": e["kind"],
-                          "amount": round(e["amount"], 2), "fee": round(e["fee"], 2), "shares": round(e["shares"], 4),
+                          "amount": round(e["amount"], 2), "fee": round(e["fee"], 2),
+                          ("paid" if e["kind"] == "subscription" else "received"): round(e["cash"], 2),
+                          "shares": round(e["shares"], 4),
                           "nav": round(e["nav"], 4)} for e in events]
     out.update(explain_simulation(out))
     return out
@@ -442,8 +446,8 @@ def _daily_series(prices: PriceTable, facts: LegFacts, frame: pd.DataFrame, star
     fee = frame["fee"].to_numpy(dtype=float)
     fee_in = np.bincount(day_row, weights=np.where(buy, fee, 0.0), minlength=n)
     fee_out = np.bincount(day_row, weights=np.where(buy, 0.0, fee), minlength=n)
-    flow_in = np.bincount(day_row, weights=np.where(buy, frame["amount"], 0.0), minlength=n)
-    flow_out = np.bincount(day_row, weights=np.where(buy, 0.0, frame["amount"]), minlength=n)
+    flow_in = np.bincount(day_row, weights=np.where(buy, frame["cash"], 0.0), minlength=n)
+    flow_out = np.bincount(day_row, weights=np.where(buy, 0.0, frame["cash"]), minlength=n)
     base = np.r_[0.0, (value + fee_in)[:-1]]
     r = np.divide(before - fee_out, base, out=np.ones_like(value), where=base > 1e-9) - 1.0
     index = pd.to_datetime(prices.days[lo:hi].astype("datetime64[D]"))

@@ -133,14 +133,19 @@ def statement(book: LifecycleBook, period: Period, i: int = 0, *, health: dict[s
     total_value = sum(f["end_value"] or 0.0 for f in funds)
     for f in funds:
         f["weight"] = round((f["end_value"] or 0.0) / total_value, 4) if total_value > 0 else None
+    # the money contract: amount at the NAV without fees; paid = amount + fee (buys), received = amount − fee
+    is_reinvest = kind == KINDS.index("dividend_reinvest")
+    paid = events.cash_in
+    received = events.cash_out
+    amount = np.where(paid > 0, paid - events.fee_in, np.where(is_reinvest, events.income, received + events.fee_out))
     transactions = [{"date": str(date_of(d)), "code": str(codes[f]), "name": str(names[f]), "kind": KINDS[k],
-                     "kind_zh": KIND_NAMES_ZH[k], "amount": _money(a), "fee": _money(fe), "estimated": bool(est)}
-                    for d, f, k, a, fe, est in zip(events.day[in_period], events.fund[in_period], kind[in_period],
-                                                   (events.cash_in + events.cash_out + np.where(
-                                                       kind == KINDS.index("dividend_reinvest"), events.income,
-                                                       0.0))[in_period],
-                                                   (events.fee_in + events.fee_out)[in_period],
-                                                   events.estimated[in_period], strict=True)]
+                     "kind_zh": KIND_NAMES_ZH[k], "amount": _money(a), "fee": _money(fe),
+                     "paid": _money(pa_) if pa_ > 0 else None, "received": _money(re_) if re_ > 0 else None,
+                     "estimated": bool(est)}
+                    for d, f, k, a, fe, pa_, re_, est in zip(
+                        events.day[in_period], events.fund[in_period], kind[in_period], amount[in_period],
+                        (events.fee_in + events.fee_out)[in_period], paid[in_period], received[in_period],
+                        events.estimated[in_period], strict=True)]
     allocation = _allocation(book, i, pos)
     out: dict[str, Any] = {
         "customer_id": str(book.customer_id[i]),

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from advisor.lifecycle.ledger import MIN_NAV
 from api.schemas.common import (
     FUND_CODE_PATTERN,
     ID_PATTERN,
@@ -32,10 +33,11 @@ class TransactionIn(StrictModel):
     date: HistoricDate
     code: str = Field(pattern=FUND_CODE_PATTERN)
     kind: TxnKind
-    amount: MoneyOrZero | None = Field(None, description="yuan; meaning per kind (see docs/lifecycle.md)")
+    amount: MoneyOrZero | None = Field(None, description="yuan at the NAV, fees excluded: a buy pays amount + fee, "
+                                       "a sale receives amount − fee (see docs/lifecycle.md)")
     shares: float | None = Field(None, ge=0, le=1e10)
     fee: MoneyOrZero = 0.0
-    nav: float | None = Field(None, gt=0, le=1e6)
+    nav: float | None = Field(None, ge=MIN_NAV, le=1e6)
     plan_id: str | None = Field(None, pattern=ID_PATTERN)
 
     @model_validator(mode="after")

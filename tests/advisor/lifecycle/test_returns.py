@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from advisor.lifecycle.book import load_book
@@ -25,7 +26,8 @@ def returns_of(universe, frame, ids=("a",)):
 
 def test_fees_and_a_partial_redemption_chain_by_hand():
     universe = tiny_universe(NAVS)
-    frame = ledger(("a", "2024-01-02", "100001", "subscription", 1000.0, None, 10.0),
+    # amount = money invested at the NAV; the customer pays amount + fee (1,000 for the first)
+    frame = ledger(("a", "2024-01-02", "100001", "subscription", 990.0, None, 10.0),
                    ("a", "2024-03-01", "100001", "subscription", 1100.0, None, 0.0),
                    ("a", "2024-06-03", "100001", "redemption", None, 500.0, 2.475))
     out, _ = returns_of(universe, frame)
@@ -96,8 +98,8 @@ def test_switch_is_internal_for_the_customer_and_a_flow_for_each_fund():
             "100002": {"2024-01-02": 2.0, "2024-06-03": 2.0, "2025-02-14": 2.2}}
     universe = tiny_universe(navs)
     frame = ledger(("a", "2024-01-02", "100001", "subscription", 1000.0, None, 0.0),
-                   ("a", "2024-06-03", "100001", "switch_out", 594.0, 500.0, 6.0),
-                   ("a", "2024-06-03", "100002", "switch_in", 594.0, None, 4.0))
+                   ("a", "2024-06-03", "100001", "switch_out", 600.0, 500.0, 6.0),  # 594 moves on
+                   ("a", "2024-06-03", "100002", "switch_in", 590.0, None, 4.0))  # 594 arrived, 4 fee
     out, result = returns_of(universe, frame)
     row = out.loc["a"]
     # customer: period 1 ends at 1200 less the switch-out fee; the switch-in fee is lost in period 2
@@ -174,3 +176,71 @@ def test_customers_without_any_event_get_empty_results():
     assert result.customer["market_value"].tolist() == [0.0, 0.0]
     assert np.isnan(result.customer["twr_inception"]).all()
     assert len(result.position["fund"]) == 0
+
+
+def plain_daily_returns(navs: pd.DataFrame, frame: pd.DataFrame, as_of: date) -> dict[str, float]:
+    """The independent reference: every calendar day from the first flow, shares held per fund, values at the
+    last NAV on or before the day, TWR chained day by day (fees in the day they are paid), XIRR by brentq."""
+    days = pd.date_range(pd.Timestamp(frame["date"].min()), pd.Timestamp(as_of), freq="D")
+    px = navs.reindex(navs.index.union(days)).ffill().reindex(days)
+    rows = frame.assign(date=pd.to_datetime(frame["date"]))
+    price = np.array([px.at[d, c] for d, c in zip(rows["date"], rows["code"], strict=True)])
+    buy, sell, cash_div = (rows["kind"] == k for k in ("subscription", "redemption", "dividend_cash"))
+    delta = np.where(buy, rows["amount"] / price, np.where(sell, -rows["shares"], 0.0))
+    received = np.where(sell, rows["shares"].fillna(0.0) * price - rows["fee"], 0.0)
+    paid = np.where(buy, rows["amount"] + rows["fee"], 0.0)
+    held = pd.DataFrame(0.0, index=days, columns=navs.columns)
+    moved = held.copy()
+    for d, c, x in zip(rows["date"], rows["code"], delta, strict=True):
+        moved.at[d, c] += x
+    held = moved.cumsum()
+    after = (held * px).sum(axis=1)
+    before = ((held - moved) * px).sum(axis=1)
+    per_day = lambda values: pd.Series(values, index=rows["date"]).groupby(level=0).sum().reindex(days, fill_value=0.0)  # noqa: E731
+    fee_in, fee_out = per_day(np.where(buy, rows["fee"], 0.0)), per_day(np.where(sell, rows["fee"], 0.0))
+    income = per_day(np.where(cash_div, rows["amount"], 0.0))
+    start = (after + fee_in).shift(1)
+    ratio = ((before + income - fee_out) / start).where(start > 1e-9, 1.0)
+    last = after.iloc[-1] / (after.iloc[-1] + fee_in.iloc[-1])
+    flows = per_day(received + np.where(cash_div, rows["amount"], 0.0) - paid)
+    flows = flows[flows != 0]
+    offsets = [*(flows.index - days[0]).days, (days[-1] - days[0]).days]
+    return {"market_value": float(after.iloc[-1]), "twr": float(ratio.prod() * last - 1.0),
+            "xirr": brentq_xirr(offsets, [*flows.to_numpy(), after.iloc[-1]]),
+            "fees": float(rows["fee"].sum()), "total_gain": float(after.iloc[-1] + flows.sum())}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_ledgers_agree_with_a_plain_day_by_day_computation(seed):
+    """Three funds on a random walk of business days; subscriptions, partial redemptions and cash dividends
+    on any calendar day (weekends too), with fees; the batch engine against `plain_daily_returns`."""
+    rng = np.random.default_rng(seed)
+    days = pd.bdate_range("2024-01-02", "2025-02-14")
+    navs = pd.DataFrame(np.cumprod(1.0 + rng.normal(0.0004, 0.012, (len(days), 3)), axis=0),
+                        index=days, columns=["100001", "100002", "100003"])
+    universe = tiny_universe({c: {d.date().isoformat(): float(v) for d, v in navs[c].items()} for c in navs})
+    rows, held = [], dict.fromkeys(navs.columns, 0.0)
+    for when in sorted(rng.choice(pd.date_range("2024-01-02", "2025-02-14"), 14, replace=False)):
+        code = str(rng.choice(navs.columns))
+        when = pd.Timestamp(when)
+        nav = float(navs[code].asof(when))
+        if held[code] > 0 and rng.random() < 0.3:
+            shares = round(held[code] * float(rng.uniform(0.1, 0.9)), 2)
+            fee = round(shares * nav * 0.005, 2)
+            rows.append(("a", when.date().isoformat(), code, "redemption", None, shares, fee))
+            held[code] -= shares
+        elif held[code] > 0 and rng.random() < 0.2:
+            rows.append(("a", when.date().isoformat(), code, "dividend_cash", round(held[code] * 0.01, 2), None, 0.0))
+        else:
+            amount = round(float(rng.uniform(500, 20_000)), 2)
+            rows.append(("a", when.date().isoformat(), code, "subscription", amount, None, round(amount * 0.0015, 2)))
+            held[code] += amount / nav
+    frame = ledger(*rows)
+    out, _ = returns_of(universe, frame)
+    reference = plain_daily_returns(navs, frame, AS_OF)
+    row = out.loc["a"]
+    assert row["market_value"] == pytest.approx(reference["market_value"], rel=1e-9)
+    assert row["fees"] == pytest.approx(reference["fees"], abs=1e-9)
+    assert row["total_gain"] == pytest.approx(reference["total_gain"], abs=1e-6)
+    assert row["twr_inception"] == pytest.approx(reference["twr"], abs=1e-9)
+    assert row["xirr_inception"] == pytest.approx(reference["xirr"], abs=1e-8)

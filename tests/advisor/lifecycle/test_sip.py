@@ -132,7 +132,8 @@ def test_simulation_ledger_agrees_with_brentq_and_the_daily_chain(demo_universe,
     ledger = result["ledger"]
     start = date.fromisoformat(ledger[0]["date"])
     days = [(date.fromisoformat(r["date"]) - start).days for r in ledger]
-    flows = [-r["amount"] for r in ledger]
+    assert all(r["paid"] == pytest.approx(r["amount"] + r["fee"], abs=0.011) for r in ledger)
+    flows = [-r["paid"] for r in ledger]
     expected = brentq_xirr([*days, (date(2024, 12, 31) - start).days], [*flows, result["final_value"]])
     assert result["xirr"] == pytest.approx(expected, abs=1e-5)
     assert result["volatility"] > 0 and result["max_drawdown"] <= 0
@@ -159,7 +160,8 @@ def test_take_profit_redeems_everything_and_starts_a_new_cycle(demo_universe):
     assert events and all(e["return"] >= 0.10 for e in events)
     first = events[0]
     sells = [r for r in result["ledger"] if r["kind"] == "redemption" and r["date"] == first["date"]]
-    assert sum(r["amount"] for r in sells) == pytest.approx(first["cash"], abs=0.02)
+    assert sum(r["received"] for r in sells) == pytest.approx(first["cash"], abs=0.02)
+    assert all(r["received"] == pytest.approx(r["amount"] - r["fee"], abs=0.011) for r in sells)
     bought_before = sum(r["shares"] for r in result["ledger"] if r["kind"] == "subscription"
                         and r["date"] < first["date"] and r["code"] == sells[0]["code"])
     assert sells[0]["shares"] == pytest.approx(bought_before, rel=1e-6)  # everything held was sold

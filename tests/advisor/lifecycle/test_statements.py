@@ -21,7 +21,7 @@ NAVS = {"100001": {"2025-11-28": 1.00, "2025-12-01": 1.02, "2025-12-15": 1.10, "
 def book():
     universe = tiny_universe(NAVS, distributions={"100001": {"2026-01-15": 0.02}})
     frame = ledger(("a", "2025-11-28", "100001", "subscription", 1000.0, None, 0.0),
-                   ("a", "2025-12-15", "100001", "subscription", 1110.0, None, 10.0),
+                   ("a", "2025-12-15", "100001", "subscription", 1100.0, None, 10.0),  # pays 1,110
                    ("a", "2026-01-15", "100001", "dividend_cash", 40.0, None, 0.0),
                    ("a", "2026-01-30", "100001", "redemption", None, 500.0, 2.80))
     return load_book(universe, customers("a"), ledger=frame, as_of=date(2026, 2, 13))
@@ -36,7 +36,8 @@ def test_december_by_hand(book):
     assert m["gain"] == pytest.approx(2100.0 - 1000.0 - 1110.0)
     assert m["twr"] == pytest.approx(1.10 * (2000 * 1.05) / (1000 * 1.10 + 1110.0) - 1.0, abs=1e-6)
     assert m["xirr"] is None  # a month is not annualized
-    assert [t["kind"] for t in s["transactions"]] == ["subscription"]
+    assert [(t["kind"], t["amount"], t["fee"], t["paid"], t["received"]) for t in s["transactions"]] == \
+        [("subscription", 1100.0, 10.0, 1110.0, None)]
     assert not s["period"]["to_date"]
 
 
@@ -48,6 +49,8 @@ def test_january_counts_the_dividend_and_the_redemption(book):
     assert m["end_value"] == pytest.approx(1500 * 1.12)
     assert m["gain"] == pytest.approx(1500 * 1.12 - 2100.0 + (500 * 1.12 - 2.80) + 40.0)
     assert "现金分红¥40.00" in s["text_zh"] and "取出" in s["text_zh"]
+    sale = next(t for t in s["transactions"] if t["kind"] == "redemption")
+    assert (sale["amount"], sale["fee"], sale["received"], sale["paid"]) == (560.0, 2.8, 557.2, None)
 
 
 def test_the_current_month_runs_to_date_and_agrees_with_the_returns(book):
