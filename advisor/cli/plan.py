@@ -302,7 +302,9 @@ def statement_cmd(
     out.print(f"[bold]{result['title_en']}[/]")
     out.print(result["text_en"])
     for fund in result["funds"]:
-        out.print(f"  {fund['code']} {fund['name']}: ¥{fund['end_value'] or 0:,.2f} (gain ¥{fund['gain'] or 0:,.2f})")
+        gain = fund["gain"] or 0.0
+        out.print(f"  {fund['code']} {fund['name']}: ¥{fund['end_value'] or 0:,.2f} "
+                  f"({'gain' if gain >= 0 else 'loss'} ¥{abs(gain):,.2f})")
 
 
 def register(app: typer.Typer) -> None:

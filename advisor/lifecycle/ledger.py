@@ -87,7 +87,7 @@ class Events:
     fee_in: np.ndarray  # fees on money coming in (subscription, switch-in)
     fee_out: np.ndarray  # fees on money going out (redemption, switch-out)
     income: np.ndarray  # dividends (cash or reinvested)
-    cost: np.ndarray  # cost a buy adds to the position (amount paid, value switched in, dividend reinvested)
+    cost: np.ndarray  # cost a buy adds to the position (paid, value switched in; 0 for reinvested dividends)
     mode: np.ndarray  # int8 price mode of the position
     estimated: np.ndarray  # bool: derived from a lot, not a ledger row
     row: np.ndarray  # int64 source row (-1 for lots)
@@ -251,7 +251,9 @@ def _flows(kind: np.ndarray, amount: np.ndarray, shares: np.ndarray, fee: np.nda
     fee_in = np.where(is_buy, fee, zero)
     fee_out = np.where(is_sell, fee, zero)
     income = np.select([is_reinvest, is_cash_div], [reinvest_amount, amount], 0.0)
-    cost = np.select([is_buy, is_reinvest], [buy_amount, reinvest_amount], 0.0)
+    # reinvested shares cost the customer nothing (the money came out of the fund's own value), so a
+    # reinvestment leaves 持有收益 unchanged, as the lots-only estimate (dividends as reinvested) does
+    cost = np.where(is_buy, buy_amount, 0.0)
     return units, cash_in, cash_out, fee_in, fee_out, income, cost
 
 

@@ -411,8 +411,11 @@ def _simulation_result(universe: Universe, prices: PriceTable, plan: SipPlan, fa
         "profit_events": profit_events,
         "stopped_on": None if stopped is None else str(stopped),
         "monthly_values": _monthly_points(daily),
-        "method": "dividends reinvested (adjusted NAV); subscription fees with the bank discount; FIFO redemption "
-                  "fees; daily returns of the time-weighted index give volatility and drawdown",
+        "method": "debits fill at the NAV of the debit day (the next trading day when it is closed); dividends "
+                  "reinvested (adjusted NAV); subscription fees with the bank discount; FIFO redemption fees by "
+                  "holding period (the fee table every door uses); daily returns of the time-weighted index give "
+                  "volatility and drawdown; the legs are fixed over the whole period (a plan built from a level "
+                  "holds today's model funds, chosen with hindsight, not point in time)",
     }
     out["check"] = {"twr_daily_chain": _r(twr_daily)}
     if include_ledger:

@@ -203,7 +203,7 @@ def health_of(book: LifecycleBook, i: int, end: date) -> dict[str, Any] | None:
 
 
 def _y(x: float | None) -> str:
-    return "—" if x is None else f"¥{x:,.2f}"
+    return "—" if x is None else f"{'-' if x < -0.005 else ''}¥{abs(x):,.2f}"
 
 
 def _p(x: float | None) -> str:
@@ -235,11 +235,12 @@ def explain_statement(s: dict[str, Any], period: Period) -> dict[str, str]:
           + f"The period {'gained' if gain >= 0 else 'lost'} {_y(abs(gain))}, a time-weighted return of "
           f"{_p(m['twr'])}" + (f" (money-weighted {_p(m['xirr'])} a year)" if m["xirr"] is not None else "") + "."]
     if since["first_date"]:
-        zh.append(f"自{since['first_date']}首次投资至期末，累计收益{_y(since['total_gain'])}，期末持有收益"
-                  f"{_y(since['holding_gain'])}。")
-        en.append(f"From your first investment on {since['first_date']} to the end of the period you gained "
-                  f"{_y(since['total_gain'])} in all; what you held at the end was {_y(since['holding_gain'])} above "
-                  "its cost.")
+        total, held = since["total_gain"] or 0.0, since["holding_gain"] or 0.0
+        zh.append(f"自{since['first_date']}首次投资至期末，累计{'收益' if total >= 0 else '亏损'}{_y(abs(total))}，"
+                  f"期末持有{'收益' if held >= 0 else '亏损'}{_y(abs(held))}。")
+        en.append(f"From your first investment on {since['first_date']} to the end of the period you "
+                  f"{'gained' if total >= 0 else 'lost'} {_y(abs(total))} in all; what you held at the end was "
+                  f"{_y(abs(held))} {'above' if held >= 0 else 'below'} its cost.")
     if alloc.get("drift") is not None:
         actual, target = alloc["actual"], alloc["target"]
         gaps = sorted(((abs(actual[c] - target[c]), c) for c in actual), reverse=True)

@@ -205,11 +205,11 @@ class AlertRule(ABC):
 
 
 def yuan(x: float) -> str:
-    return f"¥{x:,.2f}"
+    return f"{'-' if x < -0.005 else ''}¥{abs(x):,.2f}"
 
 
 def yuan0(x: float) -> str:
-    return f"¥{x:,.0f}"
+    return f"{'-' if x < -0.5 else ''}¥{abs(x):,.0f}"
 
 
 def pct(x: float, digits: int = 1) -> str:

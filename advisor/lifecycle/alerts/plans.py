@@ -3,7 +3,7 @@
 * **goal_off_track** — a goal's probability falls below the on-track bar (75%) when it was on track at the
   previous run (or had never been projected): a warning with the advice that closes the gap (a goal is
   the customer's own plan, not a risk for the bank: never an RM task on its own). At most once a month per
-  goal.
+  goal; never for a goal whose date has come (it is due: nothing is left to advise).
 * **profit_target** — a plan with a target-profit rule whose return (value of what the plan bought and
   still holds / its cost − 1, from the ledger rows carrying the plan's id) reached the target: information
   saying what the plan now does (stop debiting, or take profit). Once per plan cycle.
@@ -55,7 +55,9 @@ class GoalOffTrack(AlertRule):
         p = goals["probability"].to_numpy(dtype=float)
         prev = goals["previous_probability"].to_numpy(dtype=float) if "previous_probability" in goals.columns \
             else np.full(len(goals), np.nan)
-        fired = np.flatnonzero((p < self.on_track) & (np.isnan(prev) | (prev >= self.on_track)))
+        # a goal whose date has come has nothing left to advise: it is due, not off track
+        ahead = goals["months"].to_numpy(dtype=float) > 0 if "months" in goals.columns else np.ones(len(goals), bool)
+        fired = np.flatnonzero(ahead & (p < self.on_track) & (np.isnan(prev) | (prev >= self.on_track)))
         month = str(book.as_of)[:7]
         key = (goals["goal_id"].astype("str").to_numpy(object)[fired] + f":{month}").astype(object)
         severity = np.full(len(fired), Severity.WARNING, dtype=np.int8)

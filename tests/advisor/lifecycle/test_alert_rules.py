@@ -14,6 +14,7 @@ from advisor.lifecycle.alerts import AlertBook, default_rules, lifecycle_context
 from advisor.lifecycle.alerts.events import AssessmentExpiring, FundEvent
 from advisor.lifecycle.alerts.plans import GoalOffTrack, ProfitTarget, SipDebitFailed
 from advisor.lifecycle.alerts.portfolio import Drawdown, Drift, NavSwing
+from advisor.lifecycle.goals import goal_simulator, project_many
 from advisor.rebalancing.settings import DEFAULT_DRAWDOWN_TOLERANCE
 
 AS_OF = date(2026, 2, 13)
@@ -107,16 +108,26 @@ def test_assessment_expiring(demo_universe, days, fires):
 
 
 def test_goal_slipping_off_track_comes_with_advice_that_reaches_the_bar(demo_universe):
-    goals = pd.DataFrame({"cust": [0, 0, 0], "goal_id": ["g1", "g2", "g3"], "name": ["养老", "买房", "旅行"],
-                          "target_amount": [900_000.0, 900_000.0, 10_000.0], "target_date": ["2036-02-13"] * 3,
-                          "level_used": [3, 3, 3], "months": [120, 120, 120],
-                          "current_amount": [50_000.0, 50_000.0, 20_000.0], "monthly_contribution": [2_000.0] * 3,
-                          "probability": [0.30, 0.30, 0.99], "previous_probability": [0.80, 0.50, 0.99]})
+    goals = pd.DataFrame({"cust": [0, 0, 0, 0], "goal_id": ["g1", "g2", "g3", "g4"],
+                          "name": ["养老", "买房", "旅行", "活钱"],
+                          "target_amount": [900_000.0, 900_000.0, 10_000.0, 30_000.0],
+                          "target_date": ["2036-02-13"] * 3 + ["2026-01-15"], "level_used": [3, 3, 3, 0],
+                          "months": [120, 120, 120, 0], "current_amount": [50_000.0, 50_000.0, 20_000.0, 1_000.0],
+                          "monthly_contribution": [2_000.0] * 4, "probability": [0.30, 0.30, 0.99, 0.0],
+                          "previous_probability": [0.80, 0.50, 0.99, np.nan]})
     book = book_of(demo_universe, [], goals=goals)
     found, texts = messages(GoalOffTrack(), book)
-    assert found.extra["goal_id"].tolist() == ["g1"]  # g2 was already off track, g3 is fine
+    # g2 was already off track, g3 is fine, g4's date has passed (due: nothing left to advise)
+    assert found.extra["goal_id"].tolist() == ["g1"]
     assert "从80%降至30%" in texts[0].text_zh
-    assert texts[0].details["extra_monthly"] > 0
+    extra, months = texts[0].details["extra_monthly"], texts[0].details["extra_months"]
+    assert extra > 0 and f"{extra:,.2f}" in texts[0].text_zh
+    # the advice reaches the bar: re-simulated with the advised contribution, or the advised extra months
+    sim = goal_simulator(demo_universe)
+    one = lambda m, monthly: project_many(sim, np.array([3]), np.array([m]), np.array([50_000.0]),  # noqa: E731
+                                          np.array([monthly]), np.array([900_000.0]))["probability"][0]
+    assert one(120, 2_000.0 + extra + 0.01) >= GoalOffTrack().on_track
+    assert one(120 + months, 2_000.0) >= GoalOffTrack().on_track > one(120 + months - 1, 2_000.0)
 
 
 def test_profit_target_and_failed_debits(demo_universe):

@@ -89,6 +89,9 @@ def test_a_dividend_counts_as_return_whether_paid_or_reinvested(kind):
     else:
         shares = 1000 + dividend / nav_after
         assert row["market_value"] == pytest.approx(shares * 1.21)
+        # reinvested shares cost nothing: the holding gain is the whole gain, as the customer's app shows it
+        assert row["cost_basis"] == pytest.approx(1000.0)
+        assert row["holding_gain"] == pytest.approx(row["total_gain"]) == pytest.approx(shares * 1.21 - 1000)
         expected = brentq_xirr([0, 409], [-1000.0, shares * 1.21])
     assert row["xirr_inception"] == pytest.approx(expected, abs=1e-9)
 
