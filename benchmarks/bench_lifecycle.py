@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -313,6 +314,8 @@ def main() -> None:
     parser.add_argument("--child-engine", type=Path)
     parser.add_argument("--child-loop", type=Path)
     parser.add_argument("--day", default=str(AS_OF))
+    parser.add_argument("--book", type=Path, default=None,
+                        help="keep the generated book here and reuse it when it is already there")
     args = parser.parse_args()
     if args.child_engine:
         print(json.dumps(run_engine(args.child_engine, args.data, args.workers, args.day)))
@@ -321,11 +324,16 @@ def main() -> None:
         print(json.dumps(run_loop(args.child_loop, args.data, args.sample)))
         return
     with tempfile.TemporaryDirectory(prefix="bench_lifecycle_") as tmp:
-        folder = Path(tmp)
-        t = time.perf_counter()
-        sizes = generate(folder, args.customers, args.data)
-        print(f"generated in {time.perf_counter() - t:.0f}s (not timed): " + ", ".join(
-            f"{k} {v:,}" for k, v in sizes.items()))
+        folder = args.book or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        if args.book and (folder / "fund_events.parquet").exists():
+            print(f"reusing the book in {folder}")
+        else:
+            t = time.perf_counter()
+            sizes = generate(folder, args.customers, args.data)
+            print(f"generated in {time.perf_counter() - t:.0f}s (not timed): " + ", ".join(
+                f"{k} {v:,}" for k, v in sizes.items()))
+        shutil.rmtree(folder / "outbox", ignore_errors=True)  # a reused book starts from an empty outbox
         load_before = os.getloadavg()
         first = child("engine", folder, args.data, ["--workers", str(args.workers), "--day", str(AS_OF)])
         second = child("engine", folder, args.data, ["--workers", str(args.workers), "--day", str(NEXT)])
