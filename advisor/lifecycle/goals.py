@@ -242,7 +242,9 @@ def project_many(sim: GoalSimulator, level: np.ndarray, months: np.ndarray, init
             if advice:
                 need = (target[part, None] - initial[part, None] * a_t) / b_t
                 k = math.ceil(p_star * sim.settings.n_paths) - 1
-                out["required_monthly"][part] = np.maximum(np.partition(need, k, axis=1)[:, k], 0.0)
+                # advice is money a person pays: rounded UP to the cent, so paying it reaches the bar
+                exact = np.maximum(np.partition(need, k, axis=1)[:, k], 0.0)
+                out["required_monthly"][part] = np.ceil(exact * 100.0 * (1.0 + 1e-12)) / 100.0
         if advice:
             out["extra_months"][rows] = _extra_months(a, b, months[rows], initial[rows], monthly[rows],
                                                       target[rows], p_star)
