@@ -219,7 +219,10 @@ def build_outputs(*, universe: Universe, facts, as_of: date, ids: pd.Series, lev
         "value_before": held_total, "value_after": sum_by(pc, after, n), "cash_flow": flow,
         "cash_before": cash, "investable_cash": cash_in, "investable_cash_after": cash_after_in,
         "cash_remainder": np.round(np.where(np.abs(priced.cash) < 1e-6, 0.0, priced.cash), 2),
-        "cash_after": np.round(cash + priced.cash, 2),
+        # a withdrawal the sales cannot cover in full (fees included) pays what there is: the cash never goes
+        # below zero and the rest is reported unpaid (status withdrawal_shortfall)
+        "cash_after": np.round(np.maximum(cash + priced.cash, 0.0), 2),
+        "withdrawal_unpaid": np.round(np.maximum(-(cash + priced.cash), 0.0), 2),
         "buy_amount": buys, "sell_amount": sells, "fee": priced.fees, "short_hold_fee": short_c,
         "cost_bps": np.where(portfolio > 0, priced.fees * 1e4 / scale, 0.0),
         "turnover": turnover, "turnover_capped": capped,

@@ -318,3 +318,15 @@ def test_a_withdrawal_is_paid_in_full_even_beside_a_share_class_switch(universe,
     s, t = result.summary.iloc[0], result.trades
     assert (t["reason"] == "cost_saving").any()
     assert s["reason"] != "withdrawal_shortfall" and s["cash_remainder"] >= -0.01
+
+
+def test_a_withdrawal_larger_than_what_the_sales_raise_leaves_no_negative_cash(universe, targets) -> None:
+    """Selling everything does not cover the sale fees on top: the customer gets what there is, the cash
+    stays at zero (so the plan can be chained) and the unpaid rest is reported."""
+    money = fund_of(universe, asset_class="cash")
+    bond = fund_of(universe, asset_class="bond", level=2)  # above a C1 customer's level, bought today
+    lots = [("x1", money, 200.0, 0), ("x1", bond, 9_800.0, 0)]
+    result = run(universe, targets, [{"customer_id": "x1", "risk_level": "C1", "cash_flow": -9_990.0}], lots)
+    s = result.summary.iloc[0]
+    assert s["fee"] > 10.0 and s["cash_after"] == 0.0
+    assert s["withdrawal_unpaid"] == pytest.approx(9_990.0 - (s["sell_amount"] - s["fee"]), abs=0.02)
