@@ -214,17 +214,24 @@ def rejects_path_for(out: str | Path) -> Path:
     return out.with_name(f"{out.stem}.rejects.parquet")
 
 
-def write_rejects(rejects: pd.DataFrame, path: str | Path) -> Path:
-    """Write `rejects` for people (rows from 1) as Parquet, or CSV when `path` ends in ``.csv``."""
+def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
+    """A batch output: CSV when `path` ends in ``.csv``, else Parquet without pandas' dtype metadata (so list
+    columns such as `lot_dates` read back anywhere); the folder is created."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame = rejects_for_people(rejects if len(rejects) else empty_rejects())
-    frame = frame[REJECT_COLUMNS].astype({"table": "str", "customer_id": "str", "field": "str", "reason": "str"})
     if path.suffix.lower() == ".csv":
         frame.to_csv(path, index=False)
     else:
-        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        pq.write_table(table.replace_schema_metadata(None), path)
     return path
+
+
+def write_rejects(rejects: pd.DataFrame, path: str | Path) -> Path:
+    """Write `rejects` for people (rows from 1) as Parquet, or CSV when `path` ends in ``.csv``."""
+    frame = rejects_for_people(rejects if len(rejects) else empty_rejects())
+    frame = frame[REJECT_COLUMNS].astype({"table": "str", "customer_id": "str", "field": "str", "reason": "str"})
+    return write_table(frame, path)
 
 
 def skip_customers_with_rejected_lots(customers: pd.DataFrame, holding_rejects: pd.DataFrame
@@ -253,18 +260,15 @@ def single_customer_error(rejects: pd.DataFrame) -> BadInputError:
     """The error for a single customer's JSON that the batch would reject (health check and rebalancing
     alike): the first bad holding is named by its place in the list (``holdings[2].code``, counted from 0
     as in every JSON path the API reports), else the customer's field."""
-    lots = rejects[rejects["table"] == "holdings"]
-    if len(lots):
-        first = lots.iloc[0]
-        field = f"holdings[{int(first['row'])}].{first['field']}"
-    else:
-        first = rejects.iloc[0]
-        field = str(first["field"])
-    return BadInputError(f"{field}: {first['reason']}", code="bad_row",
-                         details={"field": field, "rejects": [
-                             {"field": (f"holdings[{int(r['row'])}].{r['field']}" if r["table"] == "holdings"
-                                        else str(r["field"])), "reason": str(r["reason"])}
-                             for r in rejects.to_dict(orient="records")]})
+    def json_field(reject: dict) -> str:
+        return (f"holdings[{int(reject['row'])}].{reject['field']}" if reject["table"] == "holdings"
+                else str(reject["field"]))
+
+    records = rejects.to_dict(orient="records")
+    first = next((r for r in records if r["table"] == "holdings"), records[0])  # a bad lot is named first
+    field = json_field(first)
+    return BadInputError(f"{field}: {first['reason']}", code="bad_row", details={
+        "field": field, "rejects": [{"field": json_field(r), "reason": str(r["reason"])} for r in records]})
 
 
 def empty_rejects() -> pd.DataFrame:

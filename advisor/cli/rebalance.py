@@ -165,12 +165,9 @@ def register(app: typer.Typer) -> None:
         out.parent.mkdir(parents=True, exist_ok=True)
         write_parquet(result.trades, out)
         summary_path = summary or out.with_name(out.stem + "_summary.parquet")
-        if summary_path.suffix.lower() == ".csv":
-            result.summary.to_csv(summary_path, index=False)
-        else:
-            write_parquet(result.summary, summary_path)
-        from advisor.batch_io import rejects_path_for, write_rejects
+        from advisor.batch_io import rejects_path_for, write_rejects, write_table
 
+        write_table(result.summary, summary_path)
         rejects_path = write_rejects(result.rejects, rejects or rejects_path_for(out))
         written = _write_after(result, customers, holdings, positions_out, customers_out, day)
         from advisor.rebalancing.metrics import run_summary
@@ -196,19 +193,11 @@ def register(app: typer.Typer) -> None:
                 console.print(f"  {key}: {path}")
 
 
-def _write_table(frame: pd.DataFrame, path: Path) -> None:
-    from advisor.rebalancing.report import write_parquet
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix.lower() == ".csv":
-        frame.to_csv(path, index=False)
-    else:
-        write_parquet(frame, path)
-
-
 def _write_after(result: Any, customers: Path, holdings: Path, positions_out: Path | None,
                  customers_out: Path | None, day: date) -> dict[str, str]:
     """The holdings and customers after the plan, so plans can be chained (run again on them)."""
+    from advisor.batch_io import write_table
+
     if positions_out is None and customers_out is None:
         return {}
     written: dict[str, str] = {}
@@ -221,7 +210,7 @@ def _write_after(result: Any, customers: Path, holdings: Path, positions_out: Pa
         untouched = raw.loc[~raw["customer_id"].astype("str").isin(planned)]
         untouched = untouched.reindex(columns=list(result.lots_after.columns))
         untouched["purchase_date"] = pd.to_datetime(untouched["purchase_date"], errors="coerce")
-        _write_table(pd.concat([result.lots_after, untouched], ignore_index=True) if len(untouched)
+        write_table(pd.concat([result.lots_after, untouched], ignore_index=True) if len(untouched)
                      else result.lots_after, positions_out)
         written["positions_out"] = str(positions_out)
         customers_out = customers_out or positions_out.with_name(positions_out.stem + "_customers.parquet")
@@ -238,6 +227,6 @@ def _write_after(result: Any, customers: Path, holdings: Path, positions_out: Pa
                 else pd.Series(pd.NaT, index=table.index, dtype="datetime64[ns]"))
         table["last_rebalance_date"] = last.where(~traded.to_numpy(), pd.Timestamp(day))
         table = table.drop(columns=["cash_flow"], errors="ignore")  # the flow has happened
-        _write_table(table, customers_out)
+        write_table(table, customers_out)
         written["customers_out"] = str(customers_out)
     return written
