@@ -18,12 +18,10 @@ from sqlalchemy.orm import Session
 
 from api.clock import business_today, utcnow
 from api.models import (
-    Confirmation,
     Customer,
     Holding,
     MismatchAcknowledgement,
     Proposal,
-    RebalanceConfirmation,
     RebalancePlan,
     RiskAssessment,
     RmAssignment,
@@ -214,27 +212,6 @@ def get_proposal(session: Session, proposal_id: str) -> Proposal | None:
     return session.get(Proposal, proposal_id)
 
 
-def confirmation_of_proposal(session: Session, proposal_id: str) -> Confirmation | None:
-    return session.scalars(select(Confirmation).where(Confirmation.proposal_id == proposal_id)).first()
-
-
-def confirmation_by_key(session: Session, customer_id: str, key: str) -> Confirmation | None:
-    """The customer's confirmation recorded under this Idempotency-Key (keys are scoped per customer)."""
-    return session.scalars(select(Confirmation).where(Confirmation.customer_id == customer_id,
-                                                      Confirmation.idempotency_key == key)).first()
-
-
-def insert_confirmation(session: Session, row: Confirmation) -> bool:
-    """Insert and commit; False when another request already recorded this proposal or key."""
-    session.add(row)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        return False
-    return True
-
-
 # --- rebalancing plans and their confirmations (append-only) -----------------------------------
 
 def latest_plan_version(session: Session, customer_id: str) -> int:
@@ -265,34 +242,6 @@ def get_plan(session: Session, plan_id: str) -> RebalancePlan | None:
 def plans_of(session: Session, customer_id: str, limit: int = 50) -> list[RebalancePlan]:
     return list(session.scalars(select(RebalancePlan).where(RebalancePlan.customer_id == customer_id)
                                 .order_by(RebalancePlan.version.desc()).limit(limit)))
-
-
-def confirmed_plan_ids(session: Session, plan_ids: Sequence[str]) -> set[str]:
-    if not plan_ids:
-        return set()
-    rows = session.execute(select(RebalanceConfirmation.plan_id).where(
-        RebalanceConfirmation.plan_id.in_(list(plan_ids))))
-    return {r[0] for r in rows}
-
-
-def plan_confirmation(session: Session, plan_id: str) -> RebalanceConfirmation | None:
-    return session.scalars(select(RebalanceConfirmation).where(RebalanceConfirmation.plan_id == plan_id)).first()
-
-
-def plan_confirmation_by_key(session: Session, customer_id: str, key: str) -> RebalanceConfirmation | None:
-    return session.scalars(select(RebalanceConfirmation).where(RebalanceConfirmation.customer_id == customer_id,
-                                                               RebalanceConfirmation.idempotency_key == key)).first()
-
-
-def insert_plan_confirmation(session: Session, row: RebalanceConfirmation) -> bool:
-    """Insert and commit; False when another request already recorded this plan or key."""
-    session.add(row)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        return False
-    return True
 
 
 # --- mismatch acknowledgements (append-only) ----------------------------------------------------

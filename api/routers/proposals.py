@@ -3,27 +3,24 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
 
-from fastapi import APIRouter, Header, Response, status
+from fastapi import APIRouter, Response, status
 from sqlalchemy import Connection, Row
 from sqlalchemy.orm import Session
 
 from api import core, repositories
 from api.auth import Principal, act_for_customer, check_customer_access, may_access
 from api.clock import business_today
+from api.confirmations import ConfirmationDoor, IdempotencyKey, recheck_suitability, record_once, recorded_answer
 from api.deps import AssistedSession, Caller, DbSession, State
 from api.errors import ApiError, responses
 from api.models import Confirmation, Proposal
 from api.schemas.common import CustomerId, ProposalId
 from api.schemas.proposals import ConfirmationOut, OrderInstruction, ProposalIn, ProposalOut
-from risk.suitability import check_at_confirmation
 
 router = APIRouter(prefix="/v1", tags=["proposals"])
+PROPOSAL_CONFIRMATIONS = ConfirmationDoor(model=Confirmation, target_field="proposal_id", noun="proposal")
 
-IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=8, max_length=128,
-                                       pattern=r"^[A-Za-z0-9_.:\-]+$",
-                                       description="client-chosen key; retries with it return the first answer")]
 
 
 def valid_assessment(db: Session | Connection, customer_id: str) -> Row:
@@ -91,7 +88,7 @@ def load_proposal(session: Session, caller: Principal, proposal_id: str) -> Prop
             summary="A stored proposal and whether it is open, expired or confirmed")
 def get_proposal(proposal_id: ProposalId, session: DbSession, caller: Caller) -> ProposalOut:
     row = load_proposal(session, caller, proposal_id)
-    return proposal_out(row, confirmed=repositories.confirmation_of_proposal(session, row.id) is not None)
+    return proposal_out(row, confirmed=PROPOSAL_CONFIRMATIONS.of_target(session, row.id) is not None)
 
 
 def order_instructions(row: Proposal, confirmation_id: str) -> list[dict]:
@@ -114,32 +111,6 @@ def confirmation_out(row: Confirmation, replayed: bool) -> ConfirmationOut:
                            orders=[OrderInstruction(**o) for o in row.orders])
 
 
-def replay(existing: Confirmation, proposal_id: str, response: Response) -> ConfirmationOut:
-    if existing.proposal_id != proposal_id:
-        raise ApiError(422, "idempotency_key_reused", "this Idempotency-Key was already used for another proposal",
-                       {"field": "header.Idempotency-Key"})
-    response.status_code = status.HTTP_200_OK
-    response.headers["Idempotent-Replayed"] = "true"
-    return confirmation_out(existing, replayed=True)
-
-
-def recorded_answer(session: Session, row: Proposal, key: str, response: Response) -> ConfirmationOut | None:
-    """The answer when this proposal or this customer's key is already recorded (a retry, or a different
-    key: 409). Keys are scoped per customer: another customer's use of the same key is invisible here."""
-    proposal_id = row.id
-    existing = repositories.confirmation_by_key(session, row.customer_id, key)
-    if existing is not None:
-        return replay(existing, proposal_id, response)
-    other = repositories.confirmation_of_proposal(session, proposal_id)
-    if other is None:
-        return None
-    if other.idempotency_key == key:  # committed by a racing retry between the two reads
-        return replay(other, proposal_id, response)
-    raise ApiError(409, "proposal_already_confirmed",
-                   "this proposal was already confirmed with another Idempotency-Key",
-                   {"proposal_id": proposal_id, "confirmation_id": other.id})
-
-
 @router.post("/proposals/{proposal_id}/confirm", response_model=ConfirmationOut,
              status_code=status.HTTP_201_CREATED,
              responses={200: {"model": ConfirmationOut, "description": "retry: the recorded confirmation"},
@@ -150,7 +121,8 @@ def confirm_proposal(proposal_id: ProposalId, idempotency_key: IdempotencyKey, r
                      ) -> ConfirmationOut:
     row = load_proposal(session, caller, proposal_id)
     act = act_for_customer(session, caller, row.customer_id, assisted_session, "confirm orders")
-    answer = recorded_answer(session, row, idempotency_key, response)
+    answer = recorded_answer(session, PROPOSAL_CONFIRMATIONS, row.id, row.customer_id, idempotency_key, response,
+                             confirmation_out)
     if answer is not None:
         return answer
     if repositories.as_utc(row.expires_at) <= repositories.utcnow():
@@ -160,25 +132,13 @@ def confirm_proposal(proposal_id: ProposalId, idempotency_key: IdempotencyKey, r
     if not lines:
         raise ApiError(409, "proposal_empty", "the proposal has no fund to buy, so there is nothing to confirm "
                        "(方案中没有可购买的基金)", {"proposal_id": proposal_id})
-    codes = [str(line["code"]) for line in lines]
-    levels = core.execution_levels(state.universe, codes, [line.get("risk_level") for line in lines])
-    current = repositories.current_assessment(session, row.customer_id)
-    check_at_confirmation(basis_assessment_id=row.assessment_id, current_assessment_id=current and current.id,
-                          customer_level=current.level if current else 1,
-                          lowest_category=bool(current.lowest_category) if current else True,
-                          expires_on=current.expires_on if current else None, product_levels=levels,
-                          today=business_today(), codes=codes)
+    recheck_suitability(session, state.universe, row.customer_id, row.assessment_id,
+                        [str(line["code"]) for line in lines], [line.get("risk_level") for line in lines],
+                        business_today())
     confirmation_id = repositories.new_id()
     record = Confirmation(id=confirmation_id, proposal_id=row.id, idempotency_key=idempotency_key,
                           customer_id=row.customer_id, universe_version=row.universe_version,
                           model_version=row.model_version, questionnaire_version=row.questionnaire_version,
                           orders=order_instructions(row, confirmation_id), created_by_role=str(caller.role),
                           created_by=caller.sub, created_at=repositories.utcnow(), **act.columns())
-    if repositories.insert_confirmation(session, record):
-        return confirmation_out(record, replayed=False)
-    # lost a race: the database's unique constraints kept the first; answer with it
-    answer = recorded_answer(session, row, idempotency_key, response)
-    if answer is None:
-        raise ApiError(409, "conflict", "the confirmation conflicted with a concurrent request; retry",
-                       {"proposal_id": proposal_id})
-    return answer
+    return record_once(session, PROPOSAL_CONFIRMATIONS, record, idempotency_key, response, confirmation_out)

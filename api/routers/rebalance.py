@@ -12,14 +12,14 @@ check_at_confirmation`, the rule proposal confirmations use) and every fund to b
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
 
-from fastapi import APIRouter, Header, Response, status
+from fastapi import APIRouter, Response, status
 from sqlalchemy.orm import Session
 
 from api import core, repositories
 from api.auth import Principal, act_for_customer, check_customer_access, may_access
 from api.clock import business_today
+from api.confirmations import ConfirmationDoor, IdempotencyKey, recheck_suitability, record_once, recorded_answer
 from api.deps import AssistedSession, Caller, DbSession, State
 from api.errors import ApiError, responses
 from api.models import RebalanceConfirmation, RebalancePlan
@@ -28,13 +28,10 @@ from api.routers.proposals import valid_assessment
 from api.schemas.common import CustomerId, PlanId
 from api.schemas.portfolio import RebalanceIn
 from api.schemas.rebalance import RebalanceConfirmationOut, RebalanceOrder, RebalancePlanOut, RebalancePlansOut
-from risk.suitability import check_at_confirmation
 
 router = APIRouter(prefix="/v1", tags=["rebalancing"])
 
-IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=8, max_length=128,
-                                       pattern=r"^[A-Za-z0-9_.:\-]+$",
-                                       description="client-chosen key; retries with it return the first answer")]
+PLAN_CONFIRMATIONS = ConfirmationDoor(model=RebalanceConfirmation, target_field="plan_id", noun="plan")
 BUY_ACTIONS = ("buy", "switch_in")
 
 
@@ -93,7 +90,7 @@ def load_plan(session: Session, caller: Principal, plan_id: str) -> RebalancePla
             summary="A stored rebalancing plan and whether it is open, expired, superseded or confirmed")
 def get_plan(plan_id: PlanId, session: DbSession, caller: Caller) -> RebalancePlanOut:
     row = load_plan(session, caller, plan_id)
-    confirmed = repositories.plan_confirmation(session, row.id) is not None
+    confirmed = PLAN_CONFIRMATIONS.of_target(session, row.id) is not None
     return plan_out(row, confirmed, repositories.latest_plan_version(session, row.customer_id))
 
 
@@ -102,7 +99,7 @@ def get_plan(plan_id: PlanId, session: DbSession, caller: Caller) -> RebalancePl
 def list_plans(customer_id: CustomerId, session: DbSession, caller: Caller) -> RebalancePlansOut:
     check_customer_access(session, caller, customer_id)
     rows = repositories.plans_of(session, customer_id)
-    confirmed = repositories.confirmed_plan_ids(session, [r.id for r in rows])
+    confirmed = PLAN_CONFIRMATIONS.confirmed_ids(session, [r.id for r in rows])
     newest = rows[0].version if rows else 0
     return RebalancePlansOut(customer_id=customer_id, items=[plan_out(r, r.id in confirmed, newest) for r in rows])
 
@@ -114,30 +111,6 @@ def confirmation_out(row: RebalanceConfirmation, replayed: bool) -> RebalanceCon
                                     created_by_role=row.created_by_role, acting_capacity=row.acting_capacity,
                                     assisted_session_id=row.assisted_session_id, replayed=replayed,
                                     orders=[RebalanceOrder(**o) for o in row.orders])
-
-
-def _replay(existing: RebalanceConfirmation, plan_id: str, response: Response) -> RebalanceConfirmationOut:
-    if existing.plan_id != plan_id:
-        raise ApiError(422, "idempotency_key_reused", "this Idempotency-Key was already used for another plan",
-                       {"field": "header.Idempotency-Key"})
-    response.status_code = status.HTTP_200_OK
-    response.headers["Idempotent-Replayed"] = "true"
-    return confirmation_out(existing, replayed=True)
-
-
-def recorded_answer(session: Session, row: RebalancePlan, key: str, response: Response
-                    ) -> RebalanceConfirmationOut | None:
-    """The answer when this plan or this key is already recorded (a retry; another key: 409)."""
-    existing = repositories.plan_confirmation_by_key(session, row.customer_id, key)
-    if existing is not None:
-        return _replay(existing, row.id, response)
-    other = repositories.plan_confirmation(session, row.id)
-    if other is None:
-        return None
-    if other.idempotency_key == key:
-        return _replay(other, row.id, response)
-    raise ApiError(409, "plan_already_confirmed", "this plan was already confirmed with another Idempotency-Key",
-                   {"plan_id": row.id, "confirmation_id": other.id})
 
 
 def executable(session: Session, state, row: RebalancePlan) -> list[dict]:
@@ -156,14 +129,8 @@ def executable(session: Session, state, row: RebalancePlan) -> list[dict]:
         raise ApiError(409, "plan_empty", "the plan has no trade, so there is nothing to confirm (本方案无需调仓)",
                        {"plan_id": row.id, "reason": (row.body.get("reason") or {}).get("code")})
     buys = [t for t in trades if t.get("action") in BUY_ACTIONS]
-    codes = [str(t["code"]) for t in buys]
-    levels = core.execution_levels(state.universe, codes, [t.get("fund_risk_level") for t in buys])
-    current = repositories.current_assessment(session, row.customer_id)
-    check_at_confirmation(basis_assessment_id=row.assessment_id, current_assessment_id=current and current.id,
-                          customer_level=current.level if current else 1,
-                          lowest_category=bool(current.lowest_category) if current else True,
-                          expires_on=current.expires_on if current else None, product_levels=levels,
-                          today=business_today(), codes=codes)
+    recheck_suitability(session, state.universe, row.customer_id, row.assessment_id,
+                        [str(t["code"]) for t in buys], [t.get("fund_risk_level") for t in buys], business_today())
     return trades
 
 
@@ -177,7 +144,8 @@ def confirm_plan(plan_id: PlanId, idempotency_key: IdempotencyKey, response: Res
                  ) -> RebalanceConfirmationOut:
     row = load_plan(session, caller, plan_id)
     act = act_for_customer(session, caller, row.customer_id, assisted_session, "confirm orders")
-    answer = recorded_answer(session, row, idempotency_key, response)
+    answer = recorded_answer(session, PLAN_CONFIRMATIONS, row.id, row.customer_id, idempotency_key, response,
+                             confirmation_out)
     if answer is not None:
         return answer
     trades = executable(session, state, row)
@@ -188,10 +156,4 @@ def confirm_plan(plan_id: PlanId, idempotency_key: IdempotencyKey, response: Res
                                    universe_version=row.universe_version, orders=orders,
                                    created_by_role=str(caller.role), created_by=caller.sub,
                                    created_at=repositories.utcnow(), **act.columns())
-    if repositories.insert_plan_confirmation(session, record):
-        return confirmation_out(record, replayed=False)
-    answer = recorded_answer(session, row, idempotency_key, response)  # lost a race: the first one stands
-    if answer is None:
-        raise ApiError(409, "conflict", "the confirmation conflicted with a concurrent request; retry",
-                       {"plan_id": plan_id})
-    return answer
+    return record_once(session, PLAN_CONFIRMATIONS, record, idempotency_key, response, confirmation_out)
