@@ -56,6 +56,14 @@ class ConfirmationDoor:
         return {r[0] for r in session.execute(select(column).where(column.in_(list(target_ids))))}
 
 
+def record_fields(row, replayed: bool) -> dict[str, Any]:
+    """The fields every confirmation answer carries (`api.schemas.proposals.ConfirmationRecordOut`)."""
+    return {"id": row.id, "customer_id": row.customer_id, "idempotency_key": row.idempotency_key,
+            "created_at": repositories.as_utc(row.created_at), "created_by": row.created_by,
+            "created_by_role": row.created_by_role, "acting_capacity": row.acting_capacity,
+            "assisted_session_id": row.assisted_session_id, "replayed": replayed}
+
+
 def recorded_answer(session: Session, door: ConfirmationDoor, target_id: str, customer_id: str, key: str,
                     response: Response, render: Callable[[Any, bool], Out]) -> Out | None:
     """The answer when this target or this customer's key is already recorded (a retry, or a different key:

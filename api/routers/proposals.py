@@ -11,7 +11,14 @@ from sqlalchemy.orm import Session
 from api import core, repositories
 from api.auth import Principal, act_for_customer, check_customer_access, may_access
 from api.clock import business_today
-from api.confirmations import ConfirmationDoor, IdempotencyKey, recheck_suitability, record_once, recorded_answer
+from api.confirmations import (
+    ConfirmationDoor,
+    IdempotencyKey,
+    recheck_suitability,
+    record_fields,
+    record_once,
+    recorded_answer,
+)
 from api.deps import AssistedSession, Caller, DbSession, State
 from api.errors import ApiError, responses
 from api.models import Confirmation, Proposal
@@ -103,11 +110,7 @@ def order_instructions(row: Proposal, confirmation_id: str) -> list[dict]:
 
 
 def confirmation_out(row: Confirmation, replayed: bool) -> ConfirmationOut:
-    return ConfirmationOut(id=row.id, proposal_id=row.proposal_id, customer_id=row.customer_id,
-                           idempotency_key=row.idempotency_key, created_at=repositories.as_utc(row.created_at),
-                           created_by=row.created_by, created_by_role=row.created_by_role,
-                           acting_capacity=row.acting_capacity, assisted_session_id=row.assisted_session_id,
-                           replayed=replayed,
+    return ConfirmationOut(**record_fields(row, replayed), proposal_id=row.proposal_id,
                            orders=[OrderInstruction(**o) for o in row.orders])
 
 

@@ -19,7 +19,14 @@ from sqlalchemy.orm import Session
 from api import core, repositories
 from api.auth import Principal, act_for_customer, check_customer_access, may_access
 from api.clock import business_today
-from api.confirmations import ConfirmationDoor, IdempotencyKey, recheck_suitability, record_once, recorded_answer
+from api.confirmations import (
+    ConfirmationDoor,
+    IdempotencyKey,
+    recheck_suitability,
+    record_fields,
+    record_once,
+    recorded_answer,
+)
 from api.deps import AssistedSession, Caller, DbSession, State
 from api.errors import ApiError, responses
 from api.models import RebalanceConfirmation, RebalancePlan
@@ -105,11 +112,7 @@ def list_plans(customer_id: CustomerId, session: DbSession, caller: Caller) -> R
 
 
 def confirmation_out(row: RebalanceConfirmation, replayed: bool) -> RebalanceConfirmationOut:
-    return RebalanceConfirmationOut(id=row.id, plan_id=row.plan_id, customer_id=row.customer_id,
-                                    idempotency_key=row.idempotency_key,
-                                    created_at=repositories.as_utc(row.created_at), created_by=row.created_by,
-                                    created_by_role=row.created_by_role, acting_capacity=row.acting_capacity,
-                                    assisted_session_id=row.assisted_session_id, replayed=replayed,
+    return RebalanceConfirmationOut(**record_fields(row, replayed), plan_id=row.plan_id,
                                     orders=[RebalanceOrder(**o) for o in row.orders])
 
 

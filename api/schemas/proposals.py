@@ -47,9 +47,10 @@ class OrderInstruction(BaseModel):
     currency: Literal["CNY"] = "CNY"
 
 
-class ConfirmationOut(BaseModel):
+class ConfirmationRecordOut(BaseModel):
+    """What every recorded confirmation answers, whatever it confirmed."""
+
     id: str
-    proposal_id: str
     customer_id: str
     idempotency_key: str
     created_at: datetime
@@ -58,6 +59,10 @@ class ConfirmationOut(BaseModel):
     acting_capacity: str = Field(description="self or rm_in_person (docs/api.md § Compliance)")
     assisted_session_id: str | None = None
     replayed: bool = Field(description="true when this answers a retry of an already recorded confirmation")
+
+
+class ConfirmationOut(ConfirmationRecordOut):
+    proposal_id: str
     orders: list[OrderInstruction]
 
 

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from api.schemas.proposals import ConfirmationRecordOut
+
 
 class RebalancePlanOut(BaseModel):
     id: str
@@ -50,15 +52,6 @@ class RebalanceOrder(BaseModel):
     currency: Literal["CNY"] = "CNY"
 
 
-class RebalanceConfirmationOut(BaseModel):
-    id: str
+class RebalanceConfirmationOut(ConfirmationRecordOut):
     plan_id: str
-    customer_id: str
-    idempotency_key: str
-    created_at: datetime
-    created_by: str
-    created_by_role: str
-    acting_capacity: str = Field(description="self or rm_in_person (docs/api.md § Compliance)")
-    assisted_session_id: str | None = None
-    replayed: bool = Field(description="true when this answers a retry of an already recorded confirmation")
     orders: list[RebalanceOrder]
