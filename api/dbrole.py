@@ -9,12 +9,19 @@ under the owner); the service then connects as an application role that holds
 - nowhere TRUNCATE, REFERENCES, TRIGGER or DDL.
 The triggers installed by the migrations hold even against the owner; the role is the second wall.
 
-Print the grants for a role (created beforehand by the DBA, with its own password):
+Deploy (as the schema owner: migrate to the latest schema, create the role when it does not exist — its
+password from the environment, never the command line — and grant exactly the above, in one transaction;
+running it again changes nothing):
+    ADVISOR_DATABASE_URL=postgresql://owner@db/advisor ADVISOR_APP_DB_PASSWORD=... \
+        python -m api.dbrole advisor_app --apply
+Print the grants only (for a DBA who creates the role and runs them by hand):
     python -m api.dbrole advisor_app
 """
 
 from __future__ import annotations
 
+import argparse
+import os
 import re
 import sys
 
@@ -22,6 +29,7 @@ from api.audit import AUDIT_TABLES
 from api.models import Base
 
 ROLE_PATTERN = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+PASSWORD_ENV = "ADVISOR_APP_DB_PASSWORD"
 AUDIT_PRIVILEGES = "SELECT, INSERT"
 MUTABLE_PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE"
 
@@ -44,18 +52,67 @@ def grant_statements(role: str) -> list[str]:
     return statements
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python -m api.dbrole ROLE   (prints the GRANT statements for the service's role)",
-              file=sys.stderr)
-        return 2
+def apply(owner_url: str, role: str, password: str | None = None) -> list[str]:
+    """Migrate to the latest schema and install the application role on PostgreSQL, as the owner: create
+    the role (LOGIN, `password`) when it does not exist, then the grants, in one transaction. Returns what it
+    did, one line each. Idempotent."""
+    from sqlalchemy import text
+
+    from api.db import make_engine, migrate
+
+    statements = grant_statements(role)  # validates the name before anything touches the database
+    engine = make_engine(owner_url, statement_timeout=600.0)
     try:
-        statements = grant_statements(argv[0])
+        if engine.dialect.name != "postgresql":
+            raise ValueError("the application role is a PostgreSQL feature; SQLite has no roles")
+        migrate(engine)
+        done = ["schema migrated to the latest revision"]
+        with engine.begin() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first()
+            if exists is None:
+                if not password:
+                    raise ValueError(f"role {role} does not exist: set {PASSWORD_ENV} to create it")
+                conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN PASSWORD {_literal(password)}")  # no binds here
+                done.append(f"role {role} created (LOGIN)")
+            for statement in statements:
+                conn.execute(text(statement))
+            done.append(f"{len(statements)} grants applied to {role}")
+        return done
+    finally:
+        engine.dispose()
+
+
+def _literal(value: str) -> str:
+    """A SQL string literal (CREATE ROLE takes no bind parameters)."""
+    if "\x00" in value:
+        raise ValueError("the password must not contain NUL")
+    return "'" + value.replace("'", "''") + "'"
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m api.dbrole",
+                                     description="The service's PostgreSQL role: print its grants, or --apply them.")
+    parser.add_argument("role", help="role name (lowercase letters, digits, _)")
+    parser.add_argument("--apply", action="store_true",
+                        help="as the owner in ADVISOR_DATABASE_URL: migrate, create the role if missing "
+                             f"(password from {PASSWORD_ENV}) and grant")
+    args = parser.parse_args(argv)
+    try:
+        if not args.apply:
+            print(";\n".join(grant_statements(args.role)) + ";")
+            return 0
+        url = os.environ.get("ADVISOR_DATABASE_URL")
+        if not url:
+            raise ValueError("ADVISOR_DATABASE_URL (the schema owner's URL) is not set")
+        for line in apply(url, args.role, os.environ.get(PASSWORD_ENV)):
+            print(line)
+        return 0
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(";\n".join(statements) + ";")
-    return 0
+    except Exception as exc:  # a deploy step reports the database's reason, not a trace
+        print(f"error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -13,9 +13,9 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from api import dbrole
 from api.audit import AUDIT_TABLES
-from api.db import make_engine, migrate
-from api.dbrole import grant_statements
+from api.db import make_engine
 from tests.api.conftest import (
     assess,
     drop_postgres_database,
@@ -120,16 +120,16 @@ def test_the_application_role_works_and_cannot_rewrite_history(demo_universe):
     from tests.api.conftest import UNLIMITED, Tokens
 
     role = f"advisor_app_{uuid.uuid4().hex[:8]}"
+    password = "pw:'quoted' %s " + uuid.uuid4().hex  # quotes, a colon and a percent survive the deploy step
     owner_url = fresh_postgres_database(base)
     owner = make_engine(owner_url)
     admin = create_engine(make_url(owner_url), isolation_level="AUTOCOMMIT")
     try:
-        migrate(owner)
-        with admin.connect() as conn:
-            conn.execute(text(f"CREATE ROLE {role} LOGIN"))
-            for statement in grant_statements(role):
-                conn.execute(text(statement))
-        app_url = make_url(owner_url).set(username=role).render_as_string(hide_password=False)
+        done = dbrole.apply(owner_url, role, password)  # the deploy step: migrate, create the role, grant
+        assert done[0].startswith("schema migrated") and f"role {role} created (LOGIN)" in done
+        again = dbrole.apply(owner_url, role, None)  # idempotent: the role exists, no password needed
+        assert not any("created" in line for line in again)
+        app_url = make_url(owner_url).set(username=role, password=password).render_as_string(hide_password=False)
         settings = Settings(database_url=app_url, demo=True, jwt_secret="role-secret-0123456789abcdef0123456789",
                             data_dir=None, **UNLIMITED)
         tokens = Tokens(settings)
@@ -162,3 +162,19 @@ def test_the_application_role_works_and_cannot_rewrite_history(demo_universe):
         with cleanup.connect() as conn:
             conn.execute(text(f"DROP ROLE IF EXISTS {role}"))
         cleanup.dispose()
+
+
+def test_the_role_command_prints_grants_and_refuses_what_it_cannot_do(capsys, monkeypatch, tmp_path):
+    """`python -m api.dbrole ROLE` prints the grants; `--apply` needs the owner's URL, a PostgreSQL one, and
+    says so in one line (exit 2), never with a trace."""
+    assert dbrole.main(["advisor_app"]) == 0
+    printed = capsys.readouterr().out
+    assert "GRANT SELECT, INSERT ON confirmations TO advisor_app" in printed and "TRUNCATE" not in printed
+    assert dbrole.main(["Robert'); DROP TABLE x"]) == 2
+    assert "role name" in capsys.readouterr().err
+    monkeypatch.delenv("ADVISOR_DATABASE_URL", raising=False)
+    assert dbrole.main(["advisor_app", "--apply"]) == 2
+    assert "ADVISOR_DATABASE_URL" in capsys.readouterr().err
+    monkeypatch.setenv("ADVISOR_DATABASE_URL", f"sqlite:///{tmp_path / 'a.db'}")
+    assert dbrole.main(["advisor_app", "--apply"]) == 2
+    assert "PostgreSQL" in capsys.readouterr().err
