@@ -250,6 +250,7 @@ def effective_targets(targets: np.ndarray, data: SelectionData, active: np.ndarr
     t = np.asarray(targets, dtype=float).copy()
     active = np.asarray(active, dtype=bool)
     capacity = class_capacity(data, active)
+    offered = class_capacity(data, np.ones(data.n_funds, dtype=bool))  # before the caller's line plan
     focused_left = data.focused_total_cap
     notes: list[Note] = []
     moves: list[tuple[int, int, float]] = []
@@ -270,13 +271,16 @@ def effective_targets(targets: np.ndarray, data: SelectionData, active: np.ndarr
         t[sinks[0]] += excess
         moves.append((int(k), sinks[0], excess))
     for k, sink, moved in moves:
+        if capacity[k] <= 0 < offered[k]:
+            continue  # the selection has a fund here, closed by the caller's line plan: its own note says why
         src_zh, dst_zh = asset_class_name(CLASSES[k], "zh"), asset_class_name(CLASSES[sink], "zh")
         src_en, dst_en = asset_class_name(CLASSES[k], "en"), asset_class_name(CLASSES[sink], "en")
-        why_zh = "暂无符合您风险等级或起购条件的基金" if capacity[k] <= 0 else "只有行业/主题基金，受单只及合计上限约束"
-        why_en = "has no eligible fund at your risk level or amount" if capacity[k] <= 0 else \
+        why_zh = "暂无符合您风险等级的可选基金" if capacity[k] <= 0 else "只有行业/主题基金，受单只及合计上限约束"
+        why_en = "has no eligible fund at your risk level" if capacity[k] <= 0 else \
             "has only sector or theme funds, which are capped"
         notes.append(Note("class_moved", f"{src_zh}{why_zh}，其{moved:.1%}的目标比例已转入{dst_zh}。",
-                          f"{src_en} {why_en}; {moved:.1%} of the portfolio moved to {dst_en}."))
+                          f"{src_en[:1].upper()}{src_en[1:]} {why_en}; {moved:.1%} of the portfolio moved to "
+                          f"{dst_en}."))
     return t, notes
 
 

@@ -377,7 +377,7 @@ def _line_notes(ctx: _Context, sel: Selection, plan, dropped: list[int], n_lines
                           f"为避免持仓过于零散，每只基金的金额不低于¥{floor:,.0f}（且不低于其起购金额），"
                           f"本组合使用{n_lines}只基金{extra_zh}。",
                           f"To avoid dust positions every line is at least ¥{floor:,.0f} (and the fund's minimum "
-                          f"purchase): this portfolio uses {n_lines} funds{extra_en}."))
+                          f"purchase): this portfolio uses {n_lines} fund{'' if n_lines == 1 else 's'}{extra_en}."))
     if dropped:
         names = "、".join(ctx.names[sel.representative[i]] for i in dropped)
         notes.append(Note("below_minimum_dropped",
@@ -546,6 +546,30 @@ def _model_text(model: ModelPortfolio) -> tuple[str, str, dict[str, float]]:
             ", ".join(f"{asset_class_name(c, 'en')} {_pct(w)}" for c, w in mix), weights)
 
 
+# Half the L1 distance between the portfolio's asset classes and the model's beyond which the strategy's
+# simulated record no longer describes the portfolio (a small amount held in one or two funds).
+RECORD_DEVIATION = 0.10
+
+
+def _record_caveat(model_weights: dict[str, float], lines: tuple[ProposalLine, ...]) -> list[Note]:
+    """A warning beside the simulated record when the portfolio's class mix is far from the model's: the
+    record is the strategy's, not this portfolio's."""
+    held = {c: 0.0 for c in CLASSES}
+    for line in lines:
+        held[line.asset_class] += line.weight
+    gap = 0.5 * sum(abs(held[c] - model_weights.get(c, 0.0)) for c in CLASSES)
+    if gap <= RECORD_DEVIATION:
+        return []
+    mix = [(c, w) for c, w in held.items() if w > 0.0005]
+    mix_zh = "、".join(f"{ASSET_CLASS_NAMES_ZH[AssetClass(c)]}{_pct(w)}" for c, w in mix)
+    mix_en = ", ".join(f"{asset_class_name(c, 'en')} {_pct(w)}" for c, w in mix)
+    return [Note("history_differs",
+                 f"您的组合为{mix_zh}，与策略配置相差{_pct(gap)}（金额较小时只能买入少数几只基金）；上述模拟业绩按策略"
+                 "配置计算，不代表本组合的表现。",
+                 f"Your portfolio holds {mix_en}, {_pct(gap)} away from the strategy's mix (a small amount buys only "
+                 "a few funds); the simulated record above is the strategy's, not this portfolio's.")]
+
+
 def _pct(x: float) -> str:
     return f"{x * 100:.1f}%"
 
@@ -600,6 +624,8 @@ def _explain(ctx: _Context, lvl: int, lowest: bool, horizon: str, years: float, 
                             "do not go beyond your risk level to chase it."))
     if lines:
         out.append(history_note(history))
+        if history is not None:
+            out.extend(_record_caveat(ctx.model_text[(model.level, model.horizon)][2], lines))
     out.append(Note("disclaimer", "基金投资有风险，过往业绩不代表未来表现，预期收益不构成收益承诺。",
                     "Funds carry risk; past performance does not predict future results, and expected "
                     "returns are not a promise."))

@@ -261,3 +261,24 @@ def test_warm_up_leaves_typical_requests_without_a_solve(monkeypatch):
         for amount in (1_000.0, 2_500.0, 30_000.0, 400_000.0):
             propose(u, level, amount, 5.0)
     assert calls == []
+
+
+def test_a_small_amount_is_told_the_strategy_record_is_not_its_own(demo_universe, monkeypatch):
+    """The simulated record describes the strategy's mix; when a small amount buys one or two funds far from
+    that mix, the proposal says so beside the record. The classes closed by the amount are explained once (the
+    few-lines note), never as 'no eligible fund at your level' when the level has one."""
+    import advisor.proposal as proposal_module
+
+    record = {"start": "2015-01-05", "end": "2026-02-13", "annual_return": 0.07, "annual_volatility": 0.08,
+              "max_drawdown": -0.15}
+    monkeypatch.setattr(proposal_module, "walk_forward_record", lambda *a, **k: dict(record))
+    small = propose(demo_universe, "C4", 1_000, 3)
+    codes = [n.code for n in small.explanations]
+    assert "history" in codes and "history_differs" in codes
+    assert "class_moved" not in [n.code for n in small.explanations] + [n["code"] for n in small.solver["notes"]]
+    caveat = next(n for n in small.explanations if n.code == "history_differs")
+    held = {line.asset_class for line in small.lines}
+    assert all(proposal_module.ASSET_CLASS_NAMES_ZH[proposal_module.AssetClass(c)] in caveat.zh for c in held)
+    large = propose(demo_universe, "C4", 200_000, 3)
+    assert "history" in [n.code for n in large.explanations]
+    assert "history_differs" not in [n.code for n in large.explanations]
