@@ -82,6 +82,13 @@ def worker_code_version() -> str:
     return code_version()
 
 
+# Dask's nanny starts every worker with MALLOC_TRIM_THRESHOLD_=65536 (distributed.yaml). Setting it at all
+# turns off glibc's dynamic mmap threshold, so each partition's large arrays are mmapped, unmapped on free and
+# faulted in again: the rebalancing workers spent 46% of their CPU in the kernel. Our local workers keep
+# glibc's default (None unsets the variable; a bank's own cluster is configured by its operators).
+LOCAL_WORKER_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+
+
 @contextlib.contextmanager
 def connect(scheduler: str, workers: int | None, tasks: int) -> Iterator[Any]:
     """A Dask client: on a new local cluster (one single-threaded worker process per core, at most one
@@ -89,9 +96,12 @@ def connect(scheduler: str, workers: int | None, tasks: int) -> Iterator[Any]:
     from distributed import Client, LocalCluster
 
     if scheduler == "local":
+        import dask
+
         n = max(1, min(workers or os.cpu_count() or 1, tasks))
-        with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                          silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+        with dask.config.set(LOCAL_WORKER_CONFIG), \
+                LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                             silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
             yield client
         return
     try:
