@@ -9,7 +9,6 @@ every alert that is pushed or becomes a relationship manager's task.
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -65,9 +64,13 @@ class AlertRun:
 
 
 def alert_id(customer_id: str, dedupe_key: str) -> str:
-    """A deterministic id of (customer, dedupe key): the same alert has the same id in every run and door."""
-    digest = hashlib.blake2b(f"{customer_id}|{dedupe_key}".encode(), digest_size=16, key=ALERT_NAMESPACE.bytes)
-    return str(uuid.UUID(bytes=digest.digest()))
+    """A deterministic id of (customer, dedupe key): the same alert has the same id in every run and door
+    (a keyed BLAKE2b digest written as a UUID: 8-4-4-4-12 hex digits)."""
+    h = hashlib.blake2b(f"{customer_id}|{dedupe_key}".encode(), digest_size=16, key=_ID_KEY).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_ID_KEY = ALERT_NAMESPACE.bytes
 
 
 def run_alerts(book: AlertBook, rules: Sequence[AlertRule] | None = None, *, history: pd.DataFrame | None = None,
@@ -107,12 +110,10 @@ def run_alerts(book: AlertBook, rules: Sequence[AlertRule] | None = None, *, his
         rows = np.flatnonzero(shown & (rule_col == r))
         if not len(rows):
             continue
-        ready = rule.prepare(book, found[r], index_col[rows])
-        for j, row in enumerate(rows.tolist()):
-            message = rule.render(book, ready, j)
-            texts["title_zh"][row], texts["text_zh"][row] = message.title_zh, message.text_zh
-            texts["title_en"][row], texts["text_en"][row] = message.title_en, message.text_en
-            texts["details"][row] = json.dumps(message.details, ensure_ascii=False, default=str)
+        rendered = rule.render(book, rule.prepare(book, found[r], index_col[rows]))
+        for name in ("title_zh", "text_zh", "title_en", "text_en"):
+            texts[name][rows] = getattr(rendered, name)
+        texts["details"][rows] = rendered.details_json()
     for name, values in texts.items():
         cands[name] = values
     cands["severity_label"] = np.asarray(SEVERITY_LABELS, dtype=object)[cands["severity"].to_numpy()]

@@ -2,13 +2,16 @@
 
 An alert rule is a small frozen object with thresholds (like a health-check rule): `evaluate(book)` returns
 the *candidates* it raises for the whole book — customer row, severity, the number it is about, the fund
-(if any), a dedupe key and a few numbers for the message — and `render(book, candidates, rows)` writes the
-zh / en message of the candidates that survive dedupe, opt-outs and caps (only those are formatted).
+(if any), a dedupe key and a few numbers for the message — and `render(book, candidates)` writes the zh / en
+messages of the candidates that survive dedupe, opt-outs and caps (only those are formatted). A rule's
+template is written once and filled column by column (`Rendered`: arrays of texts and detail columns), so
+a night of a million customers formats its messages without a Python call per message and field.
 Adding a trigger touches one file: write the class in the module of its family and list it in ``RULES``.
 """
 
 from __future__ import annotations
 
+import json
 import weakref
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -23,8 +26,23 @@ from advisor.lifecycle.prices import TOTAL, PriceTable, date_of, day_of, price_t
 from products.taxonomy import ASSET_CLASSES
 from products.universe import Universe
 
-__all__ = ["SEVERITY_LABELS", "SEVERITY_ZH", "AlertBook", "AlertRule", "Candidates", "LifecycleContext",
-           "Message", "Severity", "lifecycle_context"]
+__all__ = [
+    "SEVERITY_LABELS",
+    "SEVERITY_ZH",
+    "AlertBook",
+    "AlertRule",
+    "Candidates",
+    "LifecycleContext",
+    "Message",
+    "Rendered",
+    "Severity",
+    "each",
+    "lifecycle_context",
+    "pick",
+    "raw_json",
+    "rounded",
+    "texts",
+]
 
 DRAWDOWN_WINDOW = 252  # trading days of the drawdown look-back (one year)
 BUCKET_HORIZONS = (0.5, 2.0, 5.0)  # the horizon each model bucket (short, medium, long) is asked for
@@ -137,11 +155,10 @@ class AlertBook:
     def fund_value(self) -> np.ndarray:
         return self.memo("fund_value", lambda: np.bincount(self.pos_cust, weights=self.pos_value, minlength=self.n))
 
-    def fund_label(self, fund: int) -> str:
-        return f"{self.ctx.names[fund]}({self.ctx.codes[fund]})"
-
-    def fund_label_en(self, fund: int) -> str:
-        return f"{self.ctx.names[fund]} ({self.ctx.codes[fund]})"
+    def fund_labels(self, fund: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(zh, en) labels of funds: 'name(code)' and 'name (code)'."""
+        names, codes = self.ctx.names[fund].astype(object), self.ctx.codes[fund].astype(object)
+        return names + "(" + codes + ")", names + " (" + codes + ")"
 
 
 @dataclass
@@ -163,10 +180,11 @@ class Candidates:
         return cls(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int8), np.zeros(0), np.zeros(0, dtype=object))
 
     def subset(self, rows: np.ndarray) -> Candidates:
-        """The given candidates with every column as a Python list (fast to format one by one)."""
-        return Candidates(self.cust[rows].tolist(), self.severity[rows].tolist(), self.value[rows].tolist(),
-                          self.key[rows].tolist(), None if self.fund is None else self.fund[rows].tolist(),
-                          {k: np.asarray(v)[rows].tolist() for k, v in self.extra.items()})
+        """The given candidates (every column narrowed to `rows`)."""
+        return Candidates(np.asarray(self.cust)[rows], np.asarray(self.severity)[rows],
+                          np.asarray(self.value)[rows], np.asarray(self.key, dtype=object)[rows],
+                          None if self.fund is None else np.asarray(self.fund)[rows],
+                          {k: np.asarray(v)[rows] for k, v in self.extra.items()})
 
 
 @dataclass(frozen=True)
@@ -192,16 +210,122 @@ class AlertRule(ABC):
         """Every alert this rule raises for the book (vectorized)."""
 
     def prepare(self, book: AlertBook, found: Candidates, rows: np.ndarray) -> Candidates:
-        """The candidates to render (only those sent or tasked), as lists; rules add batch-computed columns."""
+        """The candidates to render (only those sent or tasked); rules add batch-computed columns."""
         return found.subset(rows)
 
     @abstractmethod
-    def render(self, book: AlertBook, found: Candidates, i: int) -> Message:
-        """The zh / en message of prepared candidate `i`."""
+    def render(self, book: AlertBook, found: Candidates) -> Rendered:
+        """The zh / en messages of every prepared candidate, filled column by column."""
+
+    def titles(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        return const(n, self.title_zh), const(n, self.title_en)
 
     def describe(self) -> dict[str, Any]:
         return {"kind": self.kind, "title_zh": self.title_zh, "title_en": self.title_en, "priority": self.priority,
                 "parameters": dict(self.__dict__)}
+
+
+class RawJson(np.ndarray):
+    """A detail column whose values are JSON texts already (e.g. a nested object)."""
+
+
+def raw_json(values: list[str] | np.ndarray) -> RawJson:
+    return np.asarray(values, dtype=object).view(RawJson)
+
+
+@dataclass
+class Rendered:
+    """The messages of n candidates: one array per text, and the details as named columns (JSON values:
+    numbers, strings, None; NaN is written as null)."""
+
+    title_zh: np.ndarray
+    text_zh: np.ndarray
+    title_en: np.ndarray
+    text_en: np.ndarray
+    details: dict[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.text_zh)
+
+    def details_json(self) -> np.ndarray:
+        """Each candidate's details as one JSON object text (the outbox's `details` column)."""
+        return json_objects(self.details, len(self))
+
+    def message(self, i: int) -> Message:
+        text = self.details_json()[i] if len(self.details) else "{}"
+        return Message(str(self.title_zh[i]), str(self.text_zh[i]), str(self.title_en[i]), str(self.text_en[i]),
+                       json.loads(text))
+
+    def messages(self) -> list[Message]:
+        return [self.message(i) for i in range(len(self))]
+
+
+def const(n: int, text: str) -> np.ndarray:
+    return np.full(n, text, dtype=object)
+
+
+def each(format_one: Any, values: Any, *args: Any) -> np.ndarray:
+    """`format_one(v, *args)` of every value, as an object array (the one formatter of that number)."""
+    return texts([format_one(v, *args) for v in np.asarray(values).tolist()])
+
+
+def texts(values: list[Any]) -> np.ndarray:
+    """A list of texts (or None) as a 1-d object array."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def pick(condition: np.ndarray, yes: Any, no: Any) -> np.ndarray:
+    """Texts chosen per row (object arrays or single texts)."""
+    return np.where(np.asarray(condition, dtype=bool), yes, no).astype(object)
+
+
+def rounded(values: Any, digits: int) -> np.ndarray:
+    """Python's round of every value (NaN stays NaN, written as null): the numbers the details carry."""
+    return np.array([round(v, digits) for v in np.asarray(values, dtype=float).tolist()], dtype=float)
+
+
+_encode_text = json.encoder.encode_basestring  # the C encoder of json.dumps(..., ensure_ascii=False)
+
+
+def _json_value(v: Any) -> str:
+    if v is None or (isinstance(v, float) and v != v):
+        return "null"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return _encode_text(v)
+    if isinstance(v, float):
+        return repr(v) if abs(v) != float("inf") else "null"
+    if isinstance(v, int):
+        return str(v)
+    return _encode_text(str(v))
+
+
+def json_values(values: np.ndarray) -> np.ndarray:
+    """Every value of a detail column as JSON text (non-finite numbers and None as null)."""
+    if isinstance(values, RawJson):
+        return np.asarray(values).view(np.ndarray)
+    arr = np.asarray(values)
+    if arr.dtype.kind == "f":
+        out = texts([repr(v) for v in arr.tolist()])
+        out[~np.isfinite(arr)] = "null"
+        return out
+    if arr.dtype.kind in "iu":
+        return texts([str(v) for v in arr.tolist()])
+    items = arr.tolist()
+    if all(type(v) is str for v in items):
+        return texts([_encode_text(v) for v in items])
+    return texts([_json_value(v) for v in items])
+
+
+def json_objects(columns: dict[str, Any], n: int) -> np.ndarray:
+    """One JSON object text per row from named columns (the layout of `json.dumps`: ", " and ": ")."""
+    out = const(n, "{")
+    for j, (key, values) in enumerate(columns.items()):
+        out = out + f"{', ' if j else ''}{_encode_text(key)}: " + json_values(values)
+    return out + "}"
 
 
 def yuan(x: float) -> str:

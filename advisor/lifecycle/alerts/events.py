@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from advisor.diagnosis.rules.risk import AssessmentExpired
-from advisor.lifecycle.alerts.base import AlertBook, AlertRule, Candidates, Message, Severity, yuan
+from advisor.lifecycle.alerts.base import AlertBook, AlertRule, Candidates, Rendered, Severity, each, pick, texts, yuan
 from products.errors import BadInputError
 
 # event → (zh, en, severity, what the customer may do: zh, en)
@@ -127,18 +127,25 @@ class FundEvent(AlertRule):
                           extra={"event": ev["event"].to_numpy(object), "date": ev["date"].to_numpy(object),
                                  "note": ev["note"].to_numpy(object)})
 
-    def render(self, book: AlertBook, found: Candidates, i: int) -> Message:
+    def render(self, book: AlertBook, found: Candidates) -> Rendered:
         assert found.fund is not None
-        fund, event = int(found.fund[i]), str(found.extra["event"][i])
-        what_zh, what_en, _, do_zh, do_en = FUND_EVENTS[event]
-        when = str(found.extra["date"][i])
-        note = str(found.extra["note"][i])
-        zh = (f"您持有的{book.fund_label(fund)}（市值约{yuan(float(found.value[i]))}）{when and when + '起'}{what_zh}。"
-              f"{do_zh}" + (f"说明：{note}" if note else ""))
-        en = (f"{book.fund_label_en(fund)}, which you hold (about {yuan(float(found.value[i]))}), {what_en}"
-              f"{' from ' + when if when else ''}. {do_en}" + (f" Note: {note}" if note else ""))
-        return Message(self.title_zh, zh, self.title_en, en, {"code": str(book.ctx.codes[fund]), "event": event,
-                                                              "date": when or None})
+        fund, event = found.fund.astype(np.int64), found.extra["event"].astype(str)
+        events = event.tolist()
+        words = {name: texts([FUND_EVENTS[e][j] for e in events])
+                 for name, j in (("what_zh", 0), ("what_en", 1), ("do_zh", 3), ("do_en", 4))}
+        when = found.extra["date"].astype(str).astype(object)
+        note = found.extra["note"].astype(str).astype(object)
+        has_when, has_note = when != "", note != ""
+        label_zh, label_en = book.fund_labels(fund)
+        worth = each(yuan, found.value.astype(float))
+        zh = ("您持有的" + label_zh + "（市值约" + worth + "）" + pick(has_when, when + "起", "") + words["what_zh"]
+              + "。" + words["do_zh"] + pick(has_note, "说明：" + note, ""))
+        en = (label_en + ", which you hold (about " + worth + "), " + words["what_en"]
+              + pick(has_when, " from " + when, "") + ". " + words["do_en"] + pick(has_note, " Note: " + note, ""))
+        title_zh, title_en = self.titles(len(fund))
+        return Rendered(title_zh, zh, title_en, en, {"code": book.ctx.codes[fund].astype(object),
+                                                     "event": event.astype(object),
+                                                     "date": pick(has_when, when, None)})
 
 
 @dataclass(frozen=True)
@@ -160,21 +167,25 @@ class AssessmentExpiring(AlertRule):
         return Candidates(rows, np.full(len(rows), Severity.WARNING, dtype=np.int8), days[rows], key,
                           extra={"expires_on": expires[rows]})
 
-    def render(self, book: AlertBook, found: Candidates, i: int) -> Message:
-        days = int(found.value[i])
-        when = str(found.extra["expires_on"][i])
-        if days < 0:
-            zh = (f"您的风险测评已于{when}到期。重新测评前，我们无法为您提供新的配置建议，买入新产品也需要先完成测评，"
-                  "只需几分钟。")
-            en = (f"Your risk assessment expired on {when}. Until you renew it we cannot give you new advice, and new "
-                  "purchases need it first; it takes a few minutes.")
-            return Message("风险测评已到期", zh, "Your risk assessment has expired", en, {"expires_on": when,
-                                                                                          "days": days})
-        zh = (f"您的风险测评将于{when}到期（还有{days}天）。到期后将无法获得新的配置建议或买入新产品，"
-              "请在到期前重新测评，只需几分钟。")
-        en = (f"Your risk assessment expires on {when} (in {days} days). After that we cannot give new advice and "
-              "new purchases are blocked; please renew it before then, it takes a few minutes.")
-        return Message(self.title_zh, zh, self.title_en, en, {"expires_on": when, "days": days})
+    def render(self, book: AlertBook, found: Candidates) -> Rendered:
+        days = found.value.astype(float).astype(np.int64)
+        when = each(str, found.extra["expires_on"])
+        expired = days < 0
+        days_text = each(str, days)
+        zh = pick(expired,
+                  "您的风险测评已于" + when + "到期。重新测评前，我们无法为您提供新的配置建议，"
+                  "买入新产品也需要先完成测评，只需几分钟。",
+                  "您的风险测评将于" + when + "到期（还有" + days_text + "天）。"
+                  "到期后将无法获得新的配置建议或买入新产品，请在到期前重新测评，只需几分钟。")
+        en = pick(expired,
+                  "Your risk assessment expired on " + when + ". Until you renew it we cannot give you new advice, and "
+                  "new purchases need it first; it takes a few minutes.",
+                  "Your risk assessment expires on " + when + " (in " + days_text + " days). After that we cannot give "
+                  "new advice and new purchases are blocked; please renew it before then, it takes a few minutes.")
+        title_zh, title_en = self.titles(len(days))
+        return Rendered(pick(expired, "风险测评已到期", title_zh), zh,
+                        pick(expired, "Your risk assessment has expired", title_en), en,
+                        {"expires_on": when, "days": days})
 
 
 RULES = (FundEvent, AssessmentExpiring)

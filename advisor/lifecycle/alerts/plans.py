@@ -18,7 +18,20 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from advisor.lifecycle.alerts.base import AlertBook, AlertRule, Candidates, Message, Severity, pct, yuan, yuan0
+from advisor.lifecycle.alerts.base import (
+    AlertBook,
+    AlertRule,
+    Candidates,
+    Rendered,
+    Severity,
+    each,
+    pct,
+    pick,
+    rounded,
+    texts,
+    yuan,
+    yuan0,
+)
 from advisor.lifecycle.goals import GoalSettings, goal_simulator, project_many
 
 REASONS_ZH = {"insufficient_balance": "账户余额不足", "card_limit": "超出银行卡单日限额", "account_frozen": "账户冻结",
@@ -76,42 +89,49 @@ class GoalOffTrack(AlertRule):
         advice = project_many(sim, x["level_used"][rows], x["months"][rows], x["current_amount"][rows],
                               x["monthly_contribution"][rows], x["target"][rows], advice=True)
         ready = found.subset(rows)
-        ready.extra["extra_monthly"] = np.maximum(advice["required_monthly"] - x["monthly_contribution"][rows],
-                                                  0.0).tolist()
-        ready.extra["extra_months"] = advice["extra_months"].tolist()
+        ready.extra["extra_monthly"] = np.maximum(advice["required_monthly"] - x["monthly_contribution"][rows], 0.0)
+        ready.extra["extra_months"] = advice["extra_months"]
         return ready
 
-    def render(self, book: AlertBook, found: Candidates, i: int) -> Message:
-        x = {k: v[i] for k, v in found.extra.items()}
-        p, prev = float(found.value[i]), float(x["previous"])
-        name = str(x["name"] or "")
-        label_zh, label_en = (f"「{name}」" if name else "", f" “{name}”" if name else "")
-        goal_zh = f"您的目标{label_zh}（{x['date']}前达到{yuan0(float(x['target']))}）"
-        goal_en = f"your goal{label_en} ({yuan0(float(x['target']))} by {x['date']})"
-        if np.isfinite(prev):
-            zh = [f"{goal_zh}达成概率从{pct(prev, 0)}降至{pct(p, 0)}，低于{pct(self.on_track, 0)}。"]
-            en = [f"The chance of {goal_en} fell from {pct(prev, 0)} to {pct(p, 0)}, below {pct(self.on_track, 0)}."]
-        else:
-            zh = [f"{goal_zh}目前的达成概率约为{pct(p, 0)}，低于{pct(self.on_track, 0)}。"]
-            en = [f"The chance of {goal_en} is about {pct(p, 0)}, below {pct(self.on_track, 0)}."]
-        options_zh, options_en = [], []
-        extra_monthly = float(x["extra_monthly"])
-        if np.isfinite(extra_monthly) and extra_monthly > 0:
-            options_zh.append(f"每月多投入{yuan(extra_monthly)}")
-            options_en.append(f"add {yuan(extra_monthly)} a month")
-        extra_months = float(x["extra_months"])
-        if np.isfinite(extra_months) and extra_months > 0:
-            months_zh, months_en = _months_text(extra_months)
-            options_zh.append(f"把目标日期推后{months_zh}")
-            options_en.append(f"move the date {months_en} later")
-        if options_zh:
-            zh.append(f"要达到{pct(self.on_track, 0)}，可以" + "，或".join(options_zh) + "。")
-            en.append(f"To reach {pct(self.on_track, 0)}, " + ", or ".join(options_en) + ".")
-        return Message(self.title_zh, "".join(zh), self.title_en, " ".join(en), {
-            "goal_id": str(x["goal_id"]), "probability": round(p, 4),
-            "previous_probability": None if not np.isfinite(prev) else round(prev, 4),
-            "extra_monthly": None if not np.isfinite(extra_monthly) else round(extra_monthly, 2),
-            "extra_months": None if not np.isfinite(extra_months) else int(extra_months)})
+    def render(self, book: AlertBook, found: Candidates) -> Rendered:
+        x = found.extra
+        p, prev = found.value.astype(float), x["previous"].astype(float)
+        label_zh, label_en = _labels(x["name"])
+        target, date_text = each(yuan0, x["target"].astype(float)), x["date"].astype(object)
+        goal_zh = "您的目标" + label_zh + "（" + date_text + "前达到" + target + "）"
+        goal_en = "your goal" + label_en + " (" + target + " by " + date_text + ")"
+        bar = pct(self.on_track, 0)
+        known = np.isfinite(prev)
+        prev_text, p_text = each(pct, np.nan_to_num(prev), 0), each(pct, p, 0)
+        zh = pick(known, goal_zh + "达成概率从" + prev_text + "降至" + p_text + f"，低于{bar}。",
+                  goal_zh + "目前的达成概率约为" + p_text + f"，低于{bar}。")
+        en = pick(known, "The chance of " + goal_en + " fell from " + prev_text + " to " + p_text + f", below {bar}.",
+                  "The chance of " + goal_en + " is about " + p_text + f", below {bar}.")
+        extra_monthly, extra_months = x["extra_monthly"].astype(float), x["extra_months"].astype(float)
+        more = np.isfinite(extra_monthly) & (extra_monthly > 0)
+        later = np.isfinite(extra_months) & (extra_months > 0)
+        more_text = each(yuan, np.nan_to_num(extra_monthly))
+        months = [_months_text(m) for m in np.where(later, extra_months, 0).tolist()]
+        months_zh, months_en = texts([m[0] for m in months]), texts([m[1] for m in months])
+        options_zh = (pick(more, "每月多投入" + more_text, "") + pick(more & later, "，或", "")
+                      + pick(later, "把目标日期推后" + months_zh, ""))
+        options_en = (pick(more, "add " + more_text + " a month", "") + pick(more & later, ", or ", "")
+                      + pick(later, "move the date " + months_en + " later", ""))
+        advised = more | later
+        zh = zh + pick(advised, f"要达到{bar}，可以" + options_zh + "。", "")
+        en = en + pick(advised, f" To reach {bar}, " + options_en + ".", "")
+        title_zh, title_en = self.titles(len(p))
+        return Rendered(title_zh, zh, title_en, en, {
+            "goal_id": x["goal_id"].astype(str).astype(object), "probability": rounded(p, 4),
+            "previous_probability": rounded(prev, 4), "extra_monthly": rounded(extra_monthly, 2),
+            "extra_months": texts([int(v) if v == v else None for v in extra_months.tolist()])})
+
+
+def _labels(names: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(「name」, “name”) of named plans and goals; empty texts for unnamed ones."""
+    name = np.asarray(names, dtype=object).astype(str).astype(object)
+    named = name != ""
+    return pick(named, "「" + name + "」", ""), pick(named, " “" + name + "”", "")
 
 
 @dataclass(frozen=True)
@@ -143,27 +163,29 @@ class ProfitTarget(AlertRule):
         return Candidates(plans["cust"].to_numpy(dtype=np.int64)[fired], np.full(len(fired), Severity.INFO, np.int8),
                           ret[fired], key, extra=extra)
 
-    def render(self, book: AlertBook, found: Candidates, i: int) -> Message:
-        x = {k: v[i] for k, v in found.extra.items()}
-        name = str(x["name"] or "")
-        label_zh, label_en = (f"「{name}」" if name else "", f" “{name}”" if name else "")
-        target, ret = float(x["target"]), float(found.value[i])
-        value = float(x["value"])
-        worth_zh = f"，当前市值{yuan(value)}" if np.isfinite(value) else ""
-        worth_en = f", now worth {yuan(value)}" if np.isfinite(value) else ""
-        if str(x["on_target"]) == "take_profit":
-            then_zh, then_en = ("将按计划于下一交易日止盈赎回，赎回后继续按原计划定投。",
-                                "As planned, it will be redeemed at the next trading day's price and the plan "
-                                "will then start again.")
-        else:
-            then_zh, then_en = ("已按计划停止扣款，持有的份额保持不变；您可以选择赎回或继续持有。",
-                                "As planned, debits have stopped and what the plan holds stays invested; you may "
-                                "redeem it or keep it.")
-        zh = f"您的定投计划{label_zh}收益率已达{pct(ret)}{worth_zh}，达到您设定的{pct(target, 0)}止盈目标。{then_zh}"
-        en = (f"Your SIP plan{label_en} is up {pct(ret)}{worth_en}, reaching the {pct(target, 0)} profit target you "
-              f"set. {then_en}")
-        return Message(self.title_zh, zh, self.title_en, en, {"plan_id": str(x["plan_id"]), "return": round(ret, 6),
-                                                              "target_return": target})
+    def render(self, book: AlertBook, found: Candidates) -> Rendered:
+        x = found.extra
+        label_zh, label_en = _labels(x["name"])
+        target, ret = x["target"].astype(float), found.value.astype(float)
+        value = x["value"].astype(float)
+        known = np.isfinite(value)
+        worth = each(yuan, np.nan_to_num(value))
+        worth_zh, worth_en = pick(known, "，当前市值" + worth, ""), pick(known, ", now worth " + worth, "")
+        take = x["on_target"].astype(str) == "take_profit"
+        then_zh = pick(take, "将按计划于下一交易日止盈赎回，赎回后继续按原计划定投。",
+                       "已按计划停止扣款，持有的份额保持不变；您可以选择赎回或继续持有。")
+        then_en = pick(take, "As planned, it will be redeemed at the next trading day's price and the plan will then "
+                             "start again.",
+                       "As planned, debits have stopped and what the plan holds stays invested; you may redeem it "
+                       "or keep it.")
+        ret_text, target_text = each(pct, ret), each(pct, target, 0)
+        zh = ("您的定投计划" + label_zh + "收益率已达" + ret_text + worth_zh + "，达到您设定的" + target_text
+              + "止盈目标。" + then_zh)
+        en = ("Your SIP plan" + label_en + " is up " + ret_text + worth_en + ", reaching the " + target_text
+              + " profit target you set. " + then_en)
+        title_zh, title_en = self.titles(len(ret))
+        return Rendered(title_zh, zh, title_en, en, {"plan_id": x["plan_id"].astype(str).astype(object),
+                                                     "return": rounded(ret, 6), "target_return": target})
 
 
 @dataclass(frozen=True)
@@ -199,27 +221,31 @@ class SipDebitFailed(AlertRule):
         return Candidates(debits["cust"].to_numpy(dtype=np.int64)[rows], severity, amount, key.astype(object),
                           extra=extra)
 
-    def render(self, book: AlertBook, found: Candidates, i: int) -> Message:
-        x = {k: v[i] for k, v in found.extra.items()}
-        name = str(x["name"] or "")
-        label_zh, label_en = (f"「{name}」" if name else "", f" “{name}”" if name else "")
-        reason = str(x["reason"] or "")
-        why_zh = REASONS_ZH.get(reason, reason) if reason else ""
-        why_en = REASONS_EN.get(reason, reason) if reason else ""
-        amount = float(found.value[i])
-        amount_zh = yuan(amount) if np.isfinite(amount) else ""
-        when = str(x["date"])[:10]
-        failures = int(found.extra["failures"][i])
-        zh = (f"您的定投计划{label_zh}在{when}扣款{amount_zh}未成功" + (f"（{why_zh}）" if why_zh else "")
-              + "，本期未买入。" + ("这已是近期第二次扣款失败，" if failures >= 2 else "")
-              + "请确认扣款账户余额充足，下期将按计划继续扣款。")
-        en = (f"The {when} debit{' of ' + amount_zh if amount_zh else ''} for your SIP plan{label_en} did not go "
-              f"through" + (f" ({why_en})" if why_en else "") + ", so nothing was bought this time."
-              + (" It is the second failure recently." if failures >= 2 else "")
+    def render(self, book: AlertBook, found: Candidates) -> Rendered:
+        x = found.extra
+        label_zh, label_en = _labels(x["name"])
+        reason = x["reason"].astype(str).astype(object)
+        has_reason = reason != ""
+        why_zh = texts([REASONS_ZH.get(r, r) for r in reason.tolist()])
+        why_en = texts([REASONS_EN.get(r, r) for r in reason.tolist()])
+        amount = found.value.astype(float)
+        known = np.isfinite(amount)
+        amount_text = pick(known, each(yuan, np.nan_to_num(amount)), "")
+        when = x["date"].astype(str).astype(object)
+        when = texts([w[:10] for w in when.tolist()])
+        again = x["failures"].astype(np.int64) >= 2
+        zh = ("您的定投计划" + label_zh + "在" + when + "扣款" + amount_text + "未成功"
+              + pick(has_reason, "（" + why_zh + "）", "") + "，本期未买入。"
+              + pick(again, "这已是近期第二次扣款失败，", "") + "请确认扣款账户余额充足，下期将按计划继续扣款。")
+        en = ("The " + when + " debit" + pick(known, " of " + amount_text, "") + " for your SIP plan" + label_en
+              + " did not go through" + pick(has_reason, " (" + why_en + ")", "") + ", so nothing was bought this time."
+              + pick(again, " It is the second failure recently.", "")
               + " Please make sure the account has enough money; the next debit will run as planned.")
-        return Message(self.title_zh, zh, self.title_en, en, {"plan_id": str(x["plan_id"]), "date": when,
-                                                              "amount": None if not np.isfinite(amount) else amount,
-                                                              "reason": reason or None, "failures": failures})
+        title_zh, title_en = self.titles(len(amount))
+        return Rendered(title_zh, zh, title_en, en, {
+            "plan_id": x["plan_id"].astype(str).astype(object), "date": when,
+            "amount": pick(known, amount.astype(object), None), "reason": pick(has_reason, reason, None),
+            "failures": x["failures"].astype(np.int64)})
 
 
 RULES = (GoalOffTrack, ProfitTarget, SipDebitFailed)

@@ -32,9 +32,14 @@ from advisor.lifecycle.alerts.base import (
     AlertRule,
     Candidates,
     LifecycleContext,
-    Message,
+    Rendered,
     Severity,
+    each,
+    json_objects,
     pct,
+    pick,
+    raw_json,
+    rounded,
     yuan,
 )
 from advisor.lifecycle.prices import date_of
@@ -82,20 +87,23 @@ class Drawdown(AlertRule):
         return Candidates(rows, severity, drawdown[rows], key,
                           extra={"tolerance": tol[rows], "peak_day": peak_day, "value": book.fund_value[rows]})
 
-    def render(self, book: AlertBook, found: Candidates, i: int) -> Message:
-        c = int(found.cust[i])
-        dd, tol = -float(found.value[i]), float(found.extra["tolerance"][i])
-        peak = date_of(found.extra["peak_day"][i])
-        level = int(book.allowed_level[c])
-        loss = float(found.extra["value"][i]) * dd / (1.0 - dd)
-        zh = (f"按您当前的基金持仓计算，较近一年高点（{peak}）已回撤{pct(dd)}，约{yuan(loss)}，超过C{level}"
-              f"（{LEVEL_NAMES_ZH[level]}）客户通常可承受的{pct(tol, 0)}。市场波动时请避免恐慌性赎回；"
+    def render(self, book: AlertBook, found: Candidates) -> Rendered:
+        dd, tol = -found.value.astype(float), found.extra["tolerance"].astype(float)
+        peak = each(lambda d: str(date_of(d)), found.extra["peak_day"])
+        level = book.allowed_level[found.cust.astype(np.int64)]
+        loss = found.extra["value"].astype(float) * dd / (1.0 - dd)
+        level_text = each(lambda v: f"C{v}", level)
+        zh = ("按您当前的基金持仓计算，较近一年高点（" + peak + "）已回撤" + each(pct, dd) + "，约" + each(yuan, loss)
+              + "，超过" + level_text + "（" + each(LEVEL_NAMES_ZH.__getitem__, level) + "）客户通常可承受的"
+              + each(pct, tol, 0) + "。市场波动时请避免恐慌性赎回；"
               "如需重新评估配置，可查看持仓体检或联系您的客户经理。")
-        en = (f"Your current fund holdings are {pct(dd)} (about {yuan(loss)}) below their one-year high of {peak}, "
-              f"more than the {pct(tol, 0)} a C{level} investor is taken to tolerate. Try not to sell in a panic; "
-              "to review your allocation, see your health check or talk to your relationship manager.")
-        return Message(self.title_zh, zh, self.title_en, en, {"drawdown": round(-dd, 6), "tolerance": tol,
-                                                              "peak_date": str(peak), "loss": round(loss, 2)})
+        en = ("Your current fund holdings are " + each(pct, dd) + " (about " + each(yuan, loss)
+              + ") below their one-year high of " + peak + ", more than the " + each(pct, tol, 0) + " a "
+              + level_text + " investor is taken to tolerate. Try not to sell in a panic; to review your allocation, "
+              "see your health check or talk to your relationship manager.")
+        title_zh, title_en = self.titles(len(dd))
+        return Rendered(title_zh, zh, title_en, en,
+                        {"drawdown": rounded(-dd, 6), "tolerance": tol, "peak_date": peak, "loss": rounded(loss, 2)})
 
 
 # Daily move (fraction) of a held fund that is worth a message, per asset class in `ASSET_CLASSES` order
@@ -135,22 +143,27 @@ class NavSwing(AlertRule):
                           extra={"impact": impact[first], "others": count - 1,
                                  "day": np.full(first.sum(), str(day), dtype=object)})
 
-    def render(self, book: AlertBook, found: Candidates, i: int) -> Message:
+    def render(self, book: AlertBook, found: Candidates) -> Rendered:
         assert found.fund is not None
-        fund, r = int(found.fund[i]), float(found.value[i])
-        impact, others, day = float(found.extra["impact"][i]), int(found.extra["others"][i]), found.extra["day"][i]
+        fund, r = found.fund.astype(np.int64), found.value.astype(float)
+        impact, others, day = found.extra["impact"].astype(float), found.extra["others"].astype(np.int64), \
+            found.extra["day"].astype(object)
         up = r > 0
-        zh = (f"您持有的{book.fund_label(fund)}在{day}单日{'上涨' if up else '下跌'}{pct(abs(r), 2)}，按您的持仓约"
-              f"{'增加' if up else '减少'}{yuan(abs(impact))}。"
-              + (f"另有{others}只持有基金也有较大波动。" if others else "")
+        moved = each(pct, np.abs(r), 2)
+        label_zh, label_en = book.fund_labels(fund)
+        zh = ("您持有的" + label_zh + "在" + day + "单日" + pick(up, "上涨", "下跌") + moved + "，按您的持仓约"
+              + pick(up, "增加", "减少") + each(yuan, np.abs(impact)) + "。"
+              + pick(others > 0, "另有" + each(str, others) + "只持有基金也有较大波动。", "")
               + "短期波动是基金投资的常态，请结合自己的投资期限理性看待。")
-        en = (f"{book.fund_label_en(fund)}, which you hold, {'rose' if up else 'fell'} {pct(abs(r), 2)} on {day}: "
-              f"about {yuan(abs(impact))} {'more' if up else 'less'} on your holding."
-              + (f" {others} other fund{'s' if others > 1 else ''} you hold also moved a lot." if others else "")
+        en = (label_en + ", which you hold, " + pick(up, "rose", "fell") + " " + moved + " on " + day + ": about "
+              + each(yuan, np.abs(impact)) + " " + pick(up, "more", "less") + " on your holding."
+              + pick(others > 0, " " + each(str, others) + pick(others > 1, " other funds", " other fund")
+                     + " you hold also moved a lot.", "")
               + " Short-term swings are normal; judge them against your own horizon.")
-        return Message(self.title_zh, zh, self.title_en, en, {"code": str(book.ctx.codes[fund]), "return": round(r, 6),
-                                                              "impact": round(impact, 2), "date": day,
-                                                              "others": others})
+        title_zh, title_en = self.titles(len(r))
+        return Rendered(title_zh, zh, title_en, en, {"code": book.ctx.codes[fund].astype(object),
+                                                     "return": rounded(r, 6), "impact": rounded(impact, 2),
+                                                     "date": day, "others": others})
 
 
 def class_mix(ctx: LifecycleContext, customers: pd.DataFrame, pos_cust: np.ndarray, pos_fund: np.ndarray,
@@ -214,25 +227,32 @@ class Drift(AlertRule):
         a, t = np.round(actual[cust], 4), np.round(target[cust], 4)
         k = np.argmax(np.abs(a - t), axis=1)
         ready = found.subset(rows)
-        ready.extra.update({"k": k.tolist(), "actual": a.tolist(), "target": t.tolist()})
+        ready.extra.update({"k": k, "actual": a, "target": t})
         return ready
 
-    def render(self, book: AlertBook, found: Candidates, i: int) -> Message:
-        k = found.extra["k"][i]
-        actual, target = found.extra["actual"][i], found.extra["target"][i]
-        cls = ASSET_CLASSES[k]
-        over = actual[k] > target[k]
-        drift = found.value[i]
-        zh = (f"您的资产配置与目标组合的偏离度为{pct(drift)}，其中{ASSET_CLASS_NAMES_ZH[cls]}"
-              f"{'超配' if over else '低配'}：当前{pct(actual[k])}，目标{pct(target[k])}。"
-              "可查看调仓建议，按目标比例调整。")
-        en = (f"Your allocation is {pct(drift)} away from its target; the share in {ASSET_CLASS_NAMES_EN[cls]} is too "
-              f"{'high' if over else 'low'}: {pct(actual[k])} against a target of {pct(target[k])}. "
-              "See the rebalancing suggestion to bring it back.")
-        names = CLASS_IDS
-        return Message(self.title_zh, zh, self.title_en, en, {
-            "drift": round(drift, 6), "asset_class": cls.value, "actual": dict(zip(names, actual, strict=True)),
-            "target": dict(zip(names, target, strict=True))})
+    def render(self, book: AlertBook, found: Candidates) -> Rendered:
+        k = found.extra["k"].astype(np.int64)
+        actual, target = found.extra["actual"], found.extra["target"]
+        rows = np.arange(len(k))
+        a_k, t_k = actual[rows, k], target[rows, k]
+        over = a_k > t_k
+        drift = found.value.astype(float)
+        names_zh = np.array([ASSET_CLASS_NAMES_ZH[c] for c in ASSET_CLASSES], dtype=object)[k]
+        names_en = np.array([ASSET_CLASS_NAMES_EN[c] for c in ASSET_CLASSES], dtype=object)[k]
+        zh = ("您的资产配置与目标组合的偏离度为" + each(pct, drift) + "，其中" + names_zh + pick(over, "超配", "低配")
+              + "：当前" + each(pct, a_k) + "，目标" + each(pct, t_k) + "。可查看调仓建议，按目标比例调整。")
+        en = ("Your allocation is " + each(pct, drift) + " away from its target; the share in " + names_en
+              + " is too " + pick(over, "high", "low") + ": " + each(pct, a_k) + " against a target of "
+              + each(pct, t_k) + ". See the rebalancing suggestion to bring it back.")
+        title_zh, title_en = self.titles(len(k))
+        return Rendered(title_zh, zh, title_en, en, {
+            "drift": rounded(drift, 6), "asset_class": np.array(CLASS_IDS, dtype=object)[k],
+            "actual": _class_objects(actual), "target": _class_objects(target)})
+
+
+def _class_objects(weights: np.ndarray) -> np.ndarray:
+    """{class: weight} JSON objects, one per row."""
+    return raw_json(json_objects({c: weights[:, j] for j, c in enumerate(CLASS_IDS)}, len(weights)))
 
 
 CLASS_IDS = tuple(c.value for c in ASSET_CLASSES)

@@ -36,7 +36,7 @@ def book_of(universe, positions, *, level="C3", expires=None, horizon=5.0, cash=
 def messages(rule, book):
     found = rule.evaluate(book)
     ready = rule.prepare(book, found, np.arange(len(found)))
-    return found, [rule.render(book, ready, i) for i in range(len(found))]
+    return found, rule.render(book, ready).messages()
 
 
 def test_drawdown_matches_the_fund_and_uses_the_level_tolerance(demo_universe):
