@@ -13,8 +13,10 @@ per-customer loop, in one run.
 3. Runs the same work written the way a developer would first write it — a loop over customers, each a
    small pandas frame: daily holdings and values, TWR chained day by day, XIRR with scipy's brentq, a Monte
    Carlo of 2,000 paths per goal, the triggers as pandas expressions — on a sample, extrapolates to the
-   population, and checks the sample agrees with the engine (TWR and XIRR to 1e-6, goal probabilities to
-   Monte Carlo error, the same triggers firing).
+   population, and asserts that the sample agrees with the engine: TWR within 1e-9, XIRR within 1e-8, goal
+   probabilities within 0.05 (independent draws, ≈ 3.6 standard errors), and for every sampled customer the
+   same drawdown, drift, assessment and goal triggers — a goal trigger may differ only for a goal whose
+   probability is within that tolerance of the 75% bar.
 
 Target (issue 16): the nightly run for 1M customers within 60 s on this 2-core machine, side by side with
 the loop. The machine is shared: the load average is printed with the numbers.
@@ -268,8 +270,8 @@ def run_loop(folder: Path, data: str | None, sample: int) -> dict:
             signs = g["kind"].map({"subscription": 1, "switch_in": 1, "dividend_reinvest": 1, "redemption": -1,
                                    "switch_out": -1}).fillna(0)
             shares = float((signs * g["shares"].fillna(0.0)).sum())
-            if code in loop.money:
-                shares = float((signs * g["shares"].fillna(0.0) / loop.total[code].reindex(
+            if code in loop.money:  # shares at 1.00 in total-return units, priced on any calendar day
+                shares = float((signs * g["shares"].fillna(0.0) / loop.total_daily[code].reindex(
                     pd.to_datetime(g["date"])).to_numpy()).sum())
             last_values.append((code, shares * float(loop.price(code).iloc[-1])))
         values = pd.DataFrame(last_values, columns=["code", "value"])
@@ -290,11 +292,40 @@ def run_loop(folder: Path, data: str | None, sample: int) -> dict:
     cands = pd.read_parquet(night / "candidates.parquet", columns=["customer_id", "kind"])
     cands = cands[cands["customer_id"].isin(results)]
     kinds = ("drawdown", "drift", "assessment_expiring", "goal_off_track")
-    mismatched = sum(v["fired"] != set(cands.loc[cands["customer_id"] == c, "kind"]) & set(kinds)
-                     for c, v in results.items())
+    # a goal within Monte Carlo error of the bar may fall either side with independent draws
+    near = set(goals_out.index[(goals_out - ON_TRACK).abs() <= GOAL_TOLERANCE])
+    differing, near_bar = [], 0
+    for c, v in results.items():
+        engine_fired = set(cands.loc[cands["customer_id"] == c, "kind"]) & set(kinds)
+        if v["fired"] == engine_fired:
+            continue
+        if v["fired"] ^ engine_fired == {"goal_off_track"} and near & set(v["goals"]):
+            near_bar += 1
+            continue
+        differing.append({"customer_id": c, "loop": sorted(v["fired"]), "engine": sorted(engine_fired)})
     return {"seconds": seconds, "customers": len(results), "twr_max_gap": float(twr_gap),
             "xirr_max_gap": float(xirr_gap), "goal_probability_max_gap": float(max(goal_gaps, default=0.0)),
-            "goals": len(goal_gaps), "trigger_mismatches": int(mismatched)}
+            "goals": len(goal_gaps), "trigger_differences": differing, "goal_trigger_near_bar": near_bar,
+            "fired": {k: sum(k in v["fired"] for v in results.values()) for k in kinds}}
+
+
+ON_TRACK = 0.75
+GOAL_TOLERANCE = 0.05  # ≈ 3.6 standard errors of the gap between two independent 2,000-path estimates at 75%
+
+
+def check_agreement(loop: dict) -> None:
+    """The loop and the engine must agree on every sampled customer (Monte Carlo parts within tolerance)."""
+    problems = []
+    if loop["twr_max_gap"] > 1e-9:
+        problems.append(f"TWR differs by {loop['twr_max_gap']:.1e}")
+    if loop["xirr_max_gap"] > 1e-8:
+        problems.append(f"XIRR differs by {loop['xirr_max_gap']:.1e}")
+    if loop["goal_probability_max_gap"] > GOAL_TOLERANCE:
+        problems.append(f"goal probability differs by {loop['goal_probability_max_gap']:.3f}")
+    if loop["trigger_differences"]:
+        problems.append(f"triggers differ: {loop['trigger_differences'][:5]}")
+    if problems:
+        sys.exit("the per-customer loop and the engine disagree: " + "; ".join(problems))
 
 
 def child(kind: str, folder: Path, data: str | None, extra: list[str]) -> dict:
@@ -352,7 +383,11 @@ def main() -> None:
     print(f"ratio (loop / engine, first night): {extrapolated / first['seconds']:,.0f}×")
     print(f"agreement on the sample: TWR within {loop['twr_max_gap']:.1e}, XIRR within {loop['xirr_max_gap']:.1e}, "
           f"goal probability within {loop['goal_probability_max_gap']:.3f} on {loop['goals']} goals "
-          f"(independent draws), trigger sets differing for {loop['trigger_mismatches']} customers")
+          f"(independent draws); drawdown, drift, assessment and goal triggers equal for "
+          f"{loop['customers'] - loop['goal_trigger_near_bar']} of {loop['customers']} customers, the other "
+          f"{loop['goal_trigger_near_bar']} differing only on a goal within ±{GOAL_TOLERANCE} of the 75% bar; "
+          f"triggers fired by the loop in the sample: {loop['fired']}")
+    check_agreement(loop)
 
 
 if __name__ == "__main__":
