@@ -103,16 +103,16 @@ def load_book(universe: Universe, customers: batch_io.PathOrFrame, *, holdings: 
     with_ledger = np.zeros(len(clean), dtype=bool)
     plan_ids = np.zeros(0, dtype=object)
     if ledger is not None:
-        rows = read_ledger(ledger, universe, prices, as_of)
+        rows = read_ledger(ledger, universe, prices, as_of, customer_ids=clean["customer_id"])
         plan_ids = rows.plan_ids
         parts.append(rows.rejects)
-        position = batch_io.customer_positions(clean["customer_id"], rows.customer_id)
+        position = rows.position
         orphan = position < 0
         if orphan.any():
             ids = np.asarray(rows.customer_id.to_pylist(), dtype=object)[orphan]
             orphans = batch_io.orphan_rejects(ids, rows.events.row[orphan], rejects_c).assign(table="ledger")
             parts.append(orphans)
-        ledger_events = rows.events.take(np.flatnonzero(~orphan))
+        ledger_events = rows.events.take(np.flatnonzero(~orphan)) if orphan.any() else rows.events
         ledger_events.cust = position[~orphan]
         with_ledger[ledger_events.cust] = True
         events.append(ledger_events)

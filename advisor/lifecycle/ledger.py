@@ -38,6 +38,7 @@ on it says ``cost_basis_estimated``.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -114,8 +115,29 @@ class Events:
                          for name in Events.__dataclass_fields__})
 
     def sorted(self) -> Events:
-        order = np.lexsort((self.row, self.day, self.fund, self.cust))
-        return self.take(order)
+        """Sorted by customer, fund, day and row."""
+        return self.take(sort_order(self.cust, self.fund, self.day, self.row))
+
+
+def sort_order(cust: np.ndarray, fund: np.ndarray, day: np.ndarray, row: np.ndarray) -> np.ndarray:
+    """The order of `np.lexsort((row, day, fund, cust))`, ~10x faster on millions of rows: one stable sort of a
+    packed (customer, fund, day) key, which keeps ties in row order whenever rows already are (checked;
+    otherwise the lexsort)."""
+    n = len(cust)
+    if n:
+        low = int(day.min())
+        day_bits = (int(day.max()) - low + 1).bit_length()
+        fund_bits = (int(fund.max()) + 1).bit_length()
+        cust_bits = (int(cust.max()) + 1).bit_length()
+        if min(int(cust.min()), int(fund.min())) >= 0 and cust_bits + fund_bits + day_bits <= 62:
+            key = (cust.astype(np.int64) << (fund_bits + day_bits)) | (fund.astype(np.int64) << day_bits) | (
+                day.astype(np.int64) - low)
+            order = np.argsort(key, kind="stable")
+            k, r = key[order], row[order]
+            ties = k[1:] == k[:-1]
+            if not (r[1:][ties] < r[:-1][ties]).any():
+                return order
+    return np.lexsort((row, day, fund, cust))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -131,11 +153,13 @@ class LedgerRows:
     txn_id: pa.Array
     rejects: pd.DataFrame
     plan_ids: np.ndarray  # the distinct plan ids; `events.plan` indexes it
+    position: np.ndarray | None = None  # per event, the customer's row (`read_ledger(customer_ids=...)`)
 
 
 def read_ledger(source: batch_io.PathOrFrame, universe: Universe, prices: PriceTable,
-                as_of: date) -> LedgerRows:
-    """Read and validate a ledger table (see the module docstring); bad rows become rejects."""
+                as_of: date, customer_ids: pd.Series | None = None) -> LedgerRows:
+    """Read and validate a ledger table (see the module docstring); bad rows become rejects. With
+    `customer_ids`, each kept row's position among them (-1: unknown customer) comes along as `position`."""
     raw, typed = batch_io.read_arrow(source, string_columns=("customer_id", "code", "kind", "txn_id", "plan_id"))
     names = list(raw.columns) if isinstance(raw, pd.DataFrame) else raw.column_names
     missing = [c for c in LEDGER_REQUIRED if c not in names]
@@ -146,6 +170,10 @@ def read_ledger(source: batch_io.PathOrFrame, universe: Universe, prices: PriceT
     trim = not typed
     ids = batch_io._column_text(raw["customer_id"], trim)
     rejects = batch_io._Rejects("ledger", ids)
+    txn = batch_io._column_text(raw["txn_id"], trim) if "txn_id" in names else pa.nulls(n, pa.string())
+    # hashing millions of ids is the longest work here and Arrow does it without the GIL: in threads, beside the rest
+    repeated = _BACKGROUND.submit(_repeated_txn, ids, txn) if "txn_id" in names else None
+    located = None if customer_ids is None else _BACKGROUND.submit(batch_io.customer_positions, customer_ids, ids)
     rejects.add(ids.is_null().to_numpy(zero_copy_only=False), "customer_id", "customer_id is empty")
     codes = batch_io._column_text(raw["code"], trim, pad_code=True)
     code_missing = codes.is_null().to_numpy(zero_copy_only=False)
@@ -183,7 +211,6 @@ def read_ledger(source: batch_io.PathOrFrame, universe: Universe, prices: PriceT
     amount, shares, fee, nav = numbers["amount"], numbers["shares"], numbers["fee"], numbers["nav"]
     fee = np.nan_to_num(fee)
     rejects.add(nav < MIN_NAV, "nav", f"nav must be at least {MIN_NAV} (NAVs are quoted to four decimals)")
-    txn = batch_io._column_text(raw["txn_id"], trim) if "txn_id" in names else pa.nulls(n, pa.string())
     if "plan_id" in names:
         encoded = batch_io._column_text(raw["plan_id"], trim).dictionary_encode()
         plan = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
@@ -197,11 +224,6 @@ def read_ledger(source: batch_io.PathOrFrame, universe: Universe, prices: PriceT
                 "shares", "give shares or amount")
     traded = np.isin(kind, (SUBSCRIPTION, SWITCH_IN, *SELL_KINDS))
     rejects.add(traded & (fee > np.nan_to_num(amount, nan=np.inf)), "fee", "fee larger than the amount")
-    if "txn_id" in names:
-        key = pc.binary_join_element_wise(ids, txn, "\x1f")
-        first_seen = batch_io.positions_in(key, key)
-        rejects.add((first_seen != np.arange(n)) & ~txn.is_null().to_numpy(zero_copy_only=False), "txn_id",
-                    "duplicate txn_id for this customer (first row kept)")
 
     mode = prices.default_mode(safe_fund)
     price = prices.price(mode, day, safe_fund)
@@ -213,6 +235,8 @@ def read_ledger(source: batch_io.PathOrFrame, universe: Universe, prices: PriceT
     kind_safe = np.where(kind >= 0, kind, 0)
     units, cash_in, cash_out, fee_in, fee_out, income, cost = _flows(kind_safe, amount, shares, fee, recorded_nav,
                                                                      to_units)
+    if repeated is not None:
+        rejects.add(repeated.result(), "txn_id", "duplicate txn_id for this customer (first row kept)")
     rejects.add(~np.isfinite(units) | ~np.isfinite(cash_in) | ~np.isfinite(cash_out), "shares",
                 "shares or amount cannot be derived (no NAV on that date)")
 
@@ -221,11 +245,24 @@ def read_ledger(source: batch_io.PathOrFrame, universe: Universe, prices: PriceT
                 kind=kind_safe.astype(np.int8), units=units, cash_in=cash_in, cash_out=cash_out, fee_in=fee_in,
                 fee_out=fee_out, income=income, cost=cost, mode=mode.astype(np.int8),
                 estimated=np.zeros(n, dtype=bool), row=np.arange(n, dtype=np.int64), plan=plan)
-    rows = np.flatnonzero(keep)
-    events = ev.take(rows)
+    position = None if located is None else located.result()
+    if keep.all():
+        return LedgerRows(events=ev, customer_id=ids, txn_id=txn, rejects=rejects.frame(), plan_ids=plan_ids,
+                          position=position)
     mask = pa.array(keep)
-    return LedgerRows(events=events, customer_id=ids.filter(mask), txn_id=txn.filter(mask),
-                      rejects=rejects.frame(), plan_ids=plan_ids)
+    return LedgerRows(events=ev.take(np.flatnonzero(keep)), customer_id=ids.filter(mask), txn_id=txn.filter(mask),
+                      rejects=rejects.frame(), plan_ids=plan_ids,
+                      position=None if position is None else position[keep])
+
+
+_BACKGROUND = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ledger")
+
+
+def _repeated_txn(ids: pa.Array, txn: pa.Array) -> np.ndarray:
+    """True on a row whose (customer, txn_id) an earlier row already has (rows without a txn_id never)."""
+    key = pc.binary_join_element_wise(ids, txn, "\x1f")
+    first_seen = batch_io.positions_in(key, key)
+    return (first_seen != np.arange(len(key))) & ~txn.is_null().to_numpy(zero_copy_only=False)
 
 
 def _flows(kind: np.ndarray, amount: np.ndarray, shares: np.ndarray, fee: np.ndarray, nav: np.ndarray,
