@@ -280,39 +280,35 @@ def _extra_months(a: np.ndarray, b: np.ndarray, months: np.ndarray, initial: np.
                   target: np.ndarray, p_star: float) -> np.ndarray:
     """Smallest extra months reaching `p_star` with the same contributions (NaN when even the longest horizon
     of the tables does not). The probability grows with the horizon on almost every path (a month more adds
-    its return and a contribution), so a bisection over the horizon finds the boundary, and a short walk
-    back makes sure the month before it does not reach `p_star`."""
+    its return and a contribution), so a bisection over the horizon finds the boundary: the month before the
+    answer was evaluated below `p_star` (or is the goal's own date)."""
     max_t = a.shape[0] - 1
-
-    def prob(t: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        return reaching(a, b, t[rows], initial[rows], monthly[rows], target[rows]) / a.shape[1]
-
     n = len(months)
-    all_rows = np.arange(n)
-    lo = months.astype(np.int64).copy()  # probability below p_star here (off track)
-    hi = np.full(n, max_t, dtype=np.int64)
-    reachable = prob(hi, all_rows) >= p_star
-    rows = all_rows[reachable & (lo < hi)]
+    start = months.astype(np.int64)
+    reachable = _reaches(a, b, np.full(n, max_t), initial, monthly, target, p_star)
+    best = _bisect(a, b, start, np.full(n, max_t), initial, monthly, target, p_star, rows=np.flatnonzero(reachable))
+    return np.where(reachable, (best - months).astype(float), np.nan)
+
+
+def _reaches(a: np.ndarray, b: np.ndarray, t: np.ndarray, initial: np.ndarray, monthly: np.ndarray,
+             target: np.ndarray, p_star: float) -> np.ndarray:
+    return reaching(a, b, t, initial, monthly, target) / a.shape[1] >= p_star
+
+
+def _bisect(a: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray, initial: np.ndarray, monthly: np.ndarray,
+            target: np.ndarray, p_star: float, rows: np.ndarray | None = None) -> np.ndarray:
+    """Per goal, the horizon in (lo, hi] where the probability first reaches `p_star`, by bisection (taking
+    it below `p_star` at lo and reaching it at hi)."""
+    lo, hi = lo.astype(np.int64).copy(), hi.astype(np.int64).copy()
+    rows = np.arange(len(lo)) if rows is None else rows
+    rows = rows[hi[rows] - lo[rows] > 1]
     while len(rows):
         mid = (lo[rows] + hi[rows]) // 2
-        t = lo.copy()
-        t[rows] = mid
-        ok = prob(t, rows) >= p_star
+        ok = _reaches(a, b, mid, initial[rows], monthly[rows], target[rows], p_star)
         hi[rows[ok]] = mid[ok]
         lo[rows[~ok]] = mid[~ok]
         rows = rows[hi[rows] - lo[rows] > 1]
-    best = np.where(reachable, hi, -1)
-    for _ in range(12):  # walk back over any non-monotone step
-        rows = all_rows[(best > months + 1)]
-        if not len(rows):
-            break
-        t = best.copy()
-        t[rows] -= 1
-        back = rows[prob(t, rows) >= p_star]
-        if not len(back):
-            break
-        best[back] -= 1
-    return np.where(best >= 0, (best - months).astype(float), np.nan)
+    return hi
 
 
 # ---------------------------------------------------------------------------------------------
