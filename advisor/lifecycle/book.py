@@ -116,6 +116,7 @@ def load_book(universe: Universe, customers: batch_io.PathOrFrame, *, holdings: 
         ledger_events.cust = position[~orphan]
         with_ledger[ledger_events.cust] = True
         events.append(ledger_events)
+        del rows, ledger_events  # the list holds the only reference: sorting below replaces it field by field
     if holdings is not None:
         lots = batch_io.validate_holdings(holdings, universe=universe, as_of=as_of)
         parts.append(lots.rejects)
@@ -133,7 +134,9 @@ def load_book(universe: Universe, customers: batch_io.PathOrFrame, *, holdings: 
             np.int64)
         events.append(events_from_lots(universe, prices, position[use], lots.fund_idx[rows_used],
                                        lots.shares[rows_used], lots.amount[rows_used], day))
-    merged = Events.concat(events).sorted()
+    merged = Events.concat(events)
+    events.clear()
+    merged.sort_in_place()
     merged, oversold = reject_oversells(merged)
     if len(oversold):
         parts.append(pd.DataFrame({"table": "ledger", "customer_id": clean["customer_id"].to_numpy(dtype=object)[

@@ -111,12 +111,20 @@ class Events:
         parts = [p for p in parts if len(p)]
         if not parts:
             return Events.empty()
+        if len(parts) == 1:
+            return parts[0]
         return Events(**{name: np.concatenate([getattr(p, name) for p in parts])
                          for name in Events.__dataclass_fields__})
 
     def sorted(self) -> Events:
         """Sorted by customer, fund, day and row."""
         return self.take(sort_order(self.cust, self.fund, self.day, self.row))
+
+    def sort_in_place(self) -> None:
+        """`sorted()` field by field, so a book of millions of rows never holds two whole copies."""
+        order = sort_order(self.cust, self.fund, self.day, self.row)
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name)[order])
 
 
 def sort_order(cust: np.ndarray, fund: np.ndarray, day: np.ndarray, row: np.ndarray) -> np.ndarray:
