@@ -115,12 +115,14 @@ def model_legs(universe: Universe, level: int, amount: float, horizon_years: flo
 
 
 def simulate_sip(universe: Universe, fields: dict[str, Any], start: date, end: date | None, level: int | None,
-                 lowest_category: bool) -> dict[str, Any]:
+                 lowest_category: bool, model: tuple[int, float, bool] | None = None) -> dict[str, Any]:
+    """The plan through the walk-forward simulator; with `model` (level, horizon years, lowest category) its
+    debits follow that model as known at each date instead of the plan's own funds."""
     from advisor.lifecycle.sip import SipPlan, simulate_plan
 
     plan = SipPlan.build(amount=fields["amount"], frequency=fields["frequency"], day=fields["day"],
                          legs=fields["legs"], mode=fields["mode"], target_return=fields.get("target_return"),
-                         on_target=fields["on_target"], name=fields.get("name") or "")
+                         on_target=fields["on_target"], name=fields.get("name") or "", model=model)
     return jsonable(simulate_plan(universe, plan, start, end, customer_level=level, lowest_category=lowest_category))
 
 

@@ -2,7 +2,8 @@
 
 Percentages always carry two decimals (``12.34%``; signed where a change is shown; fee rates three, so a
 bank's discounted 0.015% is not shown as 0.01%), money has thousands
-separators and two decimals, a missing value is ``—``. Series, styles and asset classes are shown by their
+separators and two decimals (yuan with the sign before the symbol: ``-¥1,234.50``), a missing value is
+``—``. Series, styles and asset classes are shown by their
 reader's names (沪深300, 港股, 海外股票), never by their codes.
 """
 
@@ -49,6 +50,15 @@ def money(value: Any) -> str:
     """Yuan with thousands separators and two decimals (``12,345.60``); ``—`` when missing."""
     number = _number(value)
     return MISSING if number is None else f"{number:,.2f}"
+
+
+def yuan(value: Any, *, signed: bool = False) -> str:
+    """Yuan with the sign before the symbol (``¥1,234.50``, a loss ``-¥1,234.50``; `signed` adds ``+``)."""
+    number = _number(value)
+    if number is None:
+        return MISSING
+    sign = "-" if number < 0 and round(number, 2) != 0 else ("+" if signed else "")
+    return f"{sign}¥{abs(number):,.2f}"
 
 
 def day(value: Any) -> str:

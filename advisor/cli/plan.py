@@ -19,7 +19,7 @@ from advisor.cli.common import (
     print_json,
     read_json_object,
 )
-from advisor.cli.formats import pct
+from advisor.cli.formats import pct, yuan
 from advisor.cli.progress import batch_progress
 from products.errors import BadInputError
 
@@ -54,8 +54,8 @@ def goal_cmd(
         return
     p = result["percentiles"]
     state = "[green]on track[/]" if result["on_track"] else "[red]off track[/]"
-    out.print(f"[bold]{pct(result['probability'])}[/] chance of ¥{result['target']:,.0f} in {result['years']:g} "
-              f"years — {state}; p10 ¥{p['p10']:,.0f} · p50 ¥{p['p50']:,.0f} · p90 ¥{p['p90']:,.0f}")
+    out.print(f"[bold]{pct(result['probability'])}[/] chance of {yuan(result['target'])} in {result['years']:g} "
+              f"years — {state}; p10 {yuan(p['p10'])} · p50 {yuan(p['p50'])} · p90 {yuan(p['p90'])}")
     out.print(result["explanation_zh"])
     out.print(result["explanation_en"])
 
@@ -142,16 +142,17 @@ def returns_cmd(
 def _print_returns(report: dict) -> None:
     w = report["windows"]
 
-    out.print(f"[bold]{report['customer_id']}[/] as of {report['as_of']}: market value ¥{report['market_value']:,.2f}, "
-              f"持有收益 ¥{report['holding_gain'] or 0:,.2f} ({pct(report['holding_return'])}), "
-              f"累计收益 ¥{report['total_gain'] or 0:,.2f}, fees ¥{report['fees'] or 0:,.2f}"
-              + (" [yellow](cost basis estimated)[/]" if report["cost_basis_estimated"] else ""))
+    out.print(f"[bold]{report['customer_id']}[/] as of {report['as_of']}: market value "
+              f"{yuan(report['market_value'])}, 持有收益 holding gain {yuan(report['holding_gain'])} "
+              f"({pct(report['holding_return'], signed=True)}), 累计收益 total gain {yuan(report['total_gain'])}, "
+              f"fees {yuan(report['fees'])}"
+              + (" [yellow](成本为估算 cost basis estimated)[/]" if report["cost_basis_estimated"] else ""))
     for name, label in (("inception", "since inception"), ("ytd", "year to date"), ("1y", "1 year")):
-        out.print(f"  {label:16} TWR {pct(w[name]['twr']):>9}  XIRR {pct(w[name]['xirr']):>9}  "
-                  f"gain ¥{(w[name]['gain'] or 0):,.2f}")
+        out.print(f"  {label:16} TWR {pct(w[name]['twr'], signed=True):>9}  XIRR {pct(w[name]['xirr'], signed=True):>9}"
+                  f"  gain {yuan(w[name]['gain']):>14}")
     for fund in report["funds"]:
-        out.print(f"  {fund['code']} {fund['name']}: ¥{fund['market_value']:,.2f}, 持有收益 "
-                  f"¥{fund['holding_gain'] or 0:,.2f} ({pct(fund['holding_return'])})")
+        out.print(f"  {fund['code']} {fund['name']}: {yuan(fund['market_value'])}, 持有收益 "
+                  f"{yuan(fund['holding_gain'])} ({pct(fund['holding_return'], signed=True)})")
 
 
 def sip_cmd(
@@ -178,7 +179,8 @@ def sip_cmd(
     data: DataOption = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Simulate a SIP plan (定投) on real NAV: debits, fees, target profit, volatility and max drawdown."""
+    """Simulate a SIP plan (定投) with the walk-forward simulator: debits, fees, target profit, returns, volatility
+    and maximum drawdown (a --level plan follows the model as known at each debit: out of sample)."""
     from advisor.lifecycle.sip import SipPlan, plan_from_model, simulate_plan
     from advisor.model_portfolios import parse_level
 
@@ -201,8 +203,23 @@ def sip_cmd(
     if as_json:
         print_json(result)
         return
-    for leg in result["legs"]:
-        out.print(f"  {leg['code']} {leg['name']}  {leg['weight']:.1%}  (min SIP ¥{leg['min_sip']:,.0f})")
+    out.print(f"[bold]{result['label_zh']}[/]")
+    out.print(f"[bold]{result['label_en']}[/]")
+    out.print(f"  {result['start']} → {result['end']} ({result['years']:.1f} years), {result['debits']} debits")
+    rows = (("投入 paid in", yuan(result["invested"])), ("期末市值 final value", yuan(result["final_value"])),
+            ("止盈到账 paid out", yuan(result["paid_out"])), ("交易费用 fees", yuan(result["fees"])),
+            ("累计收益 total gain", yuan(result["total_gain"])),
+            ("年化收益 annual return (time-weighted)", pct(result["annual_return"], signed=True)),
+            ("资金加权年化 money-weighted (XIRR)", pct(result["xirr"], signed=True)),
+            ("年化波动率 volatility", pct(result["volatility"])),
+            ("最大回撤 maximum drawdown", pct(result["max_drawdown"])))
+    for label, value in rows:
+        out.print(f"  {label:<42}{value:>16}")
+    if result["basis"] == "model":
+        out.print(f"  funds bought over the period (point in time): {', '.join(result['funds_bought'])}")
+    else:
+        for leg in result["legs"]:
+            out.print(f"  {leg['code']} {leg['name']}  {pct(leg['weight'])}  (min SIP {yuan(leg['min_sip'])})")
     out.print(result["explanation_zh"])
     out.print(result["explanation_en"])
 
@@ -303,8 +320,8 @@ def statement_cmd(
     out.print(result["text_en"])
     for fund in result["funds"]:
         gain = fund["gain"] or 0.0
-        out.print(f"  {fund['code']} {fund['name']}: ¥{fund['end_value'] or 0:,.2f} "
-                  f"({'gain' if gain >= 0 else 'loss'} ¥{abs(gain):,.2f})")
+        out.print(f"  {fund['code']} {fund['name']}: {yuan(fund['end_value'] or 0)} "
+                  f"({'收益 gain' if gain >= 0 else '亏损 loss'} {yuan(abs(gain))})")
 
 
 def register(app: typer.Typer) -> None:

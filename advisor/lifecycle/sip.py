@@ -20,9 +20,10 @@ get less than their minimum SIP get nothing and their money goes to the others.
 `target_return` at a day's close, the plan either stops debiting (`stop`) or redeems everything at the next
 trading day's NAV, paying each lot's redemption fee, and starts a new cycle (`take_profit`).
 
-`simulate_plan` runs a plan over history on the universe's NAV (dividends reinvested: the adjusted price),
-with subscription fees (bank discount) and FIFO redemption fees, and reports the result with volatility and
-maximum drawdown; its ledger goes through the same returns engine as a customer's.
+`simulate_plan` runs a plan through the walk-forward simulator (`advisor.simulation`, as a customer on a plan
+of its own: `advisor.simulation.plans`) — its book, lots, cost model and fills — and reports annual return,
+volatility, maximum drawdown, money-weighted return, paid in vs final value, fees and the span, labelled out
+of sample for a plan on a model (each debit buys the model's funds as chosen on that date).
 """
 
 from __future__ import annotations
@@ -37,9 +38,6 @@ import numpy as np
 import pandas as pd
 
 from advisor import limits
-from advisor.lifecycle.ledger import Events
-from advisor.lifecycle.prices import TOTAL, PriceTable, date_of, day_of, price_table
-from advisor.lifecycle.returns import Window, annualized, compute_returns
 from products.errors import BadInputError
 from products.taxonomy import ASSET_CLASSES
 from products.universe import Universe
@@ -69,11 +67,13 @@ class SipPlan:
     target_return: float | None = None
     on_target: str = "stop"
     name: str = ""
+    model: tuple[int, float, bool] | None = None  # (level, horizon years, lowest category) of a plan on a model
 
     @classmethod
     def build(cls, *, amount: object, frequency: object = "monthly", day: object = 1,
               legs: Sequence[Mapping[str, Any]] | Mapping[str, float] | None = None, mode: object = "fixed",
-              target_return: object = None, on_target: object = "stop", name: str = "") -> SipPlan:
+              target_return: object = None, on_target: object = "stop", name: str = "",
+              model: tuple[int, float, bool] | None = None) -> SipPlan:
         """From JSON-like input; legs as [{code, weight}] or {code: weight} (weights are normalized)."""
         amount_v = limits.money(amount, "amount")
         if frequency not in FREQUENCIES:
@@ -104,12 +104,15 @@ class SipPlan:
         for i, leg in enumerate(built):
             if not leg.code or leg.code == "None":
                 raise BadInputError(f"legs[{i}] needs a fund code", details={"field": f"legs[{i}].code"})
-        return cls(amount_v, str(frequency), day_v, built, str(mode), target, str(on_target), name)
+        return cls(amount_v, str(frequency), day_v, built, str(mode), target, str(on_target), name, model)
 
     def to_dict(self) -> dict[str, Any]:
         return {"amount": self.amount, "frequency": self.frequency, "day": self.day, "mode": self.mode,
                 "legs": [{"code": leg.code, "weight": round(leg.weight, 6)} for leg in self.legs],
-                "target_return": self.target_return, "on_target": self.on_target, "name": self.name}
+                "target_return": self.target_return, "on_target": self.on_target, "name": self.name,
+                "model": None if self.model is None else {"level": f"C{self.model[0]}",
+                                                          "horizon_years": self.model[1],
+                                                          "lowest_category": self.model[2]}}
 
 
 def _positive(value: object, field: str, high: float = 1e9) -> float:
@@ -196,7 +199,8 @@ def plan_from_model(universe: Universe, level: int, amount: float, horizon_years
             break
         weights = weights.drop(share[short].idxmin())
     legs = [{"code": str(code), "weight": float(w)} for code, w in (weights / weights.sum()).items()]
-    return SipPlan.build(amount=amount, legs=legs, **options)
+    return SipPlan.build(amount=amount, legs=legs, model=(int(level), float(horizon_years), bool(lowest_category)),
+                         **options)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -224,12 +228,6 @@ def debit_dates(plan: SipPlan, start: date, end: date) -> list[date]:
             out.append(d)
             d += timedelta(days=step)
     return out
-
-
-def trading_rows(prices: PriceTable, days: Sequence[date]) -> np.ndarray:
-    """Row of the first trading day on or after each date (-1 beyond the data)."""
-    rows = np.searchsorted(prices.days, np.array([day_of(d) for d in days], dtype=np.int64), side="left")
-    return np.where(rows < len(prices.days), rows, -1)
 
 
 def smart_split(amount: float, facts: LegFacts, class_values: np.ndarray, fixed: bool = False) -> np.ndarray:
@@ -269,237 +267,289 @@ def enforce_minimums(legs: np.ndarray, min_sip: np.ndarray, amount: float) -> np
 
 
 # ---------------------------------------------------------------------------------------------
-# simulation on history
+# simulation through the walk-forward simulator
 # ---------------------------------------------------------------------------------------------
 
+PLAN_ID = "plan"
+LABELS = {
+    "model": ("样本外模拟：逐期回溯，每个扣款日只用当时已知的数据、当时的模型和当时选出的基金",
+              "Simulated out of sample: walk-forward, each debit uses only the data, the model and the funds "
+              "known on its date"),
+    "legs": ("模拟：按计划中的基金回放其历史净值（基金是今天选定的，并非样本外）",
+             "Simulated on the plan's own funds over their past NAV (the funds are today's choice, so this is "
+             "not out of sample)"),
+}
+
+
+def debit_schedule(plan: SipPlan, dates: pd.DatetimeIndex, start: date, last_row: int) -> tuple[np.ndarray, np.ndarray]:
+    """(trading rows, debits on each): every scheduled date from `start`, moved to the next trading day when
+    the market is closed, as a bank debits a standing order (a long holiday can put two debits on one day)."""
+    end = dates[last_row].date()
+    scheduled = debit_dates(plan, start, end)
+    rows = dates.searchsorted(pd.DatetimeIndex(pd.to_datetime(scheduled)), side="left") if scheduled else np.zeros(0)
+    rows = np.asarray(rows, dtype=np.int64)
+    rows = rows[rows <= last_row]
+    unique, counts = np.unique(rows, return_counts=True)
+    return unique.astype(np.int64), counts.astype(np.int64)
+
+
+def facts_of(universe: Universe, fund: np.ndarray, weight: np.ndarray) -> LegFacts:
+    """Leg facts for funds given by universe position (a model's funds on one evening)."""
+    funds = universe.funds
+    classes = {c.value: k for k, c in enumerate(ASSET_CLASSES)}
+    min_sip = (pd.to_numeric(funds["min_sip"], errors="coerce").fillna(100.0).to_numpy(dtype=float)[fund]
+               if "min_sip" in funds.columns else np.full(len(fund), 100.0))
+    return LegFacts(fund=fund, asset_class=np.array([classes[str(c)] for c in funds["asset_class"].iloc[fund]],
+                                                    dtype=np.int64),
+                    min_sip=min_sip, risk_level=funds["risk_level"].to_numpy(dtype=np.int64)[fund],
+                    weight=np.asarray(weight, dtype=float), names=tuple(str(n) for n in funds["name"].iloc[fund]))
+
+
 @dataclass
-class _Lots:
-    fund: list[int] = field(default_factory=list)
-    row: list[int] = field(default_factory=list)
-    units: list[float] = field(default_factory=list)
-    cost: list[float] = field(default_factory=list)
+class _Investor:
+    """The plan's rule for one evening's money (`advisor.simulation.plans.PlanRules.invest`): the legs (the
+    plan's funds, or the model's funds as known that evening), the split (fixed weights, or smart: the
+    underweight classes first) and each fund's minimum SIP."""
+
+    universe: Universe
+    plan: SipPlan
+    facts: LegFacts | None  # fixed legs; None = the model's funds of each evening
+    split_log: list[dict[str, Any]] = field(default_factory=list)
+
+    def legs(self, evening: Any) -> LegFacts:
+        if self.facts is not None:
+            return self.facts
+        level, years, lowest = self.plan.model  # type: ignore[misc]
+        weights = evening.targets(level, years, lowest)
+        codes = [c for c, w in weights.items() if w > 0]
+        fund = np.array([self.universe.code_index[c] for c in codes], dtype=np.int64)
+        w = np.array([weights[c] for c in codes], dtype=float)
+        return facts_of(self.universe, fund, w / w.sum())
+
+    def __call__(self, evening: Any) -> Any:
+        from advisor.simulation.book import Orders
+        from advisor.simulation.plans import buy_orders
+
+        parts = []
+        for k, cust in enumerate(evening.cust.tolist()):
+            amount = math.floor(float(evening.cash[k]) * 100.0 + 1e-6) / 100.0
+            if amount < 0.01:
+                continue
+            facts = self.legs(evening)
+            held = evening.positions[k] * np.nan_to_num(evening.prices[k])
+            class_values = np.bincount(evening.fund_class, weights=held, minlength=len(ASSET_CLASSES))
+            split = smart_split(amount, facts, class_values, fixed=self.plan.mode == "fixed")
+            if self.facts is None and self.plan.mode == "fixed":
+                split = enforce_minimums(split, facts.min_sip, amount)
+            buy = split > 0.0
+            self.split_log.append({"row": int(evening.rows[k]), "amount": amount,
+                                   "codes": [str(c) for c in self.universe.codes[facts.fund[buy]]]})
+            parts.append(buy_orders(np.full(int(buy.sum()), cust), facts.fund[buy], split[buy],
+                                    evening.prices[k, facts.fund[buy]], evening.fees, evening.discount))
+        return Orders.concat(parts)
 
 
 def simulate_plan(universe: Universe, plan: SipPlan, start: date, end: date | None = None, *,
                   customer_level: int | None = None, lowest_category: bool = False,
-                  include_ledger: bool = False) -> dict[str, Any]:
-    """Run the plan over [start, end] on the universe's NAV (see the module docstring)."""
+                  include_ledger: bool = False, config: Any = None) -> dict[str, Any]:
+    """Run the plan through the walk-forward simulator (`advisor.simulation`) from `start` to `end`.
+
+    Each scheduled debit (moved to the next trading day when the market is closed) is paid into the account
+    the evening before and invested by the plan's rule that evening, filling at the debit day's NAV — as a
+    standing order placed before the cut-off. Lots, fees (subscription with the bank discount, each lot's
+    redemption rate by holding period), fills and cash are the simulator's (`advisor.simulation.book`); the
+    target-profit rule is checked at every close. A plan on a model (`plan_from_model`) buys, on each debit,
+    the model's funds as the service would have chosen them on that date (point-in-time research); a plan of
+    named funds buys those funds throughout."""
+    from advisor.simulation.config import SimulationConfig
+    from advisor.simulation.metrics import customer_table
+    from advisor.simulation.plans import PlanRules
+    from advisor.simulation.simulator import simulate
+
     facts = validate_plan(universe, plan, customer_level, lowest_category)
-    prices = price_table(universe)
-    end = min(end or universe.as_of, date_of(prices.last_day))
+    dates = universe.returns.index
+    end = min(end or universe.as_of, dates[-1].date())
     if start >= end:
         raise BadInputError("start must be before the end of the data", details={"field": "start"})
-    first_priced = max(int(prices.first_day[f]) for f in facts.fund)
-    if day_of(start) < first_priced:
-        raise BadInputError(f"start: a fund of the plan has no NAV before {date_of(first_priced)}",
-                            details={"field": "start", "first_date": str(date_of(first_priced))})
-    schedule = debit_dates(plan, start, end)
-    rows = trading_rows(prices, schedule)
-    keep = (rows >= 0) & (rows <= int(np.searchsorted(prices.days, day_of(end), side="right")) - 1)
-    schedule = [d for d, k in zip(schedule, keep, strict=True) if k]
-    rows = rows[keep]
+    last_row = int(dates.searchsorted(pd.Timestamp(end), side="right")) - 1
+    rows, counts = debit_schedule(plan, dates, start, last_row)
+    rows, counts = rows[rows >= 1], counts[rows >= 1]  # the first debit is paid in the evening before
     if not len(rows):
         raise BadInputError("no debit falls between start and end", details={"field": "start"})
-    p = prices.prices[TOTAL][:, facts.fund]  # (T, legs)
-    fees = universe.fees
-    first_row, last_row = int(rows[0]), int(np.searchsorted(prices.days, day_of(end), side="right")) - 1
-    lots = _Lots()
-    events: list[dict[str, Any]] = []
-    profit_events: list[dict[str, Any]] = []
-    debit_at = np.bincount(rows - first_row, minlength=1)  # a holiday can push two debits onto one day
-    stopped: date | None = None
-    executed = 0
-    pending: tuple[date, float] | None = None  # target reached at a close: redeem at the next NAV
-    units = np.zeros(len(facts.fund))
-    cost_basis = 0.0
-    for r in range(first_row, last_row + 1):
-        if pending is not None:
-            cash = _redeem_all(lots, fees, facts, p, r, prices, events)
-            profit_events.append({"action": "take_profit", "reached": str(pending[0]), "return": round(pending[1], 6),
-                                  "date": str(date_of(prices.days[r])), "cash": round(cash, 2)})
-            units[:] = 0.0
-            cost_basis = 0.0
-            pending = None
-        count = int(debit_at[r - first_row]) if r - first_row < len(debit_at) else 0
-        if count and stopped is None:
-            executed += count
-            value_by_class = np.bincount(facts.asset_class, weights=units * p[r], minlength=len(ASSET_CLASSES))
-            split = smart_split(plan.amount * count, facts, value_by_class, fixed=plan.mode == "fixed")
-            for leg in np.flatnonzero(split > 0):
-                gross = float(split[leg])
-                fee = float(fees.subscription_fee(facts.fund[[leg]], np.array([gross]), universe.fee_discount)[0])
-                bought = (gross - fee) / p[r, leg]
-                units[leg] += bought
-                cost_basis += gross
-                lots.fund.append(int(leg))
-                lots.row.append(r)
-                lots.units.append(bought)
-                lots.cost.append(gross)
-                events.append({"date": date_of(prices.days[r]), "leg": int(leg), "kind": "subscription",
-                               "amount": gross - fee, "fee": fee, "cash": gross, "shares": bought,
-                               "nav": float(p[r, leg])})
-        if plan.target_return is not None and cost_basis > 0 and stopped is None:
-            gain = float(units @ p[r]) / cost_basis - 1.0
-            if gain >= plan.target_return:
-                if plan.on_target == "stop":
-                    stopped = date_of(prices.days[r])
-                    profit_events.append({"action": "stop", "date": str(stopped), "return": round(gain, 6)})
-                elif r < last_row:
-                    pending = (date_of(prices.days[r]), gain)
-    return _simulation_result(universe, prices, plan, facts, events, profit_events, stopped, executed, start, end,
-                              include_ledger)
+    if plan.model is None:
+        valid = universe.returns.iloc[:, facts.fund].notna().to_numpy()
+        first_priced = int(np.where(valid.any(axis=0), valid.argmax(axis=0), len(dates) - 1).max())
+        if rows[0] < first_priced:
+            raise BadInputError(f"start: a fund of the plan has no NAV before {dates[first_priced].date()}",
+                                details={"field": "start", "first_date": str(dates[first_priced].date())})
+    level, years, lowest = plan.model if plan.model is not None else (customer_level or 1, 5.0, lowest_category)
+    customers = pd.DataFrame([{"customer_id": PLAN_ID, "level": int(level), "horizon_years": float(years),
+                               "start": dates[rows[0]], "amount": plan.amount * int(counts[0]),
+                               "lowest_category": bool(lowest)}])
+    flows = pd.DataFrame({"customer_id": PLAN_ID, "date": dates[rows[1:] - 1],
+                          "amount": plan.amount * counts[1:].astype(float)})
+    investor = _Investor(universe, plan, None if plan.model is not None else facts)
+    rules = PlanRules(customer_ids=[PLAN_ID], invest=investor,
+                      target_return=np.array([np.nan if plan.target_return is None else plan.target_return]),
+                      take_profit=np.array([plan.on_target == "take_profit"]), needs_research=plan.model is not None)
+    config = (config or SimulationConfig()).with_(buy_and_hold=False)
+    if plan.model is not None and config.cache_dir is None:
+        from advisor.simulation.record import cache_dir
+
+        config = config.with_(cache_dir=cache_dir())
+    result = simulate(universe, customers, flows=flows, config=config, end=pd.Timestamp(end), plans=rules)
+    row = customer_table(result).iloc[0]
+    return _simulation_result(universe, plan, result, row, investor, dates[rows[0]], include_ledger)
 
 
-def _redeem_all(lots: _Lots, fees: Any, facts: LegFacts, p: np.ndarray, r: int, prices: PriceTable,
-                events: list[dict[str, Any]]) -> float:
-    """Redeem every open lot at row r's price, each paying its own holding-period fee; returns the cash."""
-    cash = 0.0
-    lot_leg = np.array(lots.fund)
-    lot_units = np.array(lots.units)
-    days = (prices.days[r] - prices.days[np.array(lots.row)]).astype(float)
-    rate = fees.redemption_rate(facts.fund[lot_leg], days)
-    for leg in np.unique(lot_leg):
-        mine = lot_leg == leg
-        value = float(lot_units[mine].sum() * p[r, leg])
-        fee = float((lot_units[mine] * p[r, leg] * rate[mine]).sum())
-        cash += value - fee
-        events.append({"date": date_of(prices.days[r]), "leg": int(leg), "kind": "redemption", "amount": value,
-                       "fee": fee, "cash": value - fee, "shares": float(lot_units[mine].sum()),
-                       "nav": float(p[r, leg])})
-    lots.fund.clear()
-    lots.row.clear()
-    lots.units.clear()
-    lots.cost.clear()
-    return cash
+def _simulation_result(universe: Universe, plan: SipPlan, result: Any, row: pd.Series, investor: _Investor,
+                       first_debit: pd.Timestamp, include_ledger: bool) -> dict[str, Any]:
+    from advisor.lifecycle.xirr import xirr
 
-
-def _simulation_result(universe: Universe, prices: PriceTable, plan: SipPlan, facts: LegFacts,
-                       events: list[dict[str, Any]], profit_events: list[dict[str, Any]], stopped: date | None,
-                       debits: int, start: date, end: date, include_ledger: bool) -> dict[str, Any]:
-    frame = pd.DataFrame(events)
-    kind = np.where(frame["kind"] == "subscription", 0, 1).astype(np.int8)
-    buy = kind == 0
-    cash = frame["cash"].to_numpy(dtype=float)  # paid on a buy (amount + fee), received on a sale (amount − fee)
-    fee = frame["fee"].to_numpy(dtype=float)
-    shares = frame["shares"].to_numpy(dtype=float)
-    zero = np.zeros(len(frame))
-    ev = Events(cust=np.zeros(len(frame), dtype=np.int64), fund=facts.fund[frame["leg"].to_numpy()],
-                day=np.array([day_of(d) for d in frame["date"]], dtype=np.int64), kind=kind,
-                units=np.where(buy, shares, -shares), cash_in=np.where(buy, cash, 0.0),
-                cash_out=np.where(buy, 0.0, cash), fee_in=np.where(buy, fee, 0.0), fee_out=np.where(buy, 0.0, fee),
-                income=zero, cost=np.where(buy, cash, 0.0), mode=np.full(len(frame), TOTAL, dtype=np.int8),
-                estimated=np.zeros(len(frame), dtype=bool), row=np.arange(len(frame), dtype=np.int64),
-                plan=np.full(len(frame), -1, dtype=np.int64)).sorted()
-    result = compute_returns(ev, 1, prices, end, windows=(Window("inception", None),))
-    c = {k: v[0] for k, v in result.customer.items()}
-    daily = _daily_series(prices, facts, frame, start, end)
-    twr_daily = float(np.prod(1.0 + daily["r"]) - 1.0) if len(daily) else float("nan")
-    span = (end - start).days
+    dates = result.dates
+    book = result.extras["book"]
+    log = _ledger_frame(universe, book.log or [], result)
+    flow_day, flow_amount = result.flow_day, result.flow_amount
+    final = float(row["final_value"])
+    day0 = dates[0]
+    t = np.r_[(dates[flow_day] - day0).days.to_numpy(dtype=float), float((dates[-1] - day0).days)] / 365.0
+    cf = np.r_[-flow_amount, final]
+    mwr = float(xirr(np.zeros(len(cf), dtype=np.int64), t, cf, 1)[0]) if len(cf) > 1 else float("nan")
+    led = result.ledger
+    invested = float(led.deposits[0])
+    paid_out = float(led.withdrawals[0])
+    fees = float(led.buy_fees[0] + led.sell_fees[0] + led.first_fees[0])
+    events = []
+    for e in result.extras.get("plan_events", []):
+        day = str(universe.returns.index[e["row"]].date())
+        item: dict[str, Any] = {"action": e["action"], "reached": day, "return": _r(e["return"])}
+        if e["action"] == "take_profit":
+            sold = log[(log["kind"] == "redemption") & (log["date"] > day)]
+            if len(sold):
+                first = sold["date"].iloc[0]
+                item.update(date=first, cash=round(float(sold.loc[sold["date"] == first, "received"].sum()), 2))
+        else:
+            item["date"] = day
+        events.append(item)
+    stopped = next((e["reached"] for e in events if e["action"] == "stop"), None)
+    kind = "model" if plan.model is not None else "legs"
+    values = pd.Series(result.values[0], index=dates)
+    start, end = str(first_debit.date()), str(dates[-1].date())
+    debits = round(invested / plan.amount)  # debits made (a stopped plan makes no more)
     out: dict[str, Any] = {
         "plan": plan.to_dict(),
-        "legs": [{"code": leg.code, "name": facts.names[i], "weight": round(leg.weight, 6),
-                  "min_sip": float(facts.min_sip[i])} for i, leg in enumerate(plan.legs)],
-        "start": str(start), "end": str(end), "debits": debits,
-        "invested": round(float(cash[buy].sum()), 2), "fees": round(float(fee.sum()), 2),
-        "redeemed": round(float(cash[~buy].sum()), 2), "final_value": round(float(c["market_value"]), 2),
-        "total_gain": round(float(c["total_gain"]), 2), "holding_return": _r(c["holding_return"]),
-        "twr": _r(c["twr_inception"]), "twr_annualized": _r(float(annualized(np.array([c["twr_inception"]]),
-                                                                            np.array([span]))[0])),
-        "xirr": _r(c["xirr_inception"]),
-        "volatility": _r(float(daily["r"].std(ddof=1) * math.sqrt(252))) if len(daily) > 2 else None,
-        "max_drawdown": _r(_max_drawdown(daily["r"].to_numpy())) if len(daily) else None,
-        "profit_events": profit_events,
-        "stopped_on": None if stopped is None else str(stopped),
-        "monthly_values": _monthly_points(daily),
-        "method": "debits fill at the NAV of the debit day (the next trading day when it is closed); dividends "
-                  "reinvested (adjusted NAV); subscription fees with the bank discount; FIFO redemption fees by "
-                  "holding period (the fee table every door uses); daily returns of the time-weighted index give "
-                  "volatility and drawdown; the legs are fixed over the whole period (a plan built from a level "
-                  "holds today's model funds, chosen with hindsight, not point in time)",
+        "legs": [{"code": leg.code, "name": investor.facts.names[i] if investor.facts else "",
+                  "weight": round(leg.weight, 6), "min_sip": float(_min_sip(universe, leg.code))}
+                 for i, leg in enumerate(plan.legs)],
+        "basis": kind, "label_zh": LABELS[kind][0], "label_en": LABELS[kind][1],
+        "kind": "simulated_walk_forward" if kind == "model" else "simulated_plan_funds",
+        "start": start, "end": end, "years": round((dates[-1] - first_debit).days / 365.25, 2), "debits": debits,
+        "invested": round(invested, 2), "paid_out": round(paid_out, 2), "fees": round(fees, 2),
+        "final_value": round(final, 2), "total_gain": round(final + paid_out - invested, 2),
+        "total_return": _r(row["total_return"]), "annual_return": _r(row["annual_return"]),
+        "volatility": _r(row["annual_volatility"]), "max_drawdown": _r(row["max_drawdown"]),
+        "xirr": _r(mwr), "profit_events": events, "stopped_on": stopped,
+        "monthly_values": _monthly_points(values, result),
+        "funds_bought": sorted({c for s in investor.split_log for c in s["codes"]}),
+        "cash_check": round(float(result.cash_check), 6),
+        "method": "the walk-forward simulator (advisor.simulation): each debit is paid in the evening before its "
+                  "day and bought at that day's NAV (a closed day moves to the next trading day); the one cost model "
+                  "(subscription fee with the bank discount, FIFO redemption fee by each lot's holding period); "
+                  "dividends reinvested; annual return, volatility and maximum drawdown of the time-weighted daily "
+                  "returns (products.analytics); money-weighted return (XIRR) of the debits, payouts and the final "
+                  "value",
     }
-    out["check"] = {"twr_daily_chain": _r(twr_daily)}
     if include_ledger:
-        out["ledger"] = [{"date": str(e["date"]), "code": plan.legs[e["leg"]].code, "kind": e["kind"],
-                          "amount": round(e["amount"], 2), "fee": round(e["fee"], 2),
-                          ("paid" if e["kind"] == "subscription" else "received"): round(e["cash"], 2),
-                          "shares": round(e["shares"], 4),
-                          "nav": round(e["nav"], 4)} for e in events]
+        out["ledger"] = log.to_dict("records")
     out.update(explain_simulation(out))
     return out
 
 
-def _r(x: float | None) -> float | None:
-    return None if x is None or not np.isfinite(x) else round(float(x), 6)
+def _min_sip(universe: Universe, code: str) -> float:
+    funds = universe.funds
+    value = pd.to_numeric(pd.Series([funds["min_sip"].iloc[universe.code_index[code]]]), errors="coerce").iloc[0] \
+        if "min_sip" in funds.columns else float("nan")
+    return 100.0 if pd.isna(value) else float(value)
 
 
-def _daily_series(prices: PriceTable, facts: LegFacts, frame: pd.DataFrame, start: date, end: date) -> pd.DataFrame:
-    """Daily value, flows and the time-weighted daily return, the engine's sub-periods day by day:
-    r_t = (units held before day t's flows × p_t − fees out_t) / (value after day t−1's flows + fees in_t−1) − 1."""
-    lo = int(np.searchsorted(prices.days, day_of(start), side="left"))
-    hi = int(np.searchsorted(prices.days, day_of(end), side="right"))
-    p = prices.prices[TOTAL][lo:hi][:, facts.fund]
-    n = hi - lo
-    day_row = np.searchsorted(prices.days[lo:hi], np.array([day_of(d) for d in frame["date"]]))
-    buy = (frame["kind"] == "subscription").to_numpy()
-    delta = np.zeros_like(p)
-    np.add.at(delta, (day_row, frame["leg"].to_numpy()), np.where(buy, 1.0, -1.0) * frame["shares"].to_numpy())
-    held = np.cumsum(delta, axis=0)
-    value = (held * p).sum(axis=1)
-    before = ((held - delta) * p).sum(axis=1)
-    fee = frame["fee"].to_numpy(dtype=float)
-    fee_in = np.bincount(day_row, weights=np.where(buy, fee, 0.0), minlength=n)
-    fee_out = np.bincount(day_row, weights=np.where(buy, 0.0, fee), minlength=n)
-    flow_in = np.bincount(day_row, weights=np.where(buy, frame["cash"], 0.0), minlength=n)
-    flow_out = np.bincount(day_row, weights=np.where(buy, 0.0, frame["cash"]), minlength=n)
-    base = np.r_[0.0, (value + fee_in)[:-1]]
-    r = np.divide(before - fee_out, base, out=np.ones_like(value), where=base > 1e-9) - 1.0
-    index = pd.to_datetime(prices.days[lo:hi].astype("datetime64[D]"))
-    started = np.cumsum(base > 1e-9) > 0
-    return pd.DataFrame({"value": value, "in": flow_in, "out": flow_out, "r": r}, index=index)[started]
+def _ledger_frame(universe: Universe, log: list[dict[str, np.ndarray]], result: Any) -> pd.DataFrame:
+    """The plan's transactions from the simulator's fills: amount at the NAV, fee, and paid / received."""
+    columns = ["date", "code", "kind", "amount", "fee", "paid", "received"]
+    if not log:
+        return pd.DataFrame(columns=columns)
+    frame = pd.DataFrame({key: np.concatenate([part[key] for part in log]) for key in ("row", "fund", "side",
+                                                                                        "amount", "fee")})
+    frame = frame[frame["amount"] > 0].sort_values(["row", "side"], kind="stable")
+    sell = (frame["side"] == "sell").to_numpy()
+    gross, fee = frame["amount"].to_numpy(dtype=float), frame["fee"].to_numpy(dtype=float)
+    return pd.DataFrame({
+        "date": [str(d.date()) for d in universe.returns.index[frame["row"].to_numpy()]],
+        "code": universe.codes[frame["fund"].to_numpy()].astype(str),
+        "kind": np.where(sell, "redemption", "subscription"),
+        "amount": np.round(np.where(sell, gross, gross - fee), 2), "fee": np.round(fee, 2),
+        "paid": np.where(sell, None, np.round(gross, 2)), "received": np.where(sell, np.round(gross - fee, 2), None),
+    })[columns].reset_index(drop=True)
 
 
-def _max_drawdown(r: np.ndarray) -> float:
-    growth = np.cumprod(1.0 + r)
-    peak = np.maximum(np.maximum.accumulate(growth), 1.0)
-    return float(min((growth / peak - 1.0).min(), 0.0))
+def _r(x: Any) -> float | None:
+    try:
+        number = float(x)
+    except (TypeError, ValueError):
+        return None
+    return round(number, 6) if np.isfinite(number) else None
 
 
-def _monthly_points(daily: pd.DataFrame) -> list[dict[str, Any]]:
-    if not len(daily):
+def _monthly_points(values: pd.Series, result: Any) -> list[dict[str, Any]]:
+    flows = pd.Series(0.0, index=values.index)
+    np.add.at(flows.to_numpy(), result.flow_day, result.flow_amount)
+    frame = pd.DataFrame({"value": values, "net_invested": flows.cumsum()}).dropna()
+    if frame.empty:
         return []
-    invested = (daily["in"] - daily["out"]).cumsum()
-    frame = pd.DataFrame({"value": daily["value"], "net_invested": invested})
     ends = frame.groupby(frame.index.to_period("M")).tail(1)
     return [{"date": str(i.date()), "value": round(float(v), 2), "net_invested": round(float(n), 2)}
             for i, v, n in zip(ends.index, ends["value"], ends["net_invested"], strict=True)]
 
 
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{100 * x:.2f}%"
+
+
 def explain_simulation(s: dict[str, Any]) -> dict[str, str]:
+    """The simulation in one paragraph each in Chinese and English (label, span, money, risk, profit events)."""
     plan = s["plan"]
     freq_zh = FREQUENCY_ZH[plan["frequency"]]
     when_zh = f"{plan['day']}日" if plan["frequency"] == "monthly" else f"周{WEEKDAY_ZH[plan['day'] - 1]}"
+    freq_en = {"weekly": "a week", "fortnightly": "a fortnight", "monthly": "a month"}[plan["frequency"]]
     when_en = (f"on day {plan['day']}" if plan["frequency"] == "monthly" else f"on {WEEKDAY_EN[plan['day'] - 1]}s")
-
-    def pct(x: float | None) -> str:
-        return "—" if x is None else f"{100 * x:.1f}%"
-
-    zh = (f"{s['start']}至{s['end']}，{freq_zh}{when_zh}定投¥{plan['amount']:,.0f}，共扣款{s['debits']}次，投入"
-          f"¥{s['invested']:,.0f}（含申购费¥{s['fees']:,.2f}），期末市值¥{s['final_value']:,.0f}，累计收益"
-          f"¥{s['total_gain']:,.0f}；资金加权年化收益{pct(s['xirr'])}，年化波动{pct(s['volatility'])}，最大回撤"
-          f"{pct(s['max_drawdown'])}。")
-    en = (f"From {s['start']} to {s['end']}, ¥{plan['amount']:,.0f} {plan['frequency']} {when_en}: {s['debits']} "
-          f"debits, ¥{s['invested']:,.0f} invested (¥{s['fees']:,.2f} subscription fees), worth "
-          f"¥{s['final_value']:,.0f} at the end, a total gain of ¥{s['total_gain']:,.0f}; money-weighted "
-          f"{pct(s['xirr'])} a year, volatility {pct(s['volatility'])}, maximum drawdown {pct(s['max_drawdown'])}.")
+    mode_zh = "智能定投（先买低于目标比例的资产类别）" if plan["mode"] == "smart" else "定额定投"
+    mode_en = "smart (underweight asset classes first)" if plan["mode"] == "smart" else "fixed split"
+    zh = (f"{s['label_zh']}。{s['start']}至{s['end']}（{s['years']:.1f}年），{freq_zh}{when_zh}{mode_zh}"
+          f"¥{plan['amount']:,.2f}，共扣款{s['debits']}次，投入¥{s['invested']:,.2f}（交易费用¥{s['fees']:,.2f}），"
+          f"期末市值¥{s['final_value']:,.2f}")
+    en = (f"{s['label_en']}. From {s['start']} to {s['end']} ({s['years']:.1f} years), ¥{plan['amount']:,.2f} "
+          f"{freq_en} {when_en}, {mode_en}: {s['debits']} debits, ¥{s['invested']:,.2f} paid in "
+          f"(¥{s['fees']:,.2f} trading fees), worth ¥{s['final_value']:,.2f} at the end")
+    if s["paid_out"] > 0:
+        zh += f"，止盈已赎回到账¥{s['paid_out']:,.2f}"
+        en += f", ¥{s['paid_out']:,.2f} paid out by taking profit"
+    sign = "-" if s["total_gain"] < 0 else ""
+    zh += (f"，累计收益{sign}¥{abs(s['total_gain']):,.2f}；年化收益（时间加权）{_pct(s['annual_return'])}，"
+           f"资金加权年化收益{_pct(s['xirr'])}，年化波动率{_pct(s['volatility'])}，最大回撤{_pct(s['max_drawdown'])}。")
+    en += (f", a total gain of {sign}¥{abs(s['total_gain']):,.2f}; annual return (time-weighted) "
+           f"{_pct(s['annual_return'])}, money-weighted {_pct(s['xirr'])} a year, volatility "
+           f"{_pct(s['volatility'])}, maximum drawdown {_pct(s['max_drawdown'])}.")
     for e in s["profit_events"]:
-        if e.get("action") == "stop":
-            zh += f"{e['date']}收益率达到{pct(e['return'])}，按目标止盈规则停止扣款。"
-            en += f" On {e['date']} the return reached {pct(e['return'])} and the plan stopped debiting."
-        else:
-            zh += f"{e['date']}止盈赎回¥{e['cash']:,.0f}（收益率{pct(e['return'])}）。"
-            en += f" On {e['date']} it took profit: ¥{e['cash']:,.0f} redeemed at a {pct(e['return'])} return."
-    zh += "过往表现不代表未来收益。"
-    en += " Past performance does not predict future results."
+        if e["action"] == "stop":
+            zh += f"{e['reached']}收益率达到{_pct(e['return'])}，按目标止盈规则停止扣款（持仓保留）。"
+            en += (f" On {e['reached']} the return reached {_pct(e['return'])} and the plan stopped debiting "
+                   "(holdings kept).")
+        elif "cash" in e:
+            zh += (f"{e['reached']}收益率达到{_pct(e['return'])}，{e['date']}止盈全部赎回，到账¥{e['cash']:,.2f}，"
+                   "随后重新开始定投。")
+            en += (f" On {e['reached']} the return reached {_pct(e['return'])}; everything was redeemed on {e['date']} "
+                   f"(¥{e['cash']:,.2f} paid out) and the plan started again.")
+    zh += "模拟结果不代表未来收益。"
+    en += " A simulation does not predict future results."
     return {"explanation_zh": zh, "explanation_en": en}
 
 

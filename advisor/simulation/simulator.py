@@ -39,6 +39,7 @@ from advisor.simulation.book import Book, Ledger, Orders
 from advisor.simulation.config import SimulationConfig
 from advisor.simulation.customers import CustomerArrays, validate_customers
 from advisor.simulation.engine import FundMap, plan_rebalance
+from advisor.simulation.plans import NoResearch, PlanEvening, PlanRules
 from advisor.simulation.pointintime import as_timestamp, point_in_time
 from advisor.simulation.research import ResearchRequest, ResearchRunner, ResearchState
 from advisor.simulation.schedule import research_rows, review_rows
@@ -142,9 +143,10 @@ class _Targets:
 
 def simulate(universe: Universe, customers: pd.DataFrame, *, flows: pd.DataFrame | None = None,
              config: SimulationConfig | None = None, end: object = None,
-             progress: Progress | None = None) -> SimulationResult:
+             progress: Progress | None = None, plans: PlanRules | None = None) -> SimulationResult:
     """Simulate `customers` (see `advisor.simulation.customers`) on `universe` until `end` (default: the
-    last day of data). Deterministic: the same data, customers and config give the same result."""
+    last day of data); customers named in `plans` follow their own plan (`advisor.simulation.plans`).
+    Deterministic: the same data, customers and config give the same result."""
     config = config or SimulationConfig()
     dates = universe.returns.index
     if len(dates) < 3:
@@ -153,7 +155,7 @@ def simulate(universe: Universe, customers: pd.DataFrame, *, flows: pd.DataFrame
     if last_row < 2:
         raise BadInputError(f"end {end} is before the data", details={"field": "end"})
     spec = validate_customers(customers, dates, flows, last_row)
-    return _Simulation(universe, spec, config, last_row, progress).run()
+    return _Simulation(universe, spec, config, last_row, progress, plans).run()
 
 
 @dataclass
@@ -172,7 +174,7 @@ class _Period:
 
 class _Simulation:
     def __init__(self, universe: Universe, spec: CustomerArrays, config: SimulationConfig, last_row: int,
-                 progress: Progress | None):
+                 progress: Progress | None, plans: PlanRules | None = None):
         self.universe, self.spec, self.config, self.progress = universe, spec, config, progress
         self.settings = config.rebalance
         self.dates = universe.returns.index
@@ -186,7 +188,8 @@ class _Simulation:
         self.level, self.lowest, self.horizon = rep(spec.level), rep(spec.lowest), rep(spec.horizon)
         self.start_row, self.first_amount = rep(spec.start_row), rep(spec.first_amount)
         self.kind = np.concatenate([np.zeros(n, np.int64), np.ones(n, np.int64)]) if twins else np.zeros(n, np.int64)
-        self.is_policy = self.kind == 0
+        self._init_plans(plans)
+        self.is_policy = (self.kind == 0) & ~self.on_plan
         self.deposit_row = self.start_row - 1  # the evening before the first purchase: the money is in
         self.decision_row = self.start_row - 1 if self.lag == 1 else self.start_row
         self.first_row = int(self.deposit_row.min())
@@ -214,7 +217,7 @@ class _Simulation:
         self.withdrawal_tries = np.zeros(self.n_total, dtype=np.int64)  # evenings spent raising the current one
         self.new_money = np.zeros(self.n_total)  # deposits of the morning, offered to the engine that evening
         self.last_review = np.full(self.n_total, np.datetime64("NaT"), dtype="datetime64[D]")
-        self.started = np.zeros(self.n_total, dtype=bool)  # first purchase decided
+        self.started = self.on_plan.copy()  # first purchase decided (plans make none: they invest each debit)
         self.initial_weights: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # twin → (funds, net weights)
         self.shown: list[dict[str, Any] | None] = [None] * self.n_total
         keys = pd.DataFrame({"level": self.level, "horizon_years": self.horizon, "kind": self.kind})
@@ -226,6 +229,28 @@ class _Simulation:
         self.research_log: list[dict[str, Any]] = []
         self.cash_check = 0.0
         self.lookahead = max(int(config.lookahead), 1)
+        if plans is not None:
+            self.book.log = []
+
+    def _init_plans(self, plans: PlanRules | None) -> None:
+        """Customers on a plan of their own (`advisor.simulation.plans`): its target rule and cycle."""
+        self.plans = plans
+        self.on_plan = np.zeros(self.n_total, dtype=bool)
+        self.plan_target = np.full(self.n_total, np.nan)
+        self.plan_take = np.zeros(self.n_total, dtype=bool)
+        self.cycle_base = np.zeros(self.n_total)  # deposits before the plan's current cycle
+        self.plan_events: list[dict[str, Any]] = []
+        if plans is None:
+            return
+        if self.config.buy_and_hold:
+            raise BadInputError("plans are simulated without buy-and-hold twins", details={"field": "buy_and_hold"})
+        lookup = {c: i for i, c in enumerate(self.spec.ids.tolist())}
+        idx = np.array([lookup.get(str(c), -1) for c in plans.customer_ids], dtype=np.int64)
+        if (idx < 0).any():
+            raise BadInputError("a plan names an unknown customer", details={"field": "customer_id"})
+        self.on_plan[idx] = True
+        self.plan_target[idx] = np.asarray(plans.target_return, dtype=float)
+        self.plan_take[idx] = np.asarray(plans.take_profit, dtype=bool)
 
     # ------------------------------------------------------------------------------------------------
     # research
@@ -236,23 +261,28 @@ class _Simulation:
         rows = research_rows(self.dates, first, last, self.config.research_cadence)
         decision = np.maximum(self.decision_row, first)
         groups: set[tuple[int, float, bool]] = set()
-        for level, years, lowest in zip(self.level, self.horizon, self.lowest, strict=True):
+        researched = ~self.on_plan | (self.plans is not None and self.plans.needs_research)
+        for level, years, lowest in zip(self.level[researched], self.horizon[researched], self.lowest[researched],
+                                        strict=True):
             groups.add((int(level), float(years), bool(lowest)))
             groups.add((int(level), BUCKET_YEARS[horizon_bucket(years)], bool(lowest)))
         group_keys = tuple(sorted(groups))
         requests = []
         for i, row in enumerate(rows):
             nxt = rows[i + 1] if i + 1 < len(rows) else last + 1
-            due = np.flatnonzero((decision >= row) & (decision < nxt))
+            due = np.flatnonzero((decision >= row) & (decision < nxt) & ~self.on_plan)
             props = sorted({(int(self.level[c]), float(self.horizon[c]), bool(self.lowest[c]),
                              float(self.first_amount[c])) for c in due})
             requests.append(ResearchRequest(groups=group_keys, proposals=tuple(props)))
         return rows, requests
 
     def _period(self, first: int, last: int, state: ResearchState, review: np.ndarray) -> _Period:
-        pit = point_in_time(self.universe, self.dates[first], min_history_days=self.config.min_history_days,
-                            silence_days=self.config.silence_days)
-        pit = engine_view(pit)
+        if isinstance(state, NoResearch.State):  # only plans of named funds: no engine, no point-in-time view
+            pit = self.universe
+        else:
+            pit = engine_view(point_in_time(self.universe, self.dates[first],
+                                            min_history_days=self.config.min_history_days,
+                                            silence_days=self.config.silence_days))
         targets = _Targets(state, pit, self.config)
         full_ask = np.unique(np.concatenate([[first], review[(review >= first) & (review <= last)]]))
         self._log_research(first, state)
@@ -279,7 +309,10 @@ class _Simulation:
 
     def run(self) -> SimulationResult:
         rows, requests = self._research_plan()
-        runner = ResearchRunner(self.universe, [self.dates[r] for r in rows], requests, self.config)
+        research_dates = [self.dates[r] for r in rows]
+        runner: ResearchRunner | NoResearch = (
+            ResearchRunner(self.universe, research_dates, requests, self.config)
+            if any(r.groups or r.proposals for r in requests) else NoResearch(self.universe, research_dates))
         review = review_rows(self.dates, self.first_row, self.last_row, self.settings.calendar)
         bounds = [*rows.tolist(), self.last_row + 1]
         try:
@@ -366,6 +399,7 @@ class _Simulation:
         if ready.any():
             c, r = cust[ready], rows[ready]
             due = self.withdrawal_due[c]
+            due = np.where(np.isposinf(due), np.maximum(self.book.cash[c], 0.0), due)  # a take-profit pays out all
             # sales fill at the next NAV, not the evening's: when they fetch a little less than asked, the rest
             # is raised by another sale that evening (twice at most); only then is it a recorded shortfall
             short = np.maximum(due - np.maximum(self.book.cash[c], 0.0), 0.0)
@@ -398,8 +432,10 @@ class _Simulation:
         w = np.where(due, np.minimum(w, np.maximum(self.withdrawal_row[active] - 1, s)), w)
         waiting = ~self.started[active] & (self.decision_row[active] >= s)  # first purchase still to decide
         w = np.where(waiting, np.minimum(w, self.decision_row[active]), w)
-        twin_flow = ~self.is_policy[active] & flow_today & self.started[active]
+        twin_flow = ~self.is_policy[active] & ~self.on_plan[active] & flow_today & self.started[active]
         w = np.where(twin_flow, s, w)
+        plan_money = self.on_plan[active] & (flow_today | (self.deposit_row[active] == s))
+        w = np.where(plan_money, s, w)  # a plan invests the morning's money that evening
         w = np.maximum(w, s)
         # ---- the stretch's closes: values and class values (cash included in the values)
         length = w - s + 1
@@ -423,6 +459,13 @@ class _Simulation:
         # ---- decisions: first purchases, twins' flows, and the engine's answers for policy customers
         end = w.copy()
         orders: list[Orders] = []
+        if self.plans is not None:
+            hit = self._plan_targets(active, s, flat_cust, flat_row, held)
+            end = np.where(hit >= 0, hit, end)
+            if plan_money.any():
+                orders.append(self._plan_orders(active[plan_money], s[plan_money], period))
+            if (hit >= 0).any():
+                orders.append(self._plan_on_target(active[hit >= 0], hit[hit >= 0], s[hit >= 0]))
         decide = waiting & (self.decision_row[active] == w)
         if decide.any():
             c = active[decide]
@@ -562,6 +605,64 @@ class _Simulation:
                 self.initial_weights[int(c)] = (fund, net / net.sum())
         return Orders.concat(parts)
 
+    def _plan_orders(self, cust: np.ndarray, rows: np.ndarray, period: _Period) -> Orders:
+        """Plan customers invest the morning's money by their plan's own rule (`advisor.simulation.plans`)."""
+        assert self.plans is not None
+        evening = PlanEvening(cust=cust, rows=rows, cash=np.maximum(self.book.cash[cust], 0.0),
+                              positions=self.book.positions[cust], prices=self.prices[rows], fund_class=self.fund_class,
+                              targets=period.targets.weights, fees=self.book.fees, discount=self.book.discount)
+        return self.plans.invest(evening)
+
+    def _plan_targets(self, active: np.ndarray, s: np.ndarray, flat_cust: np.ndarray, flat_row: np.ndarray,
+                      held: np.ndarray) -> np.ndarray:
+        """Per active customer, the first close of its stretch at which its plan's cycle return reaches the
+        target (−1 if none): value (cash included) over the money paid in during the cycle, minus one."""
+        hit = np.full(active.size, -1, dtype=np.int64)
+        watch = self.on_plan[active] & np.isfinite(self.plan_target[active])
+        if not watch.any():
+            return hit
+        cust_of = active[flat_cust]
+        cost = self.book.ledger.deposits[cust_of] - self.cycle_base[cust_of]
+        value = held + np.maximum(self.book.cash[cust_of], 0.0)
+        ok = watch[flat_cust] & (cost > 0.005)
+        ret = np.divide(value, cost, out=np.zeros_like(value), where=ok) - 1.0
+        reached = ok & (ret >= self.plan_target[cust_of] - 1e-12)
+        first = np.full(active.size, NEVER, dtype=np.int64)
+        np.minimum.at(first, flat_cust[reached], flat_row[reached])
+        hit = np.where(first < NEVER, first, -1)
+        self._hit_return = {int(active[i]): float(ret[(flat_cust == i) & (flat_row == hit[i])][0])
+                            for i in np.flatnonzero(hit >= 0)}
+        return hit
+
+    def _plan_on_target(self, cust: np.ndarray, rows: np.ndarray, s: np.ndarray) -> Orders:
+        """A plan reached its target at the close of `rows`: stop (cancel later debits) or take profit (sell
+        everything at the next NAV, pay the proceeds out, start a new cycle with the next debit)."""
+        take = self.plan_take[cust]
+        for c, row, taking in zip(cust.tolist(), rows.tolist(), take.tolist(), strict=True):
+            self.plan_events.append({"customer_id": str(self.spec.ids[c]), "row": int(row),
+                                     "action": "take_profit" if taking else "stop",
+                                     "return": self._hit_return[c]})
+        stop = cust[~take]
+        if stop.size:
+            self.plan_target[stop] = np.nan
+            later = np.zeros(len(self.f_cust), dtype=bool)
+            for c, row in zip(stop.tolist(), rows[~take].tolist(), strict=True):
+                later |= (self.f_cust == c) & (self.f_row > row)
+            self.f_cust, self.f_row, self.f_amt, self.f_key = (a[~later] for a in
+                                                                (self.f_cust, self.f_row, self.f_amt, self.f_key))
+        c, r = cust[take], rows[take]
+        if c.size == 0:
+            return Orders.empty()
+        self.withdrawal_due[c] = np.inf  # paid when the sales have filled: everything in the account
+        self.withdrawal_row[c] = r + self.lag
+        self.withdrawal_tries[c] = 0
+        self.cycle_base[c] = self.book.ledger.deposits[c] - np.where(r == s[take], self.new_money[c], 0.0)
+        local, fund, shares = self.book.holdings_of(c)
+        price = self.prices[r[local], fund]
+        m = local.size
+        return Orders(cust=c[local], fund=fund, sell_value=shares * price, ref_price=price, buy_gross=np.zeros(m),
+                      buy_fee=np.zeros(m), first=np.zeros(m, dtype=bool), sell_all=np.ones(m, dtype=bool))
+
     def _twin_orders(self, twins: np.ndarray, rows: np.ndarray) -> Orders | None:
         """Buy-and-hold twins: deposits buy the first proposal's weights, withdrawals sell pro rata."""
         parts = []
@@ -603,7 +704,7 @@ class _Simulation:
                                   **state.diagnostics,
                                   "models": {f"C{lvl}/{h}": w for (lvl, h), w in state.model_weights.items()}})
 
-    def _result(self, runner: ResearchRunner) -> SimulationResult:
+    def _result(self, runner: ResearchRunner | NoResearch) -> SimulationResult:
         spec = self.spec
         twins = self.config.buy_and_hold
         ids = np.concatenate([spec.ids, spec.ids]) if twins else spec.ids
@@ -627,7 +728,8 @@ class _Simulation:
             class_values=self.class_values, research=self.research_log, shown=self.shown, engine=self.engine_stats,
             config=self.config, universe_version=self.universe.version, universe_as_of=str(self.universe.as_of),
             cash_check=self.cash_check,
-            extras={"book": self.book, "pending": {self.last_row + 1: pending}, "first_row": self.first_row})
+            extras={"book": self.book, "pending": {self.last_row + 1: pending}, "first_row": self.first_row,
+                    "plan_events": self.plan_events})
 
 
 def _take(orders: Orders, mask: np.ndarray) -> Orders:

@@ -138,13 +138,20 @@ def update_plan(customer_id: CustomerId, plan_id: PlanId, body: SipPlanUpdate, s
 
 @router.post("/customers/{customer_id}/sip-plans/{plan_id}/simulation", response_model=SimulationOut,
              responses=responses(401, 403, 404, 409, 413, 422),
-             summary="Run the plan over history on real NAV: gain, XIRR, volatility, maximum drawdown")
+             summary="Run the plan through the walk-forward simulator: returns, XIRR, volatility, maximum drawdown")
 def simulate(customer_id: CustomerId, plan_id: PlanId, body: SimulationIn, state: State, session: DbSession,
              caller: Caller) -> SimulationOut:
-    """The history of the plan as agreed (information, not a new recommendation); the answer carries the
-    plan's suitability against today's assessment."""
+    """The history of the plan as agreed (information, not a new recommendation), or with `basis` model the
+    same plan on the model of the customer's current level, walk-forward; the answer carries the plan's
+    suitability against today's assessment."""
     check_customer_access(session, caller, customer_id)
     plan = _plan(session, customer_id, plan_id)
-    result = lifecycle_core.simulate_sip(state.universe, _fields(plan), body.start, body.end, None, False)
+    model = None
+    if body.basis == "model":
+        level, lowest = _level(valid_assessment(session, customer_id))
+        found = repositories.get_customer(session, customer_id)
+        horizon = float(found.horizon_years) if found is not None and found.horizon_years else 5.0
+        model = (level, horizon, lowest)
+    result = lifecycle_core.simulate_sip(state.universe, _fields(plan), body.start, body.end, None, False, model)
     result["suitability"] = suitability_of(state, session, plan)
     return SimulationOut(plan_id=plan_id, result=result)

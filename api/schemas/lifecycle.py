@@ -188,6 +188,10 @@ class SipPlansOut(BaseModel):
 class SimulationIn(StrictModel):
     start: HistoricDate
     end: IsoDate | None = None
+    basis: Literal["plan", "model"] = Field(
+        "plan", description="plan: the plan's own funds over their past NAV; model: the plan's amount, calendar, "
+                            "mode and target-profit rule on the model of the customer's current level, walk-forward "
+                            "(each debit buys the funds the service chose on that date: out of sample)")
 
 
 class SimulationOut(BaseModel):

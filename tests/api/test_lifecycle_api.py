@@ -173,6 +173,16 @@ def test_sip_plans_meet_minimums_and_the_level(client, tokens, funds):
     assert simulated.status_code == 200
     result = simulated.json()["result"]
     assert result["debits"] > 60 and result["volatility"] > 0 and result["max_drawdown"] <= 0
+    assert result["basis"] == "legs" and result["invested"] == 1000 * result["debits"]
+    walk = client.post(f"/v1/customers/{cid}/sip-plans/{plan['id']}/simulation", headers=tokens.customer(cid),
+                       json={"start": "2024-06-01", "basis": "model"})
+    assert walk.status_code == 200, walk.text
+    walked = walk.json()["result"]
+    assert walked["kind"] == "simulated_walk_forward" and "样本外" in walked["label_zh"]
+    assert walked["plan"]["model"]["level"] == level
+    bad = client.post(f"/v1/customers/{cid}/sip-plans/{plan['id']}/simulation", headers=tokens.customer(cid),
+                      json={"start": "2024-06-01", "basis": "hindsight"})
+    assert bad.status_code == 422 and "basis" in bad.json()["details"]["field"]
     stopped = client.patch(f"/v1/customers/{cid}/sip-plans/{plan['id']}", headers=tokens.customer(cid),
                            json={"status": "stopped"})
     assert stopped.status_code == 200
