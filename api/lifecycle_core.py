@@ -92,18 +92,13 @@ def sip_plan(universe: Universe, fields: dict[str, Any], level: int, lowest_cate
     return out
 
 
-def plan_suitability(universe: Universe, codes: list[str], level: int | None, lowest_category: bool) -> dict[str, Any]:
-    """Whether a stored plan's funds are all within the customer's current level (None: no valid assessment)."""
-    from risk.suitability import allowed_max_product_level
+def plan_suitability(universe: Universe, codes: list[str], level: int | None, lowest_category: bool,
+                     expires_on: date | None, today: date) -> dict[str, Any]:
+    """Whether a stored plan may debit today: the one hold rule of the nightly batch
+    (`advisor.lifecycle.sip_guard`) — assessment valid, every fund within the level and open."""
+    from advisor.lifecycle.sip_guard import plan_hold
 
-    if level is None:
-        return {"ok": False, "reason": "assessment_required", "allowed_max": None, "above": []}
-    allowed = allowed_max_product_level(level, lowest_category)
-    levels = {c: int(universe.funds["risk_level"].iloc[universe.code_index[c]]) for c in codes
-              if c in universe.code_index}
-    above = sorted(c for c, lv in levels.items() if lv > allowed)
-    return {"ok": not above, "reason": "above_level" if above else None, "allowed_max": f"R{allowed}",
-            "above": above}
+    return plan_hold(universe, codes, level, lowest_category, expires_on, today)
 
 
 def model_legs(universe: Universe, level: int, amount: float, horizon_years: float,

@@ -25,7 +25,7 @@ from advisor.lifecycle.tables import read_history
 from advisor.nightly.jobs import Job, JobContext, PartitionResult, register, sum_counts
 from products.errors import BadInputError
 
-OUTPUTS = ("alerts", "rm_tasks", "candidates", "returns", "goals")
+OUTPUTS = ("alerts", "rm_tasks", "candidates", "returns", "goals", "sip_holds")
 TABLES = {"ledger": "ledger", "goals": "goals", "plans": "sip_plans", "debits": "sip_debits",
           "preferences": "alert_preferences"}
 
@@ -60,6 +60,7 @@ def run(ctx: JobContext, customers: pa.Table, holdings: pa.Table) -> PartitionRe
         parts["candidates"].append(result.alerts.candidates.drop(columns=["cust"]))
         parts["returns"].append(result.returns)
         parts["goals"].append(result.goals)
+        parts["sip_holds"].append(result.holds)
     outputs = {name: plain_objects(pd.concat(frames, ignore_index=True)) if frames else pd.DataFrame()
                for name, frames in parts.items()}
     candidates = outputs["candidates"]

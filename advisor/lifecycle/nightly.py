@@ -27,6 +27,7 @@ from advisor.lifecycle.book import LifecycleBook, load_book
 from advisor.lifecycle.goals import RESERVE, GoalSettings, GoalSimulator, goal_simulator, project_many
 from advisor.lifecycle.report import DEFAULT_CHUNK, returns_chunks, returns_of
 from advisor.lifecycle.returns import Window, compute_returns
+from advisor.lifecycle.sip_guard import book_holds, holds_table
 from products.universe import Universe
 
 
@@ -99,6 +100,7 @@ class ChunkResult:
     returns: pd.DataFrame
     goals: pd.DataFrame
     alerts: AlertRun
+    holds: pd.DataFrame | None = None  # SIP plans that may not debit (advisor.lifecycle.sip_guard)
 
 
 def _empty(columns: tuple[str, ...]) -> pd.DataFrame:
@@ -232,14 +234,14 @@ def run_chunk(tables_: NightlyTables, lo: int, hi: int, *, rules: tuple[AlertRul
     goal_cols = ["customer_id", "goal_id", "name", "kind", "level_used", "months", "target_amount", "target_date",
                  "current_amount", "monthly_contribution", "probability", "on_track"]
     goals_out = goals[goal_cols] if len(goals) else pd.DataFrame(columns=goal_cols)
-    return ChunkResult(result.customer_frame(book.customer_id), goals_out, run)
+    return ChunkResult(result.customer_frame(book.customer_id), goals_out, run, holds_table(book_holds(alert_book)))
 
 
 # ---------------------------------------------------------------------------------------------
 # Parquet in, outbox out
 # ---------------------------------------------------------------------------------------------
 
-OUTPUTS = ("alerts", "rm_tasks", "candidates", "returns", "goals")
+OUTPUTS = ("alerts", "rm_tasks", "candidates", "returns", "goals", "sip_holds")
 
 
 def partition_dir(out: Path, as_of: date) -> Path:
@@ -272,7 +274,8 @@ def run_files(universe: Universe, customers: batch_io.PathOrFrame, out: str | Pa
               on_start: Callable[[int], None] | None = None,
               on_progress: Callable[[int], None] | None = None) -> dict[str, Any]:
     """The nightly 陪伴 run for a whole book: writes `out/as_of=DATE/{alerts, rm_tasks, candidates, returns,
-    goals, rejects}.parquet` and `summary.json`. Earlier partitions in `out` (and `history`, if given) are the
+    goals, sip_holds, rejects}.parquet` and `summary.json` (sip_holds: plans the bank's debit run must not debit).
+    Earlier partitions in `out` (and `history`, if given) are the
     dedupe and cap history; re-running a date replaces that date's partition."""
     started = time.perf_counter()
     out = Path(out)
@@ -288,7 +291,7 @@ def run_files(universe: Universe, customers: batch_io.PathOrFrame, out: str | Pa
     if on_start is not None:
         on_start(inputs.book.n)
     writers: dict[str, pq.ParquetWriter | None] = dict.fromkeys(OUTPUTS)
-    counts = {"alerts": 0, "rm_tasks": 0}
+    counts = {"alerts": 0, "rm_tasks": 0, "sip_holds": 0}
     by_status: dict[str, int] = {}
     by_kind: dict[str, int] = {}
     try:
@@ -297,6 +300,7 @@ def run_files(universe: Universe, customers: batch_io.PathOrFrame, out: str | Pa
                 writers[name] = _write(target / f"{name}.parquet", frame, writers[name])
             counts["alerts"] += len(frames["alerts"])
             counts["rm_tasks"] += len(frames["rm_tasks"])
+            counts["sip_holds"] += len(frames["sip_holds"])
             for key, value in frames["candidates"]["status"].value_counts().items():
                 by_status[str(key)] = by_status.get(str(key), 0) + int(value)
             for key, value in frames["alerts"]["kind"].value_counts().items():
@@ -309,7 +313,8 @@ def run_files(universe: Universe, customers: batch_io.PathOrFrame, out: str | Pa
                 writer.close()
     write_rejects(inputs.rejects, target / "rejects.parquet")
     summary = {"as_of": as_of.isoformat(), "customers": inputs.book.n, "outbox": str(target),
-               "alerts": counts["alerts"], "rm_tasks": counts["rm_tasks"], "candidates_by_status": by_status,
+               "alerts": counts["alerts"], "rm_tasks": counts["rm_tasks"], "sip_holds": counts["sip_holds"],
+               "candidates_by_status": by_status,
                "alerts_by_kind": by_kind, "rejected": len(inputs.rejects),
                "rejected_by_table": {str(k): int(v) for k, v in inputs.rejects["table"].value_counts().items()},
                "universe_version": universe.version,
@@ -325,7 +330,7 @@ def _frames(inputs: NightlyTables, lo: int, hi: int, policy: AlertPolicy | None)
     chunk = run_chunk(inputs, lo, hi, policy=policy)
     return {"alerts": chunk.alerts.outbox, "rm_tasks": chunk.alerts.rm_tasks,
             "candidates": chunk.alerts.candidates.drop(columns=["cust"]), "returns": chunk.returns,
-            "goals": chunk.goals}
+            "goals": chunk.goals, "sip_holds": chunk.holds}
 
 
 def _chunk_in_worker(bounds: tuple[int, int]) -> dict[str, pd.DataFrame]:

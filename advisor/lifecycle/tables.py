@@ -5,7 +5,8 @@
                 at most the customer's level), previous_probability (from the last run)
 ``sip_plans``   customer_id, plan_id; optional name, amount, target_return, on_target (stop | take_profit),
                 status (active | paused | stopped, default active), cycle_start (date the current cycle
-                began; ledger rows of the plan before it are not part of its return)
+                began; ledger rows of the plan before it are not part of its return), codes (the plan's
+                funds: a list or comma-separated codes; with the plan's ledger rows, checked for holds)
 ``sip_debits``  customer_id, plan_id, date, status (ok | failed); optional amount, reason
 ``alert_preferences``  customer_id, kind, opted_out (bool, default true)
 ``alert_history``      customer_id, kind, dedupe_key, as_of, channel (customer | rm_task)
@@ -124,6 +125,11 @@ def read_plans(source: batch_io.PathOrFrame) -> tuple[pd.DataFrame, pd.DataFrame
     _dates(frame, rejects, "cycle_start", required=False)
     if "name" not in frame.columns:
         frame["name"] = ""
+    raw = frame.attrs["raw"]
+    if "codes" in raw.columns:  # the plan's funds: a list, or codes joined by commas
+        frame["codes"] = raw["codes"].map(lambda v: [c.strip() for c in v.split(",") if c.strip()]
+                                          if isinstance(v, str) else (list(v) if v is not None and
+                                                                      not isinstance(v, float) else []))
     return _done(frame, rejects)
 
 

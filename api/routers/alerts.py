@@ -95,7 +95,7 @@ def evaluate(customer_id: CustomerId, state: State, session: DbSession, caller: 
     plans_frame = pd.DataFrame([{
         "customer_id": customer_id, "plan_id": p.id, "name": p.name, "amount": p.amount,
         "target_return": p.target_return, "on_target": p.on_target, "status": p.status,
-        "cycle_start": p.cycle_start} for p in plans]) if plans else None
+        "cycle_start": p.cycle_start, "codes": [leg["code"] for leg in p.legs]} for p in plans]) if plans else None
     opted = lifecycle_store.opted_out_kinds(session, customer_id)
     prefs = pd.DataFrame({"customer_id": customer_id, "kind": opted, "opted_out": True}) if opted else None
     today = business_today()

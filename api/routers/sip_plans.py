@@ -32,19 +32,13 @@ def plan_out(plan: SipPlanRecord, suitability: dict) -> SipPlanOut:
                       suitability=suitability)
 
 
-def current_level(session: Session, customer_id: str) -> tuple[int | None, bool]:
-    """The level of the customer's valid assessment (None when there is none or it expired)."""
-    row = repositories.current_assessment(session, customer_id)
-    if row is None or repositories.is_expired(row):
-        return None, False
-    return int(row.level), bool(row.lowest_category)
-
-
 def suitability_of(state: State, session: Session, plan: SipPlanRecord) -> dict:
-    """A stored plan is checked against today's assessment: a plan agreed at C4 is flagged once the customer
-    is re-assessed C3, so no door treats it as still suitable."""
-    level, lowest = current_level(session, plan.customer_id)
-    return lifecycle_core.plan_suitability(state.universe, [leg["code"] for leg in plan.legs], level, lowest)
+    """A stored plan is checked against today's assessment with the nightly hold rule: a plan agreed at C4 is
+    flagged (and held) once the customer is re-assessed C3, so no door treats it as still suitable."""
+    row = repositories.current_assessment(session, plan.customer_id)
+    level, lowest = (None, False) if row is None else (int(row.level), bool(row.lowest_category))
+    return lifecycle_core.plan_suitability(state.universe, [leg["code"] for leg in plan.legs], level, lowest,
+                                           None if row is None else row.expires_on, business_today())
 
 
 def _fields(plan: SipPlanRecord) -> dict:

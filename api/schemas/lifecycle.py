@@ -175,8 +175,9 @@ class SipPlanOut(BaseModel):
     acting_capacity: str = Field(description="who agreed the plan (or its last resume / new amount): self or "
                                  "rm_in_person (docs/api.md § Compliance)")
     assisted_session_id: str | None = None
-    suitability: dict[str, Any] = Field(default_factory=dict, description="every fund within the customer's "
-                                        "current level? (ok, reason, allowed_max, above)")
+    suitability: dict[str, Any] = Field(default_factory=dict, description="may the plan debit today? (ok; reason "
+                                        "assessment_expired | above_level | fund_closed; allowed_max; above; "
+                                        "closed) — the nightly hold rule")
 
 
 class SipPlansOut(BaseModel):

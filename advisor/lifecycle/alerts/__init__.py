@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from advisor.lifecycle.alerts import events, plans, portfolio
+from advisor.lifecycle.alerts import events, holds, plans, portfolio
 from advisor.lifecycle.alerts.base import (
     SEVERITY_LABELS,
     SEVERITY_ZH,
@@ -28,7 +28,7 @@ from advisor.lifecycle.alerts.base import (
 )
 from advisor.lifecycle.alerts.policy import CUSTOMER, RM_TASK, AlertPolicy, Cap, decide, empty_history
 
-RULE_MODULES = (portfolio, events, plans)
+RULE_MODULES = (portfolio, events, plans, holds)
 ALERT_NAMESPACE = uuid.UUID("6f1d9a3e-2b7c-4e55-9d7a-16b0c3e5a001")
 KINDS: tuple[str, ...] = tuple(cls.kind for module in RULE_MODULES for cls in module.RULES)
 KIND_NAMES_ZH: dict[str, str] = {cls.kind: cls.title_zh for module in RULE_MODULES for cls in module.RULES}

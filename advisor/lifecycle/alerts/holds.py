@@ -1,0 +1,56 @@
+"""SIP holds (定投暂停扣款): a plan that may not debit any more (`advisor.lifecycle.sip_guard`: assessment
+expired, a fund now above the customer's level, a fund closed to subscriptions). Critical: the customer is
+told why and what to do, and the RM gets a task (a stored plan must never debit against suitability). Once
+per plan and reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from advisor.lifecycle.alerts.base import AlertBook, AlertRule, Candidates, Message, Severity
+from advisor.lifecycle.sip_guard import book_holds, hold_texts
+
+
+@dataclass(frozen=True)
+class SipHold(AlertRule):
+    kind = "sip_hold"
+    title_zh = "定投已暂停扣款"
+    title_en = "A SIP plan is on hold"
+    priority = 5
+
+    def evaluate(self, book: AlertBook) -> Candidates:
+        plans = book.plans
+        if plans is None or not len(plans):
+            return Candidates.none()
+        holds = book_holds(book)
+        if not len(holds):
+            return Candidates.none()
+        row = plans.reset_index(drop=True)
+        where = {str(p): i for i, p in enumerate(row["plan_id"].astype(str))}
+        pos = np.array([where[str(p)] for p in holds["plan_id"]], dtype=np.int64)
+        names = row["name"].fillna("").astype(str).to_numpy(object) if "name" in row.columns else np.full(len(row), "")
+        amount = (row["amount"].to_numpy(dtype=float) if "amount" in row.columns else np.full(len(row), np.nan))
+        key = (holds["plan_id"].astype(str) + ":" + holds["reason"].astype(str)).to_numpy(object)
+        extra = {"plan_id": holds["plan_id"].astype(str).to_numpy(object), "reason": holds["reason"].to_numpy(object),
+                 "codes": np.array([list(c) for c in holds["codes"]] + [None], dtype=object)[:-1],
+                 "allowed_max": holds["allowed_max"].to_numpy(object), "name": names[pos],
+                 "expires_on": holds["expires_on"].to_numpy(object)}
+        return Candidates(row["cust"].to_numpy(dtype=np.int64)[pos], np.full(len(pos), Severity.CRITICAL, np.int8),
+                          amount[pos], key, extra=extra)
+
+    def render(self, book: AlertBook, found: Candidates, i: int) -> Message:
+        x = {k: v[i] for k, v in found.extra.items()}
+        codes = list(x["codes"] or [])
+        amount = float(found.value[i])
+        where = [book.ctx.universe.code_index.get(c, -1) for c in codes]
+        labels = ([f"{book.ctx.names[j]}({c})" if j >= 0 else c for j, c in zip(where, codes, strict=True)],
+                  [f"{book.ctx.names[j]} ({c})" if j >= 0 else c for j, c in zip(where, codes, strict=True)])
+        zh, en = hold_texts(str(x["reason"]), str(x["name"] or ""), codes, x["allowed_max"], x["expires_on"],
+                            amount if np.isfinite(amount) else None, labels)
+        return Message(self.title_zh, zh, self.title_en, en, {"plan_id": str(x["plan_id"]), "reason": str(x["reason"]),
+                                                              "codes": codes, "allowed_max": x["allowed_max"]})
+
+
+RULES = (SipHold,)
