@@ -355,7 +355,7 @@ def project_goal(universe: Universe, goal: Goal, settings: GoalSettings | None =
         "probability": round(probability, 4), "target_probability": p_star, "on_track": on_track,
         "required_monthly": round(required, 2),
         "extra_monthly": round(max(required - goal.monthly, 0.0), 2),
-        "extra_months": None if on_track or not np.isfinite(extra_months) else int(extra_months),
+        "extra_months": int(extra_months) if not on_track and delay_worth_offering(extra_months, goal.months) else None,
         "required_return": _round(required_return(goal)),
         "model_expected_return": round(float(sim.weights(goal.level, horizon_bucket(goal.months / MONTHS_PER_YEAR))
                                              @ sim.assumptions.expected_returns.reindex(list(CLASSES)).to_numpy()), 4),
@@ -395,6 +395,17 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
+MAX_DELAY_MONTHS = 120
+
+
+def delay_worth_offering(extra_months: float, months: float) -> bool:
+    """A later date is advice only when it is a reasonable wait: at most 10 years, and at most three times the
+    goal's own horizon plus a year. (A ¥1,000,000 goal in 3 years that would need 43 more years, or a cash
+    reserve with no contributions that would need 9 years of interest, is closed by contributions, not by
+    waiting.) The one rule for the projection and the off-track alert."""
+    return bool(np.isfinite(extra_months) and 0 < extra_months <= min(MAX_DELAY_MONTHS, 3 * months + 12))
+
+
 def _duration_zh(months: int) -> str:
     years, rest = divmod(months, 12)
     return (f"{years}年" if years else "") + (f"{rest}个月" if rest else "") or "0个月"
@@ -430,8 +441,11 @@ def explain_goal(r: dict[str, Any]) -> dict[str, str]:
     else:
         options_zh, options_en = [], []
         if r["extra_monthly"] > 0:
-            options_zh.append(f"每月多投入{_yuan(r['extra_monthly'])}（每月共{_yuan(r['required_monthly'])}）")
-            options_en.append(f"add {_yuan(r['extra_monthly'])} a month ({_yuan(r['required_monthly'])} in all)")
+            in_all = r["required_monthly"] > r["extra_monthly"] + 0.005  # only when something is paid in already
+            options_zh.append(f"每月多投入{_yuan(r['extra_monthly'])}" + (f"（每月共{_yuan(r['required_monthly'])}）"
+                                                                      if in_all else ""))
+            options_en.append(f"add {_yuan(r['extra_monthly'])} a month" + (f" ({_yuan(r['required_monthly'])} in all)"
+                                                                         if in_all else ""))
         if r["extra_months"]:
             options_zh.append(f"把目标日期推后{_duration_zh(r['extra_months'])}")
             options_en.append(f"move the date {_duration_en(r['extra_months'])} later")

@@ -131,3 +131,15 @@ def test_bad_goal_inputs_name_the_field(kwargs, field):
 
 def test_reserve_level_is_cash(demo_universe):
     assert Goal.build(target=1, months=1, kind="reserve").level == RESERVE
+
+
+def test_a_later_date_is_offered_only_when_it_is_a_reasonable_wait(demo_universe):
+    """¥1,000,000 in 3 years from ¥100,000 would need decades: the advice is the contribution, not the date;
+    a 10-year goal a few years short gets both."""
+    far = project_goal(demo_universe, Goal.build(target=1_000_000, years=3, initial=100_000, level="C5"))
+    assert not far["on_track"] and far["extra_months"] is None and far["extra_monthly"] > 0
+    assert "推后" not in far["explanation_zh"] and "later" not in far["explanation_en"]
+    assert "每月共" not in far["explanation_zh"]  # nothing is paid in yet: no "in all"
+    near = project_goal(demo_universe, Goal.build(target=500_000, years=10, initial=50_000, monthly=2_000, level="C3"))
+    if not near["on_track"]:
+        assert 0 < near["extra_months"] <= 120 and "推后" in near["explanation_zh"]
