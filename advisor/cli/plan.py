@@ -213,8 +213,14 @@ def sip_cmd(
             ("资金加权年化 money-weighted (XIRR)", pct(result["xirr"], signed=True)),
             ("年化波动率 volatility", pct(result["volatility"])),
             ("最大回撤 maximum drawdown", pct(result["max_drawdown"])))
+    from rich.table import Table
+
+    table = Table(show_header=False, box=None, padding=(0, 2))
+    table.add_column()
+    table.add_column(justify="right")
     for label, value in rows:
-        out.print(f"  {label:<42}{value:>16}")
+        table.add_row(label, value)
+    out.print(table)
     if result["basis"] == "model":
         out.print(f"  funds bought over the period (point in time): {', '.join(result['funds_bought'])}")
     else:

@@ -157,8 +157,8 @@ def hold_texts(reason: str, name: str, codes: Sequence[str], allowed_max: str | 
     plan += f"（{each}）" if each else ""
     plan_en = (f"“{name}”" if name else "") + (f" ({each_en})" if each_en else "")
     day = _day(expires_on)
-    since = f"已于{day}到期" if day else "缺失或已到期"
-    since_en = f"expired on {day}" if day else "is missing or has expired"
+    since = f"已于{day}到期" if day else "尚未完成或已失效"
+    since_en = f"expired on {day}" if day else "is missing"
     zh, en = HOLD_TEXT[reason]
     fill = {"plan": plan, "plan_en": plan_en, "codes": "、".join(zh_funds), "codes_en": ", ".join(en_funds),
             "allowed": allowed_max or "", "since": since, "since_en": since_en}
