@@ -42,6 +42,7 @@ from advisor.lifecycle.prices import PriceTable, date_of, day_of
 from advisor.lifecycle.xirr import xirr
 
 DAYS_PER_YEAR = 365.0
+MIN_ANNUALIZED_DAYS = 365  # a money-weighted annual rate needs a year of history (GIPS)
 EVENT, BOUNDARY, FINAL = 0, 1, 2  # node types, in their order within a day
 VALUE_EPS = 1e-6
 
@@ -298,7 +299,11 @@ class _Chain:
         twr = np.where(live, np.expm1(growth), np.nan)
         mv = self.vb[last]
         gain = np.where(has, mv - start_value - net_flow, np.nan)
-        rate = self._xirr(b, last, start_value, live)
+        # an annual rate is not shown for money invested less than a year (GIPS; the rule every figure follows):
+        # 1.5 months of +3% would read as "+23% a year"
+        span = self.day[last] - self.day[b] if len(self.day) else np.zeros(n)
+        year = span >= MIN_ANNUALIZED_DAYS
+        rate = np.where(year, self._xirr(b, last, start_value, live & year), np.nan)
         return {f"twr_{name}": twr, f"xirr_{name}": rate, f"gain_{name}": gain,
                 f"start_value_{name}": np.where(has, start_value, np.nan),
                 f"net_flow_{name}": np.where(has, net_flow, np.nan)}

@@ -62,9 +62,10 @@ def test_the_current_month_runs_to_date_and_agrees_with_the_returns(book):
     assert "截至2026-02-13" in s["text_zh"]
 
 
-def test_a_year_statement_is_annualized_and_chains_its_months(book):
+def test_a_year_statement_chains_its_months_and_annualizes_only_a_year(book):
     s = statement(book, parse_period("2025"))
-    assert s["summary"]["xirr"] is not None
+    assert s["summary"]["xirr"] is None  # invested since 28 November: no annual rate for a month (GIPS)
+    assert "年化" not in s["text_zh"] and "a year" not in s["text_en"]
     assert s["summary"]["end_value"] == pytest.approx(statement(book, parse_period("2025-12"))["summary"]["end_value"])
 
 
