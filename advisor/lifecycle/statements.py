@@ -226,11 +226,11 @@ def explain_statement(s: dict[str, Any], period: Period) -> dict[str, str]:
         if m[key]:
             moves_zh.append(f"{zh_word}{_y(m[key])}")
             moves_en.append(en_words.format(_y(m[key])))
-    zh = [f"{name_zh}{to_date_zh}：期末资产{_y(m['end_value'])}，期初{_y(m['start_value'])}。"
+    zh = [f"{period.label_zh}{to_date_zh}：期末资产{_y(m['end_value'])}，期初{_y(m['start_value'])}。"
           + (f"本期{'，'.join(moves_zh)}。" if moves_zh else "本期没有交易。")
           + f"本期{'收益' if gain >= 0 else '亏损'}{_y(abs(gain))}，时间加权收益率{_p(m['twr'])}"
           + (f"，资金加权年化收益率{_p(m['xirr'])}" if m["xirr"] is not None else "") + "。"]
-    en = [f"{name_en}{to_date_en}: worth {_y(m['end_value'])} at the end, {_y(m['start_value'])} at the start. "
+    en = [f"{period.label_en}{to_date_en}: worth {_y(m['end_value'])} at the end, {_y(m['start_value'])} at the start. "
           + (f"You {', '.join(moves_en)}. " if moves_en else "No transactions this period. ")
           + f"The period {'gained' if gain >= 0 else 'lost'} {_y(abs(gain))}, a time-weighted return of "
           f"{_p(m['twr'])}" + (f" (money-weighted {_p(m['xirr'])} a year)" if m["xirr"] is not None else "") + "."]
