@@ -47,7 +47,8 @@ def ensure_valid(expires_on: date | None, today: date | None = None, customer_id
 
 def expired_mask(expires_on: object, today: date | None = None) -> np.ndarray:
     """Vectorized: True where the assessment has expired (or its expiry date is missing)."""
-    days = pd.to_datetime(pd.Series(np.asarray(expires_on, dtype=object)), errors="coerce")
+    values = np.asarray(expires_on)
+    days = pd.to_datetime(pd.Series(values if values.dtype.kind == "M" else values.astype(object)), errors="coerce")
     limit = pd.Timestamp(today or date.today())
     return (days.isna() | (days <= limit)).to_numpy()
 

@@ -30,24 +30,36 @@ TRADABLE_STATUS = ("open", "limited")
 HOLD_COLUMNS = ("customer_id", "plan_id", "reason", "codes", "allowed_max", "expires_on", "as_of")
 
 
-def plan_funds(plans: pd.DataFrame, ledger: pd.DataFrame | None = None, codes: np.ndarray | None = None) -> pd.Series:
-    """Fund codes of each plan (index aligned with `plans`): the union of its `codes` column (the plan's legs),
-    its `funds` column (codes, or universe positions given `codes`: what the nightly run found on the ledger)
-    and its ledger rows in `ledger`."""
-    def as_codes(v: Any) -> list[str]:
-        if not isinstance(v, list | tuple | np.ndarray):
-            return []
-        return [str(codes[c]) if codes is not None and isinstance(c, int | np.integer) else str(c) for c in v]
-
-    found = pd.Series([[] for _ in range(len(plans))], index=plans.index, dtype=object)
+def plan_fund_pairs(plans: pd.DataFrame, ledger: pd.DataFrame | None = None,
+                    codes: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(plan row, fund code) of every fund of each plan, vectorized: its `codes` column (the plan's legs), its
+    `funds` column (codes, or universe positions given `codes`: what the nightly run found on the ledger) and
+    its rows in `ledger`."""
+    rows: list[np.ndarray] = []
+    found: list[np.ndarray] = []
+    position = pd.Series(np.arange(len(plans)), index=plans.index)
     for column in ("codes", "funds"):
-        if column in plans.columns:
-            found = found + plans[column].map(as_codes)
+        if column not in plans.columns:
+            continue
+        items = plans[column].explode().dropna()
+        if not len(items):
+            continue
+        values = items.to_numpy(dtype=object)
+        numeric = np.fromiter((isinstance(v, int | np.integer) for v in values), dtype=bool, count=len(values))
+        text = values.astype(str).astype(object)  # object: a code may be longer than the numbers it replaces
+        if codes is not None and numeric.any():
+            text[numeric] = np.asarray(codes, dtype=object)[values[numeric].astype(np.int64)].astype(str)
+        rows.append(position.loc[items.index].to_numpy())
+        found.append(text)
     if ledger is not None and len(ledger) and "plan_id" in ledger.columns:
-        rows = ledger.loc[ledger["plan_id"].notna(), ["plan_id", "code"]].astype(str).drop_duplicates()
-        by_plan = rows.groupby("plan_id")["code"].agg(list)
-        found = found + plans["plan_id"].astype(str).map(by_plan).map(lambda v: v if isinstance(v, list) else [])
-    return found.map(lambda v: list(dict.fromkeys(v)))
+        by = ledger.loc[ledger["plan_id"].notna(), ["plan_id", "code"]].astype(str).drop_duplicates()
+        where = pd.Index(plans["plan_id"].astype(str)).get_indexer(by["plan_id"])
+        rows.append(where[where >= 0])
+        found.append(by["code"].to_numpy(dtype=object)[where >= 0])
+    if not rows:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
+    pairs = pd.DataFrame({"row": np.concatenate(rows), "code": np.concatenate(found).astype(object)}).drop_duplicates()
+    return pairs["row"].to_numpy(dtype=np.int64), pairs["code"].to_numpy(dtype=object)
 
 
 def hold_plans(universe: Universe, plans: pd.DataFrame, customers: pd.DataFrame, as_of: date,
@@ -55,7 +67,7 @@ def hold_plans(universe: Universe, plans: pd.DataFrame, customers: pd.DataFrame,
     """The holds of a book's active plans (module docstring): one row per held plan, `HOLD_COLUMNS`.
 
     `customers`: customer_id, risk_level (C1–C5 or 1–5; missing = no assessment), lowest_category,
-    assessment_expires_on."""
+    assessment_expires_on. Vectorized (a night's plans of a million customers)."""
     from risk.suitability import is_suitable
     from risk.validity import expired_mask
 
@@ -63,42 +75,47 @@ def hold_plans(universe: Universe, plans: pd.DataFrame, customers: pd.DataFrame,
         return pd.DataFrame({c: pd.Series(dtype=object) for c in HOLD_COLUMNS})
     status = plans["status"].astype(str) if "status" in plans.columns else pd.Series("active", index=plans.index)
     plans = plans[status.eq("active").to_numpy()]
-    funds = plan_funds(plans, ledger, universe.codes)
     cust = customers.assign(customer_id=customers["customer_id"].astype(str)).drop_duplicates("customer_id")
     cust = cust.set_index("customer_id")
     ids = plans["customer_id"].astype(str)
-    known = ids.isin(cust.index).to_numpy()
-    level = _levels(cust.reindex(ids)["risk_level"]) if "risk_level" in cust.columns else np.zeros(len(ids), int)
-    lowest = (cust.reindex(ids)["lowest_category"].fillna(False).astype(bool).to_numpy()
+    where = cust.index.get_indexer(ids)
+    known = where >= 0
+    at = np.maximum(where, 0)
+    level = _levels(cust["risk_level"])[at] if "risk_level" in cust.columns else np.zeros(len(ids), np.int64)
+    level = np.where(known, level, 0)
+    lowest = (np.where(known, cust["lowest_category"].fillna(False).astype(bool).to_numpy()[at], False)
               if "lowest_category" in cust.columns else np.zeros(len(ids), bool))
-    expires = (cust.reindex(ids)["assessment_expires_on"].to_numpy(dtype=object)
-               if "assessment_expires_on" in cust.columns else np.full(len(ids), None, dtype=object))
-    expired = expired_mask(expires, as_of) | (level < 1) | ~known
+    expiry = (pd.to_datetime(cust["assessment_expires_on"], errors="coerce").to_numpy(dtype="datetime64[ns]")[at]
+              if "assessment_expires_on" in cust.columns else np.full(len(ids), np.datetime64("NaT"), "datetime64[ns]"))
+    expiry = np.where(known, expiry, np.datetime64("NaT"))
+    expired = expired_mask(expiry, as_of) | (level < 1)
     allowed = np.where(lowest, 1, level)
     # per (plan, fund): the fund's current level and whether it takes subscriptions
-    pairs = funds.explode().dropna()
-    plan_pos = plans.index.get_indexer(pairs.index)
-    where = universe.index_of(pairs.astype(str).to_numpy())
-    present = where >= 0
-    risk = np.where(present, universe.funds["risk_level"].to_numpy(dtype=np.int64)[np.maximum(where, 0)], 99)
-    fund_status = universe.funds["status"].astype(str).to_numpy()[np.maximum(where, 0)]
+    pair_row, pair_code = plan_fund_pairs(plans, ledger, universe.codes)
+    fund = universe.index_of(pair_code) if len(pair_code) else np.zeros(0, dtype=np.int64)
+    present = fund >= 0
+    risk = np.where(present, universe.funds["risk_level"].to_numpy(dtype=np.int64)[np.maximum(fund, 0)], 1)
+    fund_status = universe.funds["status"].astype(str).to_numpy()[np.maximum(fund, 0)]
     closed_pair = ~present | ~np.isin(fund_status, TRADABLE_STATUS)
-    above_pair = present & ~is_suitable(np.maximum(level[plan_pos], 1), np.clip(risk, 1, 5), lowest[plan_pos])
-    reason = np.full(len(plans), "", dtype=object)
-    codes: list[list[str]] = [[] for _ in range(len(plans))]
-    for kind, mask in (("above_level", above_pair), ("fund_closed", closed_pair)):
-        for p, code in zip(plan_pos[mask].tolist(), pairs.astype(str).to_numpy()[mask].tolist(), strict=True):
-            if not reason[p] or reason[p] == kind:
-                reason[p] = kind
-                codes[p].append(code)
-    reason = np.where(expired, "assessment_expired", reason)
+    above_pair = present & ~is_suitable(np.maximum(level[pair_row], 1), np.clip(risk, 1, 5), lowest[pair_row])
+    above = np.bincount(pair_row[above_pair], minlength=len(plans)) > 0
+    closed = np.bincount(pair_row[closed_pair], minlength=len(plans)) > 0
+    reason = np.where(expired, "assessment_expired",
+                      np.where(above, "above_level", np.where(closed, "fund_closed", ""))).astype(object)
     held = np.flatnonzero(reason != "")
+    named = (above_pair & (reason[pair_row] == "above_level")) | (closed_pair & (reason[pair_row] == "fund_closed"))
+    order = np.lexsort((pair_code[named].astype(str), pair_row[named]))
+    named_row, named_code = pair_row[named][order], pair_code[named][order]
+    cut = np.searchsorted(named_row, held)
+    stop = np.searchsorted(named_row, held, side="right")
+    codes = [named_code[a:b].tolist() for a, b in zip(cut.tolist(), stop.tolist(), strict=True)]
+    when = expiry[held]
+    days = np.datetime_as_string(when.astype("datetime64[D]"), unit="D").astype(object)
     return pd.DataFrame({
         "customer_id": ids.to_numpy(object)[held], "plan_id": plans["plan_id"].astype(str).to_numpy(object)[held],
-        "reason": reason[held],
-        "codes": [[] if reason[i] == "assessment_expired" else sorted(set(codes[i])) for i in held],
-        "allowed_max": [f"R{allowed[i]}" if allowed[i] >= 1 else None for i in held],
-        "expires_on": [_day(expires[i]) for i in held],
+        "reason": reason[held], "codes": codes,
+        "allowed_max": np.where(allowed[held] >= 1, np.char.add("R", allowed[held].astype(str)).astype(object), None),
+        "expires_on": np.where(np.isnat(when), None, days),
         "as_of": str(as_of)})
 
 
