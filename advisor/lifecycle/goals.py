@@ -355,7 +355,8 @@ def project_goal(universe: Universe, goal: Goal, settings: GoalSettings | None =
         "probability": round(probability, 4), "target_probability": p_star, "on_track": on_track,
         "required_monthly": round(required, 2),
         "extra_monthly": round(max(required - goal.monthly, 0.0), 2),
-        "extra_months": int(extra_months) if not on_track and delay_worth_offering(extra_months, goal.months) else None,
+        "extra_months": (int(extra_months) if not on_track and bool(delay_worth_offering(extra_months, goal.months))
+                         else None),
         "required_return": _round(required_return(goal)),
         "model_expected_return": round(float(sim.weights(goal.level, horizon_bucket(goal.months / MONTHS_PER_YEAR))
                                              @ sim.assumptions.expected_returns.reindex(list(CLASSES)).to_numpy()), 4),
@@ -398,12 +399,14 @@ def _pct(x: float) -> str:
 MAX_DELAY_MONTHS = 120
 
 
-def delay_worth_offering(extra_months: float, months: float) -> bool:
+def delay_worth_offering(extra_months: Any, months: Any) -> Any:
     """A later date is advice only when it is a reasonable wait: at most 10 years, and at most three times the
     goal's own horizon plus a year. (A ¥1,000,000 goal in 3 years that would need 43 more years, or a cash
     reserve with no contributions that would need 9 years of interest, is closed by contributions, not by
     waiting.) The one rule for the projection and the off-track alert."""
-    return bool(np.isfinite(extra_months) and 0 < extra_months <= min(MAX_DELAY_MONTHS, 3 * months + 12))
+    extra = np.asarray(extra_months, dtype=float)
+    limit = np.minimum(MAX_DELAY_MONTHS, 3 * np.asarray(months, dtype=float) + 12)
+    return np.isfinite(extra) & (extra > 0) & (np.nan_to_num(extra) <= limit)  # element-wise (arrays or scalars)
 
 
 def _duration_zh(months: int) -> str:

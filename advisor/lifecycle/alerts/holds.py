@@ -5,11 +5,12 @@ per plan and reason."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import numpy as np
 
-from advisor.lifecycle.alerts.base import AlertBook, AlertRule, Candidates, Message, Severity
+from advisor.lifecycle.alerts.base import AlertBook, AlertRule, Candidates, Rendered, Severity, raw_json, texts
 from advisor.lifecycle.sip_guard import book_holds, hold_texts
 
 
@@ -40,17 +41,27 @@ class SipHold(AlertRule):
         return Candidates(row["cust"].to_numpy(dtype=np.int64)[pos], np.full(len(pos), Severity.CRITICAL, np.int8),
                           amount[pos], key, extra=extra)
 
-    def render(self, book: AlertBook, found: Candidates, i: int) -> Message:
-        x = {k: v[i] for k, v in found.extra.items()}
-        codes = list(x["codes"] or [])
-        amount = float(found.value[i])
-        where = [book.ctx.universe.code_index.get(c, -1) for c in codes]
-        labels = ([f"{book.ctx.names[j]}({c})" if j >= 0 else c for j, c in zip(where, codes, strict=True)],
-                  [f"{book.ctx.names[j]} ({c})" if j >= 0 else c for j, c in zip(where, codes, strict=True)])
-        zh, en = hold_texts(str(x["reason"]), str(x["name"] or ""), codes, x["allowed_max"], x["expires_on"],
-                            amount if np.isfinite(amount) else None, labels)
-        return Message(self.title_zh, zh, self.title_en, en, {"plan_id": str(x["plan_id"]), "reason": str(x["reason"]),
-                                                              "codes": codes, "allowed_max": x["allowed_max"]})
+    def render(self, book: AlertBook, found: Candidates) -> Rendered:
+        """Holds are rare (a plan whose customer or fund changed), so each is written by the one template of
+        `sip_guard.hold_texts`."""
+        x = found.extra
+        zh_all, en_all, codes_json = [], [], []
+        for i in range(len(found.value)):
+            codes = list(x["codes"][i] or [])
+            where = [book.ctx.universe.code_index.get(c, -1) for c in codes]
+            labels = ([f"{book.ctx.names[j]}({c})" if j >= 0 else c for j, c in zip(where, codes, strict=True)],
+                      [f"{book.ctx.names[j]} ({c})" if j >= 0 else c for j, c in zip(where, codes, strict=True)])
+            amount = float(found.value[i])
+            zh, en = hold_texts(str(x["reason"][i]), str(x["name"][i] or ""), codes, x["allowed_max"][i],
+                                x["expires_on"][i], amount if np.isfinite(amount) else None, labels)
+            zh_all.append(zh)
+            en_all.append(en)
+            codes_json.append(json.dumps(codes))
+        title_zh, title_en = self.titles(len(zh_all))
+        return Rendered(title_zh, texts(zh_all), title_en, texts(en_all), {
+            "plan_id": np.asarray(x["plan_id"]).astype(str).astype(object),
+            "reason": np.asarray(x["reason"]).astype(str).astype(object), "codes": raw_json(codes_json),
+            "allowed_max": np.asarray(x["allowed_max"], dtype=object)})
 
 
 RULES = (SipHold,)

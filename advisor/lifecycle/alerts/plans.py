@@ -32,7 +32,7 @@ from advisor.lifecycle.alerts.base import (
     yuan,
     yuan0,
 )
-from advisor.lifecycle.goals import GoalSettings, goal_simulator, project_many
+from advisor.lifecycle.goals import GoalSettings, delay_worth_offering, goal_simulator, project_many
 
 REASONS_ZH = {"insufficient_balance": "账户余额不足", "card_limit": "超出银行卡单日限额", "account_frozen": "账户冻结",
               "fund_suspended": "基金暂停申购"}
@@ -90,7 +90,8 @@ class GoalOffTrack(AlertRule):
                               x["monthly_contribution"][rows], x["target"][rows], advice=True)
         ready = found.subset(rows)
         ready.extra["extra_monthly"] = np.maximum(advice["required_monthly"] - x["monthly_contribution"][rows], 0.0)
-        ready.extra["extra_months"] = advice["extra_months"]
+        offered = delay_worth_offering(advice["extra_months"], x["months"][rows])  # the projection's one rule
+        ready.extra["extra_months"] = np.where(offered, advice["extra_months"], np.nan)
         return ready
 
     def render(self, book: AlertBook, found: Candidates) -> Rendered:
