@@ -269,9 +269,14 @@ def alerts_cmd(
         return
     out.print(f"[bold]{summary['customers']:,}[/] customers → {summary['alerts']:,} alerts to push, "
               f"{summary['rm_tasks']:,} RM tasks in {summary['outbox']} ({summary['seconds']['total']:.1f}s)")
-    out.print(f"by kind: {summary['alerts_by_kind']}; not pushed: "
-              f"{ {k: v for k, v in summary['candidates_by_status'].items() if k != 'queued'} }; "
-              f"rejected rows: {summary['rejected']}")
+    from advisor.lifecycle.alerts import KIND_NAMES_ZH
+
+    kinds = sorted(summary["alerts_by_kind"].items(), key=lambda kv: -kv[1])
+    out.print("  by kind 按类型: " + (" · ".join(f"{KIND_NAMES_ZH.get(k, k)} {k} {v:,}" for k, v in kinds) or "—"))
+    held = {k: v for k, v in summary["candidates_by_status"].items() if k != "queued"}
+    words = {"capped": "频次上限 capped", "opted_out": "已退订 opted out", "duplicate": "已推送过 duplicate"}
+    out.print("  not pushed 未推送: " + (" · ".join(f"{words.get(k, k)} {v:,}" for k, v in held.items()) or "—")
+              + f"; SIP holds 定投暂停 {summary.get('sip_holds', 0):,}; rejected rows {summary['rejected']:,}")
 
 
 def demo_cmd(
