@@ -185,19 +185,19 @@ def validate_plan(universe: Universe, plan: SipPlan, customer_level: int | None 
 
 def plan_from_model(universe: Universe, level: int, amount: float, horizon_years: float = 5.0, *,
                     lowest_category: bool = False, **options: Any) -> SipPlan:
-    """A plan whose legs are the model's funds (`advisor.proposal.target_fund_weights`); the smallest legs
-    are dropped (their weight spread over the rest) until every leg meets its minimum SIP."""
+    """A plan whose legs are the model's funds (`advisor.proposal.target_fund_weights`); a fund whose share of
+    the debit is below its minimum SIP joins the largest fund of its class, and a class too small for any fund
+    joins its substitute class (`enforce_minimums`), so the plan keeps the model's class mix where the amount
+    allows."""
     from advisor.proposal import target_fund_weights
 
     weights = target_fund_weights(universe, level, horizon_years, lowest_category=lowest_category)
     weights = weights[weights > 0].sort_values(ascending=False)
-    min_sip = pd.to_numeric(universe.funds["min_sip"], errors="coerce").fillna(100.0)
-    while len(weights) > 1:
-        share = weights / weights.sum() * amount
-        short = share < min_sip.reindex(share.index).to_numpy() - 1e-9
-        if not short.any():
-            break
-        weights = weights.drop(share[short].idxmin())
+    fund = np.array([universe.code_index[str(c)] for c in weights.index], dtype=np.int64)
+    facts = facts_of(universe, fund, weights.to_numpy(dtype=float) / float(weights.sum()))
+    split = enforce_minimums(amount * facts.weight, facts.min_sip, amount, facts.asset_class)
+    weights = pd.Series(split, index=weights.index)
+    weights = weights[weights > 1e-9]
     legs = [{"code": str(code), "weight": float(w)} for code, w in (weights / weights.sum()).items()]
     return SipPlan.build(amount=amount, legs=legs, model=(int(level), float(horizon_years), bool(lowest_category)),
                          **options)
@@ -242,14 +242,20 @@ def smart_split(amount: float, facts: LegFacts, class_values: np.ndarray, fixed:
     to_class = amount * gap / gap.sum() if gap.sum() > amount else gap + (amount - gap.sum()) * target
     in_class = np.bincount(facts.asset_class, weights=weight, minlength=k)
     legs = to_class[facts.asset_class] * weight / in_class[facts.asset_class]
-    return enforce_minimums(legs, facts.min_sip, amount)
+    return enforce_minimums(legs, facts.min_sip, amount, facts.asset_class)
 
 
-def enforce_minimums(legs: np.ndarray, min_sip: np.ndarray, amount: float) -> np.ndarray:
-    """Drop the smallest leg below its minimum and spread its money over the rest, until all meet theirs;
-    when none would, the largest leg takes the whole debit."""
+def enforce_minimums(legs: np.ndarray, min_sip: np.ndarray, amount: float,
+                     asset_class: np.ndarray | None = None) -> np.ndarray:
+    """Yuan per leg with every leg at least its fund's minimum SIP, keeping the class mix where the amount
+    allows. The smallest leg below its minimum is closed, smallest first: with `asset_class`, its money goes
+    to the largest other leg of its class; a class whose last leg is below closes into its substitute class
+    (`advisor.construction.SUBSTITUTES`: equity → global / bonds / cash, gold → bonds; less risk, never
+    more), else over the remaining legs in proportion. When no leg meets its minimum, the largest takes the
+    whole debit."""
     legs = np.asarray(legs, dtype=float).copy()
     active = legs > 1e-9
+    cls = None if asset_class is None else np.asarray(asset_class, dtype=np.int64)
     while active.any():
         short = active & (legs < min_sip - 1e-9)
         if not short.any():
@@ -260,10 +266,29 @@ def enforce_minimums(legs: np.ndarray, min_sip: np.ndarray, amount: float) -> np
             legs[best] = amount
             return legs
         drop = int(np.argmin(np.where(short, legs, np.inf)))
+        money, legs[drop] = legs[drop], 0.0
         active[drop] = False
-        legs = np.where(active, legs, 0.0)
-        legs *= amount / legs.sum()
+        receiver = _receiver(legs, active, cls, drop) if cls is not None else None
+        if receiver is not None:
+            legs[receiver] += money
+        else:
+            legs = np.where(active, legs, 0.0)
+            legs *= amount / legs.sum()
     return legs
+
+
+def _receiver(legs: np.ndarray, active: np.ndarray, cls: np.ndarray, drop: int) -> int | None:
+    """The leg that takes a closed leg's money: the largest active leg of its class, else of the first
+    substitute class that has one; None when neither has."""
+    from advisor.construction import SUBSTITUTES
+
+    names = [c.value for c in ASSET_CLASSES]
+    own = names[int(cls[drop])]
+    for name in (own, *SUBSTITUTES.get(own, ())):
+        members = active & (cls == names.index(name))
+        if members.any():
+            return int(np.argmax(np.where(members, legs, -np.inf)))
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -340,7 +365,7 @@ class _Investor:
             class_values = np.bincount(evening.fund_class, weights=held, minlength=len(ASSET_CLASSES))
             split = smart_split(amount, facts, class_values, fixed=self.plan.mode == "fixed")
             if self.facts is None and self.plan.mode == "fixed":
-                split = enforce_minimums(split, facts.min_sip, amount)
+                split = enforce_minimums(split, facts.min_sip, amount, facts.asset_class)
             buy = split > 0.0
             self.split_log.append({"row": int(evening.rows[k]), "amount": amount,
                                    "codes": [str(c) for c in self.universe.codes[facts.fund[buy]]]})
