@@ -13,8 +13,9 @@ weights). Rules a plan must meet (`validate_plan`, every error names its field):
 **Smart mode** buys the model's underweight asset classes first (cash-flow rebalancing, as Betterment and
 Wealthfront invest deposits): the debit goes to the classes below their target share of the plan after the
 debit, in proportion to the gaps; what is left after closing every gap follows the targets. A plan built
-from a model portfolio (`plan_from_model`) has the model's class weights as its targets. Legs that would
-get less than their minimum SIP get nothing and their money goes to the others.
+from a model portfolio (`plan_from_model`) has the model's class weights as its targets. A leg that would get
+less than its minimum SIP gets nothing: its money goes to the largest leg of its class, else of its
+substitute class (`enforce_minimums`).
 
 **Target profit** (目标止盈): when the plan's holding return (value / cost − 1, fees in the cost) reaches
 `target_return` at a day's close, the plan either stops debiting (`stop`) or redeems everything at the next
@@ -463,9 +464,10 @@ def _simulation_result(universe: Universe, plan: SipPlan, result: Any, row: pd.S
     debits = round(invested / plan.amount)  # debits made (a stopped plan makes no more)
     out: dict[str, Any] = {
         "plan": plan.to_dict(),
-        "legs": [{"code": leg.code, "name": investor.facts.names[i] if investor.facts else "",
-                  "weight": round(leg.weight, 6), "min_sip": float(_min_sip(universe, leg.code))}
-                 for i, leg in enumerate(plan.legs)],
+        "legs": [{"code": leg.code, "name": _fund_name(universe, leg.code),
+                  "asset_class": _fund_class(universe, leg.code), "weight": round(leg.weight, 6),
+                  "min_sip": float(_min_sip(universe, leg.code))}
+                 for leg in plan.legs],
         "basis": kind, "label_zh": LABELS[kind][0], "label_en": LABELS[kind][1],
         "kind": "simulated_walk_forward" if kind == "model" else "simulated_plan_funds",
         "start": start, "end": end, "years": round((dates[-1] - first_debit).days / 365.25, 2), "debits": debits,
@@ -488,6 +490,14 @@ def _simulation_result(universe: Universe, plan: SipPlan, result: Any, row: pd.S
         out["ledger"] = log.to_dict("records")
     out.update(explain_simulation(out))
     return out
+
+
+def _fund_name(universe: Universe, code: str) -> str:
+    return str(universe.funds["name"].get(code, "")) if "name" in universe.funds.columns else ""
+
+
+def _fund_class(universe: Universe, code: str) -> str:
+    return str(universe.funds["asset_class"].get(code, ""))
 
 
 def _min_sip(universe: Universe, code: str) -> float:

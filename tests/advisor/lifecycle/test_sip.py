@@ -113,6 +113,41 @@ def test_legs_below_their_minimum_get_nothing():
     assert alone.tolist() == [100.0, 0.0]
 
 
+def test_a_leg_below_its_minimum_joins_its_class_and_a_class_too_small_its_substitute():
+    """Classes: cash 0, bond 1, cn_equity 2. Two equity legs of 80 and 70 (each below 100) make one equity leg
+    of 150 (the class keeps its 15%); an equity class of 90 in total closes into bonds, never into cash."""
+    cls = np.array([0, 1, 1, 2, 2])
+    mins = np.array([10.0, 100.0, 100.0, 100.0, 100.0])
+    legs = enforce_minimums(np.array([50.0, 400.0, 400.0, 80.0, 70.0]), mins, 1000.0, cls)
+    assert legs.tolist() == [50.0, 400.0, 400.0, 150.0, 0.0]
+    small = enforce_minimums(np.array([50.0, 430.0, 430.0, 50.0, 40.0]), mins, 1000.0, cls)
+    assert small[3:].sum() == 0.0 and small[0] == 50.0 and small.sum() == pytest.approx(1000.0)
+
+
+def test_every_model_plan_keeps_the_models_class_mix_when_each_class_can_hold_a_leg(real_universe):
+    """For every level and a ¥1,000 and ¥3,000 debit: each class of the model whose share of the debit
+    reaches the smallest minimum SIP among its funds keeps at least its model weight (it may receive a closed
+    class's share), and the plan never holds more risk assets than the model."""
+    from advisor.proposal import target_fund_weights
+
+    funds = real_universe.funds
+    for level in range(1, 6):
+        model = target_fund_weights(real_universe, level, 5.0)
+        model = model[model > 0]
+        by_class = model.groupby(funds["asset_class"].reindex(model.index).astype(str)).sum()
+        cheapest = funds["min_sip"].reindex(model.index).fillna(100.0).groupby(
+            funds["asset_class"].reindex(model.index).astype(str)).min()
+        for amount in (1_000.0, 3_000.0):
+            plan = plan_from_model(real_universe, level, amount, 5.0)
+            held = pd.Series({leg.code: leg.weight for leg in plan.legs})
+            held_by_class = held.groupby(funds["asset_class"].reindex(held.index).astype(str)).sum()
+            for cls, weight in by_class.items():
+                if weight * amount >= cheapest[cls]:
+                    assert held_by_class.get(cls, 0.0) >= weight - 0.01, (level, amount, cls)
+            risky = ["cn_equity", "global_equity", "gold"]
+            assert held_by_class.reindex(risky).fillna(0).sum() <= by_class.reindex(risky).fillna(0).sum() + 1e-6
+
+
 @pytest.fixture(scope="module")
 def c3_plan(demo_universe):
     return plan_from_model(demo_universe, 3, 1000.0, 5.0)
