@@ -267,21 +267,32 @@ class _Chain:
         prev_start = np.r_[np.nan, start[:-1]]
         valid = ~first & (prev_start > VALUE_EPS)
         ratio = np.divide(end, prev_start, out=np.ones_like(end), where=valid)
+        self._cumulative: dict[str, np.ndarray] = {}
         self.log_growth = _segment_cumsum(np.log(np.maximum(ratio, 1e-12)), first)
         self.net_in = _segment_cumsum(flows["cash_in"] - flows["cash_out"], first)
+
+    def cumulative(self, name: str) -> np.ndarray:
+        """Running total of flow `name` within each group (computed once: windows reuse it)."""
+        if name not in self._cumulative:
+            self._cumulative[name] = _segment_cumsum(self.flows[name], self.first)
+        return self._cumulative[name]
 
     def totals(self, first: np.ndarray, last: np.ndarray, has: np.ndarray) -> dict[str, np.ndarray]:
         def group_sum(values: np.ndarray) -> np.ndarray:
             cum = _segment_cumsum(values, self.first)
             return np.where(has, cum[last], np.nan) if len(cum) else np.full(len(has), np.nan)
 
+        def flow_sum(name: str) -> np.ndarray:
+            cum = self.cumulative(name)
+            return np.where(has, cum[last], np.nan) if len(cum) else np.full(len(has), np.nan)
+
         mv = np.where(has, self.vb[last], 0.0) if len(self.vb) else np.zeros(len(has))
-        invested = group_sum(self.flows["cash_in"])
-        withdrawn = group_sum(self.flows["cash_out"])
+        invested = flow_sum("cash_in")
+        withdrawn = flow_sum("cash_out")
         return {"market_value": mv, "invested": invested, "withdrawn": withdrawn,
                 "total_gain": mv - invested + withdrawn,
                 "fees": group_sum(self.flows["fee_in"] + self.flows["fee_out"]),
-                "dividends": group_sum(self.flows["income"])}
+                "dividends": flow_sum("income")}
 
     def window(self, name: str, b: np.ndarray, last: np.ndarray, has: np.ndarray) -> dict[str, np.ndarray]:
         """TWR, XIRR, gain, start value and net flow of the window starting at row `b` of each group."""
@@ -309,7 +320,7 @@ class _Chain:
                 f"net_flow_{name}": np.where(has, net_flow, np.nan)}
 
     def _inflow_between(self, b: np.ndarray, last: np.ndarray) -> np.ndarray:
-        cum = _segment_cumsum(self.flows["cash_in"], self.first)
+        cum = self.cumulative("cash_in")
         before = np.where(self.first[b], 0.0, cum[np.maximum(b - 1, 0)])
         return cum[last] - before
 

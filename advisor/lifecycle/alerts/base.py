@@ -265,8 +265,20 @@ def const(n: int, text: str) -> np.ndarray:
 
 
 def each(format_one: Any, values: Any, *args: Any) -> np.ndarray:
-    """`format_one(v, *args)` of every value, as an object array (the one formatter of that number)."""
-    return texts([format_one(v, *args) for v in np.asarray(values).tolist()])
+    """`format_one(v, *args)` of every value, as an object array (the one formatter of that number); each
+    distinct number is formatted once (weights, days and levels repeat across a book)."""
+    return _per_distinct(np.asarray(values), lambda distinct: [format_one(v, *args) for v in distinct])
+
+
+def _per_distinct(values: np.ndarray, format_all: Any) -> np.ndarray:
+    """`format_all(list of values)` applied to the distinct values only, spread back to every row. Floats are
+    told apart by their bits, so -0.0 and 0.0 (which format differently) stay apart."""
+    if values.dtype.kind not in "fiub" or len(values) < 64:
+        return texts(format_all(values.tolist()))
+    values = np.ascontiguousarray(values)
+    keys = values.view(np.int64) if values.dtype == np.float64 else values
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    return texts(format_all(values[first].tolist()))[inverse.reshape(-1)]
 
 
 def texts(values: list[Any]) -> np.ndarray:
@@ -309,11 +321,11 @@ def json_values(values: np.ndarray) -> np.ndarray:
         return np.asarray(values).view(np.ndarray)
     arr = np.asarray(values)
     if arr.dtype.kind == "f":
-        out = texts([repr(v) for v in arr.tolist()])
+        out = _per_distinct(arr.astype(np.float64), lambda distinct: [repr(v) for v in distinct])
         out[~np.isfinite(arr)] = "null"
         return out
     if arr.dtype.kind in "iu":
-        return texts([str(v) for v in arr.tolist()])
+        return _per_distinct(arr, lambda distinct: [str(v) for v in distinct])
     items = arr.tolist()
     if all(type(v) is str for v in items):
         return texts([_encode_text(v) for v in items])
