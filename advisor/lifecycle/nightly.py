@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from advisor import batch_io
@@ -298,13 +299,13 @@ def run_files(universe: Universe, customers: batch_io.PathOrFrame, out: str | Pa
         for (lo, hi), frames in chunk_frames(inputs, chunk_size, workers, policy):
             for name, frame in frames.items():
                 writers[name] = _write(target / f"{name}.parquet", frame, writers[name])
-            counts["alerts"] += len(frames["alerts"])
-            counts["rm_tasks"] += len(frames["rm_tasks"])
-            counts["sip_holds"] += len(frames["sip_holds"])
-            for key, value in frames["candidates"]["status"].value_counts().items():
-                by_status[str(key)] = by_status.get(str(key), 0) + int(value)
-            for key, value in frames["alerts"]["kind"].value_counts().items():
-                by_kind[str(key)] = by_kind.get(str(key), 0) + int(value)
+            counts["alerts"] += frames["alerts"].num_rows
+            counts["rm_tasks"] += frames["rm_tasks"].num_rows
+            counts["sip_holds"] += frames["sip_holds"].num_rows
+            for key, value in _value_counts(frames["candidates"], "status").items():
+                by_status[key] = by_status.get(key, 0) + value
+            for key, value in _value_counts(frames["alerts"], "kind").items():
+                by_kind[key] = by_kind.get(key, 0) + value
             if on_progress is not None:
                 on_progress(hi - lo)
     finally:
@@ -326,21 +327,29 @@ def run_files(universe: Universe, customers: batch_io.PathOrFrame, out: str | Pa
 _WORK: tuple[NightlyTables, AlertPolicy | None] | None = None
 
 
-def _frames(inputs: NightlyTables, lo: int, hi: int, policy: AlertPolicy | None) -> dict[str, pd.DataFrame]:
+def _frames(inputs: NightlyTables, lo: int, hi: int, policy: AlertPolicy | None) -> dict[str, pa.Table]:
+    """One chunk's outputs as Arrow tables: built where the chunk was computed (a worker, in parallel), they
+    reach the writing process as Arrow buffers instead of pickled Python objects."""
     chunk = run_chunk(inputs, lo, hi, policy=policy)
-    return {"alerts": chunk.alerts.outbox, "rm_tasks": chunk.alerts.rm_tasks,
-            "candidates": chunk.alerts.candidates.drop(columns=["cust"]), "returns": chunk.returns,
-            "goals": chunk.goals, "sip_holds": chunk.holds}
+    frames = {"alerts": chunk.alerts.outbox, "rm_tasks": chunk.alerts.rm_tasks,
+              "candidates": chunk.alerts.candidates.drop(columns=["cust"]), "returns": chunk.returns,
+              "goals": chunk.goals, "sip_holds": chunk.holds if chunk.holds is not None else pd.DataFrame()}
+    return {name: pa.Table.from_pandas(plain_objects(frame), preserve_index=False) for name, frame in frames.items()}
 
 
-def _chunk_in_worker(bounds: tuple[int, int]) -> dict[str, pd.DataFrame]:
+def _value_counts(table: pa.Table, column: str) -> dict[str, int]:
+    counts = pc.value_counts(table[column]).to_pylist() if table.num_rows else []
+    return {str(c["values"]): int(c["counts"]) for c in counts}
+
+
+def _chunk_in_worker(bounds: tuple[int, int]) -> dict[str, pa.Table]:
     """Worker: one chunk's outputs (the prepared inputs are inherited from the parent by fork)."""
     assert _WORK is not None
     return _frames(_WORK[0], bounds[0], bounds[1], _WORK[1])
 
 
 def chunk_frames(inputs: NightlyTables, chunk_size: int, workers: int | None,
-                 policy: AlertPolicy | None) -> Iterator[tuple[tuple[int, int], dict[str, pd.DataFrame]]]:
+                 policy: AlertPolicy | None) -> Iterator[tuple[tuple[int, int], dict[str, pa.Table]]]:
     """Each chunk's output frames in customer order; with several workers the chunks are computed in forked
     processes (both cores by default for runs of several chunks), a window of 2 × workers in flight."""
     global _WORK
@@ -383,10 +392,9 @@ def default_workers(n_customers: int, chunk_size: int) -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
-def _write(path: Path, frame: pd.DataFrame, writer: pq.ParquetWriter | None) -> pq.ParquetWriter | None:
-    if writer is None and not len(frame) and path.exists():
+def _write(path: Path, table: pa.Table, writer: pq.ParquetWriter | None) -> pq.ParquetWriter | None:
+    if writer is None and not table.num_rows and path.exists():
         path.unlink()
-    table = pa.Table.from_pandas(plain_objects(frame), preserve_index=False)
     if writer is None:
         writer = pq.ParquetWriter(path, table.schema)
     writer.write_table(table.cast(writer.schema) if table.schema != writer.schema else table)
