@@ -131,9 +131,11 @@ def register(app: typer.Typer) -> None:
                             ] = "quarterly",
         research: Annotated[str, typer.Option("--research", help="research refresh: quarterly, semiannual, yearly, "
                                                                  "monthly")] = "quarterly",
-        workers: Annotated[int, typer.Option("--workers", help="processes for the point-in-time research")] = 1,
-        cache: Annotated[Path | None, typer.Option("--cache", help="directory keeping research between runs")
-                         ] = None,
+        workers: Annotated[int | None, typer.Option(
+            "--workers", help="processes for the point-in-time research (default: one per CPU, at most 4)")] = None,
+        cache: Annotated[Path | None, typer.Option(
+            "--cache", help="directory keeping research between runs (default: the service's cache directory, "
+                            "ADVISOR_CACHE_DIR/simulation)")] = None,
         out: Annotated[Path | None, typer.Option("--out", help="write the JSON report to this file")] = None,
         baseline: Annotated[Path | None, typer.Option(
             "--baseline", help="a recorded report (e.g. docs/backtest-baseline.json): show before / after")] = None,
@@ -153,8 +155,16 @@ def register(app: typer.Typer) -> None:
         start_day, end_day = parse_as_of(start, "--start"), parse_as_of(end, "--end")
         if calendar not in ("quarterly", "monthly"):
             raise BadInputError("--calendar must be quarterly or monthly", details={"field": "calendar"})
+        if workers is None:
+            import os
+
+            workers = max(1, min(os.cpu_count() or 1, 4))
         if workers < 1 or workers > 64:
             raise BadInputError("--workers must be between 1 and 64", details={"field": "workers"})
+        if cache is None:
+            from advisor.simulation.record import cache_dir
+
+            cache = cache_dir()
         config = SimulationConfig(rebalance=DEFAULT_SETTINGS.with_(calendar=calendar), research_cadence=research,
                                   workers=workers, cache_dir=cache)
         before = None

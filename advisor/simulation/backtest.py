@@ -64,8 +64,15 @@ def run_backtest(universe: Universe, *, levels: Sequence[int] = DEFAULT_LEVELS,
     customers = grid_customers(dates, first, last, levels=levels, horizons=horizons, amount=amount, monthly=monthly)
     if customers.empty:
         raise BadInputError(f"no month starts between {first.date()} and {last.date()}", details={"field": "start"})
+    side = {}
+    if comparisons:  # today's proposals and their in-sample figures: computed in a research worker meanwhile
+        pairs = sorted({(int(lv), float(h)) for lv, h in zip(customers["level"], customers["horizon_years"],
+                                                                  strict=True)})
+        shown_groups = pd.DataFrame({"level": [f"C{lv}" for lv, _ in pairs], "horizon_years": [h for _, h in pairs]})
+        side["in_sample_today"] = (in_sample_today, (shown_groups, amount if amount > 0 else monthly,
+                                                     config.proposal))
     clock = time.perf_counter()
-    result = simulate(universe, customers, config=config, end=last, progress=progress)
+    result = simulate(universe, customers, config=config, end=last, progress=progress, side_tasks=side)
     elapsed = time.perf_counter() - clock
     returns = daily_returns(result)
     table = customer_table(result, returns)
@@ -115,7 +122,12 @@ def _payload(universe: Universe, result: SimulationResult, table: pd.DataFrame, 
                                 for row in twins.to_dict(orient="records")]
     if comparisons:
         comp["passive_etf_mix"] = _passive(result, universe, groups.attrs["composite_returns"])
-        today = in_sample_today(universe, policy, amount if amount > 0 else monthly, result.config.proposal)
+        today = result.extras["side"].get("in_sample_today")
+        if today is None:
+            today = in_sample_today(universe, policy, amount if amount > 0 else monthly, result.config.proposal)
+        order = pd.DataFrame({"level": policy["level"].astype(str).to_numpy(),
+                              "horizon_years": policy["horizon_years"].to_numpy(dtype=float)})
+        today = order.merge(today.astype({"level": str}), on=["level", "horizon_years"], how="left")
         comp["in_sample_shown_today"] = [_clean(r) for r in today.to_dict(orient="records")]
         comp["shown_at_start"] = _shown_at_start(table, policy)
     payload["comparisons"] = comp

@@ -28,6 +28,7 @@ after `t` from the data gives the same view (tested).
 from __future__ import annotations
 
 import dataclasses
+import weakref
 from datetime import date
 
 import numpy as np
@@ -70,12 +71,27 @@ def quarter_ends(labels: pd.Series) -> pd.Series:
     return pd.to_datetime(labels.astype(str).map(lookup))
 
 
+_DISCLOSED: dict[int, tuple[weakref.ref, np.ndarray]] = {}  # id(holdings) → (the frame, disclosure day per row)
+
+
+def disclosure_days(holdings: pd.DataFrame) -> np.ndarray:
+    """Day each holdings row became known (quarter end + the disclosure lag), kept per holdings frame: a
+    simulation cuts the same table at every research date."""
+    hit = _DISCLOSED.get(id(holdings))
+    if hit is not None and hit[0]() is holdings:
+        return hit[1]
+    days = (quarter_ends(holdings["quarter"]) + pd.Timedelta(days=DISCLOSURE_LAG_DAYS)).to_numpy()
+    if len(_DISCLOSED) > 8:
+        _DISCLOSED.clear()
+    _DISCLOSED[id(holdings)] = (weakref.ref(holdings), days)
+    return days
+
+
 def disclosed_holdings(holdings: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """Holdings rows of the quarters whose reports were out by `as_of`."""
     if holdings is None or holdings.empty or "quarter" not in holdings.columns:
         return holdings
-    known = quarter_ends(holdings["quarter"]) + pd.Timedelta(days=DISCLOSURE_LAG_DAYS) <= as_of
-    return holdings.loc[known.to_numpy()]
+    return holdings.loc[disclosure_days(holdings) <= np.datetime64(as_of)]
 
 
 def take_fees(fees: FeeTable, positions: np.ndarray) -> FeeTable:

@@ -20,7 +20,7 @@ import hashlib
 import multiprocessing
 import pickle
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -66,6 +66,9 @@ class ResearchState:
     model_weights: dict[tuple[int, str], dict[str, float]]
     proposals: dict[ProposalKey, ProposalOrder]
     diagnostics: dict[str, Any] = field(default_factory=dict)
+    # the leaderboard's dimension table at `as_of` (the rebalancing engine's weak-fund rule reads it: computed
+    # once here, adopted by the engine's lighter view instead of ranking every fund again each period)
+    leaderboard_dimensions: pd.DataFrame | None = None
 
 
 def compute_research(universe: Universe, as_of: pd.Timestamp, request: ResearchRequest,
@@ -75,6 +78,7 @@ def compute_research(universe: Universe, as_of: pd.Timestamp, request: ResearchR
     from advisor.proposal import in_sample_backtest, propose, target_fund_weights
     from advisor.simulation.record import records_disabled
     from products.research import leaderboard
+    from products.research.leaderboard import leaderboard_dimensions
 
     pit = point_in_time(universe, as_of, min_history_days=config.min_history_days,
                         silence_days=config.silence_days)
@@ -95,6 +99,7 @@ def compute_research(universe: Universe, as_of: pd.Timestamp, request: ResearchR
     models = build_model_portfolios(pit, policy=policy.model, assumptions=policy.assumptions)
     model_weights = {key: {c: float(w) for c, w in m.weights.items()} for key, m in models.items()}
     board = leaderboard(pit)
+    dimensions = leaderboard_dimensions(pit)
     picked = sorted({code for t in targets.values() for code in t})
     rated = board["rated"].reindex(picked).fillna(False).astype(bool) if len(picked) else pd.Series(dtype=bool)
     diagnostics = {
@@ -106,7 +111,8 @@ def compute_research(universe: Universe, as_of: pd.Timestamp, request: ResearchR
         "model_steps": sorted({m.report.answered_by for m in models.values()}),
     }
     return ResearchState(as_of=pd.Timestamp(as_of), universe_version=pit.version, n_funds=len(pit.funds),
-                         targets=targets, model_weights=model_weights, proposals=proposals, diagnostics=diagnostics)
+                         targets=targets, model_weights=model_weights, proposals=proposals, diagnostics=diagnostics,
+                         leaderboard_dimensions=dimensions)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -204,13 +210,24 @@ def _work(as_of: pd.Timestamp, request: ResearchRequest, config: SimulationConfi
     return compute_research(_WORKER_UNIVERSE, as_of, request, config)
 
 
+def _side_work(fn: Callable[..., Any], args: tuple) -> Any:
+    assert _WORKER_UNIVERSE is not None
+    return fn(_WORKER_UNIVERSE, *args)
+
+
+SideTasks = dict[str, tuple[Callable[..., Any], tuple]]  # name → (fn(universe, *args), args); fn importable
+
+
 class ResearchRunner:
     """Research states for a list of dates, in date order: from the cache, else computed (in parallel
     processes when `config.workers > 1`, started ahead so that the simulation rarely waits)."""
 
     def __init__(self, universe: Universe, dates: list[pd.Timestamp], requests: list[ResearchRequest],
-                 config: SimulationConfig):
+                 config: SimulationConfig, side_tasks: SideTasks | None = None):
         self.universe = universe
+        self.side_tasks = dict(side_tasks or {})
+        self.side_results: dict[str, Any] = {}
+        self._side_futures: dict[str, Future] = {}
         self.dates = dates
         self.requests = requests
         self.config = config
@@ -224,7 +241,7 @@ class ResearchRunner:
         cached = [self.cache.get(k) for k in self.keys]
         todo = {i: missing_part(cached[i], r) for i, r in enumerate(self.requests)}
         todo = {i: r for i, r in todo.items() if r is not None}
-        if self.config.workers > 1 and len(todo) > 1:
+        if self.config.workers > 1 and (len(todo) > 1 or self.side_tasks):
             self._start_pool(todo)
         try:
             for i, key in enumerate(self.keys):
@@ -239,21 +256,33 @@ class ResearchRunner:
                     self.cache.put(key, state)
                 assert state is not None
                 yield state
+            self._finish_side_tasks()
         finally:
             self.close()
+
+    def _finish_side_tasks(self) -> None:
+        """Results of the side tasks: from the pool (they ran beside the simulation), else computed here."""
+        for name, (fn, args) in self.side_tasks.items():
+            future = self._side_futures.pop(name, None)
+            self.side_results[name] = future.result() if future is not None else fn(self.universe, *args)
 
     def _start_pool(self, todo: dict[int, ResearchRequest]) -> None:
         # spawned, not forked: a fork inherits locks held by the parent's threads (BLAS, Arrow) and can hang
         context = multiprocessing.get_context("spawn")
-        self._pool = ProcessPoolExecutor(max_workers=min(self.config.workers, len(todo)), mp_context=context,
+        jobs = len(todo) + len(self.side_tasks)
+        self._pool = ProcessPoolExecutor(max_workers=min(self.config.workers, jobs), mp_context=context,
                                          initializer=_init_worker, initargs=(self.universe,))
         for i, request in todo.items():
             self._futures[i] = self._pool.submit(_work, self.dates[i], request, self.config)
+        # queued after the research: a worker takes them up while the simulation runs the last periods
+        for name, (fn, args) in self.side_tasks.items():
+            self._side_futures[name] = self._pool.submit(_side_work, fn, args)
 
     def close(self) -> None:
         if self._pool is not None:
-            for fut in self._futures.values():
+            for fut in [*self._futures.values(), *self._side_futures.values()]:
                 fut.cancel()
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
             self._futures.clear()
+            self._side_futures.clear()

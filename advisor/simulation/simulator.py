@@ -41,10 +41,11 @@ from advisor.simulation.customers import CustomerArrays, validate_customers
 from advisor.simulation.engine import FundMap, plan_rebalance
 from advisor.simulation.plans import NoResearch, PlanEvening, PlanRules
 from advisor.simulation.pointintime import as_timestamp, point_in_time
-from advisor.simulation.research import ResearchRequest, ResearchRunner, ResearchState
+from advisor.simulation.research import ResearchRequest, ResearchRunner, ResearchState, SideTasks
 from advisor.simulation.schedule import research_rows, review_rows
 from products.analytics import total_return_index
 from products.errors import BadInputError
+from products.research.leaderboard import adopt_dimensions
 from products.universe import Universe
 
 KINDS: tuple[str, ...] = ("policy", "buy_and_hold")
@@ -143,10 +144,14 @@ class _Targets:
 
 def simulate(universe: Universe, customers: pd.DataFrame, *, flows: pd.DataFrame | None = None,
              config: SimulationConfig | None = None, end: object = None,
-             progress: Progress | None = None, plans: PlanRules | None = None) -> SimulationResult:
+             progress: Progress | None = None, plans: PlanRules | None = None,
+             side_tasks: SideTasks | None = None) -> SimulationResult:
     """Simulate `customers` (see `advisor.simulation.customers`) on `universe` until `end` (default: the
     last day of data); customers named in `plans` follow their own plan (`advisor.simulation.plans`).
-    Deterministic: the same data, customers and config give the same result."""
+    Deterministic: the same data, customers and config give the same result.
+
+    `side_tasks` ({name: (fn, args)}, `fn(universe, *args)` importable by name) run in the research workers
+    beside the simulation (in process when `config.workers` is 1); their results are `extras["side"]`."""
     config = config or SimulationConfig()
     dates = universe.returns.index
     if len(dates) < 3:
@@ -155,7 +160,7 @@ def simulate(universe: Universe, customers: pd.DataFrame, *, flows: pd.DataFrame
     if last_row < 2:
         raise BadInputError(f"end {end} is before the data", details={"field": "end"})
     spec = validate_customers(customers, dates, flows, last_row)
-    return _Simulation(universe, spec, config, last_row, progress, plans).run()
+    return _Simulation(universe, spec, config, last_row, progress, plans).run(side_tasks)
 
 
 @dataclass
@@ -283,6 +288,8 @@ class _Simulation:
             pit = engine_view(point_in_time(self.universe, self.dates[first],
                                             min_history_days=self.config.min_history_days,
                                             silence_days=self.config.silence_days))
+            if state.leaderboard_dimensions is not None:  # research ranked these funds at this date already
+                adopt_dimensions(pit, state.leaderboard_dimensions)
         targets = _Targets(state, pit, self.config)
         full_ask = np.unique(np.concatenate([[first], review[(review >= first) & (review <= last)]]))
         self._log_research(first, state)
@@ -307,11 +314,12 @@ class _Simulation:
     # the run
     # ------------------------------------------------------------------------------------------------
 
-    def run(self) -> SimulationResult:
+    def run(self, side_tasks: SideTasks | None = None) -> SimulationResult:
+        self.side_tasks = dict(side_tasks or {})
         rows, requests = self._research_plan()
         research_dates = [self.dates[r] for r in rows]
         runner: ResearchRunner | NoResearch = (
-            ResearchRunner(self.universe, research_dates, requests, self.config)
+            ResearchRunner(self.universe, research_dates, requests, self.config, side_tasks)
             if any(r.groups or r.proposals for r in requests) else NoResearch(self.universe, research_dates))
         review = review_rows(self.dates, self.first_row, self.last_row, self.settings.calendar)
         bounds = [*rows.tolist(), self.last_row + 1]
@@ -729,7 +737,9 @@ class _Simulation:
             config=self.config, universe_version=self.universe.version, universe_as_of=str(self.universe.as_of),
             cash_check=self.cash_check,
             extras={"book": self.book, "pending": {self.last_row + 1: pending}, "first_row": self.first_row,
-                    "plan_events": self.plan_events})
+                    "plan_events": self.plan_events,
+                    "side": runner.side_results if isinstance(runner, ResearchRunner) else
+                    {name: fn(self.universe, *args) for name, (fn, args) in self.side_tasks.items()}})
 
 
 def _take(orders: Orders, mask: np.ndarray) -> Orders:

@@ -167,6 +167,27 @@ def leaderboard(universe: Universe, as_of: date | str | pd.Timestamp | None = No
     return cached("leaderboard", universe, key, build).copy()
 
 
+def leaderboard_dimensions(universe: Universe, as_of: date | str | pd.Timestamp | None = None) -> pd.DataFrame:
+    """The leaderboard's dimension table before weighting (peer group, rated flag, the eight percentiles),
+    as cached for `leaderboard`; a copy."""
+    ts = to_timestamp(as_of)
+    date_key = None if ts is None else ts.isoformat()
+    return cached("leaderboard_dimensions", universe, date_key, lambda: _dimensions(universe, ts)).copy()
+
+
+def adopt_dimensions(universe: Universe, dims: pd.DataFrame, as_of: date | str | pd.Timestamp | None = None) -> None:
+    """Give `universe` the dimension table computed on another view of the same funds at the same date (e.g.
+    a lighter copy with fewer rows of returns and no disclosures), so its leaderboard — and every rule that
+    reads it — is that view's without being computed again. The funds must be the same, in the same order."""
+    if not dims.index.equals(universe.funds.index[universe.funds.index.isin(dims.index)]):
+        raise BadInputError("the adopted leaderboard lists other funds than the universe",
+                            details={"field": "dims"})
+    ts = to_timestamp(as_of)
+    date_key = None if ts is None else ts.isoformat()
+    table = dims.copy()
+    cached("leaderboard_dimensions", universe, date_key, lambda: table)
+
+
 def _score(dims: pd.DataFrame, wts: dict[str, float]) -> pd.DataFrame:
     """Composite score and stars from the dimension table (cheap: re-weighting needs no new metrics).
 
