@@ -109,7 +109,9 @@ def engine_view(pit: Universe) -> Universe:
     """The point-in-time universe as the rebalancing engine needs it: funds, fees and the last five years of
     returns, without disclosures or unit NAVs (values come with the lots; research ran on the full view).
     The engine's caches keep each period's view alive, so a long run stays small; a test checks that the
-    engine answers the same on this view as on the full one."""
+    engine answers the same on this view as on the full one. Its leaderboard (the weak-fund rule) is not
+    ranked on this view but adopted from the research of the period (`_period`): five years of returns
+    score the persistence dimension differently, and the engine must judge funds as the selection did."""
     return replace(pit, returns=pit.returns.iloc[-ENGINE_HISTORY_ROWS:], holdings=pit.holdings.iloc[:0],
                    stock_industry=pit.stock_industry.iloc[:0], unit_nav=pd.DataFrame())
 

@@ -128,3 +128,52 @@ def test_the_engine_answers_the_same_on_its_lighter_view(drifted):
     np.testing.assert_allclose(full.orders.buy_gross, lighter.orders.buy_gross, rtol=1e-12)
     np.testing.assert_allclose(full.orders.sell_value, lighter.orders.sell_value, rtol=1e-12)
     np.testing.assert_allclose(full.engine_fees, lighter.engine_fees, rtol=1e-12)
+
+
+def _ranked_alike(universe, days) -> None:
+    """At each day the engine's light view ranks funds exactly as research did on the full point-in-time view
+    (the one the selection used): its leaderboard and weak-fund flags are research's. Ranked on its own, the
+    light view (five years of returns) scored the persistence dimension differently and flagged other funds
+    weak than the selection did (up to 4 of 75 demo funds)."""
+    from advisor.rebalancing.universe_facts import fund_facts
+    from advisor.simulation.simulator import engine_view
+    from products.research.leaderboard import adopt_dimensions, leaderboard, leaderboard_dimensions
+    from products.research.quality import weak_mask
+
+    for day in days:
+        pit = point_in_time(universe, day)
+        if pit.returns.empty:  # before any fund has the history research needs: nothing to rank
+            continue
+        adopted = engine_view(pit)
+        adopt_dimensions(adopted, leaderboard_dimensions(pit))
+        pd.testing.assert_frame_equal(leaderboard(adopted), leaderboard(pit))
+        np.testing.assert_array_equal(fund_facts(adopted).weak, weak_mask(pit) & ~fund_facts(adopted).money_market)
+
+
+def test_the_engine_adopts_the_leaderboard_research_ranked(demo_universe):
+    from advisor.simulation.schedule import research_rows
+
+    dates = demo_universe.returns.index
+    rows = research_rows(dates, 300, len(dates) - 1)
+    _ranked_alike(demo_universe, dates[rows[::3]])
+
+
+@pytest.mark.realdata
+def test_the_engine_adopts_the_leaderboard_research_ranked_on_real_data(real_universe):
+    """Every third January research date of the real history (the universe grows from a few funds to 509)."""
+    from advisor.simulation.schedule import research_rows
+
+    dates = real_universe.returns.index
+    rows = research_rows(dates, 0, len(dates) - 1)
+    january = [r for r in rows if dates[r].month == 1]
+    _ranked_alike(real_universe, dates[january[-1::-3]])
+
+
+def test_adopting_a_leaderboard_of_other_funds_is_refused(demo_universe):
+    from products.errors import BadInputError
+    from products.research.leaderboard import adopt_dimensions, leaderboard_dimensions
+
+    early = point_in_time(demo_universe, demo_universe.returns.index[400])
+    late = point_in_time(demo_universe, demo_universe.returns.index[-1])
+    with pytest.raises(BadInputError):
+        adopt_dimensions(early, leaderboard_dimensions(late))
