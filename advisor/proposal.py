@@ -57,7 +57,7 @@ from advisor.model_portfolios import (
     parse_level,
 )
 from advisor.selection import Selection, SelectionPolicy, choose_share_classes, select_funds
-from advisor.simulation.record import history_note, walk_forward_record
+from advisor.simulation.record import history_note, records_pending, walk_forward_record
 from products.errors import BadInputError
 from products.taxonomy import ASSET_CLASS_NAMES_ZH, AssetClass, asset_class_name, modelled_mask
 from products.universe import Universe
@@ -623,7 +623,8 @@ def _explain(ctx: _Context, lvl: int, lowest: bool, horizon: str, years: float, 
                             "The target is above what a portfolio within your risk level is expected to earn; we "
                             "do not go beyond your risk level to chase it."))
     if lines:
-        out.append(history_note(history))
+        pending = history is None and records_pending(ctx.universe, ctx.config.key())
+        out.append(history_note(history, pending=pending))
         if history is not None:
             out.extend(_record_caveat(ctx.model_text[(model.level, model.horizon)][2], lines))
     out.append(Note("disclaimer", "基金投资有风险，过往业绩不代表未来表现，预期收益不构成收益承诺。",

@@ -52,6 +52,7 @@ shape `{code, message, details}`; `details.field` names the offending input."""
 def build_state(settings: Settings, universe: Universe | None = None) -> AppState:
     from advisor.context_cache import warm_universe
 
+    universe_given = universe
     engine = engine_for(settings)
     migrate(engine)
     # the universe with its research context from the context cache; with warm_up, a missing cache is built
@@ -59,6 +60,10 @@ def build_state(settings: Settings, universe: Universe | None = None) -> AppStat
     universe = universe if universe is not None else warm_universe(settings.data_dir, build=settings.warm_up)
     state = AppState(settings=settings, engine=engine, sessions=make_session_factory(engine), universe=universe,
                      questionnaire=core.load_questionnaire(), model_version=core.model_version())
+    if universe_given is None:  # the served data: its simulated records are computed now if missing
+        from advisor.simulation.record import prepare_records
+
+        prepare_records(universe, settings.data_dir)
     if settings.warm_up:
         core.warm_up(universe)
         core.warm_diagnosis(universe)

@@ -67,3 +67,4 @@ def _no_data_env(monkeypatch: pytest.MonkeyPatch, context_cache_dir: Path) -> No
     caches go to the session's temporary directory."""
     monkeypatch.delenv("ADVISOR_DATA_DIR", raising=False)
     monkeypatch.setenv("ADVISOR_CACHE_DIR", str(context_cache_dir))
+    monkeypatch.setenv("ADVISOR_SIMULATED_RECORDS", "off")  # no background grid runs; tests that want one ask

@@ -81,8 +81,11 @@ def load(data: Path | None) -> Universe:
     """The universe of `--data` with its research context: from the context cache when it was built
     (`advisor cache build`), so a one-shot command starts in about a second."""
     from advisor.context_cache import warm_universe
+    from advisor.simulation.record import know_data_dir
 
-    return warm_universe(data)
+    universe = warm_universe(data)
+    know_data_dir(universe, data)  # a proposal without a simulated record can have it computed from here
+    return universe
 
 
 def read_json_object(path: Path, what: str) -> dict[str, Any]:

@@ -4,10 +4,15 @@ The advisory rules allow past performance only over more than a year, with volat
 drawdown. A proposal therefore shows the walk-forward record of its level and horizon (labelled as
 simulated, with its span), not a backtest of today's funds on the window they were picked on.
 
-Records are computed by a simulation run (`advisor backtest` over the standard grid), kept in memory per
-universe version and policy, and on disk (the service's cache directory, `ADVISOR_CACHE_DIR`)
-keyed by universe version, policy settings and the code's fingerprint. `walk_forward_record` only looks
-records up — a proposal never runs the simulator.
+Records are computed by a simulation run over the standard grid, kept in memory per universe version and
+policy, and on disk (the service's cache directory, `ADVISOR_CACHE_DIR`) keyed by universe version, policy
+settings and the code's fingerprint. `walk_forward_record` only looks records up — a proposal never runs
+the simulator and never waits for it. When the doors (the API at start, the CLI) have told this module where
+their data lives (`know_data_dir`) and no record exists for the served data and the default policy, the
+first lookup starts ONE background job (`python -m advisor.simulation.record_job`, lower CPU priority, a
+lock file against duplicates across processes) that runs the grid and saves the records; until they are
+saved a proposal says its simulated record is being computed (`history_note(None, pending=True)`), and
+later lookups pick the file up. `ADVISOR_SIMULATED_RECORDS=off` disables the job (the tests do).
 """
 
 from __future__ import annotations
@@ -15,7 +20,12 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import json
+import logging
+import os
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +35,10 @@ from advisor.fallback import Note
 from products.universe import Universe
 
 MIN_RECORD_DAYS = 366  # calendar days: shown past performance must cover more than one year
+SWITCH_ENV = "ADVISOR_SIMULATED_RECORDS"  # "background" (default): compute missing records; "off": never
+RECHECK_SECONDS = 5.0  # a missing record is looked for on disk again at most this often (a job may save it)
+STALE_LOCK_SECONDS = 4 * 3600  # a job lock older than this, or whose process is gone, no longer counts
+log = logging.getLogger(__name__)
 _DISABLED: contextvars.ContextVar[bool] = contextvars.ContextVar("records_disabled", default=False)
 _RECORDS: dict[str, dict[str, dict[str, Any]] | None] = {}  # record key → {"C3/medium": record} or None (none)
 _LOCK = threading.Lock()
@@ -72,6 +86,93 @@ def _load(key: str) -> dict[str, dict[str, Any]] | None:
 
 
 _KEYS: dict[tuple, str] = {}
+_CHECKED: dict[str, float] = {}  # record key → when a missing record was last looked for on disk
+_DATA_DIRS: dict[str, str | None] = {}  # universe version → its data directory (None: the embedded demo)
+_STARTED: dict[str, float] = {}  # record key → when this process started its job (once per process)
+STARTING_SECONDS = 60.0  # a job just started counts as running until it has taken its lock
+
+
+def know_data_dir(universe: Universe, data_dir: str | os.PathLike[str] | None) -> None:
+    """Tell the record module where the served universe was loaded from (the API at start, the CLI), so a
+    missing record can be computed in the background from the same data."""
+    _DATA_DIRS[universe.version] = None if data_dir is None else str(Path(data_dir).resolve())
+
+
+def prepare_records(universe: Universe, data_dir: str | os.PathLike[str] | None) -> None:
+    """At a door's start: remember where the data lives and, when the default policy has no record for it,
+    start computing one in the background now (proposals say so until it is saved)."""
+    know_data_dir(universe, data_dir)
+    walk_forward_record(universe, 3, "medium", _default_key())
+
+
+def _default_key() -> tuple:
+    from advisor.proposal import ProposalConfig
+
+    return ProposalConfig().key()
+
+
+def _lock_path(key: str) -> Path:
+    return cache_dir() / "records" / f"{key}.lock"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def job_running(key: str) -> bool:
+    """Whether a record job for `key` holds its lock (a live process, not older than `STALE_LOCK_SECONDS`)."""
+    path = _lock_path(key)
+    try:
+        pid = int(path.read_text(encoding="utf-8").split()[0])
+        age = time.time() - path.stat().st_mtime
+    except (OSError, ValueError, IndexError):
+        return False
+    return age < STALE_LOCK_SECONDS and _pid_alive(pid)
+
+
+def _job_command(data_dir: str | None, key: str) -> list[str]:
+    command = [sys.executable, "-m", "advisor.simulation.record_job", "--key", key]
+    return command + (["--data", data_dir] if data_dir else [])
+
+
+def _start_job(universe: Universe, key: str) -> bool:
+    """Start the background job computing the records of `universe` under the default policy (once)."""
+    if os.environ.get(SWITCH_ENV, "background").strip().lower() in ("off", "0", "false", "no"):
+        return False
+    if universe.version not in _DATA_DIRS or key in _STARTED or job_running(key):
+        return False
+    folder = cache_dir() / "records"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        stale = _lock_path(key)
+        if stale.exists():
+            stale.unlink(missing_ok=True)  # its process is gone (job_running said so)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[2]),
+                                                                           os.environ.get("PYTHONPATH")]))}
+        with (folder / f"{key}.log").open("ab") as out:
+            subprocess.Popen(_job_command(_DATA_DIRS[universe.version], key), stdin=subprocess.DEVNULL,
+                             stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    except OSError as err:  # a read-only cache directory or no way to start a process: no record, not an error
+        log.warning("simulated record job not started (%s)", err)
+        return False
+    _STARTED[key] = time.monotonic()
+    log.info("simulated record job started for universe %s (key %s)", universe.version, key)
+    return True
+
+
+def records_pending(universe: Universe, proposal_key: tuple) -> bool:
+    """Whether the records of this universe and policy are being computed (a job is running for them)."""
+    key = _KEYS.get((universe.version, str(universe.as_of), proposal_key)) or record_key(universe, proposal_key)
+    if _RECORDS.get(key):
+        return False
+    just_started = time.monotonic() - _STARTED.get(key, -1e9) < STARTING_SECONDS and not _load(key)
+    return job_running(key) or (just_started and not _lock_path(key).exists())
 
 
 def walk_forward_record(universe: Universe, level: int, horizon: str, proposal_key: tuple) -> dict[str, Any] | None:
@@ -83,12 +184,15 @@ def walk_forward_record(universe: Universe, level: int, horizon: str, proposal_k
     key = _KEYS.get(memo)
     if key is None:
         key = _KEYS[memo] = record_key(universe, proposal_key)
-    if key not in _RECORDS:
+    if key not in _RECORDS or (_RECORDS[key] is None and time.monotonic() - _CHECKED.get(key, 0.0) > RECHECK_SECONDS):
         with _LOCK:
-            if key not in _RECORDS:
+            if _RECORDS.get(key) is None:
                 _RECORDS[key] = _load(key)
+                _CHECKED[key] = time.monotonic()
     records = _RECORDS[key]
     if not records:
+        if records is None and proposal_key == _default_key():
+            _start_job(universe, key)
         return None
     found = records.get(f"C{level}/{horizon}")
     return dict(found) if found is not None else None
@@ -134,14 +238,22 @@ def forget_records() -> None:
     with _LOCK:
         _RECORDS.clear()
         _KEYS.clear()
+        _CHECKED.clear()
+        _STARTED.clear()
 
 
 def _pct(x: float) -> str:
     return f"{x * 100:.1f}%"
 
 
-def history_note(record: dict[str, Any] | None) -> Note:
-    """The proposal's past-performance sentence: the simulated record with its span, or why there is none."""
+def history_note(record: dict[str, Any] | None, pending: bool = False) -> Note:
+    """The proposal's past-performance sentence: the simulated record with its span, or why there is none
+    (`pending`: it is being computed)."""
+    if record is None and pending:
+        return Note("history_computing", "本策略的模拟业绩（按历史数据逐月重演，超过一年）正在计算中，稍后即可查看；"
+                                         "在此之前不展示历史业绩。",
+                    "The simulated record of this strategy (replayed month by month on past data, over more than "
+                    "a year) is being computed and will be shown shortly; until then no past performance is shown.")
     if record is None:
         return Note("history_unavailable", "本策略尚无超过一年的模拟业绩记录，暂不展示历史业绩。",
                     "This strategy has no simulated record of more than a year yet, so no past performance is shown.")

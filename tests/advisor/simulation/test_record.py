@@ -14,7 +14,10 @@ from advisor.simulation.record import forget_records, policy_record, register_re
 
 @pytest.fixture(autouse=True)
 def _isolated_records(tmp_path, monkeypatch):
+    import advisor.simulation.record as record
+
     monkeypatch.setenv("ADVISOR_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(record, "_DATA_DIRS", {})
     forget_records()
     yield
     forget_records()
@@ -80,3 +83,71 @@ def test_lookup_adds_no_latency(demo_universe):
     for _ in range(200):
         walk_forward_record(demo_universe, 4, "long", ProposalConfig().key())
     assert (time.perf_counter() - clock) / 200 < 1e-3  # a dictionary lookup, far under the 2 ms budget
+
+
+def _fake_job(tmp_path, key: str, delay: float) -> list[str]:
+    """A stand-in for the grid job (minutes of CPU): after `delay` seconds it saves two-year records under
+    the key it was started with, as `record_job` does. Each start is logged in `starts.txt`."""
+    import json
+    import sys
+
+    records = proposal_records(_payload(800))
+    records["C3/medium"] = {**records["C3/medium"], "annual_return": 0.0377}
+    payload = json.dumps({"meta": {}, "records": records})
+    script = (
+        "import json, os, sys, time, pathlib\n"
+        f"pathlib.Path({str(tmp_path / 'starts.txt')!r}).open('a').write('x')\n"
+        "key = sys.argv[sys.argv.index('--key') + 1]\n"
+        "from advisor.simulation.record import _lock_path, _path\n"
+        "lock = _lock_path(key); lock.parent.mkdir(parents=True, exist_ok=True)\n"
+        "lock.write_text(str(os.getpid()))\n"
+        f"time.sleep({delay})\n"
+        f"_path(key).with_suffix('.tmp').write_text({payload!r}, encoding='utf-8')\n"
+        "_path(key).with_suffix('.tmp').replace(_path(key))\n"
+        "lock.unlink()\n")
+    return [sys.executable, "-c", script, "--key", key]
+
+
+def test_a_missing_record_is_computed_in_the_background_and_shown_when_ready(demo_universe, tmp_path, monkeypatch):
+    """A fresh install: the first proposal does not wait for the grid; it says the record is being computed,
+    one job runs however many proposals ask, and once it saved the record every proposal shows it."""
+    import advisor.simulation.record as record
+
+    monkeypatch.setenv("ADVISOR_SIMULATED_RECORDS", "background")
+    monkeypatch.setattr(record, "RECHECK_SECONDS", 0.0)
+    monkeypatch.setattr(record, "_job_command", lambda data_dir, key: _fake_job(tmp_path, key, 1.5))
+    record.know_data_dir(demo_universe, None)
+    clock = time.perf_counter()
+    first = propose(demo_universe, "C3", 100_000, 2)
+    assert time.perf_counter() - clock < 5.0  # the request does not wait for the simulation
+    assert first.historical is None
+    note = next(n for n in first.explanations if n.code.startswith("history"))
+    assert note.code == "history_computing" and "正在计算" in note.zh and "being computed" in note.en
+    propose(demo_universe, "C5", 50_000, 5)  # a second request while it runs starts nothing more
+    deadline = time.time() + 60
+    while time.time() < deadline and not list((tmp_path / "simulation" / "records").glob("*.json")):
+        time.sleep(0.2)
+    assert (tmp_path / "starts.txt").read_text() == "x"
+    shown = propose(demo_universe, "C3", 100_000, 2)
+    assert shown.historical["annual_return"] == 0.0377 and shown.historical["kind"] == "simulated_walk_forward"
+    assert any(n.code == "history" for n in shown.explanations)
+    assert not record.records_pending(demo_universe, ProposalConfig().key())
+
+
+def test_no_job_without_a_known_data_source_or_when_switched_off(demo_universe, tmp_path, monkeypatch):
+    import advisor.simulation.record as record
+
+    started = []
+    monkeypatch.setattr(record.subprocess, "Popen", lambda *a, **k: started.append(a))
+    monkeypatch.setenv("ADVISOR_SIMULATED_RECORDS", "background")
+    bare = propose(demo_universe, "C3", 100_000, 2)  # nobody said where this universe came from
+    assert started == [] and any(n.code == "history_unavailable" for n in bare.explanations)
+    record.know_data_dir(demo_universe, None)
+    monkeypatch.setenv("ADVISOR_SIMULATED_RECORDS", "off")
+    record.forget_records()
+    propose(demo_universe, "C3", 100_000, 2)
+    assert started == []
+    monkeypatch.setenv("ADVISOR_SIMULATED_RECORDS", "background")
+    record.forget_records()
+    propose(demo_universe, "C3", 100_000, 2)
+    assert len(started) == 1 and "advisor.simulation.record_job" in started[0][0]
