@@ -117,7 +117,8 @@ def build_review(state: AppState, session: Session, customer_id: str, today: dat
     # the strategy's record is the policy's walk-forward simulation (the proposal's `historical`, looked up by
     # advisor.simulation.record.policy_record); the chart beside it is the proposed funds' own constant-weight
     # backtest, labelled in-sample, never presented as the strategy's record
-    review.simulated = history_note(review.proposal.get("historical")).to_dict()
+    said = [n for n in review.proposal.get("explanations", []) if str(n.get("code", "")).startswith("history")]
+    review.simulated = said[0] if said else history_note(review.proposal.get("historical")).to_dict()
     if not lines.empty:
         record = curves.curves(universe, {"strategy": lines})
         review.record = record["strategy"] if record else None
