@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# No background grid runs (advisor.simulation.record) from any test, module fixture or subprocess the suite
+# starts; the tests of that job switch it on for themselves.
+os.environ["ADVISOR_SIMULATED_RECORDS"] = "off"
 
 
 def shared_data_dir() -> Path | None:
@@ -67,4 +70,3 @@ def _no_data_env(monkeypatch: pytest.MonkeyPatch, context_cache_dir: Path) -> No
     caches go to the session's temporary directory."""
     monkeypatch.delenv("ADVISOR_DATA_DIR", raising=False)
     monkeypatch.setenv("ADVISOR_CACHE_DIR", str(context_cache_dir))
-    monkeypatch.setenv("ADVISOR_SIMULATED_RECORDS", "off")  # no background grid runs; tests that want one ask
