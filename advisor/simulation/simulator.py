@@ -35,6 +35,7 @@ import pandas as pd
 from advisor.assumptions import CLASSES
 from advisor.model_portfolios import horizon_bucket
 from advisor.rebalancing import costs
+from advisor.rebalancing.universe_facts import _one_group_target
 from advisor.simulation.book import Book, Ledger, Orders
 from advisor.simulation.config import SimulationConfig
 from advisor.simulation.customers import CustomerArrays, validate_customers
@@ -112,8 +113,10 @@ def engine_view(pit: Universe) -> Universe:
     engine answers the same on this view as on the full one. Its leaderboard (the weak-fund rule) is not
     ranked on this view but adopted from the research of the period (`_period`): five years of returns
     score the persistence dimension differently, and the engine must judge funds as the selection did."""
-    return replace(pit, returns=pit.returns.iloc[-ENGINE_HISTORY_ROWS:], holdings=pit.holdings.iloc[:0],
-                   stock_industry=pit.stock_industry.iloc[:0], unit_nav=pd.DataFrame())
+    # copies, not slices: a slice keeps the whole frame it was cut from alive (the period's full returns and
+    # every disclosed holding), and the engine's caches keep hundreds of views
+    return replace(pit, returns=pit.returns.iloc[-ENGINE_HISTORY_ROWS:].copy(), holdings=pit.holdings.iloc[:0].copy(),
+                   stock_industry=pit.stock_industry.iloc[:0].copy(), unit_nav=pd.DataFrame())
 
 
 class _Targets:
@@ -337,6 +340,9 @@ class _Simulation:
                     self.progress(period.last - self.first_row + 1, self.n_days)
         finally:
             runner.close()
+            # the engine memoizes each group's target per universe view (up to 512 entries, each holding its
+            # view alive): this run's views are never asked about again
+            _one_group_target.cache_clear()
         return self._result(runner)
 
     def _flows_at(self, cust: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
