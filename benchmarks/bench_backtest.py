@@ -71,6 +71,23 @@ def peak_mb() -> tuple[float, float]:
     return me.ru_maxrss / 1024, kids.ru_maxrss / 1024
 
 
+def rss_mb() -> tuple[float, float]:
+    """(resident set now, its peak so far) of this process, MB (Linux /proc; NaN elsewhere)."""
+    found = {}
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                found[line[:5]] = float(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return found.get("VmRSS", float("nan")), found.get("VmHWM", float("nan"))
+
+
+def memory_note() -> str:
+    now, peak = rss_mb()
+    return f"main process {now:,.0f} MB now, {peak:,.0f} MB peak so far"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default=os.environ.get("ADVISOR_SHARED_DATA", "../shared/data"))
@@ -84,7 +101,7 @@ def main() -> None:
     print(f"load average before: {load_average()}", flush=True)
     universe, wall, cpu = timed(lambda: load_universe(args.data))
     print(f"load universe: {wall:.1f} s wall, {cpu:.1f} s CPU ({len(universe.funds)} funds × "
-          f"{len(universe.returns)} days)", flush=True)
+          f"{len(universe.returns)} days); {memory_note()}", flush=True)
 
     # ---- research: one refresh, and how many each cadence needs
     groups = tuple((lv, y, False) for lv in range(1, 6) for y in (0.5, 2.0, 5.0))
@@ -112,12 +129,12 @@ def main() -> None:
         print(f"grid, {state} ({args.workers} workers): {c_wall:.1f} s wall, {c_cpu:.1f} s CPU (load "
               f"{load_cold} → {load_average()}) — {customers:,} customers incl. twins, "
               f"{cold.payload['grid']['starts']} starts, {len(cold.result.dates):,} days; engine "
-              f"{cold.payload['engine']['calls']:,} calls, {cold.payload['engine']['asked']:,} evenings answered",
-              flush=True)
+              f"{cold.payload['engine']['calls']:,} calls, {cold.payload['engine']['asked']:,} evenings answered; "
+              f"{memory_note()}", flush=True)
         if not args.no_warm:
             warm, w_wall, w_cpu = timed(lambda: run_backtest(universe, config=config))
             print(f"grid, warm research: {w_wall:.1f} s wall, {w_cpu:.1f} s CPU (simulation "
-                  f"{warm.payload['timing']['simulation_seconds']:.1f} s wall)", flush=True)
+                  f"{warm.payload['timing']['simulation_seconds']:.1f} s wall); {memory_note()}", flush=True)
             assert np.array_equal(np.nan_to_num(cold.result.values), np.nan_to_num(warm.result.values))
 
         # ---- the per-customer daily loop on every N-th customer of the grid, with the same research
@@ -138,7 +155,7 @@ def main() -> None:
                 assert np.array_equal(ok, np.isfinite(theirs)), row["customer_id"]
                 worst = max(worst, float(np.max(np.abs(mine[ok] - theirs[ok]) / np.abs(theirs[ok]))))
             print(f"  loop {row['customer_id']}: {wall:.1f} s wall, {cpu:.1f} s CPU, {one.engine['calls']:,} "
-                  f"engine calls", flush=True)
+                  f"engine calls; {memory_note()}", flush=True)
         scale = len(grid) / len(sample)
         print(f"loop, one customer at a time (every {args.every}th of {len(grid):,}: {len(sample)} customers + "
               f"twins): {loop_wall:.1f} s wall, {loop_cpu:.1f} s CPU → {loop_wall * scale:,.0f} s wall, "
