@@ -131,6 +131,17 @@ def main() -> None:
               f"{cold.payload['grid']['starts']} starts, {len(cold.result.dates):,} days; engine "
               f"{cold.payload['engine']['calls']:,} calls, {cold.payload['engine']['asked']:,} evenings answered; "
               f"{memory_note()}", flush=True)
+        recorded = Path(__file__).resolve().parents[1] / "docs" / "backtest-baseline.json"
+        if recorded.exists():  # the grid's recorded results (docs/backtest-results.md) must be reproduced
+            import json
+
+            before = {(r["level"], r["horizon_years"]): r for r in json.loads(recorded.read_text())["results"]}
+            gaps = [abs(float(now[k]) - float(before[(now["level"], now["horizon_years"])][k]))
+                    for now in cold.payload["results"] if (now["level"], now["horizon_years"]) in before
+                    for k in now if isinstance(now[k], float) and isinstance(
+                        before[(now["level"], now["horizon_years"])].get(k), float)]
+            print(f"recorded grid (docs/backtest-baseline.json): {len(gaps):,} figures compared, largest "
+                  f"difference {max(gaps, default=float('nan')):.1e}", flush=True)
         if not args.no_warm:
             warm, w_wall, w_cpu = timed(lambda: run_backtest(universe, config=config))
             print(f"grid, warm research: {w_wall:.1f} s wall, {w_cpu:.1f} s CPU (simulation "
