@@ -138,3 +138,14 @@ def test_the_nightly_run_writes_holds_an_alert_and_an_rm_task(tmp_path, demo_uni
     assert held_owners <= set(tasks.loc[tasks["kind"] == "sip_hold", "customer_id"])
     texts = alerts.loc[alerts["kind"] == "sip_hold", "text_zh"].tolist()
     assert texts and all("暂停扣款" in t for t in texts)
+
+
+@pytest.mark.parametrize(("value", "day"), [
+    (None, None), (float("nan"), None), (pd.NaT, None), ("", None), ("garbage", None), ("2026-02-30", None),
+    ("2026-02-13", "2026-02-13"), ("2026/02/13", "2026-02-13"), (date(2025, 1, 2), "2025-01-02"),
+    (pd.Timestamp("2024-05-06 13:05"), "2024-05-06"), (np.datetime64("2024-05-07"), "2024-05-07"),
+])
+def test_a_hold_names_its_expiry_day_whatever_form_the_date_came_in(value, day):
+    from advisor.lifecycle.sip_guard import _day
+
+    assert _day(value) == day
