@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
+import pytest
 
 from advisor.lifecycle.sip_guard import hold_plans, hold_texts, plan_hold
 from tests.advisor.test_zh_texts import offenders
