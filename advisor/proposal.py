@@ -541,9 +541,13 @@ def _finish(ctx: _Context, lvl: int, lowest: bool, amt: float, years: float, hor
 def _model_text(model: ModelPortfolio) -> tuple[str, str, dict[str, float]]:
     """(mix in Chinese, mix in English, class → weight) of a model, prepared once per universe."""
     weights = {c: float(model.weights[c]) for c in CLASSES}
-    mix = [(c, w) for c, w in weights.items() if w > 0]
-    return ("、".join(f"{ASSET_CLASS_NAMES_ZH[AssetClass(c)]}{_pct(w)}" for c, w in mix),
-            ", ".join(f"{asset_class_name(c, 'en')} {_pct(w)}" for c, w in mix), weights)
+    return (*_mix_text({c: w for c, w in weights.items() if w > 0}), weights)
+
+
+def _mix_text(weights: dict[str, float]) -> tuple[str, str]:
+    """(Chinese, English) of a class mix, e.g. 债券类44.5%、A股权益类38.5% / bonds 44.5%, Chinese equity 38.5%."""
+    return ("、".join(f"{ASSET_CLASS_NAMES_ZH[AssetClass(c)]}{_pct(w)}" for c, w in weights.items()),
+            ", ".join(f"{asset_class_name(c, 'en')} {_pct(w)}" for c, w in weights.items()))
 
 
 # Half the L1 distance between the portfolio's asset classes and the model's beyond which the strategy's
@@ -560,9 +564,7 @@ def _record_caveat(model_weights: dict[str, float], lines: tuple[ProposalLine, .
     gap = 0.5 * sum(abs(held[c] - model_weights.get(c, 0.0)) for c in CLASSES)
     if gap <= RECORD_DEVIATION:
         return []
-    mix = [(c, w) for c, w in held.items() if w > 0.0005]
-    mix_zh = "、".join(f"{ASSET_CLASS_NAMES_ZH[AssetClass(c)]}{_pct(w)}" for c, w in mix)
-    mix_en = ", ".join(f"{asset_class_name(c, 'en')} {_pct(w)}" for c, w in mix)
+    mix_zh, mix_en = _mix_text({c: w for c, w in held.items() if w > 0.0005})
     return [Note("history_differs",
                  f"您的组合为{mix_zh}，与策略配置相差{_pct(gap)}（金额较小时只能买入少数几只基金）；上述模拟业绩按策略"
                  "配置计算，不代表本组合的表现。",
