@@ -43,6 +43,8 @@ from products.errors import BadInputError
 from products.taxonomy import ASSET_CLASSES
 from products.universe import Universe
 
+CLASS_INDEX: dict[str, int] = {c.value: k for k, c in enumerate(ASSET_CLASSES)}  # LegFacts.asset_class numbering
+
 FREQUENCIES = ("weekly", "fortnightly", "monthly")
 MODES = ("fixed", "smart")
 ON_TARGET = ("stop", "take_profit")
@@ -139,19 +141,13 @@ class LegFacts:
 
 
 def leg_facts(universe: Universe, plan: SipPlan) -> LegFacts:
-    funds = universe.funds
+    """The plan's legs looked up in the universe; an unknown code is a 4xx naming `legs[i].code`."""
     fund = np.array([universe.code_index.get(leg.code, -1) for leg in plan.legs], dtype=np.int64)
     for i, leg in enumerate(plan.legs):
         if fund[i] < 0:
             raise BadInputError(f"legs[{i}]: unknown fund code {leg.code}", code="unknown_fund",
                                 details={"field": f"legs[{i}].code", "code": leg.code})
-    classes = {c.value: k for k, c in enumerate(ASSET_CLASSES)}
-    min_sip = pd.to_numeric(funds["min_sip"], errors="coerce").fillna(100.0).to_numpy(dtype=float)[fund] \
-        if "min_sip" in funds.columns else np.full(len(fund), 100.0)
-    return LegFacts(fund=fund, asset_class=np.array([classes[str(c)] for c in funds["asset_class"].iloc[fund]]),
-                    min_sip=min_sip, risk_level=funds["risk_level"].to_numpy(dtype=np.int64)[fund],
-                    weight=np.array([leg.weight for leg in plan.legs]),
-                    names=tuple(str(n) for n in funds["name"].iloc[fund]))
+    return facts_of(universe, fund, np.array([leg.weight for leg in plan.legs], dtype=float))
 
 
 def validate_plan(universe: Universe, plan: SipPlan, customer_level: int | None = None,
@@ -283,10 +279,9 @@ def _receiver(legs: np.ndarray, active: np.ndarray, cls: np.ndarray, drop: int) 
     substitute class that has one; None when neither has."""
     from advisor.construction import SUBSTITUTES
 
-    names = [c.value for c in ASSET_CLASSES]
-    own = names[int(cls[drop])]
+    own = ASSET_CLASSES[int(cls[drop])].value
     for name in (own, *SUBSTITUTES.get(own, ())):
-        members = active & (cls == names.index(name))
+        members = active & (cls == CLASS_INDEX[name])
         if members.any():
             return int(np.argmax(np.where(members, legs, -np.inf)))
     return None
@@ -322,10 +317,9 @@ def debit_schedule(plan: SipPlan, dates: pd.DatetimeIndex, start: date, last_row
 def facts_of(universe: Universe, fund: np.ndarray, weight: np.ndarray) -> LegFacts:
     """Leg facts for funds given by universe position (a model's funds on one evening)."""
     funds = universe.funds
-    classes = {c.value: k for k, c in enumerate(ASSET_CLASSES)}
     min_sip = (pd.to_numeric(funds["min_sip"], errors="coerce").fillna(100.0).to_numpy(dtype=float)[fund]
                if "min_sip" in funds.columns else np.full(len(fund), 100.0))
-    return LegFacts(fund=fund, asset_class=np.array([classes[str(c)] for c in funds["asset_class"].iloc[fund]],
+    return LegFacts(fund=fund, asset_class=np.array([CLASS_INDEX[str(c)] for c in funds["asset_class"].iloc[fund]],
                                                     dtype=np.int64),
                     min_sip=min_sip, risk_level=funds["risk_level"].to_numpy(dtype=np.int64)[fund],
                     weight=np.asarray(weight, dtype=float), names=tuple(str(n) for n in funds["name"].iloc[fund]))
