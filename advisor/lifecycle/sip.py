@@ -456,12 +456,12 @@ def _simulation_result(universe: Universe, plan: SipPlan, result: Any, row: pd.S
     values = pd.Series(result.values[0], index=dates)
     start, end = str(first_debit.date()), str(dates[-1].date())
     debits = round(invested / plan.amount)  # debits made (a stopped plan makes no more)
+    legs = leg_facts(universe, plan)
     out: dict[str, Any] = {
         "plan": plan.to_dict(),
-        "legs": [{"code": leg.code, "name": _fund_name(universe, leg.code),
-                  "asset_class": _fund_class(universe, leg.code), "weight": round(leg.weight, 6),
-                  "min_sip": float(_min_sip(universe, leg.code))}
-                 for leg in plan.legs],
+        "legs": [{"code": leg.code, "name": legs.names[i], "asset_class": ASSET_CLASSES[legs.asset_class[i]].value,
+                  "weight": round(leg.weight, 6), "min_sip": float(legs.min_sip[i])}
+                 for i, leg in enumerate(plan.legs)],
         "basis": kind, "label_zh": LABELS[kind][0], "label_en": LABELS[kind][1],
         "kind": "simulated_walk_forward" if kind == "model" else "simulated_plan_funds",
         "start": start, "end": end, "years": round((dates[-1] - first_debit).days / 365.25, 2), "debits": debits,
@@ -484,21 +484,6 @@ def _simulation_result(universe: Universe, plan: SipPlan, result: Any, row: pd.S
         out["ledger"] = log.to_dict("records")
     out.update(explain_simulation(out))
     return out
-
-
-def _fund_name(universe: Universe, code: str) -> str:
-    return str(universe.funds["name"].get(code, "")) if "name" in universe.funds.columns else ""
-
-
-def _fund_class(universe: Universe, code: str) -> str:
-    return str(universe.funds["asset_class"].get(code, ""))
-
-
-def _min_sip(universe: Universe, code: str) -> float:
-    funds = universe.funds
-    value = pd.to_numeric(pd.Series([funds["min_sip"].iloc[universe.code_index[code]]]), errors="coerce").iloc[0] \
-        if "min_sip" in funds.columns else float("nan")
-    return 100.0 if pd.isna(value) else float(value)
 
 
 def _ledger_frame(universe: Universe, log: list[dict[str, np.ndarray]], result: Any) -> pd.DataFrame:
