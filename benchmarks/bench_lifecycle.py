@@ -120,11 +120,14 @@ class TreeMemory:
 
 
 def run_engine(folder: Path, data: str | None, workers: int, day: str) -> dict:
-    """Child process: one nightly run (the universe's one-off precompute is warmed first, as in service)."""
+    """Child process: one nightly run as `advisor plan alerts` runs it (the universe's one-off precompute is
+    warmed first, as in service)."""
+    from advisor.batch_memory import keep_freed_memory
     from advisor.lifecycle.alerts import lifecycle_context
     from advisor.lifecycle.goals import goal_simulator
     from advisor.lifecycle.nightly import run_files
 
+    keep_freed_memory()
     universe = load(data)
     lifecycle_context(universe)
     sim = goal_simulator(universe)

@@ -123,8 +123,10 @@ def returns_cmd(
     if customers is None or out_path is None or (holdings is None and ledger is None):
         raise BadInputError("batch mode needs --customers, --holdings and/or --ledger, and --out "
                             "(or use --customer-json FILE)")
+    from advisor.batch_memory import keep_freed_memory
     from advisor.lifecycle.nightly import write_returns
 
+    keep_freed_memory()  # this process exists for the batch
     universe = load(data)
     with progress_bar() as progress:
         task = progress.add_task("reading and validating", total=None)
@@ -252,10 +254,12 @@ def alerts_cmd(
     as_json: JsonFlag = False,
 ) -> None:
     """The nightly 陪伴 run: returns, goals and alerts for a whole book, written to the outbox (Parquet)."""
+    from advisor.batch_memory import keep_freed_memory
     from advisor.lifecycle.nightly import run_files
 
     if holdings is None and ledger is None:
         raise BadInputError("give --holdings and/or --ledger", details={"field": "holdings"})
+    keep_freed_memory()  # this process and its forked workers exist for the batch
     universe = load(data)
     with progress_bar() as progress:
         task = progress.add_task("reading and validating", total=None)

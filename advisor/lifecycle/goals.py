@@ -24,7 +24,8 @@ Simulation (documented in docs/lifecycle.md):
 * Advice that closes the gap, exact on the same paths: the monthly contribution that reaches the target
   on path p is c_p = (target − initial·A_T,p) / B_T,p, so the smallest contribution reaching the target
   probability is the matching order statistic of c_p; the extra months are the first longer horizon
-  whose probability reaches it. Amounts are nominal yuan (no inflation adjustment).
+  whose probability reaches it, looked for only as far as a wait worth offering (at most 10 years and
+  three times the goal's horizon plus a year). Amounts are nominal yuan (no inflation adjustment).
 """
 
 from __future__ import annotations
@@ -278,15 +279,16 @@ def reaching(a: np.ndarray, b: np.ndarray, months: np.ndarray, initial: np.ndarr
 
 def _extra_months(a: np.ndarray, b: np.ndarray, months: np.ndarray, initial: np.ndarray, monthly: np.ndarray,
                   target: np.ndarray, p_star: float) -> np.ndarray:
-    """Smallest extra months reaching `p_star` with the same contributions (NaN when even the longest horizon
-    of the tables does not). The probability grows with the horizon on almost every path (a month more adds
-    its return and a contribution), so a bisection over the horizon finds the boundary: the month before the
-    answer was evaluated below `p_star` (or is the goal's own date)."""
+    """Smallest extra months reaching `p_star` with the same contributions, searched up to the longest delay
+    worth offering (`longest_delay`; NaN when that does not reach it either). The probability grows with the
+    horizon on almost every path (a month more adds its return and a contribution), so a bisection over the
+    horizon finds the boundary: the month before the answer was evaluated below `p_star` (or is the goal's
+    own date)."""
     max_t = a.shape[0] - 1
-    n = len(months)
     start = months.astype(np.int64)
-    reachable = _reaches(a, b, np.full(n, max_t), initial, monthly, target, p_star)
-    best = _bisect(a, b, start, np.full(n, max_t), initial, monthly, target, p_star, rows=np.flatnonzero(reachable))
+    last = np.minimum(start + longest_delay(start).astype(np.int64), max_t)
+    reachable = _reaches(a, b, last, initial, monthly, target, p_star)
+    best = _bisect(a, b, start, last, initial, monthly, target, p_star, rows=np.flatnonzero(reachable))
     return np.where(reachable, (best - months).astype(float), np.nan)
 
 
@@ -405,8 +407,12 @@ def delay_worth_offering(extra_months: Any, months: Any) -> Any:
     reserve with no contributions that would need 9 years of interest, is closed by contributions, not by
     waiting.) The one rule for the projection and the off-track alert."""
     extra = np.asarray(extra_months, dtype=float)
-    limit = np.minimum(MAX_DELAY_MONTHS, 3 * np.asarray(months, dtype=float) + 12)
-    return np.isfinite(extra) & (extra > 0) & (np.nan_to_num(extra) <= limit)  # element-wise (arrays or scalars)
+    return np.isfinite(extra) & (extra > 0) & (np.nan_to_num(extra) <= longest_delay(months))  # element-wise
+
+
+def longest_delay(months: Any) -> Any:
+    """The longest later date worth offering, in extra months, of goals `months` away (`delay_worth_offering`)."""
+    return np.minimum(MAX_DELAY_MONTHS, 3 * np.asarray(months, dtype=float) + 12)
 
 
 def _duration_zh(months: int) -> str:

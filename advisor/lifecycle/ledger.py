@@ -351,6 +351,16 @@ def _segment_cumsum(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return pd.Series(values).groupby(group, sort=False).cumsum().to_numpy()
 
 
+def segment_cumsums(columns: dict[str, np.ndarray], starts: np.ndarray) -> dict[str, np.ndarray]:
+    """`_segment_cumsum` of several columns with the same segments: the groups are found once (the same
+    grouped cumsum, column by column, so each result equals `_segment_cumsum` of that column)."""
+    if not len(starts):
+        return {name: np.asarray(values, dtype=float).cumsum() for name, values in columns.items()}
+    group = np.cumsum(starts) - 1
+    summed = pd.DataFrame(columns, copy=False).groupby(group, sort=False).cumsum()
+    return {name: summed[name].to_numpy() for name in columns}
+
+
 # ---------------------------------------------------------------------------------------------
 # lots (stored holdings) as estimated events
 # ---------------------------------------------------------------------------------------------

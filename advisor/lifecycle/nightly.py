@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from advisor import batch_io
+from advisor import batch_io, batch_memory
 from advisor.lifecycle import tables
 from advisor.lifecycle.alerts import KINDS, AlertBook, AlertPolicy, AlertRule, AlertRun, lifecycle_context, run_alerts
 from advisor.lifecycle.alerts.policy import empty_history
@@ -139,7 +139,18 @@ def prepare_tables(universe: Universe, customers: batch_io.PathOrFrame, *, as_of
     events = batch_io.read_table(fund_events, string_columns=("code", "event")) if fund_events is not None \
         else pd.DataFrame()
     rejects = pd.concat([p for p in parts if len(p)] or [batch_io.empty_rejects()], ignore_index=True)
-    return NightlyTables(book, frames["goals"], frames["plans"], frames["debits"], prefs, hist, events, rejects)
+    return NightlyTables(book, frames["goals"], frames["plans"], frames["debits"], by_customer(prefs, ids),
+                         by_customer(hist, ids), events, rejects)
+
+
+def by_customer(frame: pd.DataFrame, customer_ids: pd.Series) -> pd.DataFrame:
+    """`frame` with `cust` (customer row), sorted by it, for slicing chunk by chunk (`_rows`); rows of
+    customers not in the book are left out (they cannot concern this run)."""
+    if not len(frame):
+        return frame.assign(cust=pd.Series(dtype=np.int64))
+    position = batch_io.customer_positions(customer_ids, frame["customer_id"])
+    known = position >= 0
+    return frame.loc[known].assign(cust=position[known]).sort_values("cust", kind="stable", ignore_index=True)
 
 
 def _rows(frame: pd.DataFrame, lo: int, hi: int) -> pd.DataFrame:
@@ -224,14 +235,8 @@ def run_chunk(tables_: NightlyTables, lo: int, hi: int, *, rules: tuple[AlertRul
         debits = debits.assign(plan_name=debits["plan_id"].astype(str).map(names))
     alert_book.goals, alert_book.plans, alert_book.debits = goals, plans, debits
     alert_book.fund_events = tables_.fund_events
-    ids = set(book.customer_id)
-    history = tables_.history
-    if len(history):
-        history = history.loc[history["customer_id"].astype(str).isin(ids)]
-    prefs = tables_.preferences
-    if len(prefs):
-        prefs = prefs.loc[prefs["customer_id"].astype(str).isin(ids)]
-    run = run_alerts(alert_book, rules, history=history, preferences=prefs, policy=policy)
+    run = run_alerts(alert_book, rules, history=_rows(tables_.history, lo, hi),
+                     preferences=_rows(tables_.preferences, lo, hi), policy=policy)
     goal_cols = ["customer_id", "goal_id", "name", "kind", "level_used", "months", "target_amount", "target_date",
                  "current_amount", "monthly_contribution", "probability", "on_track"]
     goals_out = goals[goal_cols] if len(goals) else pd.DataFrame(columns=goal_cols)
@@ -366,8 +371,10 @@ def chunk_frames(inputs: NightlyTables, chunk_size: int, workers: int | None,
     for level in range(6):
         sim.tables(level)
     _WORK = (inputs, policy)
+    batch_memory.return_freed_memory()  # the workers start on a lean copy of this process
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=batch_memory.keep_freed_memory) as pool:
             pending: deque = deque()
             queue = iter(bounds)
             for item in queue:

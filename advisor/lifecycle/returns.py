@@ -37,7 +37,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from advisor.lifecycle.ledger import Events, _group_starts, _segment_cumsum, open_lots
+from advisor.lifecycle.ledger import Events, _group_starts, _segment_cumsum, open_lots, segment_cumsums
 from advisor.lifecycle.prices import PriceTable, date_of, day_of
 from advisor.lifecycle.xirr import xirr
 
@@ -267,21 +267,19 @@ class _Chain:
         prev_start = np.r_[np.nan, start[:-1]]
         valid = ~first & (prev_start > VALUE_EPS)
         ratio = np.divide(end, prev_start, out=np.ones_like(end), where=valid)
-        self._cumulative: dict[str, np.ndarray] = {}
-        self.log_growth = _segment_cumsum(np.log(np.maximum(ratio, 1e-12)), first)
-        self.net_in = _segment_cumsum(flows["cash_in"] - flows["cash_out"], first)
+        # every running total the metrics read, within each group, in one grouped pass
+        self._cumulative = segment_cumsums({
+            "log_growth": np.log(np.maximum(ratio, 1e-12)), "net_in": flows["cash_in"] - flows["cash_out"],
+            "cash_in": flows["cash_in"], "cash_out": flows["cash_out"], "income": flows["income"],
+            "fees": flows["fee_in"] + flows["fee_out"]}, first)
+        self.log_growth = self._cumulative["log_growth"]
+        self.net_in = self._cumulative["net_in"]
 
     def cumulative(self, name: str) -> np.ndarray:
-        """Running total of flow `name` within each group (computed once: windows reuse it)."""
-        if name not in self._cumulative:
-            self._cumulative[name] = _segment_cumsum(self.flows[name], self.first)
+        """Running total of `name` (a flow, `fees`, `net_in` or `log_growth`) within each group."""
         return self._cumulative[name]
 
     def totals(self, first: np.ndarray, last: np.ndarray, has: np.ndarray) -> dict[str, np.ndarray]:
-        def group_sum(values: np.ndarray) -> np.ndarray:
-            cum = _segment_cumsum(values, self.first)
-            return np.where(has, cum[last], np.nan) if len(cum) else np.full(len(has), np.nan)
-
         def flow_sum(name: str) -> np.ndarray:
             cum = self.cumulative(name)
             return np.where(has, cum[last], np.nan) if len(cum) else np.full(len(has), np.nan)
@@ -291,7 +289,7 @@ class _Chain:
         withdrawn = flow_sum("cash_out")
         return {"market_value": mv, "invested": invested, "withdrawn": withdrawn,
                 "total_gain": mv - invested + withdrawn,
-                "fees": group_sum(self.flows["fee_in"] + self.flows["fee_out"]),
+                "fees": flow_sum("fees"),
                 "dividends": flow_sum("income")}
 
     def window(self, name: str, b: np.ndarray, last: np.ndarray, has: np.ndarray) -> dict[str, np.ndarray]:
