@@ -275,30 +275,37 @@ def _repeated_txn(ids: pa.Array, txn: pa.Array) -> np.ndarray:
 
 def _flows(kind: np.ndarray, amount: np.ndarray, shares: np.ndarray, fee: np.ndarray, nav: np.ndarray,
            to_units: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Units and yuan flows per row from what the row gives (missing amount or shares derived at `nav`)."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        # amount = money at the NAV, fees excluded: paid = amount + fee on a buy, received = amount − fee
-        buy_shares = np.where(np.isfinite(shares), shares, amount / nav)
-        buy_amount = np.where(np.isfinite(amount), amount, shares * nav) + fee
-        sell_shares = np.where(np.isfinite(shares), shares, amount / nav)
-        sell_amount = np.where(np.isfinite(amount), amount, shares * nav) - fee
-        reinvest_amount = np.where(np.isfinite(amount), amount, shares * nav)
-        reinvest_shares = np.where(np.isfinite(shares), shares, amount / nav)
-    zero = np.zeros(len(kind))
-    is_buy = (kind == SUBSCRIPTION) | (kind == SWITCH_IN)
-    is_sell = (kind == REDEMPTION) | (kind == SWITCH_OUT)
-    is_reinvest = kind == DIVIDEND_REINVEST
-    is_cash_div = kind == DIVIDEND_CASH
-    shares_delta = np.select([is_buy, is_sell, is_reinvest], [buy_shares, -sell_shares, reinvest_shares], 0.0)
-    units = shares_delta * to_units
-    cash_in = np.where(is_buy, buy_amount, zero)
-    cash_out = np.select([is_sell, is_cash_div], [sell_amount, amount], 0.0)
-    fee_in = np.where(is_buy, fee, zero)
-    fee_out = np.where(is_sell, fee, zero)
-    income = np.select([is_reinvest, is_cash_div], [reinvest_amount, amount], 0.0)
+    """Units and yuan flows per row from what the row gives (missing amount or shares derived at `nav`);
+    each kind's formula runs on that kind's rows only."""
+    n = len(kind)
+    cash_in, cash_out, fee_in, fee_out, income, cost = (np.zeros(n) for _ in range(6))
+    units = 0.0 * to_units  # rows whose unit price is unknown stay unknown (and are rejected) whatever their kind
+
+    def given(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(shares, money at the NAV) of `rows`, each derived from the other where missing."""
+        a, s, v = amount[rows], shares[rows], nav[rows]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(np.isfinite(s), s, a / v), np.where(np.isfinite(a), a, s * v)
+
+    # amount = money at the NAV, fees excluded: paid = amount + fee on a buy, received = amount − fee
+    buy = np.flatnonzero((kind == SUBSCRIPTION) | (kind == SWITCH_IN))
+    got_shares, money = given(buy)
+    units[buy] = got_shares * to_units[buy]
+    cash_in[buy] = cost[buy] = money + fee[buy]
+    fee_in[buy] = fee[buy]
+    sell = np.flatnonzero((kind == REDEMPTION) | (kind == SWITCH_OUT))
+    got_shares, money = given(sell)
+    units[sell] = -got_shares * to_units[sell]
+    cash_out[sell] = money - fee[sell]
+    fee_out[sell] = fee[sell]
     # reinvested shares cost the customer nothing (the money came out of the fund's own value), so a
     # reinvestment leaves 持有收益 unchanged, as the lots-only estimate (dividends as reinvested) does
-    cost = np.where(is_buy, buy_amount, 0.0)
+    reinvest = np.flatnonzero(kind == DIVIDEND_REINVEST)
+    got_shares, money = given(reinvest)
+    units[reinvest] = got_shares * to_units[reinvest]
+    income[reinvest] = money
+    cash_div = np.flatnonzero(kind == DIVIDEND_CASH)
+    cash_out[cash_div] = income[cash_div] = amount[cash_div]
     return units, cash_in, cash_out, fee_in, fee_out, income, cost
 
 

@@ -193,9 +193,15 @@ def plan_returns(book: LifecycleBook, plans: pd.DataFrame) -> pd.DataFrame:
         return plans
     ev = book.events
     idx = np.flatnonzero(ev.plan >= 0)
-    keys = pd.Index(plans["cust"].astype(str) + "\x1f" + plans["plan_id"].astype(str))
-    ev_keys = pd.Index(ev.cust[idx].astype(str).astype(object) + "\x1f" + book.plan_ids[ev.plan[idx]].astype(str))
-    row = keys.get_indexer(ev_keys)
+    # (customer row, plan id) as one integer: the plan id's position among the ledger's plan ids; a plan
+    # whose id no ledger row carries has no rows
+    width = max(len(book.plan_ids), 1)
+    plan_code = batch_io.positions_in(plans["plan_id"].astype(str), book.plan_ids.astype(str)) if \
+        len(book.plan_ids) else np.full(len(plans), -1)
+    matched = np.flatnonzero(plan_code >= 0)
+    keys = pd.Index(plans["cust"].to_numpy(dtype=np.int64)[matched] * width + plan_code[matched])
+    found = keys.get_indexer(ev.cust[idx].astype(np.int64) * width + ev.plan[idx])
+    row = np.where(found >= 0, matched[np.maximum(found, 0)], -1)
     start = plans["cycle_start"].to_numpy(dtype="datetime64[D]")
     start_day = np.where(np.isnat(start), np.iinfo(np.int64).min, (start - np.datetime64("1970-01-01", "D")).astype(
         np.int64))

@@ -96,3 +96,27 @@ def test_chunks_in_worker_processes_write_the_same_outbox_as_one_chunk(book, tmp
         assert one.exists() == forked.exists(), name
         if one.exists():
             pd.testing.assert_frame_equal(pd.read_parquet(one), pd.read_parquet(forked), check_dtype=False)
+
+
+def test_each_plan_is_valued_from_its_own_ledger_rows_only():
+    """A plan's return reads the rows that carry its id, for its own customer, from its cycle start; the same
+    plan id at another customer, and plans no row carries, do not mix in (and several of those are fine)."""
+    from advisor.lifecycle.book import load_book
+    from advisor.lifecycle.nightly import plan_returns
+    from tests.advisor.lifecycle.lifecycle_helpers import customers, ledger, tiny_universe
+
+    universe = tiny_universe({"100001": {"2025-01-02": 1.0, "2025-06-02": 1.1, "2026-02-13": 1.2}})
+    rows = ledger(("A", "2025-01-02", "100001", "subscription", 1000.0, None, 0.0),
+                  ("A", "2025-06-02", "100001", "subscription", 1100.0, None, 0.0),
+                  ("B", "2025-01-02", "100001", "subscription", 5000.0, None, 0.0))
+    rows["plan_id"] = ["P1", "P1", "P1"]
+    book = load_book(universe, customers("A", "B", "C"), ledger=rows, as_of=date(2026, 2, 13))
+    plans = pd.DataFrame({"customer_id": ["A", "A", "A", "B", "C"], "plan_id": ["P1", "P2", "P3", "P1", "P1"],
+                          "cycle_start": pd.to_datetime(["2025-06-01", None, None, None, None]),
+                          "cust": [0, 0, 0, 1, 2]})
+    out = plan_returns(book, plans)
+    # A's P1 from its cycle start: 1,000 shares bought at 1.1 → 1,200 at 1.2
+    assert out["plan_value"].iloc[0] == pytest.approx(1200.0)
+    assert out["plan_return"].iloc[0] == pytest.approx(1200.0 / 1100.0 - 1.0)
+    assert out["plan_value"].iloc[3] == pytest.approx(6000.0)  # B's P1: its own 5,000 at 1.0
+    assert out["plan_return"].iloc[[1, 2, 4]].isna().all() and list(out["funds"].iloc[1]) == []
