@@ -96,6 +96,7 @@ def decide(candidates: pd.DataFrame, history: pd.DataFrame | None, preferences: 
         status[(status == "queued") & opted] = "opted_out"
     sent = hist.loc[hist["channel"].astype("str") == CUSTOMER]
     kinds = candidates["kind"].astype("str").to_numpy(object)
+    customer, customers = pd.factorize(cid)  # each candidate's customer as a number, found once for every cap
     for cap in sorted(policy.caps, key=lambda c: c.kind is None):  # kind caps first, then totals
         live = status == "queued"
         if cap.kind is not None:
@@ -105,9 +106,19 @@ def decide(candidates: pd.DataFrame, history: pd.DataFrame | None, preferences: 
         window = sent.loc[pd.to_datetime(sent["as_of"]) > today - pd.Timedelta(days=cap.window_days)]
         if cap.kind is not None:
             window = window.loc[window["kind"].astype("str") == cap.kind]
-        used = window.groupby(window["customer_id"].astype("str")).size()
+        sent_by = pd.Index(customers).get_indexer(window["customer_id"].astype("str").to_numpy(object))
+        used = np.bincount(sent_by[sent_by >= 0], minlength=len(customers))
         rows = np.flatnonzero(live)
-        rank = pd.Series(cid[rows]).groupby(cid[rows]).cumcount().to_numpy()
-        already = pd.Series(cid[rows]).map(used).fillna(0).to_numpy(dtype=np.int64)
-        status[rows[rank + already >= cap.max_count]] = "capped"
+        status[rows[_rank_within(customer[rows]) + used[customer[rows]] >= cap.max_count]] = "capped"
     return status, rm_task
+
+
+def _rank_within(group: np.ndarray) -> np.ndarray:
+    """0, 1, 2, … within each group value, in the order given (a grouped cumulative count)."""
+    order = np.argsort(group, kind="stable")
+    ordered = group[order]
+    position = np.arange(len(group))
+    first = np.maximum.accumulate(np.where(np.r_[True, ordered[1:] != ordered[:-1]], position, 0))
+    rank = np.empty(len(group), dtype=np.int64)
+    rank[order] = position - first
+    return rank
