@@ -102,17 +102,16 @@ class FundEvent(AlertRule):
         events = fund_event_table(book)
         if not len(events) or not len(book.pos_cust):
             return Candidates.none()
-        by_fund = events.groupby("fund").indices
-        held = np.flatnonzero(np.isin(book.pos_fund, events["fund"].to_numpy()))
-        if not len(held):
+        # every (held position, event of its fund) pair: positions in order, a fund's events in table order
+        by_fund = np.argsort(events["fund"].to_numpy(), kind="stable")
+        event_fund = events["fund"].to_numpy()[by_fund]
+        first = np.searchsorted(event_fund, book.pos_fund, side="left")
+        count = np.searchsorted(event_fund, book.pos_fund, side="right") - first
+        if not count.any():
             return Candidates.none()
-        rows, which = [], []
-        for p in held:
-            for e in by_fund[int(book.pos_fund[p])]:
-                rows.append(p)
-                which.append(e)
-        pos = np.asarray(rows, dtype=np.int64)
-        ev = events.iloc[which].reset_index(drop=True)
+        pos = np.repeat(np.arange(len(book.pos_fund), dtype=np.int64), count)
+        within = np.arange(len(pos)) - np.repeat(np.cumsum(count) - count, count)
+        ev = events.iloc[by_fund[np.repeat(first, count) + within]].reset_index(drop=True)
         buyers_only = ev["event"].isin(BUYERS_ONLY).to_numpy()
         if buyers_only.any():
             buying = sip_buyers(book)
@@ -121,7 +120,7 @@ class FundEvent(AlertRule):
             pos, ev = pos[keep], ev.loc[keep].reset_index(drop=True)
             if not len(pos):
                 return Candidates.none()
-        severity = np.array([FUND_EVENTS[e][2] for e in ev["event"]], dtype=np.int8)
+        severity = ev["event"].map({name: spec[2] for name, spec in FUND_EVENTS.items()}).to_numpy(dtype=np.int8)
         key = (ev["event"] + ":" + book.ctx.codes[book.pos_fund[pos]].astype(str) + ":" + ev["date"]).to_numpy(object)
         return Candidates(book.pos_cust[pos], severity, book.pos_value[pos], key, fund=book.pos_fund[pos],
                           extra={"event": ev["event"].to_numpy(object), "date": ev["date"].to_numpy(object),
