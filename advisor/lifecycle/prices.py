@@ -69,8 +69,23 @@ class PriceTable:
         return int(self.days[-1]) if len(self.days) else 0
 
     def row(self, days: np.ndarray) -> np.ndarray:
-        """Row of the last trading day on or before each day (-1 before the first)."""
-        return np.searchsorted(self.days, np.asarray(days, dtype=np.int64), side="right") - 1
+        """Row of the last trading day on or before each day (-1 before the first): looked up in a table of
+        every calendar day of the price history (millions of ledger days: a gather, not a binary search)."""
+        days = np.asarray(days, dtype=np.int64)
+        if not len(self.days):
+            return np.full(days.shape, -1, dtype=np.int64)
+        first, rows = self._calendar_rows()
+        return rows[np.clip(days - first + 1, 0, len(rows) - 1)]
+
+    def _calendar_rows(self) -> tuple[int, np.ndarray]:
+        """(first trading day, row per calendar day from the day before it to the last trading day + 1)."""
+        cached = self.__dict__.get("_calendar")
+        if cached is None:
+            first = int(self.days[0])
+            calendar = np.arange(first - 1, int(self.days[-1]) + 2, dtype=np.int64)
+            cached = (first, np.searchsorted(self.days, calendar, side="right") - 1)
+            object.__setattr__(self, "_calendar", cached)
+        return cached
 
     def price(self, mode: np.ndarray | int, days: np.ndarray, fund: np.ndarray) -> np.ndarray:
         """Price per (mode, day, fund) triple (NaN before the fund's first price or the first trading day)."""
