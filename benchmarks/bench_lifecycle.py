@@ -256,7 +256,7 @@ class Loop:
                  goals_prev: list[float]) -> set[str]:
         """The deterministic triggers as pandas expressions (drawdown, drift, assessment, goal off track)."""
         from advisor.diagnosis.context import horizon_bucket
-        from advisor.rebalancing.settings import DEFAULT_DRAWDOWN_TOLERANCE
+        from risk.levels import DRAWDOWN_TOLERANCE
 
         fired = set()
         level = int(str(customer["risk_level"])[1]) if not customer["lowest_category"] else 1
@@ -264,7 +264,7 @@ class Loop:
         values = lots.groupby("code")["value"].sum()
         if values.sum() > 0:
             held = (window[values.index] / window[values.index].iloc[-1] * values).sum(axis=1)
-            if held.iloc[-1] / held.max() - 1.0 <= -DEFAULT_DRAWDOWN_TOLERANCE[level - 1]:
+            if held.iloc[-1] / held.max() - 1.0 <= -DRAWDOWN_TOLERANCE[level - 1]:
                 fired.add("drawdown")
             classes = values.groupby(self.asset_class.reindex(values.index)).sum()
             cash = float(customer["cash"])

@@ -8,6 +8,11 @@ from products.errors import BadInputError
 
 CUSTOMER_LEVEL_NAMES_ZH = {1: "保守型", 2: "稳健型", 3: "平衡型", 4: "成长型", 5: "进取型"}
 CUSTOMER_LEVEL_NAMES_EN = {1: "conservative", 2: "cautious", 3: "balanced", 4: "growth", 5: "aggressive"}
+# The largest fall from a peak each level accepts (C1…C5): the upper ends of the questionnaire's loss bands
+# (Q12: within 5%, 5–10%, 10–20%, 20–30%, more than 30%; C5 taken at 40%). The one table that the health
+# check's drawdown finding, the 陪伴 drawdown alert and the rebalancing drawdown trigger read; model
+# portfolios are built to fall less (`advisor.model_portfolios.LevelPolicy.max_drawdown`).
+DRAWDOWN_TOLERANCE: tuple[float, float, float, float, float] = (0.05, 0.10, 0.20, 0.30, 0.40)
 _ZH_TO_LEVEL = {name: level for level, name in CUSTOMER_LEVEL_NAMES_ZH.items()}
 _EN_TO_LEVEL = {name: level for level, name in CUSTOMER_LEVEL_NAMES_EN.items()}
 

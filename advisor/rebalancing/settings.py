@@ -7,9 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from products.errors import BadInputError
-
-# Largest drawdown (from the 1-year peak) each customer level tolerates before an alert (C1…C5).
-DEFAULT_DRAWDOWN_TOLERANCE: tuple[float, ...] = (0.03, 0.08, 0.15, 0.25, 0.35)
+from risk.levels import DRAWDOWN_TOLERANCE
 
 
 @dataclass(frozen=True)
@@ -40,7 +38,7 @@ class RebalanceSettings:
     replace_weak: bool = True  # replace weak funds (products.research.quality) when the plan trades anyway
     replace_for_cost: bool = True  # switch a C class held long to its cheaper A class when the plan trades
     cost_saving_min_days: int = 365  # … for lots held at least this long (the health check's rule)
-    drawdown_tolerance: tuple[float, ...] = field(default=DEFAULT_DRAWDOWN_TOLERANCE)
+    drawdown_tolerance: tuple[float, ...] = field(default=DRAWDOWN_TOLERANCE)  # the level's (risk.levels)
     fee_discount: float | None = None  # None → the universe's (bank discount on subscription)
     chunk_size: int = 262_144  # customers planned together (bounds memory on big books)
     workers: int = 2  # threads planning chunks side by side (numpy releases the GIL)

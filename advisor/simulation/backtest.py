@@ -146,7 +146,8 @@ def policy_checks(results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
     * `turnover_above_1x` — one-way turnover above 1× a year (the advisory rules' flag);
     * `volatility_over_budget` — realized volatility above the level's volatility budget;
-    * `drawdown_beyond_tolerance` — maximum drawdown deeper than the level's drawdown tolerance;
+    * `drawdown_beyond_tolerance` — maximum drawdown deeper than the model's drawdown budget
+      (`LevelPolicy.max_drawdown`, inside the customer's tolerance `risk.levels.DRAWDOWN_TOLERANCE`);
     * `risk_not_increasing` — at one horizon, a higher level with lower realized volatility or a shallower
       maximum drawdown than the level below it (levels must order risk);
     * `risk_falls_with_horizon` — at one level, a longer horizon with lower realized volatility than a

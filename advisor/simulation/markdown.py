@@ -74,7 +74,8 @@ def alternatives_table(payload: dict[str, Any]) -> str:
 MEASURES = {"annual_volatility": "volatility", "max_drawdown": "max drawdown"}
 CHECK_TEXT = {"turnover_above_1x": "turnover {value:.2f}× a year, above 1×",
               "volatility_over_budget": "volatility {value:.1%} above the level's budget {limit:.1%}",
-              "drawdown_beyond_tolerance": "max drawdown {value:.1%} deeper than the level's tolerance of {tol:.0%}",
+              "drawdown_beyond_tolerance": "max drawdown {value:.1%} deeper than the model's drawdown budget "
+                                           "of {tol:.0%}",
               "risk_not_increasing": "{name} {value:.2%} less risky than {below}'s {limit:.2%} at this horizon",
               "risk_falls_with_horizon": "{name} {value:.2%} below the {shorter} horizon's {limit:.2%} at this "
                                          "level (the glide path has risk grow with the horizon)"}

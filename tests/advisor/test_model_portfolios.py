@@ -279,3 +279,13 @@ def test_real_models_follow_the_policy(real_universe):
     rows = table.set_index(["level", "horizon"])
     risk = [rows.loc[(f"C{lvl}", "long"), "risk_assets"] for lvl in range(2, 6)]
     assert all(b > a for a, b in itertools.pairwise(risk)), risk
+
+
+def test_every_model_is_built_to_fall_less_than_its_level_tolerates():
+    """The model's drawdown budget sits inside the one tolerance table the health check, the alerts and the
+    rebalancing triggers use: a customer holding the model is not told it falls beyond what they accept."""
+    from advisor.model_portfolios import ModelPolicy
+    from risk.levels import DRAWDOWN_TOLERANCE
+
+    for level, policy in ModelPolicy().policies.items():
+        assert 0 < policy.max_drawdown < DRAWDOWN_TOLERANCE[level - 1], level

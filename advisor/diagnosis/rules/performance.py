@@ -16,9 +16,9 @@ import numpy as np
 
 from advisor.diagnosis.book import Book
 from advisor.diagnosis.rules.base import Explanation, Outcome, Rule, fund_entry, grade, names_en, names_zh, pct
+from risk.levels import DRAWDOWN_TOLERANCE
 
 # Largest drawdown each level is taken to tolerate (C1 … C5), a configurable reading of the level names.
-DRAWDOWN_TOLERANCE = (0.05, 0.10, 0.20, 0.30, 0.40)
 
 
 def _model(book: Book, key: str) -> np.ndarray:

@@ -3,7 +3,7 @@ band.
 
 * **drawdown** — the value of today's holdings over the last year (each position's value today times its
   fund's adjusted price relative to today) against its peak; beyond the level's tolerance
-  (`advisor.rebalancing.settings.DEFAULT_DRAWDOWN_TOLERANCE`, the one the rebalancing triggers use) it is a
+  (`risk.levels.DRAWDOWN_TOLERANCE`, the one the health check and the rebalancing triggers use) it is a
   warning, beyond 1.5 × the tolerance critical. One alert per drawdown episode (its peak date) and band.
 * **nav_swing** — a held fund moved at least the threshold of its asset class on the last trading day
   (equity 3%, gold 2.5%, bonds 1%; cash never) and is at least 5% of the customer's funds: one message a
@@ -44,9 +44,10 @@ from advisor.lifecycle.alerts.base import (
 )
 from advisor.lifecycle.prices import date_of
 from advisor.model_portfolios import LEVEL_NAMES_ZH
-from advisor.rebalancing.settings import DEFAULT_DRAWDOWN_TOLERANCE, DEFAULT_SETTINGS
+from advisor.rebalancing.settings import DEFAULT_SETTINGS
 from advisor.rebalancing.triggers import class_drift
 from products.taxonomy import ASSET_CLASS_NAMES_EN, ASSET_CLASS_NAMES_ZH, ASSET_CLASSES
+from risk.levels import DRAWDOWN_TOLERANCE
 
 PATH_BLOCK = 50_000  # customers per block of value paths (float32, ~50 MB per block)
 
@@ -62,7 +63,7 @@ class Drawdown(AlertRule):
     title_zh = "持仓回撤超出承受范围"
     title_en = "Drawdown beyond what your risk level tolerates"
     priority = 10
-    tolerance: tuple[float, ...] = DEFAULT_DRAWDOWN_TOLERANCE
+    tolerance: tuple[float, ...] = DRAWDOWN_TOLERANCE
     critical_factor: float = 1.5
     window: int = 252
 

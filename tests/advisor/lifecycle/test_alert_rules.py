@@ -15,7 +15,7 @@ from advisor.lifecycle.alerts.events import AssessmentExpiring, FundEvent
 from advisor.lifecycle.alerts.plans import GoalOffTrack, ProfitTarget, SipDebitFailed
 from advisor.lifecycle.alerts.portfolio import Drawdown, Drift, NavSwing
 from advisor.lifecycle.goals import goal_simulator, project_many
-from advisor.rebalancing.settings import DEFAULT_DRAWDOWN_TOLERANCE
+from risk.levels import DRAWDOWN_TOLERANCE
 
 AS_OF = date(2026, 2, 13)
 SNAKE = re.compile(r"[a-z]+_[a-z]+")
@@ -43,12 +43,12 @@ def test_drawdown_matches_the_fund_and_uses_the_level_tolerance(demo_universe):
     index = demo_universe.total_return_index().iloc[-252:].ffill()
     drawdown = (index.iloc[-1] / index.max() - 1.0)
     code = drawdown.idxmin()  # the fund furthest below its one-year high, by rule
-    level = next(k for k, tol in enumerate(DEFAULT_DRAWDOWN_TOLERANCE, 1) if -drawdown[code] > tol)
+    level = next(k for k, tol in enumerate(DRAWDOWN_TOLERANCE, 1) if -drawdown[code] > tol)
     book = book_of(demo_universe, [(0, code, 10_000.0)], level=f"C{level}")
     found, texts = messages(Drawdown(), book)
     assert len(found) == 1
     assert found.value[0] == pytest.approx(drawdown[code], abs=1e-5)
-    assert texts[0].details["tolerance"] == DEFAULT_DRAWDOWN_TOLERANCE[level - 1]
+    assert texts[0].details["tolerance"] == DRAWDOWN_TOLERANCE[level - 1]
     assert f"C{level}" in texts[0].text_zh and "回撤" in texts[0].text_zh
     calm = book_of(demo_universe, [(0, code, 10_000.0)], level="C5")
     assert len(Drawdown(tolerance=(0.99,) * 5).evaluate(calm)) == 0

@@ -8,6 +8,7 @@ import pytest
 from advisor.rebalancing.settings import RebalanceSettings
 from advisor.rebalancing.triggers import calendar_due, class_drift, evaluate
 from products.errors import BadInputError
+from risk.levels import DRAWDOWN_TOLERANCE
 
 
 def test_drift_is_half_the_absolute_gap_and_reports_the_largest_class() -> None:
@@ -50,7 +51,7 @@ def test_cash_flow_event_level_and_drawdown_triggers() -> None:
     assert t.names()[0] == "lowered_level,above_level"
     t = _evaluate(0.0, event_detail=np.array(["900012 closed → 900013"], dtype=object))
     assert t.fund_event[0] and t.actionable[0]
-    t = _evaluate(0.0, weighted_drawdown=np.array([-0.2]))  # C3 tolerates 15%
+    t = _evaluate(0.0, weighted_drawdown=np.array([-DRAWDOWN_TOLERANCE[2] - 0.01]))  # beyond what C3 tolerates
     assert t.drawdown_alert[0] and not t.actionable[0]  # an alert, not a trade on its own
 
 
