@@ -408,7 +408,7 @@ def build_plan(inp: PlanInputs, use_optional: np.ndarray, allow_full: np.ndarray
     # full mode: money-market funds are sold only when cash (idle and from sales) cannot pay the buys
     short = (buy_cls * (1.0 + rate_max[:, None])).sum(axis=1) - sell_cls.sum(axis=1) - idle
     # (and only out of an overweight cash class: selling an underweight class is not a drift trade)
-    cash_excess = np.minimum(np.maximum(-gap[:, CASH], 0.0), sell_cap[:, CASH])
+    cash_excess = np.minimum(np.maximum(-gap[:, CASH] + need, 0.0), sell_cap[:, CASH])
     mm_estimate = np.where(full, np.clip(short, 0.0, cash_excess), 0.0)
 
     # turnover cap on discretionary sales: suitability and event sales and the withdrawal are never cut,

@@ -121,6 +121,7 @@ def _switch_whole_purchases(pairs: Pairs, company: np.ndarray, buy: np.ndarray, 
     short = (switched > 0) & (rest > 0) & (rest < min_buy[s_idx] - 1e-9)
     switched = np.where(short, np.maximum(gross - min_buy[s_idx], 0.0), switched)
     switched = np.where((switched > 0) & (gross - switched < 1.0), gross, switched)  # no crumb subscription
+    switched = np.where(switched < 1.0, 0.0, switched)  # no crumb switch (cents left of the company's sales)
     in_share = in_share.copy()
     in_share[s_idx] = switched / gross
     (total_in,) = company_sums(pairs, company, [buy * in_share])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from advisor.rebalancing import rebalance_batch
@@ -48,9 +48,24 @@ def _apply(universe, customers: pd.DataFrame, result) -> tuple[pd.DataFrame, pd.
     return again, lots
 
 
+def _draw(level: int, flow: float, horizon: float, lots: list, previous: int | None = None) -> dict:
+    return {"level": level, "lowest": False, "previous": previous or level, "flow": flow, "cash": 0.0,
+            "expenses": 0.0, "horizon": horizon, "lots": lots}
+
+
+# Hypothesis draws some values from the constants of the project modules imported when it runs (its "local
+# constants"), so even derandomized the books depend on which other test files the run collected: books
+# found that way are pinned here.
 @settings(max_examples=30, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(st.lists(customer_strategy, min_size=1, max_size=6))
+# a withdrawal in full mode: the money-market sale paid the purchases only up to the cash class's excess after
+# the withdrawal, although the withdrawal took its own share of the sales — the next plan sold the rest
+@example(draws=[_draw(5, -44904.31179285544, 10.0, [(43, 251340.56441320508, 650), (2, 106451.7130206593, 218),
+                                                     (62, 259094.76097323626, 157)], previous=4)])
+# a switch into a second purchase of the company carried the cents left of its sales: a ¥0.01 switch-in
+@example(draws=[_draw(5, 0.0, 5.0, [(11, 236796.28282331693, 1545), (59, 107417.06590180195, 429),
+                                    (48, 96125.82277252627, 1065)])])
 def test_no_trade_below_minimum_no_young_lot_sold_without_a_withdrawal_and_a_fixed_point(universe, targets,
                                                                                          draws: list[dict]) -> None:
     customers, lots = _book(universe, draws)
