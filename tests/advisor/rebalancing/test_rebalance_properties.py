@@ -66,6 +66,8 @@ def _draw(level: int, flow: float, horizon: float, lots: list, previous: int | N
 # a switch into a second purchase of the company carried the cents left of its sales: a ¥0.01 switch-in
 @example(draws=[_draw(5, 0.0, 5.0, [(11, 236796.28282331693, 1545), (59, 107417.06590180195, 429),
                                     (48, 96125.82277252627, 1065)])])
+# a withdrawal: purchases of 1% of what the withdrawal leaves, under 1% of the portfolio before it
+@example(draws=[_draw(5, -44904.31179285544, 0.5, [(0, 106451.7130206593, 218)])])
 def test_no_trade_below_minimum_no_young_lot_sold_without_a_withdrawal_and_a_fixed_point(universe, targets,
                                                                                          draws: list[dict]) -> None:
     customers, lots = _book(universe, draws)
@@ -73,7 +75,9 @@ def test_no_trade_below_minimum_no_young_lot_sold_without_a_withdrawal_and_a_fix
     t, s = result.trades, result.summary.set_index("customer_id")
     assert result.rejects.empty and len(s) == len(customers)
     portfolio = s["value_before"] + s["investable_cash"]
-    floor = np.maximum(DEFAULT_SETTINGS.min_trade, DEFAULT_SETTINGS.min_trade_share * portfolio)
+    # (1% of the portfolio after the cash flow: what a withdrawal leaves, as the engine measures it)
+    floor = np.maximum(DEFAULT_SETTINGS.min_trade,
+                       DEFAULT_SETTINGS.min_trade_share * np.maximum(portfolio + s["cash_flow"], 0.0))
 
     # no purchase below the fund's minimum or the floor (share-class switches carry their sale's proceeds)
     buys = t[t["action"].isin(BUYS) & (t["reason"] != "cost_saving")]
