@@ -237,8 +237,11 @@ def run_chunk(tables_: NightlyTables, lo: int, hi: int, *, rules: tuple[AlertRul
     plans = plan_returns(book, _rows(tables_.plans, lo, hi))
     debits = _rows(tables_.debits, lo, hi)
     if len(debits) and len(plans):
-        names = dict(zip(plans["plan_id"].astype(str), plans["name"].astype(str), strict=False))
-        debits = debits.assign(plan_name=debits["plan_id"].astype(str).map(names))
+        # plan ids are a customer's own: a debit takes the name of its customer's plan
+        names = dict(zip(zip(plans["cust"].tolist(), plans["plan_id"].astype(str).tolist(), strict=True),
+                         plans["name"].astype(str).tolist(), strict=True))
+        debits = debits.assign(plan_name=[names.get(key) for key in zip(
+            debits["cust"].tolist(), debits["plan_id"].astype(str).tolist(), strict=True)])
     alert_book.goals, alert_book.plans, alert_book.debits = goals, plans, debits
     alert_book.fund_events = tables_.fund_events
     run = run_alerts(alert_book, rules, history=_rows(tables_.history, lo, hi),

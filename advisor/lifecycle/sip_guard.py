@@ -64,7 +64,8 @@ def plan_fund_pairs(plans: pd.DataFrame, ledger: pd.DataFrame | None = None,
 
 def hold_plans(universe: Universe, plans: pd.DataFrame, customers: pd.DataFrame, as_of: date,
                ledger: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The holds of a book's active plans (module docstring): one row per held plan, `HOLD_COLUMNS`.
+    """The holds of a book's active plans (module docstring): one row per held plan, `HOLD_COLUMNS`, indexed
+    by the plan's position in `plans` (plan ids are a customer's own: two customers may share one).
 
     `customers`: customer_id, risk_level (C1–C5 or 1–5; missing = no assessment), lowest_category,
     assessment_expires_on. Vectorized (a night's plans of a million customers)."""
@@ -116,7 +117,7 @@ def hold_plans(universe: Universe, plans: pd.DataFrame, customers: pd.DataFrame,
         "reason": reason[held], "codes": codes,
         "allowed_max": np.where(allowed[held] >= 1, np.char.add("R", allowed[held].astype(str)).astype(object), None),
         "expires_on": np.where(np.isnat(when), None, days),
-        "as_of": str(as_of)})
+        "as_of": str(as_of)}, index=held)
 
 
 def _day(value: Any) -> str | None:

@@ -29,8 +29,7 @@ class SipHold(AlertRule):
         if not len(holds):
             return Candidates.none()
         row = plans.reset_index(drop=True)
-        where = {str(p): i for i, p in enumerate(row["plan_id"].astype(str))}
-        pos = np.array([where[str(p)] for p in holds["plan_id"]], dtype=np.int64)
+        pos = holds.index.to_numpy(dtype=np.int64)  # the held plan's row (`hold_plans`)
         names = row["name"].fillna("").astype(str).to_numpy(object) if "name" in row.columns else np.full(len(row), "")
         amount = (row["amount"].to_numpy(dtype=float) if "amount" in row.columns else np.full(len(row), np.nan))
         key = (holds["plan_id"].astype(str) + ":" + holds["reason"].astype(str)).to_numpy(object)

@@ -207,7 +207,9 @@ class SipDebitFailed(AlertRule):
         failed = debits["status"].astype("str").str.lower().eq("failed").to_numpy()
         recent = failed & (day <= as_of) & (day > as_of - np.timedelta64(self.lookback_days, "D"))
         window = failed & (day > as_of - np.timedelta64(self.repeat_window_days, "D")) & (day <= as_of)
-        counts = pd.Series(window).groupby(debits["plan_id"].astype("str").to_numpy()).transform("sum").to_numpy()
+        # a plan is a customer's own: its failures are counted per customer and plan id
+        counts = pd.Series(window).groupby([debits["cust"].to_numpy(), debits["plan_id"].astype("str").to_numpy()]
+                                           ).transform("sum").to_numpy()
         rows = np.flatnonzero(recent)
         severity = np.where(counts[rows] >= 2, Severity.WARNING, Severity.INFO).astype(np.int8)
         key = (debits["plan_id"].astype("str").to_numpy(object)[rows] + ":" + day[rows].astype(str).astype(object))

@@ -151,3 +151,46 @@ def test_a_hold_names_its_expiry_day_whatever_form_the_date_came_in(value, day):
     from advisor.lifecycle.sip_guard import _day
 
     assert _day(value) == day
+
+
+def test_a_hold_reaches_the_customer_whose_plan_it_is_when_plan_ids_repeat(demo_universe):
+    """Plan ids are a customer's own (the ledger names a plan by customer and id): two customers may both
+    have a plan 'P1'. The hold alert goes to the owner of the held plan, with that plan's name and amount."""
+    from advisor.lifecycle.nightly import prepare_tables, run_chunk
+    from tests.advisor.lifecycle.lifecycle_helpers import AS_OF, customers
+
+    book = customers("A", "B").assign(assessment_expires_on=[pd.Timestamp("2026-01-05"), pd.Timestamp("2026-12-31")])
+    code = first_fund(demo_universe, level=1)
+    lots = pd.DataFrame({"customer_id": ["A", "B"], "code": [code, code], "amount": [5000.0, 5000.0],
+                         "purchase_date": ["2025-01-02", "2025-01-02"]})
+    plans = pd.DataFrame({"customer_id": ["A", "B"], "plan_id": ["P1", "P1"], "name": ["甲的定投", "乙的定投"],
+                          "amount": [300.0, 800.0], "status": ["active", "active"]})
+    tables = prepare_tables(demo_universe, book, as_of=AS_OF, holdings=lots, plans=plans)
+    outbox = run_chunk(tables, 0, 2).alerts.outbox
+    held = outbox[outbox["kind"] == "sip_hold"]
+    assert held["customer_id"].tolist() == ["A"]
+    assert "甲的定投" in held["text_zh"].iloc[0] and "¥300.00" in held["text_zh"].iloc[0]
+
+
+def test_a_failed_debit_is_counted_and_named_within_its_customers_plan(demo_universe):
+    """Two customers' plans both called 'P1': each failed-debit alert names its own customer's plan, and a
+    plan's repeated failures are its own (B's earlier failure does not make A's a repeat)."""
+    from advisor.lifecycle.nightly import prepare_tables, run_chunk
+    from tests.advisor.lifecycle.lifecycle_helpers import AS_OF, customers
+
+    code = first_fund(demo_universe, level=1)
+    lots = pd.DataFrame({"customer_id": ["A", "B"], "code": [code, code], "amount": [5000.0, 5000.0],
+                         "purchase_date": ["2025-01-02", "2025-01-02"]})
+    plans = pd.DataFrame({"customer_id": ["A", "B"], "plan_id": ["P1", "P1"], "name": ["甲的定投", "乙的定投"],
+                          "amount": [300.0, 800.0], "status": ["active", "active"]})
+    yesterday, earlier = AS_OF - timedelta(days=1), AS_OF - timedelta(days=10)
+    debits = pd.DataFrame({"customer_id": ["A", "B", "B"], "plan_id": ["P1", "P1", "P1"],
+                           "date": [yesterday, yesterday, earlier], "status": ["failed"] * 3,
+                           "amount": [300.0, 800.0, 800.0]})
+    tables = prepare_tables(demo_universe, customers("A", "B"), as_of=AS_OF, holdings=lots, plans=plans,
+                            debits=debits)
+    outbox = run_chunk(tables, 0, 2).alerts.outbox
+    failed = outbox[outbox["kind"] == "sip_failed"].set_index("customer_id")
+    assert "甲的定投" in failed.loc["A", "text_zh"] and "乙的定投" not in failed.loc["A", "text_zh"]
+    assert "乙的定投" in failed.loc["B", "text_zh"]
+    assert failed.loc["A", "severity"] == "info" and failed.loc["B", "severity"] == "warning"
